@@ -1,0 +1,2 @@
+__title__ = "spacy-progner"
+__version__ = "0.1.0"

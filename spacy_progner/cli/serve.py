@@ -1,0 +1,42 @@
+"""`serve`: share one loaded model among processes over llama.cpp's OpenAI-compatible HTTP API."""
+
+from __future__ import annotations
+
+import time
+from typing import Optional
+
+import typer
+from wasabi import msg
+
+from ..llm.local import LocalGGUFTransport
+from ._app import app, friendly_errors
+
+
+def start_http_server(transport: LocalGGUFTransport, host: str, port: int):
+    """Start llama.cpp's HTTP server (POST /v1/chat/completions) in this process; returns the Server."""
+    import xllamacpp
+
+    params = transport.make_params()
+    params.hostnames = [host]
+    params.port = port
+    return xllamacpp.Server(params)
+
+
+@app.command("serve")
+@friendly_errors
+def serve_cli(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8080, help="Port to listen on (0: any free port)."),
+    model_path: Optional[str] = typer.Option(None, help="GGUF file; default: the embedded model."),
+    n_parallel: int = typer.Option(4, help="Concurrent sequences."),
+    n_ctx: int = typer.Option(4096, help="Context tokens per sequence."),
+) -> None:
+    """Serve the model at http://HOST:PORT/v1 for `spacy_progner.OpenAICompatible.v1` (Ctrl-C stops)."""
+    transport = LocalGGUFTransport(model_path=model_path, n_ctx=n_ctx, n_parallel=n_parallel)
+    server = start_http_server(transport, host, port)
+    msg.good(f"Serving {transport.identity()} at {server.listening_address}/v1 (Ctrl-C to stop)")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        msg.info("Stopped")

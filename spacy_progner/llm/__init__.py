@@ -1,0 +1,23 @@
+"""Talking to models: one chat-completion protocol, three transports, cache and ledger."""
+
+from .cache import ResponseCache, default_cache_path, default_home
+from .ledger import UsageLedger
+from .model import ChatModel
+from .models import make_local_gguf, make_openai_compatible, make_replay
+from .protocol import ChatRequest, ChatResult, Choice, LLMError, Usage
+
+__all__ = [
+    "ChatModel",
+    "ChatRequest",
+    "ChatResult",
+    "Choice",
+    "LLMError",
+    "ResponseCache",
+    "Usage",
+    "UsageLedger",
+    "default_cache_path",
+    "default_home",
+    "make_local_gguf",
+    "make_openai_compatible",
+    "make_replay",
+]

@@ -1,0 +1,46 @@
+"""Usage ledger: calls, tokens and seconds per step, for every command's metrics JSON."""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator
+
+from .protocol import Usage
+
+
+class UsageLedger:
+    def __init__(self) -> None:
+        self.steps: Dict[str, Usage] = {}
+        self._step = "default"
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Book everything inside the block under `name`."""
+        previous, self._step = self._step, name
+        try:
+            yield
+        finally:
+            self._step = previous
+
+    def add(self, usage: Usage) -> None:
+        with self._lock:
+            self.steps.setdefault(self._step, Usage()).__iadd__(usage)
+
+    def total(self) -> Usage:
+        total = Usage()
+        for usage in self.steps.values():
+            total += usage
+        return total
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"steps": {k: v.to_dict() for k, v in self.steps.items()}, "total": self.total().to_dict()}
+
+
+_DEFAULT = UsageLedger()
+
+
+def default_ledger() -> UsageLedger:
+    """The process-wide ledger every ChatModel books to unless given its own: one command, one account."""
+    return _DEFAULT

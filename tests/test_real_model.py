@@ -1,0 +1,60 @@
+"""End to end on the real embedded model (a few short calls; runs in CI)."""
+
+from __future__ import annotations
+
+import json
+
+import llm_requests as R
+import pytest
+import spacy
+
+from spacy_progner.llm import ChatRequest, UsageLedger, make_openai_compatible
+from spacy_progner.llm.default_model import status
+
+pytestmark = pytest.mark.real_model
+
+
+def test_default_model_checksum_holds(local_model):
+    local_model.transport.resolved_path()  # assembled on first use
+    info = status(verify=True)
+    assert info["exists"] and info["checksum_ok"], info
+
+
+def test_json_schema_answer_with_logprobs(local_model):
+    result = local_model.chat(R.ner_request(R.SENTENCES[0], logprobs=True, max_tokens=120))
+    answer = json.loads(result.text)
+    texts = {e["text"] for e in answer["entities"]}
+    assert texts & {"Maria Lopez", "Lisbon", "Toronto", "Northwind Robotics"}, answer
+    assert result.choices[0].logprobs and result.usage.completion_tokens > 0
+    assert result.usage.calls == 1
+
+
+def test_spacy_llm_ner_v3_on_local_gguf():
+    """spacy-llm's own NER.v3 task with `spacy_progner.LocalGGUF.v1` as its model, by registered name."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe(
+        "llm",
+        config=R.ner_v3_config(
+            {"@llm_models": "spacy_progner.LocalGGUF.v1", "cache": False, "n_parallel": 2, "max_tokens": 160}
+        ),
+    )
+    doc = nlp(R.SENTENCES[0])
+    responses = doc.user_data["llm_io"]["llm"]["response"]  # one answer per shard
+    assert responses and all(isinstance(r, str) and r.strip() for r in responses)
+    assert all(ent.label_ in R.LABELS for ent in doc.ents)
+
+
+def test_openai_compatible_against_a_real_llama_server(local_model):
+    """The HTTP transport against llama.cpp's own OpenAI server on loopback (what `serve` runs)."""
+    from spacy_progner.cli.serve import start_http_server
+
+    server = start_http_server(local_model.transport, "127.0.0.1", 0)
+    address = server.listening_address
+    model = make_openai_compatible(
+        base_url=f"{address}/v1", model="default", api_key_env=None, cache=False, timeout=120
+    )
+    model.ledger = UsageLedger()
+    request = ChatRequest(messages=[{"role": "user", "content": "Reply with the word: yes"}], max_tokens=4)
+    result = model.chat(request)
+    assert result.text.strip() and result.usage.completion_tokens > 0
+    assert model.ledger.total().calls == 1
