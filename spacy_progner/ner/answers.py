@@ -1,0 +1,72 @@
+"""JSON-schema answers: the schema we ask for, and a parser that says exactly what was wrong."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from ..llm.protocol import Choice
+
+Mention = Tuple[str, str]  # (text, label)
+
+
+class AnswerError(ValueError):
+    """A model answer could not be used; the message names the place and the reason."""
+
+
+def entity_list_schema(labels: Iterable[str]) -> Dict[str, Any]:
+    return {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {"text": {"type": "string"}, "label": {"type": "string", "enum": list(labels)}},
+            "required": ["text", "label"],
+            "additionalProperties": False,
+        },
+    }
+
+
+def entity_schema(labels: Iterable[str], sentence: bool = False) -> Dict[str, Any]:
+    """{"entities": [{"text", "label"}]}, optionally with a "sentence" first (generation answers)."""
+    props: Dict[str, Any] = {}
+    if sentence:
+        props["sentence"] = {"type": "string"}
+    props["entities"] = entity_list_schema(labels)
+    return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
+
+
+def parse_json_answer(choice: Choice, where: str) -> Any:
+    """JSON out of an answer; a truncated or broken answer is an AnswerError naming `where`."""
+    text = choice.text.strip()
+    try:
+        return json.loads(text)
+    except ValueError as err:
+        if choice.truncated:
+            raise AnswerError(f"{where}: answer was cut off at max_tokens ({len(text)} chars): {text[-80:]!r}") from err
+        raise AnswerError(f"{where}: answer is not JSON ({err.msg}): {text[:120]!r}") from err
+
+
+def parse_entities(data: Any, labels: Iterable[str], where: str, drops: Optional[Counter] = None) -> List[Mention]:
+    """(text, label) pairs from {"entities": [...]}; unknown labels and empty texts are dropped and counted."""
+    known = set(labels)
+    drops = drops if drops is not None else Counter()
+    if not isinstance(data, dict) or not isinstance(data.get("entities"), list):
+        raise AnswerError(f"{where}: answer has no 'entities' list: {json.dumps(data)[:120]}")
+    out: List[Mention] = []
+    for item in data["entities"]:
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("text"), str)
+            or not isinstance(item.get("label"), str)
+        ):
+            drops["malformed_item"] += 1
+            continue
+        text, label = item["text"].strip(), item["label"].strip()
+        if not text:
+            drops["empty_text"] += 1
+        elif label not in known:
+            drops["unknown_label"] += 1
+        else:
+            out.append((text, label))
+    return out

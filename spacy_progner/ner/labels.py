@@ -1,0 +1,70 @@
+"""Entity types with a one-sentence definition each: what every prompt is built from."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Dict, Iterator, List, Mapping, Union
+
+import yaml
+
+LABEL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+
+
+class LabelSet(Mapping[str, str]):
+    """Ordered label -> definition, validated once so prompts and parsers can trust it."""
+
+    def __init__(self, definitions: Mapping[str, str], where: str = "labels"):
+        if not isinstance(definitions, Mapping):
+            raise ValueError(f"{where}: expected a mapping of label -> definition, got {type(definitions).__name__}")
+        if not definitions:
+            raise ValueError(f"{where}: no labels given; name at least one entity type with a definition")
+        self._defs: Dict[str, str] = {}
+        for label, definition in definitions.items():
+            if not isinstance(label, str) or not LABEL_RE.match(label):
+                raise ValueError(f"{where}: label {label!r} must be a name like PER, ORG or Restaurant_Name")
+            if not isinstance(definition, str) or not definition.strip():
+                raise ValueError(f"{where}: label {label} needs a non-empty one-sentence definition")
+            self._defs[label] = " ".join(definition.split())
+        self.where = where
+
+    @classmethod
+    def from_any(cls, value: Union[LabelSet, Mapping[str, str], List[str], str, Path], where: str = "labels"):
+        """Build from a mapping, a path to a YAML/JSON file (mapping, or a domain spec's `entity_types`)."""
+        if isinstance(value, LabelSet):
+            return value
+        if isinstance(value, (str, Path)):
+            path = Path(value)
+            if not path.is_file():
+                raise ValueError(f"{where}: labels file {path} does not exist")
+            try:
+                data = (
+                    yaml.safe_load(path.read_text(encoding="utf8"))
+                    if path.suffix in (".yml", ".yaml")
+                    else json.loads(path.read_text(encoding="utf8"))
+                )
+            except (yaml.YAMLError, ValueError) as err:
+                raise ValueError(f"{path}: cannot parse labels file: {err}") from err
+            if isinstance(data, Mapping) and "entity_types" in data:
+                data = {k: (v["definition"] if isinstance(v, Mapping) else v) for k, v in data["entity_types"].items()}
+            return cls(data, where=str(path))
+        if isinstance(value, list):
+            raise ValueError(f"{where}: labels need definitions: give a mapping like {{'PER': 'a person's name'}}")
+        return cls(value, where=where)
+
+    def __getitem__(self, label: str) -> str:
+        return self._defs[label]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._defs)
+
+    def __len__(self) -> int:
+        return len(self._defs)
+
+    def describe(self) -> str:
+        """One line per type, for prompts."""
+        return "\n".join(f"- {label}: {definition}" for label, definition in self._defs.items())
+
+    def to_dict(self) -> Dict[str, str]:
+        return dict(self._defs)
