@@ -28,6 +28,21 @@ class UsageLedger:
         with self._lock:
             self.steps.setdefault(self._step, Usage()).__iadd__(usage)
 
+    def snapshot(self) -> Dict[str, Usage]:
+        with self._lock:
+            return {k: Usage(**v.to_dict()) for k, v in self.steps.items()}
+
+    def since(self, snapshot: Dict[str, Usage]) -> Dict[str, Usage]:
+        """Usage booked per step after `snapshot` was taken."""
+        out = {}
+        with self._lock:
+            for name, usage in self.steps.items():
+                before = snapshot.get(name, Usage())
+                diff = Usage(**{k: getattr(usage, k) - getattr(before, k) for k in usage.to_dict()})
+                if diff.calls or diff.cache_hits:
+                    out[name] = diff
+        return out
+
     def total(self) -> Usage:
         total = Usage()
         for usage in self.steps.values():

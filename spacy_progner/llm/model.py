@@ -66,12 +66,12 @@ class ChatModel:
             if hit is None:
                 misses.append(u)
                 continue
+            # A hit costs nothing now; it carries the tokens and seconds it cost when it was made,
+            # so a resumed run still reports what its answers cost (calls counts fresh calls only).
             choice, usage = hit
-            answers[u] = (
-                choice,
-                Usage(cache_hits=1, prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens),
-            )
-            self.ledger.add(Usage(cache_hits=1))
+            usage.calls, usage.cache_hits = 0, 1
+            answers[u] = (choice, usage)
+            self.ledger.add(usage)
         if misses:
             self._run(units, misses, answers, scope, progress)
         results = [ChatResult(choices=[], usage=Usage()) for _ in requests]

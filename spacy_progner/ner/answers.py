@@ -36,12 +36,21 @@ def entity_schema(labels: Iterable[str], sentence: bool = False) -> Dict[str, An
     return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
 
 
-def parse_json_answer(choice: Choice, where: str) -> Any:
-    """JSON out of an answer; a truncated or broken answer is an AnswerError naming `where`."""
+def parse_json_answer(choice: Choice, where: str, lenient: bool = False) -> Any:
+    """JSON out of an answer; a truncated or broken answer is an AnswerError naming `where`.
+
+    lenient: also accept the outermost {...} inside prose or a code fence (answers from models
+    that were not held to a JSON schema, e.g. through spacy-llm's text interface)."""
     text = choice.text.strip()
     try:
         return json.loads(text)
     except ValueError as err:
+        start, end = text.find("{"), text.rfind("}")
+        if lenient and 0 <= start < end:
+            try:
+                return json.loads(text[start : end + 1])
+            except ValueError:
+                pass
         if choice.truncated:
             raise AnswerError(f"{where}: answer was cut off at max_tokens ({len(text)} chars): {text[-80:]!r}") from err
         raise AnswerError(f"{where}: answer is not JSON ({err.msg}): {text[:120]!r}") from err

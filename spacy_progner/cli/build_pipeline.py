@@ -1,0 +1,84 @@
+"""`build-pipeline`: a saved spaCy pipeline with `reverse_ner` from a texts file and a labels file."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Optional
+
+import spacy
+import typer
+from wasabi import msg
+
+from ..ner import LabelSet
+from ..reverse_ner.component import read_texts
+from ._app import app, friendly_errors, write_metrics
+
+
+def model_block(base_url: Optional[str], model: Optional[str], api_key_env: str, cache_path: Optional[str]) -> dict:
+    """The embedded model, or an OpenAI-compatible server when `base_url` is given."""
+    if base_url:
+        if not model:
+            raise ValueError("--model is required with --base-url (the server's model name)")
+        return {
+            "@llm_models": "spacy_progner.OpenAICompatible.v1",
+            "base_url": base_url,
+            "model": model,
+            "api_key_env": api_key_env,
+            "cache_path": cache_path,
+        }
+    return {"@llm_models": "spacy_progner.LocalGGUF.v1", "cache_path": cache_path}
+
+
+@app.command("build-pipeline")
+@friendly_errors
+def build_pipeline_cli(
+    texts: Path = typer.Argument(..., help="Unlabelled task text: .txt (one text per line) or .jsonl with 'text'."),
+    labels: Path = typer.Argument(..., help="Labels with definitions: YAML/JSON mapping, or a domain spec."),
+    output: Path = typer.Argument(..., help="Directory to save the spaCy pipeline to."),
+    lang: str = typer.Option("en", help="Language of the blank pipeline."),
+    k: int = typer.Option(4, help="Demos per sentence."),
+    n_clusters: int = typer.Option(32, help="Feature sentences taken from the task text."),
+    entities_per_type: int = typer.Option(30, help="Entities asked for per type."),
+    expansions: int = typer.Option(2, help="Example sentences per feature sentence."),
+    base_url: Optional[str] = typer.Option(None, help="OpenAI-compatible server instead of the embedded model."),
+    model: Optional[str] = typer.Option(None, help="Model name on that server."),
+    api_key_env: str = typer.Option("OPENAI_API_KEY", help="Name of the env var that holds the API key."),
+    cache_path: Optional[str] = typer.Option(None, help="LLM cache file (default: user cache dir)."),
+    metrics: Optional[Path] = typer.Option(None, help="Write build counts and usage here (JSON)."),
+) -> None:
+    """Build the example library with the LLM and save a pipeline that `spacy.load` brings back."""
+    label_set = LabelSet.from_any(labels)
+    text_list = read_texts(texts)
+    nlp = spacy.blank(lang)
+    pipe = nlp.add_pipe(
+        "reverse_ner",
+        config={
+            "labels": label_set.to_dict(),
+            "model": model_block(base_url, model, api_key_env, cache_path),
+            "k": k,
+            "n_clusters": n_clusters,
+            "entities_per_type": entities_per_type,
+            "expansions_per_feature": expansions,
+        },
+    )
+    start = time.perf_counter()
+    with pipe.model.ledger.step("build-pipeline"):
+        pipe.initialize(texts=text_list)
+    nlp.to_disk(output)
+    lib = pipe.library
+    msg.good(
+        f"Saved {output}: {len(lib)} examples from {len(lib.features)} feature sentences "
+        f"in {time.perf_counter() - start:.0f} s"
+    )
+    if metrics:
+        write_metrics(
+            metrics,
+            {
+                "examples": len(lib),
+                "features": len(lib.features),
+                "counts": lib.meta["counts"],
+                "usage": lib.meta["usage"],
+                "seconds": lib.meta["seconds"],
+            },
+        )

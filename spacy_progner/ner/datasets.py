@@ -1,0 +1,73 @@
+"""Reading evaluation data (tokens + BIO tags, one JSON object per line) into spaCy Docs.
+
+The data stays where it is (../shared/datasets/ by default); nothing of it is
+copied into the project. Samples are drawn by a fixed seed so every run and
+every configuration sees the same sentences.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import srsly
+from spacy.tokens import Doc, Span
+from spacy.vocab import Vocab
+
+
+def datasets_root() -> Path:
+    """$SPACY_PROGNER_DATASETS, else ../shared/datasets beside the project checkout."""
+    env = os.environ.get("SPACY_PROGNER_DATASETS")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[3] / "shared" / "datasets"
+
+
+def split_path(dataset: str, split: str, root: Optional[Path] = None) -> Path:
+    path = (root or datasets_root()) / dataset / f"{split}.jsonl"
+    if not path.is_file():
+        raise ValueError(f"dataset split {path} does not exist (set SPACY_PROGNER_DATASETS to the datasets folder)")
+    return path
+
+
+def read_split(path: Path) -> List[Dict]:
+    rows = []
+    for i, row in enumerate(srsly.read_jsonl(path), 1):
+        if not isinstance(row, dict) or len(row.get("tokens", [])) != len(row.get("tags", [None])):
+            raise ValueError(f"{path}: line {i} needs 'tokens' and 'tags' of the same length")
+        rows.append(row)
+    return rows
+
+
+def bio_spans(tags: Sequence[str], keep: Optional[Iterable[str]] = None) -> List[Tuple[int, int, str]]:
+    """(start, end, label) token spans; an I- without its B- starts a span; labels not in `keep` are O."""
+    keep_set = set(keep) if keep is not None else None
+    spans: List[Tuple[int, int, str]] = []
+    start, label = None, None
+    for i, tag in enumerate(list(tags) + ["O"]):
+        prefix, _, name = tag.partition("-")
+        if start is not None and (prefix != "I" or name != label):
+            spans.append((start, i, label))  # type: ignore[arg-type]
+            start, label = None, None
+        if prefix in ("B", "I") and start is None:
+            start, label = i, name
+    return [s for s in spans if keep_set is None or s[2] in keep_set]
+
+
+def row_to_doc(vocab: Vocab, row: Dict, keep: Optional[Iterable[str]] = None) -> Doc:
+    doc = Doc(vocab, words=row["tokens"])
+    doc.ents = [Span(doc, s, e, label=lab) for s, e, lab in bio_spans(row["tags"], keep)]
+    return doc
+
+
+def sample_rows(rows: Sequence[Dict], n: int, seed: int) -> List[int]:
+    """Indices of a fixed random sample (sorted), the same for every run with this seed."""
+    if n >= len(rows):
+        return list(range(len(rows)))
+    return sorted(random.Random(seed).sample(range(len(rows)), n))
+
+
+def mentions(row: Dict, keep: Optional[Iterable[str]] = None) -> List[Tuple[str, str]]:
+    return [(" ".join(row["tokens"][s:e]), lab) for s, e, lab in bio_spans(row["tags"], keep)]

@@ -1,0 +1,259 @@
+"""The `reverse_ner` factory: a zero-shot `ner` pipe that tags with self-made demonstrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Union
+
+import srsly
+from spacy.language import Language
+from spacy.pipeline import Pipe, Sentencizer
+from spacy.tokens import Doc, Span, SpanGroup
+from spacy.training import Example
+from spacy.util import minibatch
+
+from ..llm import ChatModel
+from ..ner import LabelSet, align_mentions
+from .build import BuildSettings, LibraryBuilder, sentences_of
+from .embed import DEFAULT_EMBEDDER
+from .infer import Tagger, TagSettings, split_doc
+from .library import ExampleLibrary
+
+DEFAULT_CONFIG = {
+    "labels": {},
+    "model": {"@llm_models": "spacy_progner.LocalGGUF.v1"},
+    "k": 4,
+    "n_samples": 1,
+    "temperature": 0.7,
+    "threshold": 0.5,
+    "retrieve_by": "feature",
+    "max_empty": 1,
+    "n_clusters": 32,
+    "entities_per_type": 30,
+    "expansions_per_feature": 2,
+    "check_pools": True,
+    "check_examples": "drop",
+    "domain": "",
+    "texts_path": None,
+    "embedder": DEFAULT_EMBEDDER,
+    "seed": 0,
+    "max_sentence_tokens": 128,
+    "batch_size": 64,
+    "scorer": {"@scorers": "spacy.ner_scorer.v1"},
+}
+
+
+@Language.factory(
+    "reverse_ner",
+    assigns=["doc.ents", "doc.spans"],
+    default_config=DEFAULT_CONFIG,
+    default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
+)
+def make_reverse_ner(
+    nlp: Language,
+    name: str,
+    labels: Union[Dict[str, str], str],
+    model: ChatModel,
+    k: int,
+    n_samples: int,
+    temperature: float,
+    threshold: float,
+    retrieve_by: str,
+    max_empty: int,
+    n_clusters: int,
+    entities_per_type: int,
+    expansions_per_feature: int,
+    check_pools: bool,
+    check_examples: str,
+    domain: str,
+    texts_path: Optional[str],
+    embedder: str,
+    seed: int,
+    max_sentence_tokens: int,
+    batch_size: int,
+    scorer: Optional[Callable],
+) -> ReverseNER:
+    """labels: type -> one-sentence definition (or a YAML/JSON file of them). model: any registered
+    llm_models block. k: demos per sentence (0 = plain zero-shot). n_samples/temperature/threshold:
+    entity-level self-consistency. The rest shapes the library built in `initialize`."""
+    if isinstance(labels, dict) and not labels:
+        raise ValueError(
+            "reverse_ner needs labels with a definition each, e.g. "
+            "config={'labels': {'PER': 'a person's name', 'ORG': 'a company or institution'}}"
+        )
+    build = BuildSettings(
+        entities_per_type=entities_per_type,
+        n_clusters=n_clusters,
+        expansions_per_feature=expansions_per_feature,
+        check_pools=check_pools,
+        check_examples=check_examples,
+        domain=domain,
+        seed=seed,
+        embedder=embedder,
+    )
+    tag = TagSettings(
+        k=k,
+        n_samples=n_samples,
+        temperature=temperature,
+        threshold=threshold,
+        retrieve_by=retrieve_by,
+        max_empty=max_empty,
+        seed=seed,
+        embedder=embedder,
+    )
+    return ReverseNER(
+        nlp.vocab,
+        name,
+        LabelSet.from_any(labels, where=f"{name}.labels"),
+        model,
+        build,
+        tag,
+        texts_path=texts_path,
+        max_sentence_tokens=max_sentence_tokens,
+        batch_size=batch_size,
+        scorer=scorer,
+    )
+
+
+class ReverseNER(Pipe):
+    def __init__(
+        self,
+        vocab,
+        name: str,
+        labels: LabelSet,
+        model: ChatModel,
+        build: BuildSettings,
+        tag: TagSettings,
+        texts_path: Optional[str] = None,
+        max_sentence_tokens: int = 128,
+        batch_size: int = 64,
+        scorer: Optional[Callable] = None,
+    ):
+        if max_sentence_tokens < 8:
+            raise ValueError(f"reverse_ner max_sentence_tokens must be >= 8, got {max_sentence_tokens}")
+        self.vocab = vocab
+        self.name = name
+        self.label_set = labels
+        self.model = model
+        self.build_settings = build
+        self.texts_path = texts_path
+        self.max_sentence_tokens = max_sentence_tokens
+        self.batch_size = batch_size
+        self.scorer = scorer
+        self.library: Optional[ExampleLibrary] = None
+        self.tagger = Tagger(labels, model, None, tag)
+        self._sentencizer = Sentencizer()
+
+    @property
+    def labels(self) -> tuple:
+        return tuple(self.label_set)
+
+    @property
+    def label_names(self) -> List[str]:
+        return list(self.label_set)
+
+    # building --------------------------------------------------------------------------------------
+    def initialize(
+        self,
+        get_examples: Optional[Callable[[], Iterable[Example]]] = None,
+        *,
+        nlp: Optional[Language] = None,
+        texts: Optional[List[str]] = None,
+    ) -> None:
+        """Build the example library from unlabelled text: `texts`, else `texts_path`, else the
+        texts of `get_examples()` (their annotations are not used)."""
+        if texts is None and self.texts_path:
+            texts = read_texts(self.texts_path)
+        if texts is None and get_examples is not None:
+            texts = [eg.reference.text for eg in get_examples()]
+        if self.tagger.s.k <= 0 and not texts:
+            return  # plain zero-shot needs no library
+        if not texts:
+            raise ValueError(
+                f"{self.name}.initialize needs unlabelled text from the task: pass texts=[...], set "
+                "`texts_path`, or give get_examples"
+            )
+        builder = LibraryBuilder(self.label_set, self.model, self.build_settings)
+        self.set_library(builder.build(sentences_of(texts)))
+
+    def set_library(self, library: ExampleLibrary) -> None:
+        unknown = {lab for ex in library.examples for _, lab in ex["entities"]} - set(self.label_set)
+        if unknown:
+            raise ValueError(f"{self.name}: the example library uses labels {sorted(unknown)} not in the pipe's labels")
+        self.library = library
+        self.tagger.library = library
+
+    # tagging ---------------------------------------------------------------------------------------
+    def __call__(self, doc: Doc) -> Doc:
+        return next(self.pipe([doc]))
+
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 0) -> Iterator[Doc]:
+        for docs in minibatch(stream, size=batch_size or self.batch_size):
+            chunks = [(d, chunk) for d, doc in enumerate(docs) for chunk in self.chunks(doc)]
+            tagged = self.tagger.tag([chunk.text for _, chunk in chunks]) if chunks else []
+            per_doc: List[List[tuple]] = [[] for _ in docs]
+            for (d, chunk), mentions in zip(chunks, tagged):
+                per_doc[d].append((chunk, mentions))
+            for doc, parts in zip(docs, per_doc):
+                self.set_annotations(doc, parts)
+                yield doc
+
+    def chunks(self, doc: Doc) -> List[Span]:
+        return split_doc(doc, self.max_sentence_tokens, self._sentencizer)
+
+    def set_annotations(self, doc: Doc, parts) -> None:
+        threshold = self.tagger.s.threshold
+        kept: List[Span] = []
+        candidates: List[Span] = []
+        scores: List[float] = []
+        for chunk, mentions in parts:
+            sub = chunk.as_doc()
+            for span, score in self._aligned(sub, mentions, chunk.start):
+                candidates.append(Span(doc, span[0], span[1], label=span[2]))
+                scores.append(score)
+            accepted, _ = align_mentions(sub, [m for m in mentions if m[2] >= threshold], self.label_names)
+            kept.extend(Span(doc, s.start + chunk.start, s.end + chunk.start, label=s.label_) for s in accepted)
+        doc.set_ents(kept, default="outside")
+        group = SpanGroup(doc, name=self.name, spans=candidates)
+        group.attrs["scores"] = scores
+        doc.spans[self.name] = group
+
+    def _aligned(self, sub: Doc, mentions, offset: int):
+        """Every voted mention with its score (overlaps allowed), for doc.spans."""
+        for text, label, score in mentions:
+            spans, _ = align_mentions(sub, [(text, label)], self.label_names)
+            for s in spans:
+                yield (s.start + offset, s.end + offset, s.label_), score
+
+    # serialization ---------------------------------------------------------------------------------
+    def to_disk(self, path, *, exclude=tuple()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(path / "labels.json", self.label_set.to_dict())
+        if self.library is not None:
+            self.library.to_disk(path / "library")
+
+    def from_disk(self, path, *, exclude=tuple()) -> ReverseNER:
+        path = Path(path)
+        if (path / "library").exists():
+            self.set_library(ExampleLibrary.from_disk(path / "library"))
+        return self
+
+
+def read_texts(path: Union[str, Path]) -> List[str]:
+    """Unlabelled texts: .txt (one per line) or .jsonl ({"text": ...} per line)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"reverse_ner texts_path {path} does not exist")
+    if path.suffix == ".jsonl":
+        rows = list(srsly.read_jsonl(path))
+        bad = [i for i, r in enumerate(rows, 1) if not isinstance(r, dict) or not isinstance(r.get("text"), str)]
+        if bad:
+            raise ValueError(f"{path}: line {bad[0]} has no string 'text' field")
+        texts = [r["text"] for r in rows]
+    else:
+        texts = path.read_text(encoding="utf8").splitlines()
+    texts = [t for t in texts if t.strip()]
+    if not texts:
+        raise ValueError(f"{path}: no text in it")
+    return texts

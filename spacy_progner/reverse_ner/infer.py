@@ -1,0 +1,122 @@
+"""Tagging sentences: retrieve demos, ask for JSON, vote across samples."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
+
+from spacy.pipeline import Sentencizer
+from spacy.tokens import Doc, Span
+
+from ..llm import ChatModel
+from ..ner import AnswerError, LabelSet, parse_entities, parse_json_answer
+from . import prompts
+from .embed import DEFAULT_EMBEDDER, embed
+from .library import ExampleLibrary
+
+logger = logging.getLogger("spacy_progner.reverse_ner")
+
+Scored = Tuple[str, str, float]  # text, label, share of samples that contain it
+
+
+@dataclass
+class TagSettings:
+    k: int = 4
+    n_samples: int = 1
+    temperature: float = 0.7
+    threshold: float = 0.5
+    retrieve_by: str = "feature"
+    max_empty: int = 1
+    max_tokens: int = 256
+    seed: int = 0
+    embedder: str = DEFAULT_EMBEDDER
+
+
+class Tagger:
+    def __init__(
+        self,
+        labels: LabelSet,
+        model: ChatModel,
+        library: Optional[ExampleLibrary],
+        settings: Optional[TagSettings] = None,
+    ):
+        self.labels = labels
+        self.model = model
+        self.library = library
+        self.s = settings or TagSettings()
+        if self.s.n_samples < 1:
+            raise ValueError(f"reverse_ner n_samples must be >= 1, got {self.s.n_samples}")
+        if not 0.0 < self.s.threshold <= 1.0:
+            raise ValueError(f"reverse_ner threshold must be in (0, 1], got {self.s.threshold}")
+        self.stats: Counter = Counter()
+
+    def demos_for(self, sentences: Sequence[str]) -> List[List[Tuple[str, List[Tuple[str, str]]]]]:
+        if self.s.k <= 0:
+            return [[] for _ in sentences]
+        if self.library is None or not len(self.library):
+            raise ValueError(
+                "reverse_ner has no example library yet: run nlp.initialize() with unlabelled texts "
+                "(get_examples or the `texts_path` setting), or set k = 0 for plain zero-shot"
+            )
+        vectors = embed(list(sentences), self.library.meta.get("embedder", self.s.embedder))
+        picks = self.library.retrieve(vectors, self.s.k, by=self.s.retrieve_by, max_empty=self.s.max_empty)
+        return [self.library.demos(p) for p in picks]
+
+    def requests(self, sentences: Sequence[str]):
+        sampled = self.s.n_samples > 1
+        return [
+            prompts.ner_request(
+                self.labels,
+                sentence,
+                demos,
+                n=self.s.n_samples,
+                temperature=self.s.temperature if sampled else 0.0,
+                seed=self.s.seed,
+                max_tokens=self.s.max_tokens,
+            )
+            for sentence, demos in zip(sentences, self.demos_for(sentences))
+        ]
+
+    def tag(self, sentences: Sequence[str], progress: Optional[str] = None) -> List[List[Scored]]:
+        """Voted (text, label, score) per sentence; mentions below `threshold` are kept with their score."""
+        results = self.model.chat_many(self.requests(sentences), progress=progress)
+        return [self.vote(sentence, result.choices) for sentence, result in zip(sentences, results)]
+
+    def vote(self, sentence: str, choices) -> List[Scored]:
+        votes: Counter = Counter()
+        valid = 0
+        for i, choice in enumerate(choices):
+            where = f"answer {i + 1} for {sentence[:60]!r}"
+            try:
+                mentions = parse_entities(parse_json_answer(choice, where), self.labels, where, self.stats)
+            except AnswerError as err:
+                self.stats["bad_answer"] += 1
+                logger.warning("reverse_ner: %s", err)
+                continue
+            valid += 1
+            votes.update(set(mentions))
+        if not valid:
+            self.stats["sentences_without_valid_answer"] += 1
+            return []
+        return [(text, label, count / valid) for (text, label), count in votes.items()]
+
+
+def split_doc(doc: Doc, max_tokens: int, sentencizer: Optional[Sentencizer] = None) -> List[Span]:
+    """Sentences (the doc's own, else rule-based ones found on a copy, so the doc is not changed),
+    with long ones cut into pieces of at most `max_tokens` tokens; blank pieces are skipped."""
+    if not doc.text.strip():
+        return []
+    if doc.has_annotation("SENT_START"):
+        sents = list(doc.sents)
+    else:
+        copy = Doc(doc.vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc])
+        sents = [doc[s.start : s.end] for s in (sentencizer or Sentencizer())(copy).sents]
+    out = []
+    for sent in sents:
+        for start in range(sent.start, sent.end, max_tokens):
+            piece = doc[start : min(sent.end, start + max_tokens)]
+            if piece.text.strip():
+                out.append(piece)
+    return out

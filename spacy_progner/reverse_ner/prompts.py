@@ -1,0 +1,157 @@
+"""Every prompt ReverseNER sends. The instruction comes first and is the same for all
+sentences of a run, so llama.cpp's prefix cache makes it nearly free; what varies
+(demonstrations, the sentence) comes last."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from ..llm import ChatRequest
+from ..ner import LabelSet, entity_schema
+
+Mention = Tuple[str, str]
+
+
+def compact(entities: Sequence[Mention]) -> str:
+    """A demo answer as compact JSON: it shows the model the short form (fewer tokens to generate)."""
+    return json.dumps(
+        {"entities": [{"text": t, "label": lab} for t, lab in entities]}, ensure_ascii=False, separators=(",", ":")
+    )
+
+
+def ner_system(labels: LabelSet) -> str:
+    return (
+        "You are a careful named-entity annotator. Find every named entity of these types in the user's text:\n"
+        f"{labels.describe()}\n"
+        "Copy each entity's text exactly as it appears (same spelling and casing). Only label names of these types: "
+        "not common nouns, pronouns, job titles, numbers or dates unless a type says so. A name that occurs twice "
+        'is listed once. If there is none, answer {"entities":[]}. Answer in compact JSON.'
+    )
+
+
+def ner_request(
+    labels: LabelSet,
+    sentence: str,
+    demos: Sequence[Tuple[str, Sequence[Mention]]] = (),
+    n: int = 1,
+    temperature: float = 0.0,
+    seed: int = 0,
+    max_tokens: int = 256,
+) -> ChatRequest:
+    """System instruction, k demos as user/assistant turns (most similar last), then the sentence."""
+    messages = [{"role": "system", "content": ner_system(labels)}]
+    for text, ents in demos:
+        messages.append({"role": "user", "content": text})
+        messages.append({"role": "assistant", "content": compact(ents)})
+    messages.append({"role": "user", "content": sentence})
+    return ChatRequest(
+        messages=messages,
+        json_schema=entity_schema(labels),
+        n=n,
+        temperature=temperature,
+        seed=seed,
+        max_tokens=max_tokens,
+    )
+
+
+def ner_prompt_text(labels: LabelSet, sentence: str, demos: Sequence[Tuple[str, Sequence[Mention]]] = ()) -> str:
+    """The same prompt as one plain string, for spacy-llm models that take text prompts."""
+    parts = [ner_system(labels), ""]
+    for text, ents in demos:
+        parts += [f"Text: {text}", f"Answer: {compact(ents)}", ""]
+    parts += [f"Text: {sentence}", "Answer:"]
+    return "\n".join(parts)
+
+
+POOL_SCHEMA: Dict[str, Any] = {
+    "type": "object",
+    "properties": {"entities": {"type": "array", "items": {"type": "string"}}},
+    "required": ["entities"],
+    "additionalProperties": False,
+}
+
+
+def pool_request(labels: LabelSet, label: str, n: int, domain: str, seed: int) -> ChatRequest:
+    others = ", ".join(f"{lab} ({labels[lab]})" for lab in labels if lab != label)
+    user = (
+        f"Entity type {label}: {labels[label]}\n"
+        + (f"Text domain: {domain}\n" if domain else "")
+        + (f"Not this type: {others}.\n" if others else "")
+        + f"List {n} different {label} entities that fit the definition. Mix famous and little-known ones, from "
+        "different countries, short and long, written as they appear in running text. Names only, no descriptions."
+    )
+    return ChatRequest(
+        messages=[{"role": "user", "content": user}],
+        json_schema=POOL_SCHEMA,
+        temperature=1.0,
+        seed=seed,
+        max_tokens=24 * n,
+    )
+
+
+def typecheck_schema(labels: LabelSet) -> Dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "types": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"text": {"type": "string"}, "label": {"type": "string", "enum": [*labels, "NONE"]}},
+                    "required": ["text", "label"],
+                    "additionalProperties": False,
+                },
+            }
+        },
+        "required": ["types"],
+        "additionalProperties": False,
+    }
+
+
+def typecheck_request(labels: LabelSet, names: Sequence[str]) -> ChatRequest:
+    user = (
+        f"Entity types:\n{labels.describe()}\n- NONE: not a name of any of these types\n\n"
+        "Give the type of each of these names, in order:\n" + "\n".join(f"- {name}" for name in names)
+    )
+    return ChatRequest(
+        messages=[{"role": "user", "content": user}],
+        json_schema=typecheck_schema(labels),
+        temperature=0.0,
+        max_tokens=16 * len(names) + 32,
+    )
+
+
+def expansion_request(
+    labels: LabelSet, feature: str, entities: Sequence[Mention], seed: int, domain: Optional[str] = None
+) -> ChatRequest:
+    """Reverse expansion: a new sentence shaped like `feature` that holds exactly `entities`."""
+    if entities:
+        wanted = "\n".join(f'- "{text}" ({label})' for text, label in entities)
+        must = (
+            f"It must contain exactly these entities, copied verbatim:\n{wanted}\n"
+            f"and no other names of types {', '.join(labels)}."
+        )
+    else:
+        must = f"It must contain no names of types {', '.join(labels)} at all."
+    user = (
+        f"Entity types:\n{labels.describe()}\n\n"
+        f"Model sentence:\n{feature}\n\n"
+        "Write one new sentence about something else with the same form as the model sentence: same length, "
+        "punctuation and casing (if it is a headline, a table or score line, a dateline or a list, write one of "
+        f"those too). {must}\n"
+        "Answer in compact JSON with the sentence and its entities."
+    )
+    if domain:
+        user = f"Text domain: {domain}\n" + user
+    return ChatRequest(
+        messages=[{"role": "user", "content": user}],
+        json_schema=entity_schema(labels, sentence=True),
+        temperature=0.8,
+        seed=seed,
+        max_tokens=320,
+    )
+
+
+def demos_from(examples: List[dict]) -> List[Tuple[str, List[Mention]]]:
+    return [(ex["sentence"], [tuple(e) for e in ex["entities"]]) for ex in examples]

@@ -1,0 +1,222 @@
+"""reverse_ner on real model output replayed from tests/cassettes/reverse_ner.jsonl, plus bad input."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+import reverse_ner_fixtures as F
+import spacy
+
+from spacy_progner.llm import ChatModel, Choice, Usage, UsageLedger
+from spacy_progner.reverse_ner import ExampleLibrary
+
+
+@pytest.fixture(scope="module")
+def built():
+    nlp = F.make_nlp(F.replay_block())
+    nlp.get_pipe("reverse_ner").initialize(texts=F.TASK_TEXTS)
+    return nlp
+
+
+def test_library_examples_hold_their_entities_verbatim(built):
+    lib = built.get_pipe("reverse_ner").library
+    assert len(lib) > 0 and len(lib.features) <= F.BUILD["n_clusters"]
+    for ex in lib.examples:
+        for text, label in ex["entities"]:
+            assert text in ex["sentence"] and label in F.LABELS
+        assert 0 <= ex["feature"] < len(lib.features)
+    assert lib.example_vectors.shape == (len(lib), 384)
+
+
+def test_build_counts_account_for_every_generated_example(built):
+    meta = built.get_pipe("reverse_ner").library.meta
+    counts = meta["counts"]["examples"]
+    dropped = sum(v for k, v in counts.items() if k.startswith("dropped_"))
+    assert counts["generated"] == F.BUILD["n_clusters"] * F.BUILD["expansions_per_feature"]
+    assert counts["generated"] == counts["kept"] + dropped
+    pools = meta["pools"]
+    assert set(pools) == set(F.LABELS) and all(pools.values())
+    assert meta["usage"] and meta["model"].startswith("replay|")
+
+
+def test_tagging_sets_ents_and_scored_spans(built):
+    docs = list(built.pipe(F.TAG_TEXTS))
+    assert any(doc.ents for doc in docs)
+    for doc in docs:
+        group = doc.spans["reverse_ner"]
+        assert len(group.attrs["scores"]) == len(group)
+        assert {(e.start, e.end, e.label_) for e in doc.ents} <= {(s.start, s.end, s.label_) for s in group}
+        assert all(e.label_ in F.LABELS for e in doc.ents)
+
+
+def test_prompts_carry_k_retrieved_demos(built):
+    pipe = built.get_pipe("reverse_ner")
+    [request] = pipe.tagger.requests([F.TAG_TEXTS[0]])
+    assert len(request.messages) == 1 + 2 * 2 + 1
+    demo_sentences = {m["content"] for m in request.messages[1:-1:2]}
+    assert demo_sentences <= {ex["sentence"] for ex in pipe.library.examples}
+    for answer in request.messages[2:-1:2]:
+        json.loads(answer["content"])
+
+
+def test_self_consistency_scores_are_vote_shares(built):
+    nlp = F.make_nlp(F.replay_block(), n_samples=3)
+    pipe = nlp.get_pipe("reverse_ner")
+    pipe.set_library(built.get_pipe("reverse_ner").library)
+    for doc in nlp.pipe(F.TAG_TEXTS[:2]):
+        scores = doc.spans["reverse_ner"].attrs["scores"]
+        assert scores and all(round(s * 3) / 3 == pytest.approx(s) for s in scores)
+        kept = {(e.start, e.end, e.label_) for e in doc.ents}
+        for span, score in zip(doc.spans["reverse_ner"], scores):
+            if score < 0.5:
+                assert (span.start, span.end, span.label_) not in kept
+
+
+def test_round_trip_needs_no_model_call(built, tmp_path):
+    built.to_disk(tmp_path / "pipeline")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf8")  # a model that cannot answer anything
+    nlp = spacy.load(tmp_path / "pipeline", config={"components": {"reverse_ner": {"model": {"path": str(empty)}}}})
+    before, after = built.get_pipe("reverse_ner").library, nlp.get_pipe("reverse_ner").library
+    assert after.examples == before.examples and after.features == before.features
+    assert (after.example_vectors == before.example_vectors).all()
+    # With the real cassette again, the reloaded pipe tags exactly as before.
+    nlp = spacy.load(tmp_path / "pipeline")
+    assert [(e.text, e.label_) for e in nlp(F.TAG_TEXTS[0]).ents] == [
+        (e.text, e.label_) for e in built(F.TAG_TEXTS[0]).ents
+    ]
+
+
+def test_library_from_disk_refuses_a_broken_folder(tmp_path):
+    with pytest.raises(ValueError, match="not a reverse_ner example library"):
+        ExampleLibrary.from_disk(tmp_path)
+
+
+# --- bad input: a fixed-answer model stands in for the LLM, the pipe's own handling is under test ---------------
+class FixedAnswers:
+    """A transport that answers every request with the same text and records the requests."""
+
+    name = "fixed"
+    context_length = 4096
+
+    def __init__(self, text: str, max_concurrency: int = 1):
+        self.text = text
+        self.max_concurrency = max_concurrency
+        self.requests = []
+
+    def identity(self) -> str:
+        return "fixed"
+
+    def complete(self, request):
+        self.requests.append(request)
+        return Choice(self.text), Usage(prompt_tokens=1, completion_tokens=1)
+
+
+def zero_shot(answer: str, **config):
+    nlp = F.make_nlp(F.replay_block(), k=0, **config)
+    pipe = nlp.get_pipe("reverse_ner")
+    transport = FixedAnswers(answer)
+    pipe.model = pipe.tagger.model = ChatModel(transport, ledger=UsageLedger())
+    return nlp, pipe, transport
+
+
+def test_empty_and_whitespace_docs_cost_nothing():
+    nlp, _, transport = zero_shot('{"entities":[{"text":"X","label":"PER"}]}')
+    for text in ["", "   ", "\n\t "]:
+        doc = nlp(text)
+        assert not doc.ents and len(doc.spans["reverse_ner"]) == 0
+    assert transport.requests == []
+
+
+def test_answer_that_is_not_json_gives_no_entities_and_is_counted(caplog):
+    nlp, pipe, _ = zero_shot("Sure! The entities are Jonas and Innsbruck.")
+    with caplog.at_level(logging.WARNING, logger="spacy_progner"):
+        doc = nlp("Jonas lives in Innsbruck.")
+    assert not doc.ents
+    assert pipe.tagger.stats["bad_answer"] == 1 and pipe.tagger.stats["sentences_without_valid_answer"] == 1
+    assert "not JSON" in caplog.text
+
+
+def test_mentions_not_in_the_sentence_and_unknown_labels_are_dropped():
+    answer = {
+        "entities": [
+            {"text": "Jonas", "label": "PER"},
+            {"text": "Vienna", "label": "LOC"},
+            {"text": "Innsbruck", "label": "CITY"},
+        ]
+    }
+    nlp, _, _ = zero_shot(json.dumps(answer))
+    doc = nlp("Jonas lives in Innsbruck.")
+    assert [(e.text, e.label_) for e in doc.ents] == [("Jonas", "PER")]
+
+
+def test_emoji_and_mixed_scripts():
+    answer = {
+        "entities": [
+            {"text": "Zoë", "label": "PER"},
+            {"text": "Zürich", "label": "LOC"},
+            {"text": "東京", "label": "LOC"},
+            {"text": "Юлия", "label": "PER"},
+        ]
+    }
+    nlp, _, _ = zero_shot(json.dumps(answer, ensure_ascii=False))
+    doc = nlp("Zoë 👋 met Юлия in Zürich 🇨🇭 and flew to 東京 🗼.")
+    assert [(e.text, e.label_) for e in doc.ents] == [
+        ("Zoë", "PER"),
+        ("Юлия", "PER"),
+        ("Zürich", "LOC"),
+        ("東京", "LOC"),
+    ]
+
+
+def test_a_20000_word_doc_is_split_into_bounded_chunks():
+    nlp, pipe, transport = zero_shot('{"entities":[{"text":"Anna","label":"PER"}]}', max_sentence_tokens=64)
+    sentence = "Anna walked along the river and counted the boats that passed under the old bridge today"
+    words = (sentence + " ").split() * (20000 // 16)
+    text = " ".join(words[:20000])  # one run-on "sentence" of 20,000 words: no full stop anywhere
+    doc = nlp(text)
+    assert len(doc) == 20000
+    assert len(transport.requests) == -(-20000 // 64)
+    assert all(len(r.messages[-1]["content"].split()) <= 64 for r in transport.requests)
+    assert sum(1 for e in doc.ents if e.text == "Anna") == text.count("Anna")
+
+
+def test_config_errors_are_clear():
+    with pytest.raises(ValueError, match="needs labels with a definition"):
+        spacy.blank("en").add_pipe("reverse_ner", config={"model": F.replay_block()})
+    with pytest.raises(ValueError, match="must be a name"):
+        spacy.blank("en").add_pipe("reverse_ner", config={"labels": {"per son": "x"}, "model": F.replay_block()})
+    nlp = F.make_nlp(F.replay_block())
+    with pytest.raises(ValueError, match="no example library yet"):
+        nlp("Jonas lives in Innsbruck.")
+    with pytest.raises(ValueError, match="needs unlabelled text"):
+        nlp.get_pipe("reverse_ner").initialize()
+    lib = ExampleLibrary(examples=[{"sentence": "A b", "entities": [["A", "DATE"]], "feature": 0}], features=["A b"])
+    with pytest.raises(ValueError, match=r"labels \['DATE'\] not in"):
+        nlp.get_pipe("reverse_ner").set_library(lib)
+
+
+def test_spacy_llm_task_runs_with_the_built_library(built, tmp_path):
+    """`spacy_progner.ReverseNER.v1` in spacy-llm's `llm` component: text prompts, lenient JSON parsing."""
+    built.get_pipe("reverse_ner").library.to_disk(tmp_path / "library")
+    nlp = F.make_task_nlp(tmp_path / "library", F.replay_block(F.TASK_CASSETTE))
+    docs = list(nlp.pipe(F.TAG_TEXTS))
+    assert [d.text for d in docs] == F.TAG_TEXTS
+    assert any(doc.ents for doc in docs)
+    prompt = docs[0].user_data["llm_io"]["llm"]["prompt"][0]
+    assert prompt.count("Text: ") == 3 and prompt.rstrip().endswith("Answer:")  # 2 demos + the sentence
+    for doc in docs:
+        assert all(e.label_ in F.LABELS for e in doc.ents)
+
+
+def test_spacy_llm_task_needs_a_library_for_k_above_zero():
+    with pytest.raises(ValueError, match="needs `library_path`"):
+        spacy.blank("en").add_pipe(
+            "llm",
+            config={
+                "task": {"@llm_tasks": "spacy_progner.ReverseNER.v1", "labels": F.LABELS},
+                "model": F.replay_block(),
+            },
+        )
