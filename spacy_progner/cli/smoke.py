@@ -1,13 +1,13 @@
 """`smoke`: the small end-to-end job on the embedded default model.
 
-It runs the same sentences through (1) the LLM layer with a JSON-schema answer
-and (2) spacy-llm's built-in `spacy.NER.v3` task on the same model, and writes
+It runs the same sentences through (1) the LLM layer with the project's zero-shot
+JSON-schema NER prompt (reverse_ner with k = 0) and (2) spacy-llm's built-in
+`spacy.NER.v3` task on the same model, and writes
 what it found and what it cost to a metrics JSON.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import List, Optional
@@ -16,7 +16,9 @@ import spacy
 import typer
 from wasabi import msg
 
-from ..llm import ChatRequest, make_local_gguf
+from ..llm import make_local_gguf
+from ..ner import AnswerError, LabelSet, parse_entities, parse_json_answer
+from ..reverse_ner.prompts import ner_request
 from ._app import app, friendly_errors, write_metrics
 
 # Written for this project (not taken from any dataset).
@@ -24,42 +26,13 @@ SENTENCES = [
     "Maria Lopez flew from Lisbon to Toronto to meet the board of Northwind Robotics.",
     "The city council of Graz approved the plan that Peter Hausner presented on Monday.",
 ]
-LABELS = {
-    "PER": "a person's name",
-    "ORG": "a company, institution or other organisation",
-    "LOC": "a place: city, country, region, river",
-}
-
-SCHEMA = {
-    "type": "object",
-    "properties": {
-        "entities": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {"text": {"type": "string"}, "label": {"type": "string", "enum": list(LABELS)}},
-                "required": ["text", "label"],
-            },
-        }
-    },
-    "required": ["entities"],
-}
-
-
-def json_ner_request(sentence: str) -> ChatRequest:
-    defs = "\n".join(f"{k}: {v}" for k, v in LABELS.items())
-    return ChatRequest(
-        messages=[
-            {
-                "role": "system",
-                "content": f"Extract named entities. Types:\n{defs}\n"
-                "Copy each entity's text exactly. Answer compact JSON.",
-            },
-            {"role": "user", "content": sentence},
-        ],
-        max_tokens=200,
-        json_schema=SCHEMA,
-    )
+LABELS = LabelSet(
+    {
+        "PER": "the name of a person",
+        "ORG": "the name of a company, institution or other organisation",
+        "LOC": "the name of a place: city, country, region, river",
+    }
+)
 
 
 @app.command("smoke")
@@ -73,22 +46,22 @@ def smoke_cli(
     start = time.perf_counter()
     model = make_local_gguf(model_path=model_path, cache_path=cache_path)
     with model.ledger.step("json-schema"):
-        results = model.chat_many([json_ner_request(s) for s in SENTENCES], progress="json-schema NER")
+        results = model.chat_many([ner_request(LABELS, s) for s in SENTENCES], progress="json-schema NER")
     found: List[dict] = []
     for sentence, result in zip(SENTENCES, results):
         try:
-            ents = json.loads(result.text)["entities"]
-        except (ValueError, KeyError, TypeError):
+            ents = parse_entities(parse_json_answer(result.choices[0], sentence), LABELS, sentence)
+        except AnswerError as err:
             ents = []
-            msg.warn(f"Unparseable answer for {sentence!r}: {result.text[:80]!r}")
-        found.append({"sentence": sentence, "json_schema": ents})
-        msg.text(f"{sentence}\n  JSON schema: " + ", ".join(f"{e['text']} [{e['label']}]" for e in ents))
+            msg.warn(str(err))
+        found.append({"sentence": sentence, "json_schema": [{"text": t, "label": lab} for t, lab in ents]})
+        msg.text(f"{sentence}\n  JSON schema: " + ", ".join(f"{t} [{lab}]" for t, lab in ents))
 
     nlp = spacy.blank("en")
     nlp.add_pipe(
         "llm",
         config={
-            "task": {"@llm_tasks": "spacy.NER.v3", "labels": list(LABELS)},
+            "task": {"@llm_tasks": "spacy.NER.v3", "labels": list(LABELS), "label_definitions": LABELS.to_dict()},
             "model": {"@llm_models": "spacy_progner.LocalGGUF.v1", "model_path": model_path, "cache_path": cache_path},
             "save_io": False,
         },
