@@ -220,3 +220,14 @@ def test_spacy_llm_task_needs_a_library_for_k_above_zero():
                 "model": F.replay_block(),
             },
         )
+
+
+def test_headline_features_get_headline_examples():
+    from spacy_progner.reverse_ner.build import match_shape, plausible_name
+
+    sentence, ents = match_shape("SOCCER - HARBOUR CITY WIN AWAY", "Soccer - Lyon beat Nantes", [("Lyon", "ORG")])
+    assert sentence == "SOCCER - LYON BEAT NANTES" and ents == [("LYON", "ORG")]
+    assert match_shape("Lena Ortiz scored twice.", "Ana won.", [("Ana", "PER")]) == ("Ana won.", [("Ana", "PER")])
+    assert plausible_name("Rio de Janeiro", "LOC")
+    assert not plausible_name("Paris is the capital. It is big", "LOC")
+    assert not plausible_name("LOC", "LOC") and not plausible_name("", "PER")

@@ -29,10 +29,13 @@ def bench_ner_cli(
     output: Path = typer.Option(Path("metrics/bench_ner.json"), help="Summary JSON (a .md table beside it)."),
     cache_path: Optional[str] = typer.Option(None, help="LLM cache (default: user cache dir): keeps reruns free."),
     force: bool = typer.Option(False, help="Recompute results that exist."),
+    time_n: int = typer.Option(30, help="Sentences timed per configuration with the answer cache off (0: none)."),
 ) -> None:
     """Benchmark reverse_ner on fixed samples of real test sets; prints a table and writes JSON + Markdown."""
     build = BuildSettings(n_clusters=n_clusters, expansions_per_feature=expansions, entities_per_type=entities_per_type)
-    report = run(datasets.split(","), configs.split(","), n, seed, output_dir, cache_path, k, n_samples, build, force)
+    report = run(
+        datasets.split(","), configs.split(","), n, seed, output_dir, cache_path, k, n_samples, build, force, time_n
+    )
     table = markdown(report)
     print(table)
     write_metrics(output, report)

@@ -34,7 +34,10 @@ DATASETS = {"conll2003": NEWS_LABELS, "wikigold": NEWS_LABELS}
 CONFIGS = ("spacy.NER.v3", "k0", "library", "library+sc", "gold")
 
 
-def model_block(cache_path: Optional[str]) -> Dict[str, Any]:
+def model_block(cache_path) -> Dict[str, Any]:
+    """The embedded model; `cache_path=False` turns the answer cache off (for timing)."""
+    if cache_path is False:
+        return {"@llm_models": "spacy_progner.LocalGGUF.v1", "cache": False}
     return {"@llm_models": "spacy_progner.LocalGGUF.v1", "cache_path": cache_path}
 
 
@@ -63,6 +66,26 @@ def gold_library(dataset: str, labels: LabelSet, n: int = 4000, seed: int = 0) -
     lib.embed_all()
     lib.meta = {"source": f"{dataset}/train (gold), {len(examples)} sentences"}
     return lib
+
+
+class Libraries:
+    """The self-made and the gold library of one dataset, each made (or loaded) on first use."""
+
+    def __init__(self, dataset: str, labels: LabelSet, build: BuildSettings, out: Path, cache_path):
+        self.dataset, self.labels, self.build, self.out, self.cache_path = dataset, labels, build, out, cache_path
+        self.made: Dict[str, ExampleLibrary] = {}
+
+    def get(self, config: str) -> Optional[ExampleLibrary]:
+        if config not in ("library", "library+sc", "gold"):
+            return None
+        kind = "gold" if config == "gold" else "self"
+        if kind not in self.made:
+            self.made[kind] = (
+                gold_library(self.dataset, self.labels)
+                if kind == "gold"
+                else build_library(self.dataset, self.labels, self.build, self.out, self.cache_path)
+            )
+        return self.made[kind]
 
 
 def make_nlp(config: str, labels: LabelSet, cache_path, library: Optional[ExampleLibrary], k: int, n_samples: int):
@@ -97,6 +120,26 @@ def score(preds: List[Doc], refs: List[Doc]) -> Dict[str, Any]:
     }
 
 
+def tag(nlp, refs: List[Doc], step: str):
+    """Tag copies of the reference tokens; returns predictions, wall seconds and the step's usage."""
+    ledger = default_ledger()
+    before = ledger.snapshot()
+    start = time.perf_counter()
+    with ledger.step(step):
+        preds = list(nlp.pipe([Doc(nlp.vocab, words=[t.text for t in ref]) for ref in refs], batch_size=64))
+    return preds, time.perf_counter() - start, ledger.since(before).get(step)
+
+
+def per_doc(usage, n: int) -> Dict[str, float]:
+    if usage is None:
+        return {}
+    return {
+        "calls_per_doc": round((usage.calls + usage.cache_hits) / n, 2),
+        "prompt_tokens_per_doc": round(usage.prompt_tokens / n, 1),
+        "completion_tokens_per_doc": round(usage.completion_tokens / n, 1),
+    }
+
+
 def run_config(
     dataset: str,
     config: str,
@@ -107,34 +150,32 @@ def run_config(
     k: int,
     n_samples: int,
 ) -> Dict[str, Any]:
+    """Quality on all sentences (answers cached, so an interrupted run resumes)."""
     nlp = make_nlp(config, labels, cache_path, library, k, n_samples)
-    ledger = default_ledger()
-    step = f"{dataset}/{config}"
-    before = ledger.snapshot()
-    start = time.perf_counter()
-    with ledger.step(step):
-        preds = list(nlp.pipe([Doc(nlp.vocab, words=[t.text for t in ref]) for ref in refs], batch_size=64))
-    wall = time.perf_counter() - start
-    usage = ledger.since(before).get(step)
-    n = len(refs)
-    fresh = usage is not None and usage.cache_hits == 0
-    result = {
+    preds, wall, usage = tag(nlp, refs, f"{dataset}/{config}")
+    return {
         "dataset": dataset,
         "config": config,
-        "docs": n,
+        "docs": len(refs),
         **score(preds, refs),
+        **per_doc(usage, len(refs)),
         "wall_seconds": round(wall, 1),
         "usage": usage.to_dict() if usage else None,
     }
-    if usage:
-        # Resumed runs: estimate from the recorded per-call latencies (calls overlap n_parallel-fold).
-        pipe = nlp.get_pipe(nlp.pipe_names[0])
-        parallel = (pipe._model if config == "spacy.NER.v3" else pipe.model).transport.max_concurrency
-        result["docs_per_s"] = round(n / wall, 3) if fresh else round(n / (usage.seconds / parallel), 3)
-        result["docs_per_s_source"] = "wall clock" if fresh else "recorded call latencies / n_parallel (resumed)"
-        result["prompt_tokens_per_doc"] = round(usage.prompt_tokens / n, 1)
-        result["completion_tokens_per_doc"] = round(usage.completion_tokens / n, 1)
-    return result
+
+
+def time_config(
+    config: str, refs: List[Doc], labels: LabelSet, library: Optional[ExampleLibrary], k: int, n_samples: int
+) -> Dict[str, Any]:
+    """Speed on the first sentences with the answer cache off: every call really goes to the model."""
+    nlp = make_nlp(config, labels, False, library, k, n_samples)
+    _, wall, usage = tag(nlp, refs, f"timing/{config}")
+    return {
+        "docs": len(refs),
+        "wall_seconds": round(wall, 1),
+        "docs_per_s": round(len(refs) / wall, 3),
+        **per_doc(usage, len(refs)),
+    }
 
 
 def run(
@@ -148,6 +189,7 @@ def run(
     n_samples: int,
     build: BuildSettings,
     force: bool = False,
+    time_n: int = 30,
 ) -> Dict[str, Any]:
     unknown = [c for c in configs if c not in CONFIGS]
     if unknown:
@@ -158,6 +200,7 @@ def run(
         "k": k,
         "n_samples": n_samples,
         "build": build.__dict__,
+        "time_n": time_n,
         "results": [],
         "libraries": {},
     }
@@ -169,34 +212,28 @@ def run(
         idx = sample_rows(rows, n, seed)
         vocab = spacy.blank("en").vocab
         refs = [row_to_doc(vocab, rows[i], keep=labels) for i in idx]
-        libs: Dict[str, ExampleLibrary] = {}
+        libs = Libraries(dataset, labels, build, out, cache_path)
         for config in configs:
             path = out / dataset / f"{config}.json"
-            if path.exists() and not force:
-                result = srsly.read_json(path)
-                msg.info(f"{dataset} / {config}: done before, F1 {result['f']}")
-            else:
+            result = srsly.read_json(path) if path.exists() and not force else None
+            if result is None:
                 msg.text(f"{dataset} / {config}: tagging {len(refs)} sentences")
-                library = None
-                if config in ("library", "library+sc", "gold"):
-                    kind = "gold" if config == "gold" else "self"
-                    if kind not in libs:
-                        libs[kind] = (
-                            gold_library(dataset, labels)
-                            if kind == "gold"
-                            else build_library(dataset, labels, build, out, cache_path)
-                        )
-                    library = libs[kind]
-                result = run_config(dataset, config, refs, labels, cache_path, library, k, n_samples)
+                result = run_config(dataset, config, refs, labels, cache_path, libs.get(config), k, n_samples)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 srsly.write_json(path, result)
-                msg.good(f"{dataset} / {config}: F1 {result['f']}")
+            if time_n and "timing" not in result:
+                msg.text(f"{dataset} / {config}: timing {time_n} sentences with the answer cache off")
+                result["timing"] = time_config(config, refs[:time_n], labels, libs.get(config), k, n_samples)
+                srsly.write_json(path, result)
+            msg.good(f"{dataset} / {config}: F1 {result['f']}, {result.get('timing', {}).get('docs_per_s')} docs/s")
             report["results"].append(result)
-        if "self" in libs:
-            meta = libs["self"].meta
+        if any(c in ("library", "library+sc") for c in configs):
+            libs.get("library")
+        if "self" in libs.made:
+            meta = libs.made["self"].meta
             report["libraries"][dataset] = {
-                "examples": len(libs["self"]),
-                "features": len(libs["self"].features),
+                "examples": len(libs.made["self"]),
+                "features": len(libs.made["self"].features),
                 "seconds": meta.get("seconds"),
                 "usage": meta.get("usage"),
                 "counts": meta.get("counts"),
@@ -218,7 +255,11 @@ def markdown(report: Dict[str, Any]) -> str:
                 continue
             pt = r["per_type"]
             cells = [r["config"], r["p"], r["r"], r["f"]] + [pt.get(t, {}).get("f", 0.0) for t in ("PER", "LOC", "ORG")]
-            cells += [r.get("docs_per_s"), r.get("prompt_tokens_per_doc"), r.get("completion_tokens_per_doc")]
+            cells += [
+                r.get("timing", {}).get("docs_per_s"),
+                r.get("prompt_tokens_per_doc"),
+                r.get("completion_tokens_per_doc"),
+            ]
             lines.append("| " + " | ".join(f"{c:.3f}" if isinstance(c, float) else str(c) for c in cells) + " |")
         lib = report["libraries"].get(dataset)
         if lib:

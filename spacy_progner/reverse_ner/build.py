@@ -63,6 +63,19 @@ def plausible_name(text: str, label: str) -> bool:
     )
 
 
+def upper_share(text: str) -> float:
+    words = [w for w in text.split() if any(c.isalpha() for c in w)]
+    return sum(1 for w in words if w.isupper()) / max(1, len(words))
+
+
+def match_shape(feature: str, sentence: str, ents: Sequence[Mention]) -> Tuple[str, List[Mention]]:
+    """An all-caps feature (a headline) gets an all-caps example: the model tends to write ordinary
+    case, and the casing is what the demo must teach."""
+    if upper_share(feature) >= 0.6 and upper_share(sentence) < 0.6:
+        return sentence.upper(), [(t.upper(), lab) for t, lab in ents]
+    return sentence, list(ents)
+
+
 class LibraryBuilder:
     def __init__(self, labels: LabelSet, model: ChatModel, settings: Optional[BuildSettings] = None):
         self.labels = labels
@@ -189,8 +202,7 @@ class LibraryBuilder:
             return []
         tokens = feature.split()
         caps = sum(1 for t in tokens[1:] if t[:1].isupper())
-        upper_share = sum(1 for t in tokens if t.isupper()) / max(1, len(tokens))
-        if caps and upper_share < 0.5:
+        if caps and upper_share(feature) < 0.5:
             count = min(self.s.max_entities_per_example, max(1, round(caps * rng.uniform(0.4, 0.8))))
         else:
             count = rng.randint(1, min(3, self.s.max_entities_per_example))
@@ -230,6 +242,11 @@ class LibraryBuilder:
                 continue
             if not sentence:
                 stats["dropped_empty_sentence"] += 1
+                continue
+            sentence, ents = match_shape(features[f], sentence, ents)
+            ratio = len(sentence.split()) / max(1, len(features[f].split()))
+            if not 1 / 3 <= ratio <= 3:
+                stats["dropped_length_mismatch"] += 1
                 continue
             if sentence in seen:
                 stats["dropped_duplicate_or_copy"] += 1
