@@ -1,0 +1,41 @@
+"""Reading tokens + BIO tags into Docs, and the fixed benchmark samples."""
+
+from __future__ import annotations
+
+import pytest
+import spacy
+
+from spacy_progner.ner.datasets import bio_spans, datasets_root, mentions, read_split, row_to_doc, sample_rows
+
+
+def test_bio_spans_handle_stray_i_tags_and_filtering():
+    tags = ["B-PER", "I-PER", "O", "I-LOC", "I-LOC", "B-MISC", "B-ORG", "I-PER"]
+    assert bio_spans(tags) == [(0, 2, "PER"), (3, 5, "LOC"), (5, 6, "MISC"), (6, 7, "ORG"), (7, 8, "PER")]
+    assert bio_spans(tags, keep={"PER", "LOC", "ORG"}) == [(0, 2, "PER"), (3, 5, "LOC"), (6, 7, "ORG"), (7, 8, "PER")]
+
+
+def test_row_to_doc_and_mentions():
+    row = {"tokens": ["Ada", "Lovelace", "visited", "Paris", "."], "tags": ["B-PER", "I-PER", "O", "B-LOC", "O"]}
+    doc = row_to_doc(spacy.blank("en").vocab, row, keep={"PER"})
+    assert [(e.text, e.label_) for e in doc.ents] == [("Ada Lovelace", "PER")]
+    assert mentions(row) == [("Ada Lovelace", "PER"), ("Paris", "LOC")]
+
+
+def test_samples_are_fixed_by_seed():
+    rows = [{}] * 100
+    assert sample_rows(rows, 10, 7) == sample_rows(rows, 10, 7) != sample_rows(rows, 10, 8)
+    assert sample_rows(rows, 200, 7) == list(range(100))
+
+
+def test_bad_split_is_a_clear_error(tmp_path):
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"tokens": ["a", "b"], "tags": ["O"]}\n', encoding="utf8")
+    with pytest.raises(ValueError, match="line 1 needs 'tokens' and 'tags'"):
+        read_split(path)
+
+
+@pytest.mark.skipif(not (datasets_root() / "conll2003" / "test.jsonl").exists(), reason="shared datasets not here")
+def test_real_conll_test_split_reads():
+    rows = read_split(datasets_root() / "conll2003" / "test.jsonl")
+    assert len(rows) == 3453
+    assert sum(len(bio_spans(r["tags"])) for r in rows) == 5648  # as the datasets README counts
