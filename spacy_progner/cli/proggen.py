@@ -1,0 +1,356 @@
+"""ProgGen commands: attributes -> entities -> generate -> correct -> to-docbin -> (spacy train) -> evaluate -> report.
+
+Every command prints a progress bar, resumes through the LLM cache (`--cache-path`), and writes a
+metrics JSON with its counts and the usage ledger. `--model` picks the model: `local` (the embedded
+default), `gguf:/path/model.gguf`, or a JSON/YAML file holding a registry block such as
+{"@llm_models": "spacy_progner.OpenAICompatible.v1", "base_url": "...", "model": "..."}.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+import srsly
+import typer
+import yaml
+from wasabi import msg
+
+from ..llm import ChatModel, ResponseCache, UsageLedger, make_local_gguf
+from ..ner.domain import DomainSpec
+from ..proggen.attributes import TOPIC, AttributeSettings, build_attributes, load_attributes
+from ..proggen.common import StepError, read_jsonl, read_yaml, write_jsonl, write_yaml
+from ..proggen.correct import CorrectSettings, correct
+from ..proggen.docbin import to_docbin
+from ..proggen.entities import EntitySettings, build_pools, load_pools
+from ..proggen.evaluate import dataset_docbin, evaluate_model
+from ..proggen.generate import VARIANTS, GenerateSettings, generate
+from ..proggen.report import build_report, write_report
+from ._app import app, friendly_errors, write_metrics
+
+DOMAIN = typer.Option(Path("configs/domains/conll2003.yml"), "--domain", "-d", help="Domain spec (YAML).")
+MODEL = typer.Option("local", "--model", help="local | gguf:PATH | a JSON/YAML file with an @llm_models block.")
+CACHE = typer.Option(None, "--cache-path", help="LLM cache file (default: user cache dir); reruns are free.")
+SEED = typer.Option(0, "--seed", help="Seed of prompts and sampling (same seed: same requests, cache hits).")
+
+
+def load_model(spec: str, cache_path: Optional[str]) -> ChatModel:
+    """The model named by `--model`, with its own usage ledger; every answer goes through the cache."""
+    model = _load_model(spec, cache_path)
+    model.ledger = UsageLedger()  # one command, one account (also when commands share a process)
+    return model
+
+
+def _load_model(spec: str, cache_path: Optional[str]) -> ChatModel:
+    if spec in ("local", "embedded", ""):
+        return make_local_gguf(cache_path=cache_path)
+    if spec.startswith("gguf:"):
+        return make_local_gguf(model_path=spec[5:], cache_path=cache_path)
+    path = Path(spec)
+    if not path.is_file():
+        raise StepError(f"--model {spec!r}: not 'local', 'gguf:PATH' or an existing JSON/YAML model file")
+    try:
+        block = yaml.safe_load(path.read_text(encoding="utf8"))
+    except yaml.YAMLError as err:
+        raise StepError(f"--model {path}: malformed YAML/JSON: {err}") from err
+    if not isinstance(block, dict) or "@llm_models" not in block:
+        raise StepError(
+            f"--model {path}: expected a mapping with '@llm_models' (e.g. spacy_progner.OpenAICompatible.v1)"
+        )
+    from spacy_llm.registry import registry
+
+    block = dict(block)
+    name = block.pop("@llm_models")
+    try:
+        factory = registry.llm_models.get(name)
+    except Exception as err:  # catalogue.RegistryError
+        raise StepError(f"--model {path}: unknown @llm_models {name!r}") from err
+    if name != "spacy_progner.Replay.v1" and cache_path and "cache_path" not in block:
+        block["cache_path"] = cache_path
+    model = factory(**block)
+    if not isinstance(model, ChatModel):
+        raise StepError(
+            f"--model {path}: {name} is not a spacy-progner model (ProgGen needs JSON schemas and log-probs)"
+        )
+    if model.cache is None and cache_path:
+        model.cache = ResponseCache(cache_path)
+    return model
+
+
+def _spec(path: Path) -> DomainSpec:
+    spec = DomainSpec.load(path)
+    msg.info(f"Domain {spec.name}: {spec.domain}; types {', '.join(spec.types)}")
+    return spec
+
+
+def _finish(model: Optional[ChatModel], metrics_path: Path, data: Dict[str, Any], start: float) -> None:
+    data["seconds"] = round(time.perf_counter() - start, 2)
+    if model is not None:
+        data["usage"] = model.ledger.to_dict()
+        total = data["usage"]["total"]
+        msg.info(
+            f"LLM: {total['calls']} calls, {total['cache_hits']} cache hits, "
+            f"{total['prompt_tokens']} prompt + {total['completion_tokens']} completion tokens"
+        )
+    write_metrics(metrics_path, data)
+
+
+@app.command("attributes")
+@friendly_errors
+def attributes_cli(
+    domain: Path = DOMAIN,
+    output: Path = typer.Option(
+        Path("corpus/attributes.yml"), "--output", "-o", help="Attributes YAML (review by hand)."
+    ),
+    metrics: Path = typer.Option(Path("metrics/attributes.json"), help="Metrics JSON."),
+    n_dimensions: int = typer.Option(4, help="Attribute dimensions to ask for besides topic."),
+    n_values: int = typer.Option(8, help="Values asked per call."),
+    calls_per_dimension: int = typer.Option(2, help="Calls per dimension (shuffled examples, own seeds)."),
+    max_values: int = typer.Option(20, help="Values kept per dimension."),
+    probability: float = typer.Option(0.5, help="Probability of using a non-topic dimension in a prompt."),
+    model: str = MODEL,
+    cache_path: Optional[str] = CACHE,
+    seed: int = SEED,
+) -> None:
+    """Diversify X: attribute dimensions of the domain's text and values for each."""
+    start = time.perf_counter()
+    spec = _spec(domain)
+    llm = load_model(model, cache_path)
+    settings = AttributeSettings(n_dimensions, n_values, calls_per_dimension, max_values, probability, seed=seed)
+    with llm.ledger.step("attributes"):
+        result = build_attributes(llm, spec, settings)
+    write_yaml(
+        output, result["attributes"], header=f"# Diversify X attributes for {spec.path}; edit by hand if you like."
+    )
+    msg.good(f"Wrote {output}: " + ", ".join(f"{k} ({v})" for k, v in result["metrics"]["values"].items()))
+    _finish(llm, metrics, {"step": "attributes", "domain": spec.name, **result["metrics"]}, start)
+
+
+@app.command("entities")
+@friendly_errors
+def entities_cli(
+    domain: Path = DOMAIN,
+    attributes: Optional[Path] = typer.Option(None, help="Attributes YAML (its topic values condition latent pools)."),
+    output: Path = typer.Option(Path("corpus/entities.json"), "--output", "-o", help="Entity pools JSON."),
+    metrics: Path = typer.Option(Path("metrics/entities.json"), help="Metrics JSON."),
+    kind: str = typer.Option("both", help="vanilla | latent | both."),
+    n_per_call: int = typer.Option(10, help="Vanilla: entities asked per call."),
+    calls_per_type: int = typer.Option(2, help="Vanilla: calls per type."),
+    n_per_topic: int = typer.Option(5, help="Latent: entities asked per (topic, type)."),
+    max_topics: Optional[int] = typer.Option(None, help="Latent: only the first N topic values."),
+    model: str = MODEL,
+    cache_path: Optional[str] = CACHE,
+    seed: int = SEED,
+) -> None:
+    """Diversify Y: entity pools per type, vanilla and/or conditioned on each topic value."""
+    start = time.perf_counter()
+    spec = _spec(domain)
+    topics = None
+    if attributes is not None:
+        dims = load_attributes(read_yaml(attributes, "attributes"), str(attributes))
+        topics = dims.get(TOPIC, {}).get("values")
+    llm = load_model(model, cache_path)
+    settings = EntitySettings(kind, n_per_call, calls_per_type, n_per_topic, max_topics, seed=seed)
+    with llm.ledger.step("entities"):
+        result = build_pools(llm, spec, settings, topics)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    srsly.write_json(output, result["pools"])
+    msg.good(f"Wrote {output}: vanilla " + ", ".join(f"{k} {v}" for k, v in result["metrics"]["vanilla"].items()))
+    _finish(llm, metrics, {"step": "entities", "domain": spec.name, **result["metrics"]}, start)
+
+
+def _read_pools(path: Optional[Path]) -> Optional[Dict[str, Any]]:
+    if path is None:
+        return None
+    if not path.is_file():
+        raise StepError(f"entity pools file {path} does not exist; run `entities` first")
+    try:
+        data = json.loads(path.read_text(encoding="utf8"))
+    except ValueError as err:
+        raise StepError(f"{path}: not JSON ({err})") from err
+    return load_pools(data, str(path))
+
+
+@app.command("generate")
+@friendly_errors
+def generate_cli(
+    domain: Path = DOMAIN,
+    variant: str = typer.Option("diversify-x+y", help=" | ".join(VARIANTS)),
+    n_sentences: int = typer.Option(100, help="Sentences to keep (after validation and deduplication)."),
+    per_call: Optional[int] = typer.Option(None, help="Sentences per call (default 6 for simple, else 3)."),
+    max_calls: Optional[int] = typer.Option(None, help="Give up after this many calls (default 3x the need)."),
+    attributes: Optional[Path] = typer.Option(None, help="Attributes YAML (diversify-x, diversify-x+y)."),
+    entities: Optional[Path] = typer.Option(None, help="Entity pools JSON (diversify-y-*, diversify-x+y)."),
+    output: Path = typer.Option(Path("corpus/generated.jsonl"), "--output", "-o", help="Samples JSONL."),
+    metrics: Path = typer.Option(Path("metrics/generate.json"), help="Metrics JSON."),
+    temperature: float = typer.Option(1.0, help="Sampling temperature."),
+    model: str = MODEL,
+    cache_path: Optional[str] = CACHE,
+    seed: int = SEED,
+) -> None:
+    """Sentences with annotations (one JSON-schema call, log-probs kept), validated and deduplicated."""
+    start = time.perf_counter()
+    spec = _spec(domain)
+    settings = GenerateSettings(variant, n_sentences, per_call, max_calls, temperature=temperature, seed=seed)
+    attrs = load_attributes(read_yaml(attributes, "attributes"), str(attributes)) if attributes else None
+    pools = _read_pools(entities)
+    llm = load_model(model, cache_path)
+    with llm.ledger.step("generate"):
+        result = generate(llm, spec, settings, attrs, pools)
+    write_jsonl(output, result["samples"])
+    m = result["metrics"]
+    msg.good(f"Wrote {output}: {m['kept_sentences']} sentences, {m['kept_entities']} entities from {m['calls']} calls")
+    if m["drops"]:
+        msg.info("Dropped: " + ", ".join(f"{k} {v}" for k, v in sorted(m["drops"].items())))
+    _finish(llm, metrics, {"step": "generate", "domain": spec.name, **m}, start)
+
+
+@app.command("correct")
+@friendly_errors
+def correct_cli(
+    domain: Path = DOMAIN,
+    input: Path = typer.Option(Path("corpus/generated.jsonl"), "--input", "-i", help="Generated samples JSONL."),
+    output: Path = typer.Option(Path("corpus/corrected.jsonl"), "--output", "-o", help="Corrected samples JSONL."),
+    metrics: Path = typer.Option(Path("metrics/correct.json"), help="Metrics JSON (with every decision)."),
+    threshold: float = typer.Option(-0.05, help="Re-check annotations whose mean token log-prob is below this."),
+    max_share: float = typer.Option(0.2, help="At most this share of each type's annotations."),
+    spans_per_prompt: int = typer.Option(4, help="Spans per prompt (all of one type)."),
+    model: str = MODEL,
+    cache_path: Optional[str] = CACHE,
+    seed: int = SEED,
+) -> None:
+    """Self-correction: A/B/C/D re-annotation of the least certain annotations, applied."""
+    start = time.perf_counter()
+    spec = _spec(domain)
+    samples = read_jsonl(input, "samples")
+    llm = load_model(model, cache_path)
+    with llm.ledger.step("correct"):
+        result = correct(llm, spec, samples, CorrectSettings(threshold, max_share, spans_per_prompt, seed=seed))
+    write_jsonl(output, result["samples"])
+    m = result["metrics"]
+    msg.good(
+        f"Wrote {output}: re-checked {m['selection']['selected']} of {m['selection']['annotations']} annotations; "
+        + ", ".join(f"{k} {v}" for k, v in m["choices"].items())
+    )
+    _finish(llm, metrics, {"step": "correct", "domain": spec.name, **m, "decisions": result["decisions"]}, start)
+
+
+@app.command("to-docbin")
+@friendly_errors
+def to_docbin_cli(
+    domain: Path = DOMAIN,
+    input: Path = typer.Option(Path("corpus/corrected.jsonl"), "--input", "-i", help="Samples JSONL."),
+    output_dir: Path = typer.Option(Path("corpus"), "--output-dir", "-o", help="Writes train.spacy and dev.spacy."),
+    metrics: Path = typer.Option(Path("metrics/to_docbin.json"), help="Metrics JSON."),
+    dev_share: float = typer.Option(0.1, help="Share of the synthetic samples held out as dev set."),
+    alignment_mode: str = typer.Option("expand", help="strict | expand | contract (spaCy char_span)."),
+    demo_weight: int = typer.Option(0, help="Add the domain spec's demos this many times to train."),
+    seed: int = SEED,
+) -> None:
+    """Tokenize, align the annotations to tokens (drops counted), write train/dev DocBins."""
+    start = time.perf_counter()
+    spec = _spec(domain)
+    samples = read_jsonl(input, "samples")
+    m = to_docbin(spec, samples, output_dir, dev_share, alignment_mode, demo_weight, seed)
+    msg.good(f"Wrote {output_dir}/train.spacy ({m['train_docs']} docs) and dev.spacy ({m['dev_docs']} docs)")
+    if m["alignment"]["dropped"]:
+        msg.info("Alignment drops: " + ", ".join(f"{k} {v}" for k, v in m["alignment"]["dropped"].items()))
+    _finish(None, metrics, {"step": "to-docbin", "domain": spec.name, **m}, start)
+
+
+@app.command("dataset-docbin")
+@friendly_errors
+def dataset_docbin_cli(
+    dataset: str = typer.Argument(..., help="Folder under the datasets root, e.g. conll2003."),
+    split: str = typer.Argument("test", help="test | dev | train."),
+    domain: Path = DOMAIN,
+    output: Path = typer.Option(Path("corpus/real_test.spacy"), "--output", "-o", help="DocBin to write."),
+    limit: Optional[int] = typer.Option(None, help="A fixed random sample of this many sentences."),
+    seed: int = SEED,
+) -> None:
+    """Convert a real split (tokens + BIO tags, read in place) to a DocBin with the domain's types only."""
+    spec = _spec(domain)
+    info = dataset_docbin(dataset, split, list(spec.types), output, limit, seed)
+    msg.good(f"Wrote {output}: {info['docs']} docs, {info['entities']} entities")
+
+
+@app.command("evaluate")
+@friendly_errors
+def evaluate_cli(
+    trained: Path = typer.Argument(..., help="Trained spaCy pipeline (e.g. training/model-best)."),
+    data: Path = typer.Argument(..., help="DocBin of a real test set (see dataset-docbin)."),
+    output: Path = typer.Option(Path("metrics/evaluate.json"), "--output", "-o", help="Metrics JSON."),
+) -> None:
+    """spaCy evaluation on a real test set: micro and per-type P/R/F, docs/s."""
+    start = time.perf_counter()
+    scores = evaluate_model(trained, data)
+    rows = [("micro", scores["ents_p"], scores["ents_r"], scores["ents_f"])]
+    rows += [(k, v["p"], v["r"], v["f"]) for k, v in sorted(scores["per_type"].items())]
+    msg.table([(n, f"{p:.3f}", f"{r:.3f}", f"{f:.3f}") for n, p, r, f in rows], header=("type", "P", "R", "F"))
+    _finish(None, output, {"step": "evaluate", "model": str(trained), "data": str(data), **scores}, start)
+
+
+@app.command("report")
+@friendly_errors
+def report_cli(
+    domain: Path = DOMAIN,
+    samples: Path = typer.Option(Path("corpus/corrected.jsonl"), help="Samples JSONL to show."),
+    entities: Optional[Path] = typer.Option(None, help="Entity pools JSON."),
+    metrics_dir: Path = typer.Option(Path("metrics"), help="Folder with the steps' metrics JSON."),
+    output: Path = typer.Option(Path("reports/report.html"), "--output", "-o", help="HTML page to write."),
+    n_show: int = typer.Option(25, help="Sentences rendered with displaCy."),
+    seed: int = SEED,
+) -> None:
+    """An HTML page: displaCy samples, type/attribute distributions, diversity, A/B/C/D counts, usage per step."""
+    spec = _spec(domain)
+    rows = read_jsonl(samples, "samples")
+    metrics: Dict[str, Any] = {}
+    for name in ("attributes", "entities", "generate", "correct", "to_docbin", "evaluate"):
+        path = metrics_dir / f"{name}.json"
+        if path.is_file():
+            metrics[name] = srsly.read_json(path)
+    variant = (metrics.get("generate") or {}).get("variant")
+    html = build_report(spec, rows, metrics, _read_pools(entities), n_show, seed, variant)
+    write_report(output, html)
+    msg.good(f"Wrote {output}")
+
+
+@app.command("benchmark")
+@friendly_errors
+def benchmark_cli(
+    datasets: str = typer.Option("conll2003,mit_restaurant", help="Comma-separated dataset presets."),
+    n_sentences: int = typer.Option(400, help="Kept synthetic sentences per configuration."),
+    output_dir: Path = typer.Option(Path("benchmarks/proggen"), help="Per-step results (resumable)."),
+    domains_dir: Path = typer.Option(Path("configs/domains"), help="Where <dataset>.yml domain specs live."),
+    train_config: Path = typer.Option(Path("configs/train.cfg"), help="spaCy training config."),
+    train_steps: Optional[int] = typer.Option(None, help="Override training.max_steps."),
+    test_limit: Optional[int] = typer.Option(None, help="Evaluate on a fixed sample of this many test sentences."),
+    model: str = MODEL,
+    cache_path: Optional[str] = CACHE,
+    seed: int = SEED,
+    force: bool = typer.Option(False, help="Redo finished steps."),
+) -> None:
+    """simple vs diversify-x+y + correction vs the real train split, evaluated on the real test split."""
+    from ..proggen.benchmark import markdown, run
+
+    start = time.perf_counter()
+    report = run(
+        [d.strip() for d in datasets.split(",") if d.strip()],
+        output_dir,
+        lambda: load_model(model, cache_path),
+        domains_dir,
+        train_config,
+        n_sentences,
+        train_steps,
+        test_limit,
+        seed,
+        force,
+    )
+    report["seconds"] = round(time.perf_counter() - start, 2)
+    table = markdown(report)
+    print(table)
+    write_metrics(output_dir / "benchmark.json", report)
+    (output_dir / "benchmark.md").write_text(table, encoding="utf8")
+    msg.good(f"Wrote {output_dir / 'benchmark.md'}")

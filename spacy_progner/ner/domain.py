@@ -1,0 +1,204 @@
+"""Domain specs (YAML): what a ProgGen run starts from.
+
+A spec describes the kind of text to synthesize and its entity types::
+
+    name: conll2003
+    language: en
+    domain: news stories
+    description: Sentences from news stories ...
+    no_entity_demo: The talks ended late on Tuesday without an agreement.
+    entity_types:
+      PER:
+        definition: a person's name ...
+        demo:
+          sentence: Anna Keller met ...
+          entities: [{text: Anna Keller, label: PER}, ...]
+        guideline:
+          rule: what is and what is not a PER ...
+          demos:
+            - {sentence: ..., span: Anna Keller, answer: A}
+            - {sentence: ..., span: Keller, answer: B, fix: Anna Keller}
+            - {sentence: ..., span: Keller Holdings, answer: C, fix: ORG}
+            - {sentence: ..., span: the minister, answer: D}
+
+`entity_types: {LABEL: {definition: ...}}` is the same shape `LabelSet.from_any(path)` reads,
+so a spec file is also a labels file. Every error names the file and the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+
+import yaml
+
+from .align import find_occurrences
+from .labels import LabelSet
+
+ANSWERS = ("A", "B", "C", "D")
+OTHER = "other"
+
+
+class DomainSpecError(ValueError):
+    """A domain spec is malformed; the message names the file and the key."""
+
+
+@dataclass
+class Demo:
+    sentence: str
+    entities: List[Tuple[str, str]]
+
+    def to_answer(self) -> Dict[str, Any]:
+        return {"sentence": self.sentence, "entities": [{"text": t, "label": lab} for t, lab in self.entities]}
+
+
+@dataclass
+class GuidelineDemo:
+    sentence: str
+    span: str
+    answer: str  # A correct, B wrong boundary, C wrong type, D not an entity
+    fix: str = ""  # B: the right span; C: the right type or "other"
+
+
+@dataclass
+class EntityType:
+    label: str
+    definition: str
+    demo: Demo
+    rule: str
+    guideline_demos: List[GuidelineDemo]
+
+
+@dataclass
+class DomainSpec:
+    name: str
+    domain: str
+    description: str
+    language: str
+    no_entity_demo: str
+    types: Dict[str, EntityType]
+    path: str = "<spec>"
+    extra_demos: List[Demo] = field(default_factory=list)
+
+    @property
+    def labels(self) -> LabelSet:
+        return LabelSet({k: t.definition for k, t in self.types.items()}, where=f"{self.path}: entity_types")
+
+    def demos(self) -> List[Demo]:
+        """One demo per type, the extra ones, and the no-entity demo."""
+        out = [t.demo for t in self.types.values()] + list(self.extra_demos)
+        if self.no_entity_demo:
+            out.append(Demo(self.no_entity_demo, []))
+        return out
+
+    @classmethod
+    def load(cls, path: Union[str, Path]) -> DomainSpec:
+        path = Path(path)
+        if not path.is_file():
+            raise DomainSpecError(f"domain spec {path} does not exist")
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf8"))
+        except yaml.YAMLError as err:
+            raise DomainSpecError(f"{path}: malformed YAML: {err}") from err
+        return cls.from_dict(data, where=str(path))
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "<spec>") -> DomainSpec:
+        if not isinstance(data, Mapping):
+            raise DomainSpecError(f"{where}: a domain spec must be a mapping, got {type(data).__name__}")
+        name = _str(data, "name", where, default=Path(where).stem)
+        domain = _str(data, "domain", where)
+        description = _str(data, "description", where, default=domain)
+        language = _str(data, "language", where, default="en")
+        no_entity = _str(data, "no_entity_demo", where, default="")
+        raw_types = data.get("entity_types")
+        if not isinstance(raw_types, Mapping) or not raw_types:
+            raise DomainSpecError(f"{where}: key 'entity_types' must map each entity type to its definition and demos")
+        labels = list(raw_types)
+        try:
+            LabelSet(
+                {k: (v or {}).get("definition", "") if isinstance(v, Mapping) else "" for k, v in raw_types.items()},
+                where=f"{where}: entity_types",
+            )
+        except ValueError as err:
+            raise DomainSpecError(str(err)) from err
+        types = {}
+        for label, body in raw_types.items():
+            key = f"{where}: entity_types.{label}"
+            if not isinstance(body, Mapping):
+                raise DomainSpecError(f"{key}: expected a mapping with definition, demo and guideline")
+            definition = _str(body, "definition", key)
+            demo = _demo(body.get("demo"), labels, f"{key}.demo")
+            if not any(lab == label for _, lab in demo.entities):
+                raise DomainSpecError(f"{key}.demo: the demo sentence of {label} must contain a {label} entity")
+            guideline = body.get("guideline")
+            if not isinstance(guideline, Mapping):
+                raise DomainSpecError(f"{key}.guideline: missing; give 'rule' and 'demos' for self-correction")
+            rule = _str(guideline, "rule", f"{key}.guideline")
+            gdemos = guideline.get("demos")
+            if not isinstance(gdemos, list) or not gdemos:
+                raise DomainSpecError(f"{key}.guideline.demos: give a list of labelled demo spans")
+            types[label] = EntityType(
+                label,
+                definition,
+                demo,
+                rule,
+                [_gdemo(d, labels, f"{key}.guideline.demos[{i}]") for i, d in enumerate(gdemos)],
+            )
+        extra = data.get("demos") or []
+        if not isinstance(extra, list):
+            raise DomainSpecError(f"{where}: key 'demos' must be a list of {{sentence, entities}}")
+        extra_demos = [_demo(d, labels, f"{where}: demos[{i}]") for i, d in enumerate(extra)]
+        return cls(name, domain, description, language, no_entity, types, where, extra_demos)
+
+
+def _str(data: Mapping, key: str, where: str, default: Optional[str] = None) -> str:
+    value = data.get(key, default)
+    if value is None:
+        raise DomainSpecError(f"{where}: missing key '{key}'")
+    if not isinstance(value, str) or (default is None and not value.strip()):
+        raise DomainSpecError(f"{where}: key '{key}' must be a non-empty string, got {value!r}")
+    return " ".join(value.split())
+
+
+def _demo(data: Any, labels: List[str], where: str) -> Demo:
+    if not isinstance(data, Mapping):
+        raise DomainSpecError(f"{where}: expected a mapping with 'sentence' and 'entities'")
+    sentence = _str(data, "sentence", where)
+    ents = data.get("entities")
+    if not isinstance(ents, list):
+        raise DomainSpecError(f"{where}: key 'entities' must be a list of {{text, label}}")
+    out = []
+    for i, ent in enumerate(ents):
+        if (
+            not isinstance(ent, Mapping)
+            or not isinstance(ent.get("text"), str)
+            or not isinstance(ent.get("label"), str)
+        ):
+            raise DomainSpecError(f"{where}.entities[{i}]: expected {{text, label}}, got {ent!r}")
+        if ent["label"] not in labels:
+            raise DomainSpecError(f"{where}.entities[{i}]: unknown type {ent['label']!r}; known: {', '.join(labels)}")
+        if not find_occurrences(sentence, ent["text"]):
+            raise DomainSpecError(f"{where}.entities[{i}]: {ent['text']!r} does not occur in the sentence")
+        out.append((ent["text"], ent["label"]))
+    return Demo(sentence, out)
+
+
+def _gdemo(data: Any, labels: List[str], where: str) -> GuidelineDemo:
+    if not isinstance(data, Mapping):
+        raise DomainSpecError(f"{where}: expected {{sentence, span, answer, fix}}")
+    sentence, span = _str(data, "sentence", where), _str(data, "span", where)
+    answer = str(data.get("answer", "")).strip().upper()
+    if answer not in ANSWERS:
+        raise DomainSpecError(f"{where}: key 'answer' must be one of A, B, C, D, got {data.get('answer')!r}")
+    if not find_occurrences(sentence, span):
+        raise DomainSpecError(f"{where}: span {span!r} does not occur in the sentence")
+    fix = str(data.get("fix") or "").strip()
+    if answer == "B" and not (fix and find_occurrences(sentence, fix)):
+        raise DomainSpecError(f"{where}: answer B needs 'fix', the right span, occurring in the sentence")
+    if answer == "C" and fix not in labels and fix != OTHER:
+        raise DomainSpecError(
+            f"{where}: unknown type {fix!r} in 'fix'; answer C needs one of {', '.join(labels)} or 'other'"
+        )
+    return GuidelineDemo(sentence, span, answer, fix)

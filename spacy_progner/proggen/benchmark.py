@@ -1,0 +1,255 @@
+"""The issue-4 benchmark: spaCy models trained on (a) `simple`, (b) `diversify-x+y` + self-correction and
+(c) the real train split, evaluated on the real test split; resumable step by step.
+
+Every step writes `<output_dir>/<dataset>/<config>/steps/<step>.json` (seconds, usage, counts) when it
+finishes; a rerun skips finished steps and the LLM cache makes an interrupted step cheap to redo.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import srsly
+from spacy.tokens import DocBin
+from wasabi import msg
+
+from ..llm import ChatModel, UsageLedger
+from ..ner.datasets import read_split, row_to_doc, split_path
+from ..ner.domain import DomainSpec
+from .attributes import TOPIC, AttributeSettings, build_attributes, load_attributes
+from .common import StepError, read_jsonl, read_yaml, rng_for, write_jsonl, write_yaml
+from .correct import CorrectSettings, correct
+from .docbin import to_docbin
+from .entities import EntitySettings, build_pools
+from .evaluate import dataset_docbin, evaluate_model
+from .generate import GenerateSettings, generate
+
+CONFIGS = {
+    "simple": {"variant": "simple", "correct": False},
+    "x+y+correct": {"variant": "diversify-x+y", "correct": True},
+}
+LLM_STEPS = ("attributes", "entities", "generate", "correct")
+
+
+class Bench:
+    def __init__(self, root: Path, model_factory: Callable[[], ChatModel], force: bool = False):
+        self.root = root
+        self._factory = model_factory
+        self._model: Optional[ChatModel] = None
+        self.force = force
+
+    @property
+    def model(self) -> ChatModel:
+        if self._model is None:
+            self._model = self._factory()
+        return self._model
+
+    def step(self, folder: Path, name: str, outputs: List[Path], fn: Callable[[], Dict[str, Any]]) -> Dict[str, Any]:
+        record_path = folder / "steps" / f"{name}.json"
+        if not self.force and record_path.is_file() and all(p.exists() for p in outputs):
+            msg.info(f"{folder.name}/{name}: done before, skipped")
+            return srsly.read_json(record_path)
+        msg.divider(f"{folder.parent.name}/{folder.name}: {name}")
+        uses_llm = name in LLM_STEPS
+        if uses_llm:
+            self.model.ledger = UsageLedger()
+        start = time.perf_counter()
+        with self.model.ledger.step(name) if uses_llm else _null():
+            info = fn()
+        record = {"step": name, "seconds": round(time.perf_counter() - start, 2), **info}
+        if uses_llm:
+            record["usage"] = self.model.ledger.total().to_dict()
+        record_path.parent.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(record_path, record)
+        return record
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _train(config: Path, folder: Path, train_steps: Optional[int]) -> Dict[str, Any]:
+    from spacy.cli.train import train
+
+    overrides: Dict[str, Any] = {"paths.train": str(folder / "train.spacy"), "paths.dev": str(folder / "dev.spacy")}
+    if train_steps:
+        overrides["training.max_steps"] = train_steps
+    train(config, folder / "model", use_gpu=-1, overrides=overrides)
+    return {"model": str(folder / "model" / "model-best")}
+
+
+def _real_train_docbins(dataset: str, labels: List[str], folder: Path, seed: int) -> Dict[str, Any]:
+    import spacy
+
+    nlp_vocab = spacy.blank("en").vocab
+    rows = read_split(split_path(dataset, "train"))
+    try:
+        dev_rows = read_split(split_path(dataset, "dev"))
+    except ValueError:  # no dev split (MIT sets): hold out 10% of train
+        order = list(range(len(rows)))
+        rng_for(seed, dataset, "dev").shuffle(order)
+        cut = set(order[: len(rows) // 10])
+        dev_rows = [r for i, r in enumerate(rows) if i in cut]
+        rows = [r for i, r in enumerate(rows) if i not in cut]
+    folder.mkdir(parents=True, exist_ok=True)
+    DocBin(docs=[row_to_doc(nlp_vocab, r, labels) for r in rows]).to_disk(folder / "train.spacy")
+    DocBin(docs=[row_to_doc(nlp_vocab, r, labels) for r in dev_rows]).to_disk(folder / "dev.spacy")
+    return {"train_docs": len(rows), "dev_docs": len(dev_rows)}
+
+
+def run_dataset(
+    bench: Bench,
+    dataset: str,
+    domains_dir: Path,
+    train_config: Path,
+    n_sentences: int,
+    train_steps: Optional[int],
+    test_limit: Optional[int],
+    seed: int,
+) -> Dict[str, Any]:
+    spec = DomainSpec.load(domains_dir / f"{dataset}.yml")
+    labels = list(spec.types)
+    base = bench.root / dataset
+    test = base / "test.spacy"
+    shared = base / "shared"
+    out: Dict[str, Any] = {"dataset": dataset, "labels": labels, "configs": {}}
+    out["test"] = bench.step(
+        shared, "test-data", [test], lambda: dataset_docbin(dataset, "test", labels, test, test_limit, seed)
+    )
+
+    def attributes() -> Dict[str, Any]:
+        result = build_attributes(bench.model, spec, AttributeSettings(seed=seed))
+        write_yaml(shared / "attributes.yml", result["attributes"])
+        return result["metrics"]
+
+    def entities() -> Dict[str, Any]:
+        dims = load_attributes(read_yaml(shared / "attributes.yml", "attributes"), str(shared / "attributes.yml"))
+        result = build_pools(bench.model, spec, EntitySettings(max_topics=10, seed=seed), dims[TOPIC]["values"])
+        srsly.write_json(shared / "entities.json", result["pools"])
+        return result["metrics"]
+
+    shared_steps = [
+        bench.step(shared, "attributes", [shared / "attributes.yml"], attributes),
+        bench.step(shared, "entities", [shared / "entities.json"], entities),
+    ]
+    for name, cfg in CONFIGS.items():
+        folder = base / name
+        steps: List[Dict[str, Any]] = list(shared_steps) if cfg["variant"] != "simple" else []
+
+        def gen(cfg=cfg, folder=folder) -> Dict[str, Any]:
+            attrs = load_attributes(read_yaml(shared / "attributes.yml", "attributes"), "attributes")
+            pools = json.loads((shared / "entities.json").read_text(encoding="utf8"))
+            settings = GenerateSettings(cfg["variant"], n_sentences, seed=seed)
+            result = generate(bench.model, spec, settings, attrs, pools)
+            write_jsonl(folder / "generated.jsonl", result["samples"])
+            return result["metrics"]
+
+        steps.append(bench.step(folder, "generate", [folder / "generated.jsonl"], gen))
+        samples_file = folder / "generated.jsonl"
+        if cfg["correct"]:
+
+            def corr(folder=folder) -> Dict[str, Any]:
+                samples = read_jsonl(folder / "generated.jsonl", "samples")
+                result = correct(bench.model, spec, samples, CorrectSettings(seed=seed))
+                write_jsonl(folder / "corrected.jsonl", result["samples"])
+                return result["metrics"]
+
+            steps.append(bench.step(folder, "correct", [folder / "corrected.jsonl"], corr))
+            samples_file = folder / "corrected.jsonl"
+        steps.append(
+            bench.step(
+                folder,
+                "to-docbin",
+                [folder / "train.spacy"],
+                lambda f=samples_file, folder=folder: to_docbin(spec, read_jsonl(f, "samples"), folder, seed=seed),
+            )
+        )
+        out["configs"][name] = _train_and_eval(bench, folder, train_config, train_steps, test, steps)
+    folder = base / "real-train"
+    steps = [
+        bench.step(
+            folder, "real-docbin", [folder / "train.spacy"], lambda: _real_train_docbins(dataset, labels, folder, seed)
+        )
+    ]
+    out["configs"]["real-train"] = _train_and_eval(bench, folder, train_config, train_steps, test, steps)
+    return out
+
+
+def _train_and_eval(bench: Bench, folder: Path, config: Path, train_steps, test: Path, steps: List[Dict[str, Any]]):
+    best = folder / "model" / "model-best"
+    steps.append(bench.step(folder, "train", [best], lambda: _train(config, folder, train_steps)))
+    scores = bench.step(folder, "evaluate", [folder / "steps" / "evaluate.json"], lambda: evaluate_model(best, test))
+    steps.append(scores)
+    return summarize(steps, scores)
+
+
+def summarize(steps: List[Dict[str, Any]], scores: Dict[str, Any]) -> Dict[str, Any]:
+    by = {s["step"]: s for s in steps}
+    kept = (by.get("generate") or {}).get("kept_sentences") or (by.get("real-docbin") or {}).get("train_docs")
+    usage = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
+    for s in steps:
+        for k in usage:
+            usage[k] += (s.get("usage") or {}).get(k, 0)
+    per_1000 = {k: round(v * 1000 / kept, 1) for k, v in usage.items()} if kept and usage["calls"] else None
+    return {
+        "f1": scores["ents_f"],
+        "p": scores["ents_p"],
+        "r": scores["ents_r"],
+        "per_type_f1": {k: v["f"] for k, v in scores["per_type"].items()},
+        "kept_sentences": kept,
+        "correction_choices": (by.get("correct") or {}).get("choices"),
+        "llm_usage": usage,
+        "llm_per_1000_kept": per_1000,
+        "seconds_per_step": {s["step"]: s["seconds"] for s in steps},
+    }
+
+
+def markdown(report: Dict[str, Any]) -> str:
+    lines = [
+        "| dataset | training data | kept sentences | micro F1 | P | R | per-type F1 | A/B/C/D | LLM calls / 1k kept | "
+        "tokens (prompt+completion) / 1k kept | wall time per step (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for ds in report["datasets"]:
+        for name, r in ds["configs"].items():
+            per_type = ", ".join(f"{k} {v:.2f}" for k, v in sorted(r["per_type_f1"].items()))
+            abcd = "/".join(str(r["correction_choices"].get(k, 0)) for k in "ABCD") if r["correction_choices"] else "–"
+            p1k = r["llm_per_1000_kept"]
+            calls = f"{p1k['calls']:.0f}" if p1k else "–"
+            toks = f"{p1k['prompt_tokens'] + p1k['completion_tokens']:.0f}" if p1k else "–"
+            secs = ", ".join(f"{k} {v:.0f}" for k, v in r["seconds_per_step"].items())
+            lines.append(
+                f"| {ds['dataset']} | {name} | {r['kept_sentences']} | {r['f1']:.3f} | {r['p']:.3f} | {r['r']:.3f} | "
+                f"{per_type} | {abcd} | {calls} | {toks} | {secs} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def run(
+    datasets: List[str],
+    output_dir: Path,
+    model_factory: Callable[[], ChatModel],
+    domains_dir: Path = Path("configs/domains"),
+    train_config: Path = Path("configs/train.cfg"),
+    n_sentences: int = 400,
+    train_steps: Optional[int] = None,
+    test_limit: Optional[int] = None,
+    seed: int = 0,
+    force: bool = False,
+) -> Dict[str, Any]:
+    if not datasets:
+        raise StepError("benchmark: no dataset given")
+    bench = Bench(output_dir, model_factory, force)
+    report = {"n_sentences": n_sentences, "seed": seed, "datasets": []}
+    for dataset in datasets:
+        report["datasets"].append(
+            run_dataset(bench, dataset, domains_dir, train_config, n_sentences, train_steps, test_limit, seed)
+        )
+    return report

@@ -1,0 +1,151 @@
+"""What every ProgGen step shares: files, seeds, compact JSON, asking for JSON answers."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+import srsly
+import yaml
+from wasabi import msg
+
+from ..llm import ChatModel, ChatRequest, ChatResult
+from ..ner.answers import AnswerError, parse_json_answer
+
+MAX_WARNINGS = 20
+
+
+class StepError(ValueError):
+    """A step cannot go on (empty pool, nothing kept, bad input file); the message names the place."""
+
+
+def compact(obj: Any) -> str:
+    """JSON as the demos show it: one line, no spaces (the model copies this style)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def rng_for(*parts: Any) -> random.Random:
+    """A random generator determined by `parts` (str seeds are stable across processes)."""
+    return random.Random("|".join(str(p) for p in parts))
+
+
+def norm(text: str) -> str:
+    """Key for deduplication: case- and whitespace-insensitive, outer punctuation stripped."""
+    return re.sub(r"\s+", " ", text).strip().strip(".,;:!?\"'").lower()
+
+
+def dedupe(values: Iterable[str], max_words: int = 12) -> Tuple[List[str], Counter]:
+    """Unique non-empty values in first-seen order, with drops counted by reason."""
+    seen, out, drops = set(), [], Counter()
+    for value in values:
+        value = " ".join(str(value).split()).strip(" .,;")
+        if not value:
+            drops["empty"] += 1
+        elif len(value.split()) > max_words:
+            drops["too_long"] += 1
+        elif norm(value) in seen:
+            drops["duplicate"] += 1
+        else:
+            seen.add(norm(value))
+            out.append(value)
+    return out, drops
+
+
+def string_list_schema(key: str, n: int) -> Dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {key: {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": n}},
+        "required": [key],
+        "additionalProperties": False,
+    }
+
+
+class Warnings:
+    """Named warnings for bad answers: counted always, the first few printed and kept in the metrics."""
+
+    def __init__(self, step: str):
+        self.step = step
+        self.items: List[str] = []
+        self.count = 0
+
+    def add(self, text: str) -> None:
+        self.count += 1
+        if len(self.items) < MAX_WARNINGS:
+            self.items.append(text)
+            msg.warn(f"{self.step}: {text}")
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"count": self.count, "first": self.items}
+
+
+def ask_lists(
+    model: ChatModel,
+    requests: Sequence[ChatRequest],
+    key: str,
+    where: Sequence[str],
+    warnings: Warnings,
+    progress: Optional[str] = None,
+) -> List[Optional[List[str]]]:
+    """Answers to {key: [str]} requests; an unusable answer is None and a warning naming `where`."""
+    results = model.chat_many(list(requests), progress=progress)
+    out: List[Optional[List[str]]] = []
+    for result, place in zip(results, where):
+        out.append(parse_list(result, key, place, warnings))
+    return out
+
+
+def parse_list(result: ChatResult, key: str, where: str, warnings: Warnings) -> Optional[List[str]]:
+    try:
+        data = parse_json_answer(result.choices[0], where)
+    except AnswerError as err:
+        warnings.add(str(err))
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get(key), list):
+        warnings.add(f"{where}: answer has no '{key}' list: {compact(data)[:120]}")
+        return None
+    return [v for v in data[key] if isinstance(v, str)]
+
+
+def read_jsonl(path: Union[str, Path], what: str) -> List[Dict[str, Any]]:
+    path = Path(path)
+    if not path.is_file():
+        raise StepError(f"{what} file {path} does not exist; run the step that writes it first")
+    rows = []
+    for i, line in enumerate(path.read_text(encoding="utf8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as err:
+            raise StepError(f"{path}: line {i} is not JSON ({err})") from err
+        if not isinstance(row, dict) or not isinstance(row.get("sentence"), str):
+            raise StepError(f"{path}: line {i} needs a 'sentence' and 'entities'")
+        rows.append(row)
+    return rows
+
+
+def write_jsonl(path: Union[str, Path], rows: Iterable[Dict[str, Any]]) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    srsly.write_jsonl(path, list(rows))
+
+
+def read_yaml(path: Union[str, Path], what: str) -> Any:
+    path = Path(path)
+    if not path.is_file():
+        raise StepError(f"{what} file {path} does not exist; run the step that writes it first")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf8"))
+    except yaml.YAMLError as err:
+        raise StepError(f"{path}: malformed YAML: {err}") from err
+
+
+def write_yaml(path: Union[str, Path], data: Any, header: str = "") -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
+    path.write_text((header + "\n" if header else "") + text, encoding="utf8")

@@ -1,0 +1,79 @@
+"""Samples -> spaCy DocBin: tokenize with the target language, align spans (drops counted), split off a dev set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import spacy
+from spacy.tokens import Doc, DocBin
+
+from ..ner.align import MODES, AlignStats, align_mentions
+from ..ner.domain import DomainSpec
+from .common import StepError, rng_for
+
+
+def samples_to_docs(nlp, samples: List[Dict[str, Any]], labels: List[str], alignment_mode: str):
+    stats = AlignStats()
+    docs: List[Doc] = []
+    for sample in samples:
+        doc = nlp.make_doc(sample["sentence"])
+        mentions = [(e["text"], e["label"], e.get("logprob") or 0.0) for e in sample.get("entities", [])]
+        spans, st = align_mentions(doc, mentions, labels, alignment_mode=alignment_mode)
+        doc.ents = spans
+        stats.update(st)
+        docs.append(doc)
+    return docs, stats
+
+
+def to_docbin(
+    spec: DomainSpec,
+    samples: List[Dict[str, Any]],
+    output_dir: Path,
+    dev_share: float = 0.1,
+    alignment_mode: str = "expand",
+    demo_weight: int = 0,
+    seed: int = 0,
+    lang: Optional[str] = None,
+) -> Dict[str, Any]:
+    if alignment_mode not in MODES:
+        raise StepError(f"to-docbin: alignment_mode must be one of {', '.join(MODES)}, got {alignment_mode!r}")
+    if not 0 <= dev_share < 1:
+        raise StepError(f"to-docbin: dev_share must be in [0, 1), got {dev_share}")
+    if not samples:
+        raise StepError("to-docbin: no samples (the corpus is empty); nothing to write")
+    nlp = spacy.blank(lang or spec.language)
+    labels = list(spec.types)
+    docs, stats = samples_to_docs(nlp, samples, labels, alignment_mode)
+    order = list(range(len(docs)))
+    rng_for(seed, "dev-split").shuffle(order)
+    n_dev = int(round(dev_share * len(docs)))
+    if dev_share > 0 and len(docs) >= 2:
+        n_dev = max(1, min(n_dev, len(docs) - 1))
+    dev_ids = set(order[:n_dev])
+    train = [d for i, d in enumerate(docs) if i not in dev_ids]
+    dev = [d for i, d in enumerate(docs) if i in dev_ids] or list(train)  # spacy train needs a dev set
+    demo_docs = []
+    if demo_weight > 0:
+        demo_samples = [
+            {"sentence": d.sentence, "entities": [{"text": t, "label": lab} for t, lab in d.entities]}
+            for d in spec.demos()
+        ]
+        demo_docs, _ = samples_to_docs(nlp, demo_samples, labels, alignment_mode)
+    train_all = train + demo_docs * demo_weight
+    output_dir.mkdir(parents=True, exist_ok=True)
+    DocBin(docs=train_all, store_user_data=False).to_disk(output_dir / "train.spacy")
+    DocBin(docs=dev, store_user_data=False).to_disk(output_dir / "dev.spacy")
+    ents = sum(len(d.ents) for d in train_all)
+    if ents == 0:
+        raise StepError(f"to-docbin: the training set has no entity at all ({stats.to_dict()}); nothing to learn from")
+    return {
+        "train_docs": len(train_all),
+        "train_synthetic_docs": len(train),
+        "train_demo_docs": len(demo_docs) * demo_weight,
+        "dev_docs": len(dev),
+        "dev_is_train_copy": not dev_ids,
+        "train_entities": ents,
+        "alignment_mode": alignment_mode,
+        "alignment": stats.to_dict(),
+    }

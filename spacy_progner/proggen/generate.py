@@ -1,0 +1,215 @@
+"""Generate sentences with their annotations in one JSON-schema call (token log-probs kept).
+
+Variants (ProgGen):
+- simple: many sentences per call, no requirements;
+- diversify-x: few per call, sampled attribute values as requirements;
+- diversify-y-vanilla: few per call, ~1.5 entities per sentence from the vanilla pools, listed without types;
+- diversify-y-latent: as above from the pools of a sampled topic (which is also required);
+- diversify-x+y: attribute values and entities from the topic's latent pool.
+
+Every prompt is determined by (seed, variant, call index): demos are reshuffled per prompt with a
+per-call random generator, so a rerun sends the same requests and the LLM cache answers them for free.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Tuple
+
+from tqdm import tqdm
+
+from ..llm import ChatModel, ChatRequest
+from ..ner.answers import entity_schema
+from ..ner.domain import DomainSpec
+from .attributes import TOPIC
+from .common import StepError, Warnings, compact, rng_for
+from .validate import Deduper, parse_generation
+
+VARIANTS = ("simple", "diversify-x", "diversify-y-vanilla", "diversify-y-latent", "diversify-x+y")
+NEEDS_ATTRIBUTES = ("diversify-x", "diversify-x+y")
+NEEDS_POOLS = ("diversify-y-vanilla", "diversify-y-latent", "diversify-x+y")
+
+
+@dataclass
+class GenerateSettings:
+    variant: str = "diversify-x+y"
+    n_sentences: int = 100  # kept sentences wanted
+    per_call: Optional[int] = None  # default: 6 for simple, 3 otherwise
+    max_calls: Optional[int] = None  # default: 3x the calls needed if nothing were dropped
+    batch: int = 8  # calls sent together (the transport's concurrency does the rest)
+    entities_per_sentence: float = 1.5
+    max_demos: int = 6
+    temperature: float = 1.0
+    tokens_per_sentence: int = 90
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.variant not in VARIANTS:
+            raise StepError(f"generate: variant must be one of {', '.join(VARIANTS)}, got {self.variant!r}")
+        if self.per_call is None:
+            self.per_call = 6 if self.variant == "simple" else 3
+        if self.n_sentences < 1 or self.per_call < 1:
+            raise StepError("generate: n_sentences and per_call must be >= 1")
+        if self.max_calls is None:
+            self.max_calls = 3 * math.ceil(self.n_sentences / self.per_call) + 2
+
+
+def generation_schema(labels: List[str], n: int) -> Dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "examples": {"type": "array", "items": entity_schema(labels, sentence=True), "minItems": n, "maxItems": n}
+        },
+        "required": ["examples"],
+        "additionalProperties": False,
+    }
+
+
+def system_prompt(spec: DomainSpec) -> str:
+    return (
+        f"You write {spec.domain}: {spec.description}\n"
+        "You also annotate the named entities in each sentence you write. Entity types:\n"
+        f"{spec.labels.describe()}\n"
+        "Annotate every entity of these types and nothing else; copy each entity's text exactly as it is "
+        "written in the sentence. A sentence may have no entities. Answer compact JSON on one line."
+    )
+
+
+def sample_requirements(
+    s: GenerateSettings, rng, attributes: Optional[Dict[str, Any]], pools: Optional[Dict[str, Any]], labels: List[str]
+) -> Dict[str, Any]:
+    """Attribute values and entities (without types) for one prompt."""
+    req: Dict[str, Any] = {}
+    topic = None
+    if s.variant in NEEDS_ATTRIBUTES:
+        attrs = {}
+        for name, body in attributes.items():  # type: ignore[union-attr]
+            if name == TOPIC or rng.random() < body["probability"]:
+                attrs[name] = rng.choice(body["values"])
+        req["attributes"] = attrs
+        topic = attrs.get(TOPIC)
+    if s.variant in NEEDS_POOLS:
+        pool = pools["vanilla"]  # type: ignore[index]
+        if s.variant == "diversify-y-latent":
+            topic = rng.choice(sorted(pools["latent"]))  # type: ignore[index]
+            req["attributes"] = {TOPIC: topic}
+        if s.variant != "diversify-y-vanilla" and topic in pools["latent"]:  # type: ignore[index]
+            latent = pools["latent"][topic]  # type: ignore[index]
+            pool = {lab: latent.get(lab) or pool.get(lab, []) for lab in labels}
+        # Each sentence gets 1 or 2 entities (mean ~1.5 with the default), of uniformly drawn types.
+        extra = s.entities_per_sentence - 1
+        n = sum(1 + (rng.random() < extra) for _ in range(s.per_call))  # type: ignore[arg-type]
+        names: List[str] = []
+        for _ in range(n):
+            lab = rng.choice([lab for lab in labels if pool.get(lab)])
+            name = rng.choice(pool[lab])
+            if name not in names:
+                names.append(name)
+        req["entities"] = names
+    return req
+
+
+def build_request(
+    spec: DomainSpec, s: GenerateSettings, call: int, attributes=None, pools=None
+) -> Tuple[ChatRequest, Dict[str, Any]]:
+    rng = rng_for(s.seed, spec.name, s.variant, call)
+    labels = list(spec.labels)
+    demos = spec.demos()
+    rng.shuffle(demos)
+    demos = demos[: s.max_demos]
+    req = sample_requirements(s, rng, attributes, pools, labels)
+    k = s.per_call
+    ask = f"Write {k} new sentences, different from the examples and from each other."
+    attrs = req.get("attributes")
+    if attrs:
+        ask += "\nEach sentence must fit: " + "; ".join(f"{n.replace('_', ' ')}: {v}" for n, v in attrs.items()) + "."
+    if req.get("entities"):
+        ask += "\nUse these named entities in the sentences: " + "; ".join(req["entities"]) + "."
+    messages = [
+        {"role": "system", "content": system_prompt(spec)},
+        {"role": "user", "content": f"Write {len(demos)} sentences."},
+        {"role": "assistant", "content": compact({"examples": [d.to_answer() for d in demos]})},
+        {"role": "user", "content": ask},
+    ]
+    request = ChatRequest(
+        messages=messages,
+        temperature=s.temperature,
+        seed=s.seed * 100_000 + call,
+        max_tokens=20 + s.tokens_per_sentence * k,  # type: ignore[operator]
+        json_schema=generation_schema(labels, k),  # type: ignore[arg-type]
+        logprobs=True,
+    )
+    return request, req
+
+
+def generate(
+    model: ChatModel,
+    spec: DomainSpec,
+    s: GenerateSettings,
+    attributes: Optional[Dict[str, Any]] = None,
+    pools: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
+    """Call the model batch by batch until `n_sentences` are kept (or `max_calls` are spent)."""
+    if s.variant in NEEDS_ATTRIBUTES and not attributes:
+        raise StepError(f"generate: variant {s.variant} needs attribute values (run `attributes` first)")
+    if s.variant in NEEDS_POOLS:
+        if not pools or not any(pools.get("vanilla", {}).values()):
+            raise StepError(
+                f"generate: variant {s.variant} needs entity pools (run `entities` first); the pool is empty"
+            )
+        if s.variant == "diversify-y-latent" and not pools.get("latent"):
+            raise StepError(
+                "generate: variant diversify-y-latent needs latent (topic) pools; run `entities --kind both`"
+            )
+    labels = list(spec.labels)
+    drops: Counter = Counter()
+    fixes: Counter = Counter()
+    warnings = Warnings("generate")
+    dedupe = Deduper(d.sentence for d in spec.demos())
+    samples: List[Dict[str, Any]] = []
+    call = 0
+    bar = tqdm(total=s.n_sentences, desc=f"generate {s.variant}", unit="sent")
+    try:
+        while len(samples) < s.n_sentences and call < s.max_calls:  # type: ignore[operator]
+            # Only as many calls as the missing sentences need if nothing were dropped (at most `batch`).
+            needed = math.ceil((s.n_sentences - len(samples)) / s.per_call)  # type: ignore[operator]
+            n_calls = min(s.batch, s.max_calls - call, max(1, needed))  # type: ignore[operator]
+            built = [build_request(spec, s, c, attributes, pools) for c in range(call, call + n_calls)]
+            results = model.chat_many([r for r, _ in built], progress=f"  calls {call}-{call + n_calls - 1}")
+            for offset, ((request, req), result) in enumerate(zip(built, results)):
+                c = call + offset
+                where = f"generate call {c} (seed {request.seed})"
+                for i, ex in enumerate(parse_generation(result.choices[0], labels, where, drops, warnings, fixes)):
+                    if len(samples) >= s.n_sentences:
+                        drops["over_target"] += 1
+                        continue
+                    if not dedupe.keep(ex["sentence"], drops):
+                        continue
+                    ex.update({"id": f"{s.variant}-{c}-{i}", "variant": s.variant, "call": c, "requirements": req})
+                    samples.append(ex)
+                    bar.update(1)
+            call += n_calls
+    finally:
+        bar.close()
+    if not samples:
+        raise StepError(
+            f"generate: 0 sentences kept from {call} calls ({dict(drops)}); see the warnings above "
+            "(answers not JSON? max_tokens too small?)"
+        )
+    if len(samples) < s.n_sentences:
+        warnings.add(f"only {len(samples)} of {s.n_sentences} sentences kept after {call} calls (max_calls)")
+    types = Counter(e["label"] for x in samples for e in x["entities"])
+    metrics = {
+        "variant": s.variant,
+        "calls": call,
+        "kept_sentences": len(samples),
+        "kept_entities": sum(types.values()),
+        "sentences_without_entities": sum(1 for x in samples if not x["entities"]),
+        "entities_per_type": dict(types),
+        "drops": dict(drops),
+        "fixes": dict(fixes),
+        "warnings": warnings.to_dict(),
+    }
+    return {"samples": samples, "metrics": metrics}

@@ -1,0 +1,162 @@
+"""Parse, validate and deduplicate generated samples; every drop is counted by reason.
+
+A generation answer is {"examples": [{"sentence", "entities": [{"text", "label"}]}]}. Each
+kept entity carries `logprob`: the mean token log-prob of its text and label in the answer
+(the model's own certainty, used by `correct`); None when the transport gave no log-probs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from ..llm import Choice
+from ..ner.align import find_occurrences
+from ..ner.answers import AnswerError, parse_json_answer
+from .common import Warnings, compact, norm
+
+MAX_SENTENCE_WORDS = 80
+
+
+def token_offsets(choice: Choice) -> Optional[List[Tuple[int, int, float]]]:
+    """(start, end, logprob) per answer token in characters; None if the tokens do not spell the text."""
+    if not choice.logprobs or "".join(t for t, _ in choice.logprobs) != choice.text:
+        return None
+    out, pos = [], 0
+    for tok, lp in choice.logprobs:
+        out.append((pos, pos + len(tok), lp))
+        pos += len(tok)
+    return out
+
+
+def _mean_lp(offsets: Sequence[Tuple[int, int, float]], ranges: Iterable[Tuple[int, int]]) -> Optional[float]:
+    lps = [lp for s, e, lp in offsets for a, b in ranges if s < b and e > a]
+    return round(sum(lps) / len(lps), 4) if lps else None
+
+
+def entity_logprobs(choice: Choice, examples: List[Any]) -> List[List[Optional[float]]]:
+    """Per example, per entity item: mean log-prob of the tokens of its text and label values in the answer."""
+    offsets = token_offsets(choice)
+    out: List[List[Optional[float]]] = []
+    text, cursor = choice.text, 0
+    for ex in examples:
+        ents = ex.get("entities") if isinstance(ex, dict) else None
+        ents = ents if isinstance(ents, list) else []
+        row: List[Optional[float]] = []
+        if isinstance(ex, dict) and isinstance(ex.get("sentence"), str):
+            m = re.compile(r'"sentence"\s*:\s*' + re.escape(json.dumps(ex["sentence"], ensure_ascii=False))).search(
+                text, cursor
+            )
+            if m:
+                cursor = m.end()
+        for item in ents:
+            score = None
+            if offsets is not None and isinstance(item, dict) and isinstance(item.get("text"), str):
+                ranges = []
+                for key in ("text", "label"):
+                    value = item.get(key)
+                    if not isinstance(value, str):
+                        continue
+                    lit = json.dumps(value, ensure_ascii=False)
+                    m = re.compile(rf'"{key}"\s*:\s*' + re.escape(lit)).search(text, cursor)
+                    if m:
+                        ranges.append((m.end() - len(lit) + 1, m.end() - 1 if len(lit) > 2 else m.end()))
+                if ranges:
+                    cursor = max(b for _, b in ranges)
+                    score = _mean_lp(offsets, ranges)
+            row.append(score)
+        out.append(row)
+    return out
+
+
+def parse_generation(
+    choice: Choice,
+    labels: Sequence[str],
+    where: str,
+    drops: Counter,
+    warnings: Warnings,
+    fixes: Optional[Counter] = None,
+) -> List[Dict[str, Any]]:
+    """The usable examples in one answer: sentence + entities (text found in the sentence, known type)."""
+    try:
+        data = parse_json_answer(choice, where)
+    except AnswerError as err:
+        drops["answer_truncated" if choice.truncated else "answer_not_json"] += 1
+        warnings.add(str(err))
+        return []
+    examples = data.get("examples") if isinstance(data, dict) else None
+    if not isinstance(examples, list):
+        drops["answer_without_examples"] += 1
+        warnings.add(f"{where}: answer has no 'examples' list: {compact(data)[:120]}")
+        return []
+    scores = entity_logprobs(choice, examples)
+    known = set(labels)
+    out = []
+    for i, (ex, ex_scores) in enumerate(zip(examples, scores)):
+        place = f"{where}, example {i}"
+        if not isinstance(ex, dict) or not isinstance(ex.get("sentence"), str) or not ex["sentence"].strip():
+            drops["example_without_sentence"] += 1
+            continue
+        sentence = " ".join(ex["sentence"].split())
+        if len(sentence.split()) > MAX_SENTENCE_WORDS:
+            drops["sentence_too_long"] += 1
+            continue
+        items = ex.get("entities")
+        if not isinstance(items, list):
+            drops["example_without_entities_list"] += 1
+            warnings.add(f"{place}: no 'entities' list")
+            continue
+        entities, seen = [], {}
+        for item, score in zip(items, ex_scores):
+            if (
+                not isinstance(item, dict)
+                or not isinstance(item.get("text"), str)
+                or not isinstance(item.get("label"), str)
+            ):
+                drops["entity_malformed"] += 1
+                continue
+            text, label = " ".join(item["text"].split()).strip(), item["label"].strip()
+            if not text:
+                drops["entity_empty"] += 1
+                continue
+            if label not in known:
+                drops["entity_unknown_type"] += 1
+                warnings.add(f"{place}: unknown type {label!r} for {text!r} (known: {', '.join(labels)})")
+                continue
+            hits = find_occurrences(sentence, text)
+            if not hits:
+                drops["entity_not_in_sentence"] += 1
+                continue
+            exact = sentence[hits[0][0] : hits[0][1]]
+            if exact != text:
+                if fixes is not None:
+                    fixes["entity_case_fixed"] += 1
+                text = exact
+            if text in seen:
+                drops["entity_duplicate" if seen[text] == label else "entity_conflicting_type"] += 1
+                continue
+            seen[text] = label
+            entities.append({"text": text, "label": label, "logprob": score})
+        out.append({"sentence": sentence, "entities": entities})
+    return out
+
+
+class Deduper:
+    """Drops sentences seen before (case/whitespace-insensitive) and copies of the demos."""
+
+    def __init__(self, demos: Iterable[str] = ()):
+        self.demos = {norm(s) for s in demos}
+        self.seen: set = set()
+
+    def keep(self, sentence: str, drops: Counter) -> bool:
+        key = norm(sentence)
+        if key in self.demos:
+            drops["sentence_copies_a_demo"] += 1
+            return False
+        if key in self.seen:
+            drops["sentence_duplicate"] += 1
+            return False
+        self.seen.add(key)
+        return True

@@ -1,0 +1,217 @@
+"""Bad model answers and bad inputs: counted, named, and never a silently empty corpus."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import proggen_fixtures as F
+import pytest
+from typer.testing import CliRunner
+
+from spacy_progner.cli import app
+from spacy_progner.llm import ChatModel, Choice, UsageLedger, make_replay
+from spacy_progner.proggen.common import StepError, Warnings, read_jsonl
+from spacy_progner.proggen.correct import CorrectSettings, correct, correction_request
+from spacy_progner.proggen.docbin import to_docbin
+from spacy_progner.proggen.entities import EntitySettings, build_pools, pool_request
+from spacy_progner.proggen.generate import GenerateSettings, build_request, generate
+from spacy_progner.proggen.validate import entity_logprobs, parse_generation
+
+LABELS = ["PER", "LOC", "ORG"]
+
+
+def write_cassette(path, pairs):
+    """A cassette answering each request with the given text (what a misbehaving model would say)."""
+    with path.open("w", encoding="utf8") as fh:
+        for request, text in pairs:
+            entry = {
+                "key": request.key(),
+                "request": request.payload(),
+                "choice": {"text": text, "finish_reason": "stop", "logprobs": None},
+                "usage": {"calls": 1, "prompt_tokens": 10, "completion_tokens": 5},
+            }
+            fh.write(json.dumps(entry) + "\n")
+    return path
+
+
+def _model(path) -> ChatModel:
+    model = make_replay(str(path))
+    model.ledger = UsageLedger()
+    return model
+
+
+def test_non_json_and_truncated_answers_are_counted_and_named():
+    drops, warnings = Counter(), Warnings("t")
+    assert (
+        parse_generation(Choice("Sure! Here are sentences:"), LABELS, "generate call 3 (seed 3)", drops, warnings) == []
+    )
+    cut = Choice('{"examples":[{"sentence":"Anna', finish_reason="length")
+    assert parse_generation(cut, LABELS, "generate call 4 (seed 4)", drops, warnings) == []
+    assert drops == Counter(answer_not_json=1, answer_truncated=1)
+    assert "generate call 3 (seed 3): answer is not JSON" in warnings.items[0]
+    assert "generate call 4 (seed 4): answer was cut off at max_tokens" in warnings.items[1]
+
+
+def test_unknown_type_missing_text_and_case_are_handled_per_entity():
+    answer = {
+        "examples": [
+            {
+                "sentence": "Anna met Bob Stone in Rome.",
+                "entities": [
+                    {"text": "Anna", "label": "PER"},
+                    {"text": "Rome", "label": "CITY"},
+                    {"text": "Zed", "label": "PER"},
+                    {"text": "bob stone", "label": "PER"},
+                    {"text": "Anna", "label": "PER"},
+                    {"text": "Anna", "label": "ORG"},
+                ],
+            },
+            {"entities": []},
+        ]
+    }
+    drops, fixes, warnings = Counter(), Counter(), Warnings("t")
+    out = parse_generation(Choice(json.dumps(answer)), LABELS, "generate call 0 (seed 0)", drops, warnings, fixes)
+    assert [(e["text"], e["label"]) for e in out[0]["entities"]] == [("Anna", "PER"), ("Bob Stone", "PER")]
+    assert drops == Counter(
+        entity_unknown_type=1,
+        entity_not_in_sentence=1,
+        entity_duplicate=1,
+        entity_conflicting_type=1,
+        example_without_sentence=1,
+    )
+    assert fixes == Counter(entity_case_fixed=1)
+    assert "generate call 0 (seed 0), example 0: unknown type 'CITY' for 'Rome'" in warnings.items[0]
+
+
+def test_logprob_of_an_annotation_is_read_from_its_own_tokens():
+    """Mean over the tokens of the entity's text and label values, not the same words in the sentence."""
+    pieces = [
+        ('{"examples":[{"sentence":"', 0.0),
+        ("Anna", -9.0),  # the sentence's "Anna": must not count
+        (' ran.","entities":[{"text":"', 0.0),
+        ("Anna", -1.0),
+        ('","label":"', 0.0),
+        ("PER", -0.5),
+        ('"}]}]}', 0.0),
+    ]
+    text = "".join(t for t, _ in pieces)
+    choice = Choice(text, logprobs=pieces)
+    examples = json.loads(text)["examples"]
+    assert entity_logprobs(choice, examples) == [[-0.75]]
+    assert entity_logprobs(Choice(text), examples) == [[None]]  # no log-probs: no score
+
+
+def test_generate_fails_clearly_when_no_answer_is_usable(tmp_path):
+    spec = F.spec()
+    s = GenerateSettings(variant="simple", n_sentences=3, per_call=3, max_calls=2)
+    path = write_cassette(
+        tmp_path / "bad.jsonl", [(build_request(spec, s, c)[0], "I cannot do that.") for c in range(2)]
+    )
+    with pytest.raises(StepError, match=r"0 sentences kept from 2 calls .*answer_not_json"):
+        generate(_model(path), spec, s)
+    # The command says it in one line, writes no corpus, and exits 1.
+    model_file = tmp_path / "model.json"
+    model_file.write_text(json.dumps({"@llm_models": "spacy_progner.Replay.v1", "path": str(path)}))
+    out = tmp_path / "gen.jsonl"
+    args = ["generate", "--domain", str(F.DOMAIN), "--variant", "simple", "--n-sentences", "3", "--per-call", "3"]
+    args += [
+        "--max-calls",
+        "2",
+        "--model",
+        str(model_file),
+        "--output",
+        str(out),
+        "--metrics",
+        str(tmp_path / "m.json"),
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert "0 sentences kept" in " ".join(result.output.split()) and "Traceback" not in " ".join(result.output.split())
+    assert "generate call 0 (seed 0): answer is not JSON" in " ".join(result.output.split())
+    assert not out.exists()
+
+
+def test_empty_entity_pool_is_an_error_naming_the_type(tmp_path):
+    spec = F.spec()
+    s = EntitySettings(kind="vanilla", n_per_call=4, calls_per_type=1)
+    pairs = [(pool_request(spec, lab, 4, 0, 1.0, 0), '{"entities":["Ada Byron"]}') for lab in ("PER", "ORG")]
+    pairs.append((pool_request(spec, "LOC", 4, 0, 1.0, 0), '{"entities":["", "  "]}'))
+    path = write_cassette(tmp_path / "pools.jsonl", pairs)
+    with pytest.raises(StepError, match=r"the vanilla pool of LOC .*conll2003\.yml\) is empty"):
+        build_pools(_model(path), spec, s)
+
+
+def test_variants_refuse_missing_inputs():
+    spec = F.spec()
+    with pytest.raises(StepError, match="needs entity pools"):
+        generate(ChatModel.__new__(ChatModel), spec, GenerateSettings(variant="diversify-y-vanilla"), None, None)
+    with pytest.raises(StepError, match="needs attribute values"):
+        generate(ChatModel.__new__(ChatModel), spec, GenerateSettings(variant="diversify-x"))
+    with pytest.raises(StepError, match="variant must be one of"):
+        GenerateSettings(variant="fancy")
+
+
+def _samples():
+    return [
+        {"id": "s0", "sentence": "Lena Ortiz visited Quito.", "entities": [
+            {"text": "Lena Ortiz", "label": "PER", "logprob": -0.9},
+            {"text": "Quito", "label": "LOC", "logprob": -0.001},
+        ]},
+        {"id": "s1", "sentence": "Vortex Labs hired Omar.", "entities": [
+            {"text": "Vortex Labs", "label": "PER", "logprob": -1.2},
+            {"text": "Omar", "label": "PER", "logprob": -0.0},
+        ]},
+    ]  # fmt: skip
+
+
+def test_correction_answers_are_applied_and_bad_ones_keep_the_annotation(tmp_path):
+    spec = F.spec()
+    s = CorrectSettings(threshold=-0.05, max_share=0.5, spans_per_prompt=4)
+    samples = _samples()
+    # PER has 3 annotations: cap floor(0.5 * 3) = 1, the least certain one (Vortex Labs, -1.2) is chosen.
+    request = correction_request(spec, "PER", [("Vortex Labs hired Omar.", "Vortex Labs")], s, "0")
+    good = write_cassette(
+        tmp_path / "good.jsonl", [(request, '{"answers":[{"span":"Vortex Labs","choice":"C","fix":"ORG"}]}')]
+    )
+    out = correct(_model(good), spec, samples, s)
+    assert out["metrics"]["selection"]["selected"] == 1
+    assert out["metrics"]["choices"] == {"A": 0, "B": 0, "C": 1, "D": 0}
+    assert out["samples"][1]["entities"][0]["label"] == "ORG" and out["samples"][0] == {
+        **samples[0],
+        "entities": samples[0]["entities"],
+    }
+    bad = write_cassette(tmp_path / "bad.jsonl", [(request, "The span is an organisation.")])
+    out = correct(_model(bad), spec, samples, s)
+    assert out["metrics"]["outcomes"] == {"unanswered (kept)": 1}
+    assert out["samples"] == samples
+    assert "correct: PER prompt for samples ['s1']: answer is not JSON" in out["metrics"]["warnings"]["first"][0]
+
+
+def test_correct_refuses_an_unknown_type_in_its_input():
+    samples = _samples()
+    samples[1]["entities"][1]["label"] = "MISC"
+    with pytest.raises(StepError, match=r"sample 1 \(s1\): unknown type 'MISC'"):
+        correct(ChatModel.__new__(ChatModel), F.spec(), samples, CorrectSettings())
+
+
+def test_bad_corpus_files_name_the_line(tmp_path):
+    path = tmp_path / "g.jsonl"
+    path.write_text('{"sentence": "A.", "entities": []}\nnot json\n', encoding="utf8")
+    with pytest.raises(StepError, match=r"g\.jsonl: line 2 is not JSON"):
+        read_jsonl(path, "samples")
+    with pytest.raises(StepError, match="does not exist"):
+        read_jsonl(tmp_path / "missing.jsonl", "samples")
+    with pytest.raises(StepError, match="no samples"):
+        to_docbin(F.spec(), [], tmp_path)
+    with pytest.raises(StepError, match="no entity at all"):
+        to_docbin(F.spec(), [{"sentence": "Nothing here.", "entities": []}], tmp_path / "x")
+
+
+def test_bad_model_option_is_a_clear_error(tmp_path):
+    bad = tmp_path / "model.yml"
+    bad.write_text("base_url: http://x\n", encoding="utf8")
+    result = CliRunner().invoke(
+        app, ["generate", "--model", str(bad), "--variant", "simple", "--domain", str(F.DOMAIN)]
+    )
+    assert result.exit_code == 1 and "expected a mapping with '@llm_models'" in " ".join(result.output.split())

@@ -1,0 +1,44 @@
+"""The benchmark's bookkeeping: usage per 1,000 kept sentences, the Markdown table, resuming finished steps."""
+
+from __future__ import annotations
+
+import srsly
+
+from spacy_progner.proggen.benchmark import Bench, markdown, summarize
+
+
+def test_summary_counts_llm_usage_per_1000_kept_sentences():
+    steps = [
+        {"step": "attributes", "seconds": 10.0, "usage": {"calls": 5, "prompt_tokens": 1000, "completion_tokens": 100}},
+        {"step": "generate", "seconds": 50.0, "kept_sentences": 400, "usage": {"calls": 150, "prompt_tokens": 60000}},
+        {"step": "correct", "seconds": 5.0, "choices": {"A": 7, "B": 1, "C": 2, "D": 3}, "usage": {"calls": 10}},
+        {"step": "train", "seconds": 100.0},
+    ]
+    scores = {"ents_f": 0.5, "ents_p": 0.6, "ents_r": 0.43, "per_type": {"PER": {"p": 1, "r": 1, "f": 0.7}}}
+    s = summarize(steps, scores)
+    assert s["kept_sentences"] == 400
+    assert s["llm_per_1000_kept"] == {"calls": 412.5, "prompt_tokens": 152500.0, "completion_tokens": 250.0}
+    assert s["seconds_per_step"]["train"] == 100.0
+    table = markdown({"datasets": [{"dataset": "conll2003", "configs": {"x+y+correct": s}}]})
+    row = table.splitlines()[2]
+    assert row.startswith("| conll2003 | x+y+correct | 400 | 0.500 | 0.600 | 0.430 | PER 0.70 | 7/1/2/3 | 412 |")
+
+
+def test_finished_steps_are_not_redone(tmp_path):
+    calls = []
+    bench = Bench(tmp_path, model_factory=lambda: None)
+    out = tmp_path / "x" / "file.txt"
+
+    def step():
+        calls.append(1)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("done")
+        return {"n": 1}
+
+    first = bench.step(tmp_path / "x", "to-docbin", [out], step)
+    second = bench.step(tmp_path / "x", "to-docbin", [out], step)
+    assert calls == [1] and first == second and first["n"] == 1
+    assert srsly.read_json(tmp_path / "x" / "steps" / "to-docbin.json")["step"] == "to-docbin"
+    out.unlink()  # an output gone: the step runs again
+    bench.step(tmp_path / "x", "to-docbin", [out], step)
+    assert calls == [1, 1]

@@ -1,0 +1,92 @@
+"""The ProgGen commands end to end on the replayed model: files, metrics JSON with counts and usage."""
+
+from __future__ import annotations
+
+import json
+
+import proggen_fixtures as F
+import pytest
+import srsly
+from typer.testing import CliRunner
+
+from spacy_progner.cli import app
+
+
+def _run(args):
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_commands_chain_on_a_replayed_model(tmp_path):
+    model = tmp_path / "model.json"
+    model.write_text(json.dumps({"@llm_models": "spacy_progner.Replay.v1", "path": str(F.CASSETTE)}))
+    cache = tmp_path / "cache.sqlite"
+    common = ["--domain", F.DOMAIN, "--model", model, "--cache-path", cache]
+    m = tmp_path / "metrics"
+    _run(["attributes", *common, "-o", tmp_path / "attributes.yml", "--metrics", m / "attributes.json"]
+         + ["--n-dimensions", 2, "--n-values", 6, "--calls-per-dimension", 1])  # fmt: skip
+    _run(["entities", *common, "--attributes", tmp_path / "attributes.yml", "-o", tmp_path / "entities.json"]
+         + ["--metrics", m / "entities.json", "--n-per-call", 8, "--calls-per-type", 1, "--n-per-topic", 4]
+         + ["--max-topics", 2])  # fmt: skip
+    _run(["generate", *common, "--variant", "diversify-x+y", "--n-sentences", 9]
+         + ["--attributes", tmp_path / "attributes.yml", "--entities", tmp_path / "entities.json"]
+         + ["-o", tmp_path / "generated.jsonl", "--metrics", m / "generate.json"])  # fmt: skip
+    _run(["correct", *common, "-i", tmp_path / "generated.jsonl", "-o", tmp_path / "corrected.jsonl"]
+         + ["--metrics", m / "correct.json", "--threshold", -0.01, "--max-share", 0.5]
+         + ["--spans-per-prompt", 3])  # fmt: skip
+    _run(["to-docbin", "--domain", F.DOMAIN, "-i", tmp_path / "corrected.jsonl", "-o", tmp_path]
+         + ["--metrics", m / "to_docbin.json"])  # fmt: skip
+    _run(["report", "--domain", F.DOMAIN, "--samples", tmp_path / "corrected.jsonl"]
+         + ["--entities", tmp_path / "entities.json", "--metrics-dir", m, "-o", tmp_path / "report.html"])  # fmt: skip
+
+    gen = srsly.read_json(m / "generate.json")
+    assert gen["kept_sentences"] == 9 == len(list(srsly.read_jsonl(tmp_path / "generated.jsonl")))
+    assert gen["usage"]["steps"]["generate"]["calls"] == gen["calls"] > 0
+    corr = srsly.read_json(m / "correct.json")
+    assert corr["usage"]["steps"]["correct"]["calls"] == corr["prompts"]
+    assert sum(corr["choices"].values()) == len(corr["decisions"])
+    assert srsly.read_json(m / "to_docbin.json")["train_docs"] > 0
+    assert (tmp_path / "train.spacy").exists() and (tmp_path / "dev.spacy").exists()
+    html = (tmp_path / "report.html").read_text(encoding="utf8")
+    assert "diversify-x+y" in html and 'class="entities"' in html
+
+    # A rerun is answered by the cache: no model call at all.
+    _run(["generate", *common, "--variant", "diversify-x+y", "--n-sentences", 9]
+         + ["--attributes", tmp_path / "attributes.yml", "--entities", tmp_path / "entities.json"]
+         + ["-o", tmp_path / "again.jsonl", "--metrics", m / "again.json"])  # fmt: skip
+    again = srsly.read_json(m / "again.json")
+    assert again["usage"]["total"]["calls"] == 0 and again["usage"]["total"]["cache_hits"] == gen["calls"]
+    assert (tmp_path / "again.jsonl").read_text() == (tmp_path / "generated.jsonl").read_text()
+
+
+def test_dataset_docbin_and_evaluate_on_real_data(tmp_path):
+    """A real test split (read in place) to DocBin, and the per-type scores of a (tiny) trained pipeline."""
+    import spacy
+    from spacy.training import Example
+
+    from spacy_progner.ner.datasets import datasets_root
+
+    if not (datasets_root() / "conll2003" / "test.jsonl").is_file():
+        pytest.skip("datasets not available")
+    data = tmp_path / "test.spacy"
+    _run(["dataset-docbin", "conll2003", "test", "--domain", F.DOMAIN, "-o", data, "--limit", 40])
+    from spacy.tokens import DocBin
+
+    nlp = spacy.blank("en")
+    docs = list(DocBin().from_disk(data).get_docs(nlp.vocab))
+    assert len(docs) == 40 and {e.label_ for d in docs for e in d.ents} <= {"PER", "LOC", "ORG"}
+    ner = nlp.add_pipe("ner")
+    for label in ("PER", "LOC", "ORG"):
+        ner.add_label(label)
+    examples = [Example(nlp.make_doc(d.text), d) for d in docs]
+    nlp.initialize(lambda: examples)
+    for _ in range(3):
+        nlp.update(examples)
+    nlp.to_disk(tmp_path / "model")
+    out = tmp_path / "eval.json"
+    result = _run(["evaluate", tmp_path / "model", data, "-o", out])
+    scores = srsly.read_json(out)
+    assert scores["docs"] == 40 and 0 <= scores["ents_f"] <= 1 and "micro" in result.output
+    missing = CliRunner().invoke(app, ["evaluate", str(tmp_path / "nope"), str(data)])
+    assert missing.exit_code == 1 and "does not exist" in " ".join(missing.output.split())

@@ -1,0 +1,66 @@
+"""An interrupted `generate` resumes through the LLM cache: no repeated model call, no lost sample."""
+
+from __future__ import annotations
+
+import proggen_fixtures as F
+import pytest
+
+from spacy_progner.llm import ChatModel, LLMError, ResponseCache, UsageLedger, make_replay
+from spacy_progner.llm.replay import ReplayTransport
+from spacy_progner.proggen.attributes import build_attributes, load_attributes
+from spacy_progner.proggen.entities import build_pools
+from spacy_progner.proggen.generate import generate
+
+
+class DiesAfter:
+    """The replayed model, killed after `n` answers (as a process would be): same name and identity."""
+
+    def __init__(self, inner: ReplayTransport, n: int):
+        self.inner, self.n, self.answered = inner, n, 0
+        self.name, self.max_concurrency, self.context_length = inner.name, 1, inner.context_length
+
+    def identity(self) -> str:
+        return self.inner.identity()
+
+    def complete(self, request):
+        if self.answered >= self.n:
+            raise LLMError("killed")
+        self.answered += 1
+        return self.inner.complete(request)
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    model = make_replay(str(F.CASSETTE))
+    model.ledger = UsageLedger()
+    spec = F.spec()
+    dims = load_attributes(build_attributes(model, spec, F.ATTRIBUTES)["attributes"], "attributes")
+    pools = build_pools(model, spec, F.ENTITIES, dims["topic"]["values"])["pools"]
+    return spec, dims, pools
+
+
+def test_resume_after_interruption_repeats_no_call_and_loses_no_sample(inputs, tmp_path):
+    spec, dims, pools = inputs
+    full_ledger = UsageLedger()
+    full = generate(ChatModel(ReplayTransport(F.CASSETTE), ledger=full_ledger), spec, F.GENERATE_XY, dims, pools)
+    n_calls = full_ledger.total().calls
+    assert n_calls >= 3
+
+    cache = tmp_path / "cache.sqlite"
+    first = UsageLedger()
+    killed = ChatModel(DiesAfter(ReplayTransport(F.CASSETTE), 2), cache=ResponseCache(cache), ledger=first)
+    with pytest.raises(LLMError, match="killed"):
+        generate(killed, spec, F.GENERATE_XY, dims, pools)
+    assert first.total().calls == 2
+
+    second = UsageLedger()
+    resumed = ChatModel(ReplayTransport(F.CASSETTE), cache=ResponseCache(cache), ledger=second)
+    out = generate(resumed, spec, F.GENERATE_XY, dims, pools)
+    assert second.total().cache_hits == 2  # the two answers from before the kill
+    assert second.total().calls == n_calls - 2  # and nothing asked twice
+    assert out["samples"] == full["samples"]
+
+    third = UsageLedger()
+    again = ChatModel(ReplayTransport(F.CASSETTE), cache=ResponseCache(cache), ledger=third)
+    assert generate(again, spec, F.GENERATE_XY, dims, pools)["samples"] == full["samples"]
+    assert third.total().calls == 0 and third.total().cache_hits == n_calls

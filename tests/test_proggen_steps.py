@@ -1,0 +1,133 @@
+"""Each ProgGen step on real model answers, replayed from tests/cassettes/proggen_conll2003.jsonl
+(recorded from the embedded model by `python tests/record_proggen.py`)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import proggen_fixtures as F
+import pytest
+from spacy.tokens import DocBin
+
+from spacy_progner.llm import UsageLedger, make_replay
+from spacy_progner.ner.align import find_occurrences
+from spacy_progner.proggen.common import norm
+from spacy_progner.proggen.docbin import to_docbin
+from spacy_progner.proggen.report import build_report, diversity
+
+SENTENCE_DROPS = ("example_without_sentence", "sentence_too_long", "example_without_entities_list")
+SENTENCE_DROPS += ("sentence_copies_a_demo", "sentence_duplicate", "over_target")
+
+
+@pytest.fixture(scope="module")
+def run():
+    model = make_replay(str(F.CASSETTE))
+    model.ledger = UsageLedger()
+    out = F.run_all(model)
+    out["ledger"] = model.ledger
+    return out
+
+
+def test_attributes_have_topic_first_and_deduplicated_values(run):
+    dims = run["attributes"]["attributes"]["dimensions"]
+    assert list(dims)[0] == "topic" and dims["topic"]["probability"] == 1.0
+    assert len(dims) >= 2, "the model named no dimension besides topic"
+    for name, body in dims.items():
+        assert body["values"], name
+        assert len({norm(v) for v in body["values"]}) == len(body["values"]), f"duplicates in {name}"
+        assert run["attributes"]["metrics"]["values"][name] == len(body["values"])
+
+
+def test_entity_pools_cover_every_type_and_topic(run):
+    pools = run["pools"]["pools"]
+    assert set(pools["vanilla"]) == {"PER", "LOC", "ORG"}
+    for values in pools["vanilla"].values():
+        assert values and len({norm(v) for v in values}) == len(values)
+    topics = run["dims"]["topic"]["values"][: F.ENTITIES.max_topics]
+    assert sorted(pools["latent"]) == sorted(topics)
+
+
+def test_generated_samples_are_valid_and_every_drop_is_counted(run):
+    xy = run["xy"]
+    samples, m = xy["samples"], xy["metrics"]
+    assert m["kept_sentences"] == len(samples) == F.GENERATE_XY.n_sentences
+    assert len({norm(x["sentence"]) for x in samples}) == len(samples)
+    assert len({x["id"] for x in samples}) == len(samples)
+    for x in samples:
+        assert set(x["requirements"]) == {"attributes", "entities"} and "topic" in x["requirements"]["attributes"]
+        for e in x["entities"]:
+            assert e["label"] in ("PER", "LOC", "ORG")
+            assert find_occurrences(x["sentence"], e["text"]), (e, x["sentence"])
+            assert e["logprob"] is not None and e["logprob"] <= 0.0
+    # Bookkeeping: every example of every answer is either kept or dropped for a counted reason.
+    if not any(k.startswith("answer_") for k in m["drops"]):
+        examples = m["calls"] * F.GENERATE_XY.per_call
+        assert examples == m["kept_sentences"] + sum(m["drops"].get(k, 0) for k in SENTENCE_DROPS)
+    assert m["entities_per_type"] == dict(Counter(e["label"] for x in samples for e in x["entities"]))
+
+
+def test_simple_variant_has_no_requirements(run):
+    samples = run["simple"]["samples"]
+    assert len(samples) == F.GENERATE_SIMPLE.n_sentences
+    assert all(x["requirements"] == {} for x in samples)
+    assert sum(len(x["entities"]) for x in samples) > 0
+
+
+def test_correction_selects_the_least_certain_within_the_cap_and_applies_answers(run):
+    before = run["xy"]["samples"]
+    out = run["corrected"]
+    m, decisions = out["metrics"], out["decisions"]
+    per_type = Counter(e["label"] for x in before for e in x["entities"])
+    for label, sel in m["selection"]["per_type"].items():
+        assert sel["selected"] <= math.floor(F.CORRECT.max_share * per_type[label])
+    assert m["selection"]["selected"] > 0, "nothing was selected: the test would not exercise correction"
+    assert sum(m["choices"].values()) + m["outcomes"].get("unanswered (kept)", 0) == m["selection"]["selected"]
+    by_id = {x["id"]: x for x in out["samples"]}
+    for d in decisions:
+        ents = {(e["text"], e["label"]) for e in by_id[d["id"]]["entities"]}
+        if d["choice"] == "A":
+            assert (d["text"], d["label"]) in ents
+        elif d["choice"] == "D":
+            assert (d["text"], d["label"]) not in ents
+        elif d["choice"] == "C" and d["fix"] in ("PER", "LOC", "ORG") and d["fix"] != d["label"]:
+            assert (d["text"], d["fix"]) in ents
+    assert m["entities_after"] == sum(len(x["entities"]) for x in out["samples"])
+    dropped = m["outcomes"].get("dropped (not an entity)", 0) + m["outcomes"].get("dropped (other type)", 0)
+    dropped += m["outcomes"].get("duplicate after fix (dropped)", 0)
+    assert m["entities_before"] - m["entities_after"] == dropped
+
+
+def test_to_docbin_writes_train_and_dev_with_alignment_counted(run, tmp_path):
+    samples = run["corrected"]["samples"]
+    info = to_docbin(F.spec(), samples, tmp_path, dev_share=0.2, demo_weight=2)
+    train = list(DocBin().from_disk(tmp_path / "train.spacy").get_docs(__import__("spacy").blank("en").vocab))
+    dev = list(DocBin().from_disk(tmp_path / "dev.spacy").get_docs(__import__("spacy").blank("en").vocab))
+    assert info["train_synthetic_docs"] + info["dev_docs"] == len(samples)
+    assert len(train) == info["train_docs"] == info["train_synthetic_docs"] + 2 * len(F.spec().demos())
+    assert {d.text for d in dev}.isdisjoint({d.text for d in train[: info["train_synthetic_docs"]]})
+    mentions = sum(len(x["entities"]) for x in samples) + 2 * sum(len(d.entities) for d in F.spec().demos())
+    a = info["alignment"]
+    assert a["mentions"] == sum(len(x["entities"]) for x in samples)
+    assert sum(len(d.ents) for d in train + dev) == a["spans"] + 2 * sum(len(d.entities) for d in F.spec().demos())
+    assert mentions >= a["spans"]
+
+
+def test_report_shows_samples_distributions_corrections_and_usage(run):
+    samples = run["corrected"]["samples"]
+    metrics = {
+        "generate": {**run["xy"]["metrics"], "usage": run["ledger"].to_dict()},
+        "correct": {**run["corrected"]["metrics"], "decisions": run["corrected"]["decisions"]},
+    }
+    html = build_report(F.spec(), samples, metrics, run["pools"]["pools"], n_show=5, variant="diversify-x+y")
+    assert html.count('class="sample"') == 5 and 'class="entities"' in html  # displaCy markup
+    for section in ("Entity types", "Attribute: topic", "Diversity", "Self-correction", "LLM usage per step"):
+        assert section in html
+    div = diversity(samples)
+    assert f'<td class="num">{div["distinct entities"]}</td>' in html
+    assert 0 < div["distinct 1-grams / 1-grams"] <= 1
+
+
+def test_every_call_was_booked(run):
+    total = run["ledger"].total()
+    assert total.calls > 0 and total.prompt_tokens > 0 and total.completion_tokens > 0
