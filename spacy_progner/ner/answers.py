@@ -79,3 +79,14 @@ def parse_entities(data: Any, labels: Iterable[str], where: str, drops: Optional
         else:
             out.append((text, label))
     return out
+
+
+def string_list_schema(key: str, n: int) -> Dict[str, Any]:
+    """{key: [str, ...]} with at most n items: the grammar closes the list, so a model that starts
+    repeating itself cannot run on to max_tokens and lose the whole answer."""
+    return {
+        "type": "object",
+        "properties": {key: {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": n}},
+        "required": [key],
+        "additionalProperties": False,
+    }

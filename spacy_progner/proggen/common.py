@@ -55,15 +55,6 @@ def dedupe(values: Iterable[str], max_words: int = 12) -> Tuple[List[str], Count
     return out, drops
 
 
-def string_list_schema(key: str, n: int) -> Dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": {key: {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": n}},
-        "required": [key],
-        "additionalProperties": False,
-    }
-
-
 class Warnings:
     """Named warnings for bad answers: counted always, the first few printed and kept in the metrics."""
 

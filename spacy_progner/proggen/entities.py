@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from ..llm import ChatModel, ChatRequest
+from ..ner.answers import string_list_schema
 from ..ner.domain import DomainSpec
 from .attributes import TOPIC
-from .common import StepError, Warnings, ask_lists, dedupe, norm, rng_for, string_list_schema
+from .common import StepError, Warnings, ask_lists, dedupe, norm, rng_for
 
 KINDS = ("vanilla", "latent", "both")
 

@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..llm import ChatRequest
 from ..ner import LabelSet, entity_schema
+from ..ner.answers import string_list_schema
 
 Mention = Tuple[str, str]
 
@@ -64,14 +65,6 @@ def ner_prompt_text(labels: LabelSet, sentence: str, demos: Sequence[Tuple[str, 
     return "\n".join(parts)
 
 
-POOL_SCHEMA: Dict[str, Any] = {
-    "type": "object",
-    "properties": {"entities": {"type": "array", "items": {"type": "string"}}},
-    "required": ["entities"],
-    "additionalProperties": False,
-}
-
-
 def pool_request(labels: LabelSet, label: str, n: int, domain: str, seed: int) -> ChatRequest:
     others = ", ".join(f"{lab} ({labels[lab]})" for lab in labels if lab != label)
     user = (
@@ -83,14 +76,15 @@ def pool_request(labels: LabelSet, label: str, n: int, domain: str, seed: int) -
     )
     return ChatRequest(
         messages=[{"role": "user", "content": user}],
-        json_schema=POOL_SCHEMA,
+        json_schema=string_list_schema("entities", n),
         temperature=1.0,
         seed=seed,
         max_tokens=24 * n,
     )
 
 
-def typecheck_schema(labels: LabelSet) -> Dict[str, Any]:
+def typecheck_schema(labels: LabelSet, n: int) -> Dict[str, Any]:
+    """One verdict per name, at most n: a model that starts repeating itself cannot run on to max_tokens."""
     return {
         "type": "object",
         "properties": {
@@ -102,6 +96,7 @@ def typecheck_schema(labels: LabelSet) -> Dict[str, Any]:
                     "required": ["text", "label"],
                     "additionalProperties": False,
                 },
+                "maxItems": n,
             }
         },
         "required": ["types"],
@@ -116,7 +111,7 @@ def typecheck_request(labels: LabelSet, names: Sequence[str]) -> ChatRequest:
     )
     return ChatRequest(
         messages=[{"role": "user", "content": user}],
-        json_schema=typecheck_schema(labels),
+        json_schema=typecheck_schema(labels, len(names)),
         temperature=0.0,
         max_tokens=16 * len(names) + 32,
     )
