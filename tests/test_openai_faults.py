@@ -108,7 +108,7 @@ def test_chat_many_respects_max_concurrency(server):
 def test_transport_bound_holds_across_threads(server):
     """Two batches sharing one model from two threads still keep at most max_concurrency requests in flight."""
     server.ok_delay = 0.2
-    model = make_model(server, max_concurrency=3)
+    model = make_model(server, max_concurrency=3, timeout=10.0)  # a busy machine must not turn into retries
     batches = [[f"thread {k} item {i}" for i in range(6)] for k in range(2)]
     outputs: dict = {}
 
@@ -269,3 +269,43 @@ def test_request_body_is_openai_shaped(server):
     assert body["messages"][-1] == {"role": "user", "content": "shape"}
     assert (body["seed"], body["temperature"], body["n"]) == (3, 0.5, 1)
     assert json.loads(server.requests[0]["raw"]) == body
+
+
+def test_progress_counts_each_answer_as_it_arrives(monkeypatch):
+    """The bar must move when the first answer is in, not jump to 100% when the whole batch is done."""
+    import threading
+
+    import spacy_progner.llm.model as model_mod
+    from spacy_progner.llm import ChatModel, ChatRequest, Choice, Usage
+
+    release = threading.Event()
+    seen_when_released, waited = [], []
+
+    class Transport:
+        name, max_concurrency, context_length = "test", 2, 4096
+
+        def identity(self) -> str:
+            return "test"
+
+        def complete(self, request):
+            if request.messages[0]["content"] == "slow":
+                waited.append(release.wait(5))  # False: nobody released it while it ran
+            return Choice(text="{}"), Usage(prompt_tokens=1, completion_tokens=1)
+
+    class Bar:
+        def __init__(self, *args, **kwargs):
+            self.n = 0
+
+        def update(self, k):
+            self.n += k
+            if self.n == 1:
+                seen_when_released.append(self.n)
+                release.set()  # only reached before the slow call ends if updates are per answer
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(model_mod, "tqdm", Bar)
+    requests = [ChatRequest(messages=[{"role": "user", "content": c}]) for c in ("slow", "fast")]
+    ChatModel(Transport()).chat_many(requests, progress="x")
+    assert seen_when_released == [1] and waited == [True]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from tqdm import tqdm
@@ -107,7 +107,7 @@ class ChatModel:
             futures = {pool.submit(self._call, units[u][1], scope): u for u in misses}
             pending = set(futures)
             while pending:
-                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
                     if fut.exception() is not None:
                         for other in pending:
