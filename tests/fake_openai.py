@@ -120,12 +120,20 @@ class _Handler(BaseHTTPRequestHandler):
             "raw": raw,
         }
         behaviour = fake._enter(record)
+        self._left = False
         try:
             self._answer(fake, behaviour, body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (timeout) before we answered
         finally:
-            fake._leave()
+            self._leave_once()
+
+    def _leave_once(self) -> None:
+        # A request stops counting as in flight once its answer is ready, before it is written: the client
+        # may send its next request the moment it has read this answer.
+        if not self._left:
+            self._left = True
+            self.server.fake._leave()
 
     def _answer(self, fake: FakeOpenAI, behaviour: str, body: Optional[Any]) -> None:
         if self.command != "POST" or self.path != "/v1/chat/completions":
@@ -167,6 +175,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_raw(status, json.dumps(payload).encode("utf8"), "application/json", headers)
 
     def _send_raw(self, status: int, data: bytes, ctype: str, headers: Optional[Dict[str, str]] = None) -> None:
+        self._leave_once()
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
