@@ -231,3 +231,34 @@ def test_headline_features_get_headline_examples():
     assert plausible_name("Rio de Janeiro", "LOC")
     assert not plausible_name("Paris is the capital. It is big", "LOC")
     assert not plausible_name("LOC", "LOC") and not plausible_name("", "PER")
+
+
+def test_shape_filter_learns_from_the_library_and_drops_unlike_answers(built):
+    from spacy_progner.reverse_ner.library import fits_shape
+
+    lib = built.get_pipe("reverse_ner").library
+    shapes = lib.shapes()  # from the pools and examples the real model made
+    assert shapes["PER"] == {"letter": True, "capital": True}
+    assert fits_shape("1996-12-06", "LOC", shapes) == "dropped_shape_no_letter"
+    assert fits_shape("the crowd", "PER", shapes) == "dropped_shape_lowercase"
+    assert fits_shape("Vienna", "LOC", shapes) == ""
+    # A type whose self-made entities are lower case (a cuisine) keeps lower-case answers.
+    own = ExampleLibrary(
+        examples=[
+            {"sentence": f"some {c} food", "entities": [[c, "CUISINE"]], "feature": 0}
+            for c in "thai greek sushi tapas ramen".split()
+        ]
+    )
+    assert own.shapes()["CUISINE"] == {"letter": True, "capital": False}
+    assert fits_shape("vegan", "CUISINE", own.shapes()) == ""
+
+
+def test_tagger_applies_the_shape_filter_and_counts_drops(built):
+    pipe = built.get_pipe("reverse_ner")
+    tagger = pipe.tagger
+    choice = Choice(
+        text=json.dumps({"entities": [{"text": "3-1", "label": "LOC"}, {"text": "Vienna", "label": "LOC"}]})
+    )
+    before = tagger.stats["dropped_shape_no_letter"]
+    assert tagger.vote("Vienna won 3-1 .", [choice]) == [("Vienna", "LOC", 1.0)]
+    assert tagger.stats["dropped_shape_no_letter"] == before + 1

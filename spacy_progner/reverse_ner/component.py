@@ -28,6 +28,7 @@ DEFAULT_CONFIG = {
     "threshold": 0.5,
     "retrieve_by": "feature",
     "max_empty": 1,
+    "shape_filter": True,
     "n_clusters": 32,
     "entities_per_type": 30,
     "expansions_per_feature": 2,
@@ -60,6 +61,7 @@ def make_reverse_ner(
     threshold: float,
     retrieve_by: str,
     max_empty: int,
+    shape_filter: bool,
     n_clusters: int,
     entities_per_type: int,
     expansions_per_feature: int,
@@ -75,7 +77,9 @@ def make_reverse_ner(
 ) -> ReverseNER:
     """labels: type -> one-sentence definition (or a YAML/JSON file of them). model: any registered
     llm_models block. k: demos per sentence (0 = plain zero-shot). n_samples/temperature/threshold:
-    entity-level self-consistency. The rest shapes the library built in `initialize`."""
+    entity-level self-consistency. shape_filter: drop answers unlike every
+    self-made entity of their type (a bare number as LOC, a lower-case word as PER).
+    The rest shapes the library built in `initialize`."""
     if isinstance(labels, dict) and not labels:
         raise ValueError(
             "reverse_ner needs labels with a definition each, e.g. "
@@ -98,6 +102,7 @@ def make_reverse_ner(
         threshold=threshold,
         retrieve_by=retrieve_by,
         max_empty=max_empty,
+        shape_filter=shape_filter,
         seed=seed,
         embedder=embedder,
     )

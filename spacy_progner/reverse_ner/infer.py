@@ -14,7 +14,7 @@ from ..llm import ChatModel
 from ..ner import AnswerError, LabelSet, parse_entities, parse_json_answer
 from . import prompts
 from .embed import DEFAULT_EMBEDDER, embed
-from .library import ExampleLibrary
+from .library import ExampleLibrary, fits_shape
 
 logger = logging.getLogger("spacy_progner.reverse_ner")
 
@@ -30,6 +30,7 @@ class TagSettings:
     retrieve_by: str = "feature"
     max_empty: int = 1
     max_tokens: int = 256
+    shape_filter: bool = True  # drop mentions unlike every library entity of their type (see ExampleLibrary.shapes)
     seed: int = 0
     embedder: str = DEFAULT_EMBEDDER
 
@@ -51,6 +52,16 @@ class Tagger:
         if not 0.0 < self.s.threshold <= 1.0:
             raise ValueError(f"reverse_ner threshold must be in (0, 1], got {self.s.threshold}")
         self.stats: Counter = Counter()
+        self._shapes: Tuple[Optional[ExampleLibrary], dict] = (None, {})
+
+    @property
+    def shapes(self) -> dict:
+        """The library's entity shapes (recomputed when the library changes); none without demos."""
+        if self.library is None or not self.s.shape_filter or self.s.k <= 0:
+            return {}
+        if self._shapes[0] is not self.library:
+            self._shapes = (self.library, self.library.shapes())
+        return self._shapes[1]
 
     def demos_for(self, sentences: Sequence[str]) -> List[List[Tuple[str, List[Tuple[str, str]]]]]:
         if self.s.k <= 0:
@@ -96,7 +107,14 @@ class Tagger:
                 logger.warning("reverse_ner: %s", err)
                 continue
             valid += 1
-            votes.update(set(mentions))
+            kept = []
+            for text, label in mentions:
+                reason = fits_shape(text, label, self.shapes)
+                if reason:
+                    self.stats[reason] += 1
+                else:
+                    kept.append((text, label))
+            votes.update(set(kept))
         if not valid:
             self.stats["sentences_without_valid_answer"] += 1
             return []

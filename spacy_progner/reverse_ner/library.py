@@ -68,6 +68,25 @@ class ExampleLibrary:
             return (by_feature + query_vectors @ self.example_vectors.T) / 2
         raise ValueError(f"retrieve_by must be 'feature', 'example' or 'both', got {by!r}")
 
+    def shapes(self) -> Dict[str, Dict[str, bool]]:
+        """What every self-made entity of a type looks like: whether all hold a letter, and whether
+        (nearly) all hold a capital. Learnt from the library's own pools and examples, so a type whose
+        names are digits or lower case (a price, a cuisine) is left alone."""
+        names: Dict[str, List[str]] = {}
+        for label, pool in (self.meta.get("pools") or {}).items():
+            names.setdefault(label, []).extend(pool)
+        for ex in self.examples:
+            for text, label in ex["entities"]:
+                names.setdefault(label, []).append(text)
+        return {
+            label: {
+                "letter": all(any(c.isalpha() for c in n) for n in texts),
+                "capital": sum(any(c.isupper() for c in n) for n in texts) >= 0.95 * len(texts),
+            }
+            for label, texts in names.items()
+            if len(texts) >= 5
+        }
+
     def demos(self, indices: Sequence[int]) -> List[Tuple[str, List[Tuple[str, str]]]]:
         return [(self.examples[i]["sentence"], [tuple(e) for e in self.examples[i]["entities"]]) for i in indices]
 
@@ -96,3 +115,15 @@ class ExampleLibrary:
         if len(lib.example_vectors) != len(lib.examples) or len(lib.feature_vectors) != len(lib.features):
             raise ValueError(f"{path}: example library vectors do not match its examples; rebuild it")
         return lib
+
+
+def fits_shape(text: str, label: str, shapes: Dict[str, Dict[str, bool]]) -> str:
+    """'' if a predicted mention looks like the library's entities of its type, else why not."""
+    shape = shapes.get(label)
+    if not shape:
+        return ""
+    if shape["letter"] and not any(c.isalpha() for c in text):
+        return "dropped_shape_no_letter"
+    if shape["capital"] and not any(c.isupper() for c in text):
+        return "dropped_shape_lowercase"
+    return ""

@@ -21,7 +21,7 @@ from ..llm import Choice
 from ..ner import AnswerError, LabelSet, align_mentions, parse_entities, parse_json_answer
 from .embed import DEFAULT_EMBEDDER, embed
 from .infer import split_doc
-from .library import ExampleLibrary
+from .library import ExampleLibrary, fits_shape
 from .prompts import ner_prompt_text
 
 logger = logging.getLogger("spacy_progner.reverse_ner")
@@ -35,12 +35,15 @@ def make_reverse_ner_task(
     retrieve_by: str = "feature",
     max_empty: int = 1,
     max_sentence_tokens: int = 128,
+    shape_filter: bool = True,
 ) -> ReverseNERTask:
     """labels: type -> definition (or a file). library_path: a saved example library (k = 0 needs none)."""
     library = ExampleLibrary.from_disk(library_path) if library_path else None
     if k > 0 and library is None:
         raise ValueError("spacy_progner.ReverseNER.v1 with k > 0 needs `library_path` (a saved example library)")
-    return ReverseNERTask(LabelSet.from_any(labels), library, k, retrieve_by, max_empty, max_sentence_tokens)
+    task = ReverseNERTask(LabelSet.from_any(labels), library, k, retrieve_by, max_empty, max_sentence_tokens)
+    task.shapes = library.shapes() if library is not None and shape_filter and k > 0 else {}
+    return task
 
 
 class ReverseNERTask:
@@ -60,6 +63,7 @@ class ReverseNERTask:
         self.max_empty = max_empty
         self.max_sentence_tokens = max_sentence_tokens
         self.stats: Counter = Counter()
+        self.shapes: dict = {}  # see ExampleLibrary.shapes
         self._sentencizer = Sentencizer()
 
     @property
@@ -86,6 +90,11 @@ class ReverseNERTask:
                 demos = [[] for _ in texts]
             yield [ner_prompt_text(self.label_set, t, d) for t, d in zip(texts, demos)], shards
 
+    def _count(self, reason: str) -> str:
+        if reason:
+            self.stats[reason] += 1
+        return reason
+
     def parse_responses(self, shards: Iterable[Iterable[Doc]], responses: Iterable[Iterable[str]]) -> Iterable[Doc]:
         for doc_shards, doc_responses in zip(shards, responses):
             parts: List[Doc] = []
@@ -94,6 +103,7 @@ class ReverseNERTask:
                 try:
                     data = parse_json_answer(Choice(response), where, lenient=True)
                     mentions = parse_entities(data, self.label_set, where, self.stats)
+                    mentions = [m for m in mentions if not self._count(fits_shape(*m, self.shapes))]
                 except AnswerError as err:
                     self.stats["bad_answer"] += 1
                     logger.warning("spacy_progner.ReverseNER.v1: %s", err)
