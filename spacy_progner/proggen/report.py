@@ -6,6 +6,7 @@ import html
 from collections import Counter
 from pathlib import Path
 from typing import Any, Dict, List, Optional
+from warnings import catch_warnings, filterwarnings
 
 import jinja2
 import spacy
@@ -137,7 +138,9 @@ def build_report(
     rng_for(seed, "report").shuffle(idx)
     shown = [samples[i] for i in sorted(idx[:n_show])]
     docs, _ = samples_to_docs(nlp, shown, list(spec.types), "expand")
-    rendered = [displacy.render(d, style="ent", page=False, jupyter=False) for d in docs]
+    with catch_warnings():  # a sentence without entities is a sample too, not a problem (spaCy W006)
+        filterwarnings("ignore", message=r"\[W006\]")
+        rendered = [displacy.render(d, style="ent", page=False, jupyter=False) for d in docs]
     types = Counter(e["label"] for s in samples for e in s["entities"])
     attr_counts: Dict[str, Counter] = {}
     for s in samples:
