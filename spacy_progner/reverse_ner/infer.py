@@ -14,7 +14,7 @@ from ..llm import ChatModel
 from ..ner import AnswerError, LabelSet, parse_entities, parse_json_answer
 from . import prompts
 from .embed import DEFAULT_EMBEDDER, embed
-from .library import ExampleLibrary, fits_shape
+from .library import ExampleLibrary, keep_shaped
 
 logger = logging.getLogger("spacy_progner.reverse_ner")
 
@@ -107,14 +107,7 @@ class Tagger:
                 logger.warning("reverse_ner: %s", err)
                 continue
             valid += 1
-            kept = []
-            for text, label in mentions:
-                reason = fits_shape(text, label, self.shapes)
-                if reason:
-                    self.stats[reason] += 1
-                else:
-                    kept.append((text, label))
-            votes.update(set(kept))
+            votes.update(set(keep_shaped(mentions, self.shapes, self.stats)))
         if not valid:
             self.stats["sentences_without_valid_answer"] += 1
             return []

@@ -7,6 +7,7 @@ Saved as plain files (JSONL, .npy, JSON) so a pipeline directory holds it and
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple, Union
@@ -127,3 +128,17 @@ def fits_shape(text: str, label: str, shapes: Dict[str, Dict[str, bool]]) -> str
     if shape["capital"] and not any(c.isupper() for c in text):
         return "dropped_shape_lowercase"
     return ""
+
+
+def keep_shaped(
+    mentions: Sequence[Tuple[str, str]], shapes: Dict[str, Dict[str, bool]], stats: Counter
+) -> List[Tuple[str, str]]:
+    """The mentions that fit their type's shape; each drop is counted in `stats` by reason."""
+    kept = []
+    for text, label in mentions:
+        reason = fits_shape(text, label, shapes)
+        if reason:
+            stats[reason] += 1
+        else:
+            kept.append((text, label))
+    return kept

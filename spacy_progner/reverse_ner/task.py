@@ -21,7 +21,7 @@ from ..llm import Choice
 from ..ner import AnswerError, LabelSet, align_mentions, parse_entities, parse_json_answer
 from .embed import DEFAULT_EMBEDDER, embed
 from .infer import split_doc
-from .library import ExampleLibrary, fits_shape
+from .library import ExampleLibrary, keep_shaped
 from .prompts import ner_prompt_text
 
 logger = logging.getLogger("spacy_progner.reverse_ner")
@@ -90,11 +90,6 @@ class ReverseNERTask:
                 demos = [[] for _ in texts]
             yield [ner_prompt_text(self.label_set, t, d) for t, d in zip(texts, demos)], shards
 
-    def _count(self, reason: str) -> str:
-        if reason:
-            self.stats[reason] += 1
-        return reason
-
     def parse_responses(self, shards: Iterable[Iterable[Doc]], responses: Iterable[Iterable[str]]) -> Iterable[Doc]:
         for doc_shards, doc_responses in zip(shards, responses):
             parts: List[Doc] = []
@@ -103,7 +98,7 @@ class ReverseNERTask:
                 try:
                     data = parse_json_answer(Choice(response), where, lenient=True)
                     mentions = parse_entities(data, self.label_set, where, self.stats)
-                    mentions = [m for m in mentions if not self._count(fits_shape(*m, self.shapes))]
+                    mentions = keep_shaped(mentions, self.shapes, self.stats)
                 except AnswerError as err:
                     self.stats["bad_answer"] += 1
                     logger.warning("spacy_progner.ReverseNER.v1: %s", err)
