@@ -97,7 +97,13 @@ def test_label_sets_validate(tmp_path):
     path.write_text("entity_types:\n  PER:\n    definition: a person\n  LOC: a place\n", encoding="utf8")
     assert LabelSet.from_any(path).to_dict() == {"PER": "a person", "LOC": "a place"}
     path.write_text("PER: [unclosed", encoding="utf8")
-    with pytest.raises(ValueError, match="cannot parse labels file"):
+    with pytest.raises(ValueError, match="malformed YAML/JSON in the labels file"):
         LabelSet.from_any(path)
     with pytest.raises(ValueError, match="does not exist"):
         LabelSet.from_any(tmp_path / "none.yml")
+    as_json = tmp_path / "labels.json"
+    as_json.write_text('{"ORG": "a company"}', encoding="utf8")
+    assert LabelSet.from_any(as_json).to_dict() == {"ORG": "a company"}
+    as_json.write_bytes(b'{"ORG": "caf\xe9"}')  # Latin-1, not UTF-8
+    with pytest.raises(ValueError, match="labels.json: the labels file is not UTF-8"):
+        LabelSet.from_any(as_json)

@@ -11,15 +11,15 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 import srsly
 import typer
-import yaml
 from wasabi import msg
 
 from ..llm import ChatModel, ResponseCache, UsageLedger, make_local_gguf
 from ..ner.domain import DomainSpec
+from ..ner.files import read_data_file
 from ..proggen.attributes import TOPIC, AttributeSettings, build_attributes, load_attributes
 from ..proggen.common import StepError, read_jsonl, read_yaml, write_jsonl, write_yaml
 from ..proggen.correct import CorrectSettings, correct
@@ -49,12 +49,8 @@ def _load_model(spec: str, cache_path: Optional[str]) -> ChatModel:
     if spec.startswith("gguf:"):
         return make_local_gguf(model_path=spec[5:], cache_path=cache_path)
     path = Path(spec)
-    if not path.is_file():
-        raise StepError(f"--model {spec!r}: not 'local', 'gguf:PATH' or an existing JSON/YAML model file")
-    try:
-        block = yaml.safe_load(path.read_text(encoding="utf8"))
-    except yaml.YAMLError as err:
-        raise StepError(f"--model {path}: malformed YAML/JSON: {err}") from err
+    hint = f" (--model {spec!r}: not 'local', 'gguf:PATH' or an existing JSON/YAML model file)"
+    block = read_data_file(path, "--model", StepError, hint=hint)
     if not isinstance(block, dict) or "@llm_models" not in block:
         raise StepError(
             f"--model {path}: expected a mapping with '@llm_models' (e.g. spacy_progner.OpenAICompatible.v1)"
@@ -85,16 +81,34 @@ def _spec(path: Path) -> DomainSpec:
     return spec
 
 
-def _finish(model: Optional[ChatModel], metrics_path: Path, data: Dict[str, Any], start: float) -> None:
-    data["seconds"] = round(time.perf_counter() - start, 2)
-    if model is not None:
-        data["usage"] = model.ledger.to_dict()
-        total = data["usage"]["total"]
-        msg.info(
-            f"LLM: {total['calls']} calls, {total['cache_hits']} cache hits, "
-            f"{total['prompt_tokens']} prompt + {total['completion_tokens']} completion tokens"
-        )
-    write_metrics(metrics_path, data)
+class _Step:
+    """One step command's frame: timer, domain spec, the model's calls booked under the step's name,
+    and the metrics JSON (seconds, usage) written at the end."""
+
+    def __init__(self, name: str, domain: Optional[Path] = None):
+        self.name = name
+        self.start = time.perf_counter()
+        self.spec = _spec(domain) if domain is not None else None
+        self.llm: Optional[ChatModel] = None
+
+    def ask(self, model: str, cache_path: Optional[str], fn: Callable[[ChatModel], Dict[str, Any]]) -> Dict[str, Any]:
+        self.llm = load_model(model, cache_path)
+        with self.llm.ledger.step(self.name):
+            return fn(self.llm)
+
+    def finish(self, metrics_path: Path, data: Dict[str, Any]) -> None:
+        head: Dict[str, Any] = {"step": self.name}
+        if self.spec is not None:
+            head["domain"] = self.spec.name
+        data = {**head, **data, "seconds": round(time.perf_counter() - self.start, 2)}
+        if self.llm is not None:
+            data["usage"] = self.llm.ledger.to_dict()
+            total = data["usage"]["total"]
+            msg.info(
+                f"LLM: {total['calls']} calls, {total['cache_hits']} cache hits, "
+                f"{total['prompt_tokens']} prompt + {total['completion_tokens']} completion tokens"
+            )
+        write_metrics(metrics_path, data)
 
 
 @app.command("attributes")
@@ -115,17 +129,15 @@ def attributes_cli(
     seed: int = SEED,
 ) -> None:
     """Diversify X: attribute dimensions of the domain's text and values for each."""
-    start = time.perf_counter()
-    spec = _spec(domain)
-    llm = load_model(model, cache_path)
+    step = _Step("attributes", domain)
+    spec = step.spec
     settings = AttributeSettings(n_dimensions, n_values, calls_per_dimension, max_values, probability, seed=seed)
-    with llm.ledger.step("attributes"):
-        result = build_attributes(llm, spec, settings)
+    result = step.ask(model, cache_path, lambda llm: build_attributes(llm, spec, settings))
     write_yaml(
         output, result["attributes"], header=f"# Diversify X attributes for {spec.path}; edit by hand if you like."
     )
     msg.good(f"Wrote {output}: " + ", ".join(f"{k} ({v})" for k, v in result["metrics"]["values"].items()))
-    _finish(llm, metrics, {"step": "attributes", "domain": spec.name, **result["metrics"]}, start)
+    step.finish(metrics, result["metrics"])
 
 
 @app.command("entities")
@@ -145,20 +157,18 @@ def entities_cli(
     seed: int = SEED,
 ) -> None:
     """Diversify Y: entity pools per type, vanilla and/or conditioned on each topic value."""
-    start = time.perf_counter()
-    spec = _spec(domain)
+    step = _Step("entities", domain)
+    spec = step.spec
     topics = None
     if attributes is not None:
         dims = load_attributes(read_yaml(attributes, "attributes"), str(attributes))
         topics = dims.get(TOPIC, {}).get("values")
-    llm = load_model(model, cache_path)
     settings = EntitySettings(kind, n_per_call, calls_per_type, n_per_topic, max_topics, seed=seed)
-    with llm.ledger.step("entities"):
-        result = build_pools(llm, spec, settings, topics)
+    result = step.ask(model, cache_path, lambda llm: build_pools(llm, spec, settings, topics))
     output.parent.mkdir(parents=True, exist_ok=True)
     srsly.write_json(output, result["pools"])
     msg.good(f"Wrote {output}: vanilla " + ", ".join(f"{k} {v}" for k, v in result["metrics"]["vanilla"].items()))
-    _finish(llm, metrics, {"step": "entities", "domain": spec.name, **result["metrics"]}, start)
+    step.finish(metrics, result["metrics"])
 
 
 def _read_pools(path: Optional[Path]) -> Optional[Dict[str, Any]]:
@@ -191,20 +201,18 @@ def generate_cli(
     seed: int = SEED,
 ) -> None:
     """Sentences with annotations (one JSON-schema call, log-probs kept), validated and deduplicated."""
-    start = time.perf_counter()
-    spec = _spec(domain)
+    step = _Step("generate", domain)
+    spec = step.spec
     settings = GenerateSettings(variant, n_sentences, per_call, max_calls, temperature=temperature, seed=seed)
     attrs = load_attributes(read_yaml(attributes, "attributes"), str(attributes)) if attributes else None
     pools = _read_pools(entities)
-    llm = load_model(model, cache_path)
-    with llm.ledger.step("generate"):
-        result = generate(llm, spec, settings, attrs, pools)
+    result = step.ask(model, cache_path, lambda llm: generate(llm, spec, settings, attrs, pools))
     write_jsonl(output, result["samples"])
     m = result["metrics"]
     msg.good(f"Wrote {output}: {m['kept_sentences']} sentences, {m['kept_entities']} entities from {m['calls']} calls")
     if m["drops"]:
         msg.info("Dropped: " + ", ".join(f"{k} {v}" for k, v in sorted(m["drops"].items())))
-    _finish(llm, metrics, {"step": "generate", "domain": spec.name, **m}, start)
+    step.finish(metrics, m)
 
 
 @app.command("correct")
@@ -222,19 +230,18 @@ def correct_cli(
     seed: int = SEED,
 ) -> None:
     """Self-correction: A/B/C/D re-annotation of the least certain annotations, applied."""
-    start = time.perf_counter()
-    spec = _spec(domain)
+    step = _Step("correct", domain)
+    spec = step.spec
     samples = read_jsonl(input, "samples")
-    llm = load_model(model, cache_path)
-    with llm.ledger.step("correct"):
-        result = correct(llm, spec, samples, CorrectSettings(threshold, max_share, spans_per_prompt, seed=seed))
+    settings = CorrectSettings(threshold, max_share, spans_per_prompt, seed=seed)
+    result = step.ask(model, cache_path, lambda llm: correct(llm, spec, samples, settings))
     write_jsonl(output, result["samples"])
     m = result["metrics"]
     msg.good(
         f"Wrote {output}: re-checked {m['selection']['selected']} of {m['selection']['annotations']} annotations; "
         + ", ".join(f"{k} {v}" for k, v in m["choices"].items())
     )
-    _finish(llm, metrics, {"step": "correct", "domain": spec.name, **m, "decisions": result["decisions"]}, start)
+    step.finish(metrics, {**m, "decisions": result["decisions"]})
 
 
 @app.command("to-docbin")
@@ -250,14 +257,14 @@ def to_docbin_cli(
     seed: int = SEED,
 ) -> None:
     """Tokenize, align the annotations to tokens (drops counted), write train/dev DocBins."""
-    start = time.perf_counter()
-    spec = _spec(domain)
+    step = _Step("to-docbin", domain)
+    spec = step.spec
     samples = read_jsonl(input, "samples")
     m = to_docbin(spec, samples, output_dir, dev_share, alignment_mode, demo_weight, seed)
     msg.good(f"Wrote {output_dir}/train.spacy ({m['train_docs']} docs) and dev.spacy ({m['dev_docs']} docs)")
     if m["alignment"]["dropped"]:
         msg.info("Alignment drops: " + ", ".join(f"{k} {v}" for k, v in m["alignment"]["dropped"].items()))
-    _finish(None, metrics, {"step": "to-docbin", "domain": spec.name, **m}, start)
+    step.finish(metrics, m)
 
 
 @app.command("dataset-docbin")
@@ -284,12 +291,12 @@ def evaluate_cli(
     output: Path = typer.Option(Path("metrics/evaluate.json"), "--output", "-o", help="Metrics JSON."),
 ) -> None:
     """spaCy evaluation on a real test set: micro and per-type P/R/F, docs/s."""
-    start = time.perf_counter()
+    step = _Step("evaluate")
     scores = evaluate_model(trained, data)
     rows = [("micro", scores["ents_p"], scores["ents_r"], scores["ents_f"])]
     rows += [(k, v["p"], v["r"], v["f"]) for k, v in sorted(scores["per_type"].items())]
     msg.table([(n, f"{p:.3f}", f"{r:.3f}", f"{f:.3f}") for n, p, r, f in rows], header=("type", "P", "R", "F"))
-    _finish(None, output, {"step": "evaluate", "model": str(trained), "data": str(data), **scores}, start)
+    step.finish(output, {"model": str(trained), "data": str(data), **scores})
 
 
 @app.command("report")

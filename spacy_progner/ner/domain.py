@@ -31,9 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
-import yaml
-
 from .align import find_occurrences
+from .files import read_data_file
 from .labels import LabelSet
 
 ANSWERS = ("A", "B", "C", "D")
@@ -94,13 +93,7 @@ class DomainSpec:
 
     @classmethod
     def load(cls, path: Union[str, Path]) -> DomainSpec:
-        path = Path(path)
-        if not path.is_file():
-            raise DomainSpecError(f"domain spec {path} does not exist")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf8"))
-        except yaml.YAMLError as err:
-            raise DomainSpecError(f"{path}: malformed YAML: {err}") from err
+        data = read_data_file(path, "domain spec", DomainSpecError)
         return cls.from_dict(data, where=str(path))
 
     @classmethod

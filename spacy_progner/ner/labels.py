@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Dict, Iterator, List, Mapping, Union
 
-import yaml
+from .files import read_data_file
 
 LABEL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 
@@ -36,16 +35,7 @@ class LabelSet(Mapping[str, str]):
             return value
         if isinstance(value, (str, Path)):
             path = Path(value)
-            if not path.is_file():
-                raise ValueError(f"{where}: labels file {path} does not exist")
-            try:
-                data = (
-                    yaml.safe_load(path.read_text(encoding="utf8"))
-                    if path.suffix in (".yml", ".yaml")
-                    else json.loads(path.read_text(encoding="utf8"))
-                )
-            except (yaml.YAMLError, ValueError) as err:
-                raise ValueError(f"{path}: cannot parse labels file: {err}") from err
+            data = read_data_file(path, "labels", hint=f" ({where})")
             if isinstance(data, Mapping) and "entity_types" in data:
                 data = {k: (v["definition"] if isinstance(v, Mapping) else v) for k, v in data["entity_types"].items()}
             return cls(data, where=str(path))

@@ -15,6 +15,7 @@ from wasabi import msg
 
 from ..llm import ChatModel, ChatRequest, ChatResult
 from ..ner.answers import AnswerError, parse_json_answer
+from ..ner.files import read_data_file
 
 MAX_WARNINGS = 20
 
@@ -126,13 +127,7 @@ def write_jsonl(path: Union[str, Path], rows: Iterable[Dict[str, Any]]) -> None:
 
 
 def read_yaml(path: Union[str, Path], what: str) -> Any:
-    path = Path(path)
-    if not path.is_file():
-        raise StepError(f"{what} file {path} does not exist; run the step that writes it first")
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf8"))
-    except yaml.YAMLError as err:
-        raise StepError(f"{path}: malformed YAML: {err}") from err
+    return read_data_file(path, what, StepError, hint="; run the step that writes it first")
 
 
 def write_yaml(path: Union[str, Path], data: Any, header: str = "") -> None:
