@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from ..llm.protocol import Choice
 
@@ -64,21 +64,25 @@ def parse_entities(data: Any, labels: Iterable[str], where: str, drops: Optional
         raise AnswerError(f"{where}: answer has no 'entities' list: {json.dumps(data)[:120]}")
     out: List[Mention] = []
     for item in data["entities"]:
-        if (
-            not isinstance(item, dict)
-            or not isinstance(item.get("text"), str)
-            or not isinstance(item.get("label"), str)
-        ):
-            drops["malformed_item"] += 1
-            continue
-        text, label = item["text"].strip(), item["label"].strip()
-        if not text:
-            drops["empty_text"] += 1
-        elif label not in known:
-            drops["unknown_label"] += 1
+        mention, reason = check_item(item, known)
+        if mention is None:
+            drops[reason] += 1
         else:
-            out.append((text, label))
+            out.append(mention)
     return out
+
+
+def check_item(item: Any, known: Set[str]) -> Tuple[Optional[Mention], str]:
+    """One answer item as (text, label), or None and why it is unusable: malformed_item | empty_text |
+    unknown_label. Every reader of entity answers (tagging, generation) applies the same checks."""
+    if not isinstance(item, dict) or not isinstance(item.get("text"), str) or not isinstance(item.get("label"), str):
+        return None, "malformed_item"
+    text, label = item["text"].strip(), item["label"].strip()
+    if not text:
+        return None, "empty_text"
+    if label not in known:
+        return None, "unknown_label"
+    return (text, label), ""
 
 
 def string_list_schema(key: str, n: int) -> Dict[str, Any]:

@@ -14,10 +14,16 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..llm import Choice
 from ..ner.align import find_occurrences
-from ..ner.answers import AnswerError, parse_json_answer
+from ..ner.answers import AnswerError, check_item, parse_json_answer
 from .common import Warnings, compact, norm
 
 MAX_SENTENCE_WORDS = 80
+# check_item's reasons as the generate metrics name them (entity_* beside the sentence-level drops)
+ITEM_DROPS = {
+    "malformed_item": "entity_malformed",
+    "empty_text": "entity_empty",
+    "unknown_label": "entity_unknown_type",
+}
 
 
 def token_offsets(choice: Choice) -> Optional[List[Tuple[int, int, float]]]:
@@ -110,21 +116,15 @@ def parse_generation(
             continue
         entities, seen = [], {}
         for item, score in zip(items, ex_scores):
-            if (
-                not isinstance(item, dict)
-                or not isinstance(item.get("text"), str)
-                or not isinstance(item.get("label"), str)
-            ):
-                drops["entity_malformed"] += 1
+            mention, reason = check_item(item, known)
+            if mention is None:
+                drops[ITEM_DROPS[reason]] += 1
+                if reason == "unknown_label":
+                    warnings.add(
+                        f"{place}: unknown type {item['label']!r} for {item['text']!r} (known: {', '.join(labels)})"
+                    )
                 continue
-            text, label = " ".join(item["text"].split()).strip(), item["label"].strip()
-            if not text:
-                drops["entity_empty"] += 1
-                continue
-            if label not in known:
-                drops["entity_unknown_type"] += 1
-                warnings.add(f"{place}: unknown type {label!r} for {text!r} (known: {', '.join(labels)})")
-                continue
+            text, label = " ".join(mention[0].split()), mention[1]
             hits = find_occurrences(sentence, text)
             if not hits:
                 drops["entity_not_in_sentence"] += 1
