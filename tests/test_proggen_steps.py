@@ -131,3 +131,37 @@ def test_report_shows_samples_distributions_corrections_and_usage(run):
 def test_every_call_was_booked(run):
     total = run["ledger"].total()
     assert total.calls > 0 and total.prompt_tokens > 0 and total.completion_tokens > 0
+
+
+def test_benchmark_report_reads_the_step_records(run, tmp_path):
+    """The benchmark's per-corpus report is built from its step records (usage stored as a total per step)."""
+    import srsly
+
+    from spacy_progner.proggen.benchmark import _report
+    from spacy_progner.proggen.common import write_jsonl
+
+    shared, folder = tmp_path / "shared", tmp_path / "x+y+correct"
+    usage = run["ledger"].total().to_dict()
+    records = {
+        (shared, "attributes"): {"step": "attributes", **run["attributes"]["metrics"], "usage": usage},
+        (shared, "entities"): {"step": "entities", **run["pools"]["metrics"], "usage": usage},
+        (folder, "generate"): {"step": "generate", **run["xy"]["metrics"], "usage": usage},
+        (folder, "correct"): {
+            "step": "correct",
+            **run["corrected"]["metrics"],
+            "decisions": run["corrected"]["decisions"],
+            "usage": usage,
+        },
+    }
+    for (where, name), record in records.items():
+        (where / "steps").mkdir(parents=True, exist_ok=True)
+        srsly.write_json(where / "steps" / f"{name}.json", record)
+    srsly.write_json(shared / "entities.json", run["pools"]["pools"])
+    write_jsonl(folder / "corrected.jsonl", run["corrected"]["samples"])
+    out = _report(F.spec(), shared, folder, folder / "corrected.jsonl", "diversify-x+y", seed=0)
+    html = (folder / "report.html").read_text(encoding="utf8")
+    assert out["report"].endswith("report.html")
+    for name in ("attributes", "entities", "generate", "correct"):
+        assert f'<tr><td>{name}</td><td class="num">{usage["calls"]}</td>' in html
+    d = run["corrected"]["decisions"][0]
+    assert f"<tr><td>{d['text']}</td><td>{d['label']}</td><td>{d['choice']}</td>" in html  # the decisions table

@@ -26,6 +26,7 @@ from .docbin import to_docbin
 from .entities import EntitySettings, build_pools
 from .evaluate import dataset_docbin, evaluate_model
 from .generate import GenerateSettings, generate
+from .report import build_report, write_report
 
 CONFIGS = {
     "simple": {"variant": "simple", "correct": False},
@@ -159,7 +160,7 @@ def run_dataset(
                 samples = read_jsonl(folder / "generated.jsonl", "samples")
                 result = correct(bench.model, spec, samples, CorrectSettings(seed=seed))
                 write_jsonl(folder / "corrected.jsonl", result["samples"])
-                return result["metrics"]
+                return {**result["metrics"], "decisions": result["decisions"]}
 
             steps.append(bench.step(folder, "correct", [folder / "corrected.jsonl"], corr))
             samples_file = folder / "corrected.jsonl"
@@ -172,6 +173,12 @@ def run_dataset(
             )
         )
         out["configs"][name] = _train_and_eval(bench, folder, train_config, train_steps, test, steps)
+        bench.step(
+            folder,
+            "report",
+            [folder / "report.html"],
+            lambda f=samples_file, folder=folder, cfg=cfg: _report(spec, shared, folder, f, cfg["variant"], seed),
+        )
     folder = base / "real-train"
     steps = [
         bench.step(
@@ -180,6 +187,25 @@ def run_dataset(
     ]
     out["configs"]["real-train"] = _train_and_eval(bench, folder, train_config, train_steps, test, steps)
     return out
+
+
+def _report(spec: DomainSpec, shared: Path, folder: Path, samples: Path, variant: str, seed: int) -> Dict[str, Any]:
+    """The HTML report of one synthetic corpus, from the step records (each record's usage under its step)."""
+    metrics: Dict[str, Dict[str, Any]] = {}
+    steps = ["generate", "correct", "to-docbin", "evaluate"]
+    if variant != "simple":  # the simple prompt uses neither attributes nor pools
+        steps = ["attributes", "entities"] + steps
+    for name in steps:
+        record = (shared if name in ("attributes", "entities") else folder) / "steps" / f"{name}.json"
+        if record.is_file():
+            m = dict(srsly.read_json(record))
+            if "usage" in m and "steps" not in m["usage"]:
+                m["usage"] = {"steps": {name: m["usage"]}}
+            metrics[name.replace("-", "_")] = m
+    pools = srsly.read_json(shared / "entities.json") if variant != "simple" else None
+    html = build_report(spec, read_jsonl(samples, "samples"), metrics, pools, seed=seed, variant=variant)
+    write_report(folder / "report.html", html)
+    return {"report": str(folder / "report.html")}
 
 
 def _train_and_eval(bench: Bench, folder: Path, config: Path, train_steps, test: Path, steps: List[Dict[str, Any]]):
