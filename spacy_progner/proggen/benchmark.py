@@ -35,6 +35,12 @@ CONFIGS = {
 LLM_STEPS = ("attributes", "entities", "generate", "correct")
 
 
+def pool_settings(seed: int) -> EntitySettings:
+    """Pools large enough for 400+ sentences at ~1.5 entities each: 40 vanilla names asked per type and
+    10 per (topic, type) for every topic value (with 5 per topic, 400 sentences re-used each name ~4 times)."""
+    return EntitySettings(n_per_call=10, calls_per_type=4, n_per_topic=10, max_topics=None, seed=seed)
+
+
 class Bench:
     def __init__(self, root: Path, model_factory: Callable[[], ChatModel], force: bool = False):
         self.root = root
@@ -132,7 +138,7 @@ def run_dataset(
 
     def entities() -> Dict[str, Any]:
         dims = load_attributes(read_yaml(shared / "attributes.yml", "attributes"), str(shared / "attributes.yml"))
-        result = build_pools(bench.model, spec, EntitySettings(max_topics=10, seed=seed), dims[TOPIC]["values"])
+        result = build_pools(bench.model, spec, pool_settings(seed), dims[TOPIC]["values"])
         srsly.write_json(shared / "entities.json", result["pools"])
         return result["metrics"]
 
