@@ -84,6 +84,30 @@ def test_unknown_type_missing_text_and_case_are_handled_per_entity():
     assert "generate call 0 (seed 0), example 0: unknown type 'CITY' for 'Rome'" in warnings.items[0]
 
 
+def test_annotations_unlike_their_type_in_the_spec_are_dropped_and_counted():
+    """The small model's commonest error: a common noun or a number labelled as a name."""
+    shapes = F.spec().shapes()  # every PER/LOC/ORG the spec shows is capitalised and holds a letter
+    answer = {
+        "examples": [
+            {
+                "sentence": "The company said Ana Silva will visit Porto in 2025.",
+                "entities": [
+                    {"text": "company", "label": "ORG"},
+                    {"text": "ana silva", "label": "PER"},  # case fixed to the sentence's "Ana Silva": kept
+                    {"text": "Porto", "label": "LOC"},
+                    {"text": "2025", "label": "LOC"},
+                ],
+            }
+        ]
+    }
+    drops, fixes, warnings = Counter(), Counter(), Warnings("t")
+    out = parse_generation(Choice(json.dumps(answer)), LABELS, "generate call 0", drops, warnings, fixes, shapes)
+    assert [(e["text"], e["label"]) for e in out[0]["entities"]] == [("Ana Silva", "PER"), ("Porto", "LOC")]
+    assert drops == Counter(entity_shape_lowercase=1, entity_shape_no_letter=1)
+    unfiltered = parse_generation(Choice(json.dumps(answer)), LABELS, "generate call 0", Counter(), warnings)
+    assert len(unfiltered[0]["entities"]) == 4
+
+
 def test_logprob_of_an_annotation_is_read_from_its_own_tokens():
     """Mean over the tokens of the entity's text and label values, not the same words in the sentence."""
     pieces = [

@@ -11,7 +11,7 @@ def test_summary_counts_llm_usage_per_1000_kept_sentences():
     steps = [
         {"step": "attributes", "seconds": 10.0, "usage": {"calls": 5, "prompt_tokens": 1000, "completion_tokens": 100}},
         {"step": "generate", "seconds": 50.0, "kept_sentences": 400, "usage": {"calls": 150, "prompt_tokens": 60000}},
-        {"step": "correct", "seconds": 5.0, "choices": {"A": 7, "B": 1, "C": 2, "D": 3}, "usage": {"calls": 10}},
+        {"step": "correct", "seconds": 5.0, "choices": {"A": 7, "B": 1, "C": 2, "D": 3}, "usage": {"cache_hits": 10}},
         {"step": "train", "seconds": 100.0},
     ]
     scores = {"ents_f": 0.5, "ents_p": 0.6, "ents_r": 0.43, "per_type": {"PER": {"p": 1, "r": 1, "f": 0.7}}}

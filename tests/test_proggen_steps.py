@@ -133,6 +133,17 @@ def test_every_call_was_booked(run):
     assert total.calls > 0 and total.prompt_tokens > 0 and total.completion_tokens > 0
 
 
+def test_kept_annotations_look_like_names_and_the_misfits_were_counted(run):
+    """On the real model's answers: lower-case common nouns labelled PER/LOC/ORG are dropped and counted."""
+    for key in ("xy", "simple"):
+        for sample in run[key]["samples"]:
+            for ent in sample["entities"]:
+                assert any(c.isupper() for c in ent["text"]), (key, ent, sample["sentence"])
+    drops = Counter(run["xy"]["metrics"]["drops"]) + Counter(run["simple"]["metrics"]["drops"])
+    assert drops["entity_shape_lowercase"] > 0  # the model did write some, e.g. "company" as ORG
+    assert run["xy"]["metrics"]["shapes"]["PER"] == {"letter": True, "capital": True}
+
+
 def test_benchmark_report_reads_the_step_records(run, tmp_path):
     """The benchmark's per-corpus report is built from its step records (usage stored as a total per step)."""
     import srsly

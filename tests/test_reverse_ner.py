@@ -234,13 +234,13 @@ def test_headline_features_get_headline_examples():
 
 
 def test_shape_filter_learns_from_the_library_and_drops_unlike_answers(built):
-    from spacy_progner.reverse_ner.library import fits_shape
+    from spacy_progner.ner.shapes import fits_shape
 
     lib = built.get_pipe("reverse_ner").library
     shapes = lib.shapes()  # from the pools and examples the real model made
     assert shapes["PER"] == {"letter": True, "capital": True}
-    assert fits_shape("1996-12-06", "LOC", shapes) == "dropped_shape_no_letter"
-    assert fits_shape("the crowd", "PER", shapes) == "dropped_shape_lowercase"
+    assert fits_shape("1996-12-06", "LOC", shapes) == "shape_no_letter"
+    assert fits_shape("the crowd", "PER", shapes) == "shape_lowercase"
     assert fits_shape("Vienna", "LOC", shapes) == ""
     # A type whose self-made entities are lower case (a cuisine) keeps lower-case answers.
     own = ExampleLibrary(

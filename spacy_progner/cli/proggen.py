@@ -196,6 +196,9 @@ def generate_cli(
     output: Path = typer.Option(Path("corpus/generated.jsonl"), "--output", "-o", help="Samples JSONL."),
     metrics: Path = typer.Option(Path("metrics/generate.json"), help="Metrics JSON."),
     temperature: float = typer.Option(1.0, help="Sampling temperature."),
+    shape_filter: bool = typer.Option(
+        True, help="Drop annotations unlike all of their type's entities in the spec (a lower-case word as PER)."
+    ),
     model: str = MODEL,
     cache_path: Optional[str] = CACHE,
     seed: int = SEED,
@@ -203,7 +206,9 @@ def generate_cli(
     """Sentences with annotations (one JSON-schema call, log-probs kept), validated and deduplicated."""
     step = _Step("generate", domain)
     spec = step.spec
-    settings = GenerateSettings(variant, n_sentences, per_call, max_calls, temperature=temperature, seed=seed)
+    settings = GenerateSettings(
+        variant, n_sentences, per_call, max_calls, temperature=temperature, shape_filter=shape_filter, seed=seed
+    )
     attrs = load_attributes(read_yaml(attributes, "attributes"), str(attributes)) if attributes else None
     pools = _read_pools(entities)
     result = step.ask(model, cache_path, lambda llm: generate(llm, spec, settings, attrs, pools))

@@ -34,6 +34,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 from .align import find_occurrences
 from .files import read_data_file
 from .labels import LabelSet
+from .shapes import Shapes, learn_shapes
 
 ANSWERS = ("A", "B", "C", "D")
 OTHER = "other"
@@ -83,6 +84,27 @@ class DomainSpec:
     @property
     def labels(self) -> LabelSet:
         return LabelSet({k: t.definition for k, t in self.types.items()}, where=f"{self.path}: entity_types")
+
+    def names(self) -> Dict[str, List[str]]:
+        """Every entity text the spec shows, by type: demo entities, and guideline spans judged or fixed
+        to be of a type (A: the span; B: the fixed span; C: the span under the fixed type)."""
+        out: Dict[str, List[str]] = {}
+        for demo in self.demos():
+            for text, label in demo.entities:
+                out.setdefault(label, []).append(text)
+        for label, t in self.types.items():
+            for g in t.guideline_demos:
+                if g.answer == "A":
+                    out.setdefault(label, []).append(g.span)
+                elif g.answer == "B" and g.fix:
+                    out.setdefault(label, []).append(g.fix)
+                elif g.answer == "C" and g.fix in self.types:
+                    out.setdefault(g.fix, []).append(g.span)
+        return out
+
+    def shapes(self) -> Shapes:
+        """What each type's entities look like in the spec (see ner.shapes); at least 3 names a type."""
+        return learn_shapes(self.names(), min_names=3)
 
     def demos(self) -> List[Demo]:
         """One demo per type, the extra ones, and the no-entity demo."""

@@ -227,8 +227,11 @@ def summarize(steps: List[Dict[str, Any]], scores: Dict[str, Any]) -> Dict[str, 
     kept = (by.get("generate") or {}).get("kept_sentences") or (by.get("real-docbin") or {}).get("train_docs")
     usage = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
     for s in steps:
-        for k in usage:
-            usage[k] += (s.get("usage") or {}).get(k, 0)
+        u = s.get("usage") or {}
+        # An answer the cache served was paid for by an earlier run of the same step: it counts as a call.
+        usage["calls"] += u.get("calls", 0) + u.get("cache_hits", 0)
+        for k in ("prompt_tokens", "completion_tokens"):
+            usage[k] += u.get(k, 0)
     per_1000 = {k: round(v * 1000 / kept, 1) for k, v in usage.items()} if kept and usage["calls"] else None
     return {
         "f1": scores["ents_f"],

@@ -43,6 +43,7 @@ class GenerateSettings:
     max_demos: int = 6
     temperature: float = 1.0
     tokens_per_sentence: int = 90
+    shape_filter: bool = True  # drop annotations unlike every entity of their type in the spec (ner.shapes)
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -168,6 +169,7 @@ def generate(
     fixes: Counter = Counter()
     warnings = Warnings("generate")
     dedupe = Deduper(d.sentence for d in spec.demos())
+    shapes = spec.shapes() if s.shape_filter else {}
     samples: List[Dict[str, Any]] = []
     call = 0
     bar = tqdm(total=s.n_sentences, desc=f"generate {s.variant}", unit="sent")
@@ -181,7 +183,8 @@ def generate(
             for offset, ((request, req), result) in enumerate(zip(built, results)):
                 c = call + offset
                 where = f"generate call {c} (seed {request.seed})"
-                for i, ex in enumerate(parse_generation(result.choices[0], labels, where, drops, warnings, fixes)):
+                answer = parse_generation(result.choices[0], labels, where, drops, warnings, fixes, shapes)
+                for i, ex in enumerate(answer):
                     if len(samples) >= s.n_sentences:
                         drops["over_target"] += 1
                         continue
@@ -208,6 +211,7 @@ def generate(
         "kept_entities": sum(types.values()),
         "sentences_without_entities": sum(1 for x in samples if not x["entities"]),
         "entities_per_type": dict(types),
+        "shapes": shapes,
         "drops": dict(drops),
         "fixes": dict(fixes),
         "warnings": warnings.to_dict(),

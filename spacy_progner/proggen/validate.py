@@ -15,6 +15,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from ..llm import Choice
 from ..ner.align import find_occurrences
 from ..ner.answers import AnswerError, check_item, parse_json_answer
+from ..ner.shapes import Shapes, fits_shape
 from .common import Warnings, compact, norm
 
 MAX_SENTENCE_WORDS = 80
@@ -84,8 +85,10 @@ def parse_generation(
     drops: Counter,
     warnings: Warnings,
     fixes: Optional[Counter] = None,
+    shapes: Optional[Shapes] = None,
 ) -> List[Dict[str, Any]]:
-    """The usable examples in one answer: sentence + entities (text found in the sentence, known type)."""
+    """The usable examples in one answer: sentence + entities (text found in the sentence, known type,
+    shaped like the type's entities in `shapes`, e.g. not a lower-case common noun as PER)."""
     try:
         data = parse_json_answer(choice, where)
     except AnswerError as err:
@@ -134,6 +137,10 @@ def parse_generation(
                 if fixes is not None:
                     fixes["entity_case_fixed"] += 1
                 text = exact
+            misfit = fits_shape(text, label, shapes or {})
+            if misfit:
+                drops[f"entity_{misfit}"] += 1
+                continue
             if text in seen:
                 drops["entity_duplicate" if seen[text] == label else "entity_conflicting_type"] += 1
                 continue

@@ -12,9 +12,10 @@ from spacy.tokens import Doc, Span
 
 from ..llm import ChatModel
 from ..ner import AnswerError, LabelSet, parse_entities, parse_json_answer
+from ..ner.shapes import keep_shaped
 from . import prompts
 from .embed import DEFAULT_EMBEDDER, embed
-from .library import ExampleLibrary, keep_shaped
+from .library import ExampleLibrary
 
 logger = logging.getLogger("spacy_progner.reverse_ner")
 

@@ -7,7 +7,6 @@ Saved as plain files (JSONL, .npy, JSON) so a pipeline directory holds it and
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple, Union
@@ -15,6 +14,7 @@ from typing import Any, Dict, List, Sequence, Tuple, Union
 import numpy as np
 import srsly
 
+from ..ner.shapes import learn_shapes
 from .embed import DEFAULT_EMBEDDER, embed
 
 FILES = ("examples.jsonl", "features.jsonl", "example_vectors.npy", "feature_vectors.npy", "meta.json")
@@ -79,14 +79,7 @@ class ExampleLibrary:
         for ex in self.examples:
             for text, label in ex["entities"]:
                 names.setdefault(label, []).append(text)
-        return {
-            label: {
-                "letter": all(any(c.isalpha() for c in n) for n in texts),
-                "capital": sum(any(c.isupper() for c in n) for n in texts) >= 0.95 * len(texts),
-            }
-            for label, texts in names.items()
-            if len(texts) >= 5
-        }
+        return learn_shapes(names)
 
     def demos(self, indices: Sequence[int]) -> List[Tuple[str, List[Tuple[str, str]]]]:
         return [(self.examples[i]["sentence"], [tuple(e) for e in self.examples[i]["entities"]]) for i in indices]
@@ -116,29 +109,3 @@ class ExampleLibrary:
         if len(lib.example_vectors) != len(lib.examples) or len(lib.feature_vectors) != len(lib.features):
             raise ValueError(f"{path}: example library vectors do not match its examples; rebuild it")
         return lib
-
-
-def fits_shape(text: str, label: str, shapes: Dict[str, Dict[str, bool]]) -> str:
-    """'' if a predicted mention looks like the library's entities of its type, else why not."""
-    shape = shapes.get(label)
-    if not shape:
-        return ""
-    if shape["letter"] and not any(c.isalpha() for c in text):
-        return "dropped_shape_no_letter"
-    if shape["capital"] and not any(c.isupper() for c in text):
-        return "dropped_shape_lowercase"
-    return ""
-
-
-def keep_shaped(
-    mentions: Sequence[Tuple[str, str]], shapes: Dict[str, Dict[str, bool]], stats: Counter
-) -> List[Tuple[str, str]]:
-    """The mentions that fit their type's shape; each drop is counted in `stats` by reason."""
-    kept = []
-    for text, label in mentions:
-        reason = fits_shape(text, label, shapes)
-        if reason:
-            stats[reason] += 1
-        else:
-            kept.append((text, label))
-    return kept

@@ -19,9 +19,10 @@ from spacy_llm.registry import registry
 
 from ..llm import Choice
 from ..ner import AnswerError, LabelSet, align_mentions, parse_entities, parse_json_answer
+from ..ner.shapes import keep_shaped
 from .embed import DEFAULT_EMBEDDER, embed
 from .infer import split_doc
-from .library import ExampleLibrary, keep_shaped
+from .library import ExampleLibrary
 from .prompts import ner_prompt_text
 
 logger = logging.getLogger("spacy_progner.reverse_ner")

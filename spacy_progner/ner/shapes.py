@@ -1,0 +1,49 @@
+"""What the entities of a type look like, learnt from examples, to catch the small model's commonest
+annotation error: a common noun or a number labelled as a name ("company" ORG, "costs" PER, "6" LOC).
+
+A type whose examples all hold a letter (and nearly all a capital) rejects a mention without one.
+Types whose examples are numbers or lower case (a price, a cuisine) learn no such rule."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
+
+Shapes = Dict[str, Dict[str, bool]]
+
+
+def learn_shapes(names: Mapping[str, Iterable[str]], min_names: int = 5) -> Shapes:
+    """Per type with at least `min_names` examples: do all hold a letter, do (nearly) all hold a capital."""
+    out: Shapes = {}
+    for label, texts in names.items():
+        texts = list(texts)
+        if len(texts) >= min_names:
+            out[label] = {
+                "letter": all(any(c.isalpha() for c in n) for n in texts),
+                "capital": sum(any(c.isupper() for c in n) for n in texts) >= 0.95 * len(texts),
+            }
+    return out
+
+
+def fits_shape(text: str, label: str, shapes: Shapes) -> str:
+    """'' if a mention looks like the examples of its type, else why not (shape_no_letter | shape_lowercase)."""
+    shape = shapes.get(label)
+    if not shape:
+        return ""
+    if shape["letter"] and not any(c.isalpha() for c in text):
+        return "shape_no_letter"
+    if shape["capital"] and not any(c.isupper() for c in text):
+        return "shape_lowercase"
+    return ""
+
+
+def keep_shaped(mentions: Sequence[Tuple[str, str]], shapes: Shapes, stats: Counter) -> List[Tuple[str, str]]:
+    """The mentions that fit their type's shape; each drop is counted in `stats` as dropped_<reason>."""
+    kept = []
+    for text, label in mentions:
+        reason = fits_shape(text, label, shapes)
+        if reason:
+            stats[f"dropped_{reason}"] += 1
+        else:
+            kept.append((text, label))
+    return kept
