@@ -171,8 +171,9 @@ def build_report(
     ]
     if correction:
         glance.append(("annotations re-checked", correction["selection"]["selected"]))
-    calls = sum(u.get("calls", 0) for _, u in usage_rows)
-    glance.append(("LLM calls", calls))
+    # Requests the cache answered were model calls of an earlier run of the same step: count them.
+    calls = sum(u.get("calls", 0) + u.get("cache_hits", 0) for _, u in usage_rows)
+    glance.append(("LLM calls (incl. cached)", calls))
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     env.globals["bars"] = lambda counts: jinja2.utils.markupsafe.Markup(_bars(dict(counts or {})))
     return env.from_string(TEMPLATE).render(
