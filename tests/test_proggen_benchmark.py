@@ -42,3 +42,39 @@ def test_finished_steps_are_not_redone(tmp_path):
     out.unlink()  # an output gone: the step runs again
     bench.step(tmp_path / "x", "to-docbin", [out], step)
     assert calls == [1, 1]
+
+
+def test_collect_tabulates_only_evaluated_configurations_from_the_records(tmp_path):
+    from spacy_progner.proggen.benchmark import collect
+
+    scores = {"ents_f": 0.5, "ents_p": 0.6, "ents_r": 0.43, "per_type": {"PER": {"p": 1, "r": 1, "f": 0.7}}}
+    records = {
+        "shared/steps/attributes.json": {"step": "attributes", "seconds": 1.0, "usage": {"calls": 4}},
+        "shared/steps/entities.json": {"step": "entities", "seconds": 2.0, "usage": {"calls": 6}},
+        "x+y+correct/steps/generate.json": {
+            "step": "generate",
+            "seconds": 3.0,
+            "kept_sentences": 10,
+            "usage": {"calls": 5},
+        },
+        "x+y+correct/steps/correct.json": {
+            "step": "correct",
+            "seconds": 4.0,
+            "choices": {"A": 1},
+            "usage": {"calls": 5},
+        },
+        "x+y+correct/steps/train.json": {"step": "train", "seconds": 5.0},
+        "x+y+correct/steps/evaluate.json": {"step": "evaluate", "seconds": 6.0, **scores},
+        "simple/steps/generate.json": {"step": "generate", "seconds": 3.0, "kept_sentences": 10, "usage": {"calls": 2}},
+    }
+    for rel, record in records.items():
+        path = tmp_path / "conll2003" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(path, record)
+    report = collect(tmp_path, ["conll2003", "mit_restaurant"], 400, 0)
+    assert [d["dataset"] for d in report["datasets"]] == ["conll2003"]
+    configs = report["datasets"][0]["configs"]
+    assert list(configs) == ["x+y+correct"]  # simple has not been evaluated yet
+    r = configs["x+y+correct"]
+    assert r["llm_usage"]["calls"] == 20 and r["correction_choices"] == {"A": 1}
+    assert list(r["seconds_per_step"]) == ["attributes", "entities", "generate", "correct", "train", "evaluate"]

@@ -343,13 +343,25 @@ def benchmark_cli(
     cache_path: Optional[str] = CACHE,
     seed: int = SEED,
     force: bool = typer.Option(False, help="Redo finished steps."),
+    summarize_only: bool = typer.Option(False, help="Only tabulate what the step records hold (no step is run)."),
 ) -> None:
     """simple vs diversify-x+y + correction vs the real train split, evaluated on the real test split."""
-    from ..proggen.benchmark import markdown, run
+    from ..proggen.benchmark import collect, markdown, run
 
+    names = [d.strip() for d in datasets.split(",") if d.strip()]
     start = time.perf_counter()
+    if summarize_only:
+        report = collect(output_dir, names, n_sentences, seed)
+        if not report["datasets"]:
+            raise StepError(f"benchmark: no evaluated configuration under {output_dir} yet")
+        table = markdown(report)
+        print(table)
+        write_metrics(output_dir / "benchmark.json", report)
+        (output_dir / "benchmark.md").write_text(table, encoding="utf8")
+        msg.good(f"Wrote {output_dir / 'benchmark.md'} (from the step records)")
+        return
     report = run(
-        [d.strip() for d in datasets.split(",") if d.strip()],
+        names,
         output_dir,
         lambda: load_model(model, cache_path),
         domains_dir,

@@ -246,6 +246,32 @@ def summarize(steps: List[Dict[str, Any]], scores: Dict[str, Any]) -> Dict[str, 
     }
 
 
+def collect(output_dir: Path, datasets: List[str], n_sentences: int, seed: int) -> Dict[str, Any]:
+    """The report from the step records on disk, for whatever has finished (a resumed or partial run):
+    a configuration is listed once it has been evaluated."""
+    report: Dict[str, Any] = {"n_sentences": n_sentences, "seed": seed, "datasets": []}
+    for dataset in datasets:
+        base = output_dir / dataset
+        configs: Dict[str, Any] = {}
+        for name in [*CONFIGS, "real-train"]:
+            folder = base / name
+            scores = folder / "steps" / "evaluate.json"
+            if not scores.is_file():
+                continue
+            order = ["real-docbin"] if name == "real-train" else ["generate", "correct", "to-docbin"]
+            if name != "real-train" and CONFIGS[name]["variant"] != "simple":
+                order = ["attributes", "entities"] + order
+            steps = []
+            for step in order + ["train", "evaluate"]:
+                record = (base / "shared" if step in ("attributes", "entities") else folder) / "steps" / f"{step}.json"
+                if record.is_file():
+                    steps.append(srsly.read_json(record))
+            configs[name] = summarize(steps, srsly.read_json(scores))
+        if configs:
+            report["datasets"].append({"dataset": dataset, "configs": configs})
+    return report
+
+
 def markdown(report: Dict[str, Any]) -> str:
     lines = [
         "| dataset | training data | kept sentences | micro F1 | P | R | per-type F1 | A/B/C/D | LLM calls / 1k kept | "
