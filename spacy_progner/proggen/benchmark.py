@@ -216,7 +216,9 @@ def _report(spec: DomainSpec, shared: Path, folder: Path, samples: Path, variant
 
 def _train_and_eval(bench: Bench, folder: Path, config: Path, train_steps, test: Path, steps: List[Dict[str, Any]]):
     best = folder / "model" / "model-best"
-    steps.append(bench.step(folder, "train", [best], lambda: _train(config, folder, train_steps)))
+    # Trained models are not committed: once evaluated, a fresh checkout does not train again.
+    evaluated = (folder / "steps" / "evaluate.json").is_file()
+    steps.append(bench.step(folder, "train", [] if evaluated else [best], lambda: _train(config, folder, train_steps)))
     scores = bench.step(folder, "evaluate", [folder / "steps" / "evaluate.json"], lambda: evaluate_model(best, test))
     steps.append(scores)
     return summarize(steps, scores)
