@@ -78,3 +78,19 @@ def test_collect_tabulates_only_evaluated_configurations_from_the_records(tmp_pa
     r = configs["x+y+correct"]
     assert r["llm_usage"]["calls"] == 20 and r["correction_choices"] == {"A": 1}
     assert list(r["seconds_per_step"]) == ["attributes", "entities", "generate", "correct", "train", "evaluate"]
+
+
+def test_an_evaluated_configuration_is_not_trained_again_without_its_model(tmp_path):
+    """Trained models are gitignored: a fresh checkout with the committed records must not retrain."""
+    from spacy_progner.proggen.benchmark import _train_and_eval
+
+    folder = tmp_path / "conll2003" / "simple"
+    scores = {"ents_f": 0.5, "ents_p": 0.6, "ents_r": 0.43, "per_type": {"PER": {"p": 1, "r": 1, "f": 0.7}}}
+    (folder / "steps").mkdir(parents=True)
+    srsly.write_json(folder / "steps" / "train.json", {"step": "train", "seconds": 111.0})
+    srsly.write_json(folder / "steps" / "evaluate.json", {"step": "evaluate", "seconds": 5.0, **scores})
+    bench = Bench(tmp_path, model_factory=lambda: None)
+    missing = tmp_path / "no-such-config.cfg"  # training would fail on it
+    summary = _train_and_eval(bench, folder, missing, None, tmp_path / "test.spacy", [])
+    assert summary["f1"] == 0.5 and summary["seconds_per_step"] == {"train": 111.0, "evaluate": 5.0}
+    assert not (folder / "model").exists()
