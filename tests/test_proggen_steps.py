@@ -169,7 +169,7 @@ def test_benchmark_report_reads_the_step_records(run, tmp_path):
         srsly.write_json(where / "steps" / f"{name}.json", record)
     srsly.write_json(shared / "entities.json", run["pools"]["pools"])
     write_jsonl(folder / "corrected.jsonl", run["corrected"]["samples"])
-    out = _report(F.spec(), shared, folder, folder / "corrected.jsonl", "diversify-x+y", seed=0)
+    out = _report(F.spec(), tmp_path, "x+y+correct", folder / "corrected.jsonl", seed=0)
     html = (folder / "report.html").read_text(encoding="utf8")
     assert out["report"].endswith("report.html")
     for name in ("attributes", "entities", "generate", "correct"):

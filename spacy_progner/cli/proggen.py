@@ -354,25 +354,20 @@ def benchmark_cli(
         report = collect(output_dir, names, n_sentences, seed)
         if not report["datasets"]:
             raise StepError(f"benchmark: no evaluated configuration under {output_dir} yet")
-        table = markdown(report)
-        print(table)
-        write_metrics(output_dir / "benchmark.json", report)
-        (output_dir / "benchmark.md").write_text(table, encoding="utf8")
-        msg.good(f"Wrote {output_dir / 'benchmark.md'} (from the step records)")
-        return
-    report = run(
-        names,
-        output_dir,
-        lambda: load_model(model, cache_path),
-        domains_dir,
-        train_config,
-        n_sentences,
-        train_steps,
-        test_limit,
-        seed,
-        force,
-    )
-    report["seconds"] = round(time.perf_counter() - start, 2)
+    else:
+        report = run(
+            names,
+            output_dir,
+            lambda: load_model(model, cache_path),
+            domains_dir,
+            train_config,
+            n_sentences,
+            train_steps,
+            test_limit,
+            seed,
+            force,
+        )
+        report["seconds"] = round(time.perf_counter() - start, 2)
     table = markdown(report)
     print(table)
     write_metrics(output_dir / "benchmark.json", report)

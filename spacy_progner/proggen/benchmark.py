@@ -148,7 +148,7 @@ def run_dataset(
     ]
     for name, cfg in CONFIGS.items():
         folder = base / name
-        steps: List[Dict[str, Any]] = list(shared_steps) if cfg["variant"] != "simple" else []
+        steps: List[Dict[str, Any]] = list(shared_steps) if uses_shared(name) else []
 
         def gen(cfg=cfg, folder=folder) -> Dict[str, Any]:
             attrs = load_attributes(read_yaml(shared / "attributes.yml", "attributes"), "attributes")
@@ -183,7 +183,7 @@ def run_dataset(
             folder,
             "report",
             [folder / "report.html"],
-            lambda f=samples_file, folder=folder, cfg=cfg: _report(spec, shared, folder, f, cfg["variant"], seed),
+            lambda f=samples_file, name=name: _report(spec, base, name, f, seed),
         )
     folder = base / "real-train"
     steps = [
@@ -195,31 +195,43 @@ def run_dataset(
     return out
 
 
-def _report(spec: DomainSpec, shared: Path, folder: Path, samples: Path, variant: str, seed: int) -> Dict[str, Any]:
+def uses_shared(config: str) -> bool:
+    """Whether a configuration's corpus is built on the shared Diversify X/Y steps (attributes, pools)."""
+    return config in CONFIGS and CONFIGS[config]["variant"] != "simple"
+
+
+def record_paths(base: Path, config: str) -> Dict[str, Path]:
+    """Where each step record of a configuration lies under `base` (one dataset), in run order."""
+    own = ["real-docbin"] if config == "real-train" else ["generate", "correct", "to-docbin"]
+    shared = ["attributes", "entities"] if uses_shared(config) else []
+    paths = {name: base / "shared" / "steps" / f"{name}.json" for name in shared}
+    paths.update({name: base / config / "steps" / f"{name}.json" for name in own + ["train", "evaluate"]})
+    return paths
+
+
+def _report(spec: DomainSpec, base: Path, config: str, samples: Path, seed: int) -> Dict[str, Any]:
     """The HTML report of one synthetic corpus, from the step records (each record's usage under its step)."""
     metrics: Dict[str, Dict[str, Any]] = {}
-    steps = ["generate", "correct", "to-docbin", "evaluate"]
-    if variant != "simple":  # the simple prompt uses neither attributes nor pools
-        steps = ["attributes", "entities"] + steps
-    for name in steps:
-        record = (shared if name in ("attributes", "entities") else folder) / "steps" / f"{name}.json"
-        if record.is_file():
+    for name, record in record_paths(base, config).items():
+        if name != "train" and record.is_file():
             m = dict(srsly.read_json(record))
             if "usage" in m and "steps" not in m["usage"]:
                 m["usage"] = {"steps": {name: m["usage"]}}
             metrics[name.replace("-", "_")] = m
-    pools = srsly.read_json(shared / "entities.json") if variant != "simple" else None
+    pools = srsly.read_json(base / "shared" / "entities.json") if uses_shared(config) else None
+    variant = CONFIGS[config]["variant"]
     html = build_report(spec, read_jsonl(samples, "samples"), metrics, pools, seed=seed, variant=variant)
-    write_report(folder / "report.html", html)
-    return {"report": str(folder / "report.html")}
+    write_report(base / config / "report.html", html)
+    return {"report": str(base / config / "report.html")}
 
 
 def _train_and_eval(bench: Bench, folder: Path, config: Path, train_steps, test: Path, steps: List[Dict[str, Any]]):
     best = folder / "model" / "model-best"
+    scores_record = folder / "steps" / "evaluate.json"
     # Trained models are not committed: once evaluated, a fresh checkout does not train again.
-    evaluated = (folder / "steps" / "evaluate.json").is_file()
-    steps.append(bench.step(folder, "train", [] if evaluated else [best], lambda: _train(config, folder, train_steps)))
-    scores = bench.step(folder, "evaluate", [folder / "steps" / "evaluate.json"], lambda: evaluate_model(best, test))
+    outputs = [] if scores_record.is_file() else [best]
+    steps.append(bench.step(folder, "train", outputs, lambda: _train(config, folder, train_steps)))
+    scores = bench.step(folder, "evaluate", [scores_record], lambda: evaluate_model(best, test))
     steps.append(scores)
     return summarize(steps, scores)
 
@@ -256,19 +268,11 @@ def collect(output_dir: Path, datasets: List[str], n_sentences: int, seed: int) 
         base = output_dir / dataset
         configs: Dict[str, Any] = {}
         for name in [*CONFIGS, "real-train"]:
-            folder = base / name
-            scores = folder / "steps" / "evaluate.json"
-            if not scores.is_file():
+            paths = record_paths(base, name)
+            if not paths["evaluate"].is_file():
                 continue
-            order = ["real-docbin"] if name == "real-train" else ["generate", "correct", "to-docbin"]
-            if name != "real-train" and CONFIGS[name]["variant"] != "simple":
-                order = ["attributes", "entities"] + order
-            steps = []
-            for step in order + ["train", "evaluate"]:
-                record = (base / "shared" if step in ("attributes", "entities") else folder) / "steps" / f"{step}.json"
-                if record.is_file():
-                    steps.append(srsly.read_json(record))
-            configs[name] = summarize(steps, srsly.read_json(scores))
+            steps = [srsly.read_json(p) for p in paths.values() if p.is_file()]
+            configs[name] = summarize(steps, srsly.read_json(paths["evaluate"]))
         if configs:
             report["datasets"].append({"dataset": dataset, "configs": configs})
     return report
