@@ -109,6 +109,9 @@ def _broken(mutate):
             lambda d: d["entity_types"]["PER"]["demo"].update(entities=[]),
             r"entity_types\.PER\.demo: the demo sentence of PER must contain a PER entity",
         ),
+        (lambda d: d.update(surface="lower"), r"spec\.yml: surface: expected a mapping"),
+        (lambda d: d.update(surface={"lowercase": "yes"}), r"spec\.yml: surface\.lowercase: expected true or false"),
+        (lambda d: d.update(surface={"casing": "lower"}), r"spec\.yml: surface: unknown key\(s\) \['casing'\]"),
     ],
 )
 def test_bad_specs_name_the_file_and_the_key(tmp_path, mutate, match):

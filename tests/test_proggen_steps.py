@@ -12,6 +12,7 @@ from spacy.tokens import DocBin
 
 from spacy_progner.llm import UsageLedger, make_replay
 from spacy_progner.ner.align import find_occurrences
+from spacy_progner.ner.domain import Surface
 from spacy_progner.proggen.common import norm
 from spacy_progner.proggen.docbin import to_docbin
 from spacy_progner.proggen.report import build_report, diversity
@@ -111,6 +112,28 @@ def test_to_docbin_writes_train_and_dev_with_alignment_counted(run, tmp_path):
     assert a["mentions"] == sum(len(x["entities"]) for x in samples)
     assert sum(len(d.ents) for d in train + dev) == a["spans"] + 2 * sum(len(d.entities) for d in F.spec().demos())
     assert mentions >= a["spans"]
+
+
+def test_to_docbin_writes_the_target_surface_and_keeps_every_entity(run, tmp_path):
+    """A spec saying the target text is lower case without punctuation (as MIT queries are) gets training
+    docs written that way; the entities keep their tokens and labels."""
+    samples = run["corrected"]["samples"]
+    plain = to_docbin(F.spec(), samples, tmp_path / "plain", dev_share=0)
+    spec = F.spec()
+    spec.surface = Surface(lowercase=True, punctuation=False)
+    info = to_docbin(spec, samples, tmp_path / "lower", dev_share=0)
+    vocab = __import__("spacy").blank("en").vocab
+    before = list(DocBin().from_disk(tmp_path / "plain" / "train.spacy").get_docs(vocab))
+    after = list(DocBin().from_disk(tmp_path / "lower" / "train.spacy").get_docs(vocab))
+    assert plain["surface"] == {"lowercase": False, "punctuation": True}
+    assert info["surface"]["docs_changed"] > 0 and info["surface"]["punctuation_tokens_dropped"] > 0
+    assert all(d.text == d.text.lower() for d in after)
+    assert not any(t.is_punct for d in after for t in d if t.ent_iob_ == "O")
+    assert [[(e.text.lower(), e.label_) for e in d.ents] for d in before] == [
+        [(e.text, e.label_) for e in d.ents] for d in after
+    ]
+    dropped = sum(1 for d in before for t in d if t.is_punct and t.ent_iob_ == "O")
+    assert info["surface"]["punctuation_tokens_dropped"] == dropped
 
 
 def test_report_shows_samples_distributions_corrections_and_usage(run):

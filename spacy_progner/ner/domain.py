@@ -21,6 +21,10 @@ A spec describes the kind of text to synthesize and its entity types::
             - {sentence: ..., span: Keller Holdings, answer: C, fix: ORG}
             - {sentence: ..., span: the minister, answer: D}
 
+An optional `surface: {lowercase: true, punctuation: false}` says how the target text is written
+(MIT queries are lower-cased speech transcripts without punctuation); `to-docbin` writes the
+training docs that way, since the model writes ordinary cased, punctuated sentences.
+
 `entity_types: {LABEL: {definition: ...}}` is the same shape `LabelSet.from_any(path)` reads,
 so a spec file is also a labels file. Every error names the file and the key.
 """
@@ -71,6 +75,18 @@ class EntityType:
 
 
 @dataclass
+class Surface:
+    """How the target text is written; the synthetic training docs are rewritten to match."""
+
+    lowercase: bool = False
+    punctuation: bool = True
+
+    @property
+    def changes_text(self) -> bool:
+        return self.lowercase or not self.punctuation
+
+
+@dataclass
 class DomainSpec:
     name: str
     domain: str
@@ -80,6 +96,7 @@ class DomainSpec:
     types: Dict[str, EntityType]
     path: str = "<spec>"
     extra_demos: List[Demo] = field(default_factory=list)
+    surface: Surface = field(default_factory=Surface)
 
     @property
     def labels(self) -> LabelSet:
@@ -165,7 +182,22 @@ class DomainSpec:
         if not isinstance(extra, list):
             raise DomainSpecError(f"{where}: key 'demos' must be a list of {{sentence, entities}}")
         extra_demos = [_demo(d, labels, f"{where}: demos[{i}]") for i, d in enumerate(extra)]
-        return cls(name, domain, description, language, no_entity, types, where, extra_demos)
+        surface = _surface(data.get("surface"), f"{where}: surface")
+        return cls(name, domain, description, language, no_entity, types, where, extra_demos, surface)
+
+
+def _surface(data: Any, where: str) -> Surface:
+    if data is None:
+        return Surface()
+    if not isinstance(data, Mapping):
+        raise DomainSpecError(f"{where}: expected a mapping like {{lowercase: true, punctuation: false}}")
+    unknown = sorted(set(data) - {"lowercase", "punctuation"})
+    if unknown:
+        raise DomainSpecError(f"{where}: unknown key(s) {unknown}; known: lowercase, punctuation")
+    for key, value in data.items():
+        if not isinstance(value, bool):
+            raise DomainSpecError(f"{where}.{key}: expected true or false, got {value!r}")
+    return Surface(**data)
 
 
 def _str(data: Mapping, key: str, where: str, default: Optional[str] = None) -> str:

@@ -2,19 +2,41 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import spacy
-from spacy.tokens import Doc, DocBin
+from spacy.tokens import Doc, DocBin, Span
 
 from ..ner.align import MODES, AlignStats, align_mentions
-from ..ner.domain import DomainSpec
+from ..ner.domain import DomainSpec, Surface
 from .common import StepError, rng_for
 
 
-def samples_to_docs(nlp, samples: List[Dict[str, Any]], labels: List[str], alignment_mode: str):
+def restyle(doc: Doc, surface: Surface) -> Tuple[Doc, int]:
+    """The doc written the way the target text is (lower case, no punctuation outside entities), so the
+    trained model does not lean on capitals and commas the real text never has. Returns the doc and the
+    number of punctuation tokens dropped; entities keep their tokens."""
+    if not surface.changes_text:
+        return doc, 0
+    in_ent = {i for ent in doc.ents for i in range(ent.start, ent.end)}
+    keep = [t for t in doc if surface.punctuation or not t.is_punct or t.i in in_ent]
+    if not keep:  # a sentence of punctuation only: leave it as it is
+        return doc, 0
+    new_index = {t.i: j for j, t in enumerate(keep)}
+    words = [t.lower_ if surface.lowercase else t.text for t in keep]
+    spaces = [True] * (len(words) - 1) + [False]
+    out = Doc(doc.vocab, words=words, spaces=spaces)
+    out.ents = [Span(out, new_index[e.start], new_index[e.end - 1] + 1, label=e.label_) for e in doc.ents]
+    return out, len(doc) - len(keep)
+
+
+def samples_to_docs(
+    nlp, samples: List[Dict[str, Any]], labels: List[str], alignment_mode: str, surface: Optional[Surface] = None
+):
     stats = AlignStats()
+    restyled: Counter = Counter()
     docs: List[Doc] = []
     for sample in samples:
         doc = nlp.make_doc(sample["sentence"])
@@ -22,8 +44,13 @@ def samples_to_docs(nlp, samples: List[Dict[str, Any]], labels: List[str], align
         spans, st = align_mentions(doc, mentions, labels, alignment_mode=alignment_mode)
         doc.ents = spans
         stats.update(st)
+        if surface is not None and surface.changes_text:
+            new, dropped = restyle(doc, surface)
+            restyled["docs_changed"] += int(new.text != doc.text)
+            restyled["punctuation_tokens_dropped"] += dropped
+            doc = new
         docs.append(doc)
-    return docs, stats
+    return docs, stats, dict(restyled)
 
 
 def to_docbin(
@@ -44,7 +71,7 @@ def to_docbin(
         raise StepError("to-docbin: no samples (the corpus is empty); nothing to write")
     nlp = spacy.blank(lang or spec.language)
     labels = list(spec.types)
-    docs, stats = samples_to_docs(nlp, samples, labels, alignment_mode)
+    docs, stats, restyled = samples_to_docs(nlp, samples, labels, alignment_mode, spec.surface)
     order = list(range(len(docs)))
     rng_for(seed, "dev-split").shuffle(order)
     n_dev = int(round(dev_share * len(docs)))
@@ -59,7 +86,7 @@ def to_docbin(
             {"sentence": d.sentence, "entities": [{"text": t, "label": lab} for t, lab in d.entities]}
             for d in spec.demos()
         ]
-        demo_docs, _ = samples_to_docs(nlp, demo_samples, labels, alignment_mode)
+        demo_docs, _, _ = samples_to_docs(nlp, demo_samples, labels, alignment_mode, spec.surface)
     train_all = train + demo_docs * demo_weight
     output_dir.mkdir(parents=True, exist_ok=True)
     DocBin(docs=train_all, store_user_data=False).to_disk(output_dir / "train.spacy")
@@ -76,4 +103,5 @@ def to_docbin(
         "train_entities": ents,
         "alignment_mode": alignment_mode,
         "alignment": stats.to_dict(),
+        "surface": {**spec.surface.__dict__, **restyled},
     }

@@ -137,7 +137,7 @@ def build_report(
     idx = list(range(len(samples)))
     rng_for(seed, "report").shuffle(idx)
     shown = [samples[i] for i in sorted(idx[:n_show])]
-    docs, _ = samples_to_docs(nlp, shown, list(spec.types), "expand")
+    docs, _, _ = samples_to_docs(nlp, shown, list(spec.types), "expand")
     with catch_warnings():  # a sentence without entities is a sample too, not a problem (spaCy W006)
         filterwarnings("ignore", message=r"\[W006\]")
         rendered = [displacy.render(d, style="ent", page=False, jupyter=False) for d in docs]
