@@ -15,7 +15,7 @@ from spacy_progner.ner.align import find_occurrences
 from spacy_progner.ner.domain import Surface
 from spacy_progner.proggen.common import norm
 from spacy_progner.proggen.docbin import to_docbin
-from spacy_progner.proggen.report import build_report, diversity
+from spacy_progner.proggen.report import build_report, diversity, label_colors
 
 SENTENCE_DROPS = ("example_without_sentence", "sentence_too_long", "example_without_entities_list")
 SENTENCE_DROPS += ("sentence_copies_a_demo", "sentence_duplicate", "over_target")
@@ -144,6 +144,10 @@ def test_report_shows_samples_distributions_corrections_and_usage(run):
     }
     html = build_report(F.spec(), samples, metrics, run["pools"]["pools"], n_show=5, variant="diversify-x+y")
     assert html.count('class="sample"') == 5 and 'class="entities"' in html  # displaCy markup
+    shown = {e["label"] for s in samples for e in s["entities"]}
+    colors = label_colors(list(F.spec().types))
+    assert len(set(colors.values())) == len(colors)  # one colour a type, not displaCy's grey default
+    assert all(f"background: {colors[lab]}" in html for lab in shown)
     for section in ("Entity types", "Attribute: topic", "Diversity", "Self-correction", "LLM usage per step"):
         assert section in html
     div = diversity(samples)

@@ -90,6 +90,14 @@ th { background: #f6f6f6; } td.num { text-align: right; font-variant-numeric: ta
 """
 
 
+# displaCy knows colours only for OntoNotes labels; every spec type gets its own (pastels, readable text).
+PALETTE = ("#7aecec", "#feca74", "#aa9cfc", "#bfeeb7", "#ff9561", "#c887fb", "#9cc9cc", "#ffeb80", "#e4e7d2", "#f0a3c5")
+
+
+def label_colors(labels: List[str]) -> Dict[str, str]:
+    return {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(labels)}
+
+
 def _bars(counts: Dict[str, int]) -> str:
     if not counts:
         return '<p class="sub">none</p>'
@@ -140,7 +148,8 @@ def build_report(
     docs, _, _ = samples_to_docs(nlp, shown, list(spec.types), "expand")
     with catch_warnings():  # a sentence without entities is a sample too, not a problem (spaCy W006)
         filterwarnings("ignore", message=r"\[W006\]")
-        rendered = [displacy.render(d, style="ent", page=False, jupyter=False) for d in docs]
+        options = {"colors": label_colors(list(spec.types))}
+        rendered = [displacy.render(d, style="ent", page=False, jupyter=False, options=options) for d in docs]
     types = Counter(e["label"] for s in samples for e in s["entities"])
     attr_counts: Dict[str, Counter] = {}
     for s in samples:
