@@ -137,6 +137,7 @@ def per_doc(usage, n: int) -> Dict[str, float]:
         "calls_per_doc": round((usage.calls + usage.cache_hits) / n, 2),
         "prompt_tokens_per_doc": round(usage.prompt_tokens / n, 1),
         "completion_tokens_per_doc": round(usage.completion_tokens / n, 1),
+        "cached_prompt_tokens_per_doc": round(usage.cached_tokens / n, 1),
     }
 
 
@@ -241,6 +242,10 @@ def run(
     return report
 
 
+def _whole(value: Optional[float]) -> str:
+    return "–" if value is None else f"{value:.0f}"
+
+
 def markdown(report: Dict[str, Any]) -> str:
     lines = []
     for dataset in dict.fromkeys(r["dataset"] for r in report["results"]):
@@ -255,12 +260,11 @@ def markdown(report: Dict[str, Any]) -> str:
                 continue
             pt = r["per_type"]
             cells = [r["config"], r["p"], r["r"], r["f"]] + [pt.get(t, {}).get("f", 0.0) for t in ("PER", "LOC", "ORG")]
-            cells += [
-                r.get("timing", {}).get("docs_per_s"),
-                r.get("prompt_tokens_per_doc"),
-                r.get("completion_tokens_per_doc"),
-            ]
-            lines.append("| " + " | ".join(f"{c:.3f}" if isinstance(c, float) else str(c) for c in cells) + " |")
+            cells = [f"{c:.3f}" if isinstance(c, float) else str(c) for c in cells]
+            docs_per_s = r.get("timing", {}).get("docs_per_s")
+            cells.append("–" if docs_per_s is None else f"{docs_per_s:.3f}")
+            cells += [_whole(r.get("prompt_tokens_per_doc")), _whole(r.get("completion_tokens_per_doc"))]
+            lines.append("| " + " | ".join(cells) + " |")
         lib = report["libraries"].get(dataset)
         if lib:
             usage = lib.get("usage") or {}
