@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import spacy
 
@@ -39,3 +41,27 @@ def test_real_conll_test_split_reads():
     rows = read_split(datasets_root() / "conll2003" / "test.jsonl")
     assert len(rows) == 3453
     assert sum(len(bio_spans(r["tags"])) for r in rows) == 5648  # as the datasets README counts
+
+
+@pytest.mark.skipif(not (datasets_root() / "conll2003" / "test.jsonl").exists(), reason="shared datasets not here")
+def test_bench_ner_summarize_only_tabulates_finished_rows_without_the_model(tmp_path, monkeypatch):
+    from spacy_progner.reverse_ner import benchmark
+    from spacy_progner.reverse_ner.build import BuildSettings
+
+    def no_model(**_):
+        raise AssertionError("summarize-only must not load a model")
+
+    monkeypatch.setattr(benchmark, "make_local_gguf", no_model)
+    (tmp_path / "conll2003").mkdir()
+    row = {"dataset": "conll2003", "config": "k0", "docs": 150, "p": 0.5, "r": 0.4, "f": 0.4444, "per_type": {}}
+    (tmp_path / "conll2003" / "k0.json").write_text(json.dumps(row))
+    summary = {"examples": 55, "features": 64, "seconds": 957.4, "usage": {}, "counts": {}}
+    (tmp_path / "conll2003" / "library-summary.json").write_text(json.dumps(summary))
+    report = benchmark.run(
+        ["conll2003"], ["k0", "library"], 150, 2024, tmp_path, None, 4, 5, BuildSettings(), summarize_only=True
+    )
+    assert [r["config"] for r in report["results"]] == ["k0"]  # the library row was never run: left out
+    assert report["libraries"]["conll2003"]["examples"] == 55
+    table = benchmark.markdown(report)
+    assert "| k0 | 0.500 | 0.400 | 0.444 | 0.000 | 0.000 | 0.000 | – | – | – |" in table
+    assert "55 examples from 64 feature sentences" in table

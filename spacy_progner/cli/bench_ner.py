@@ -30,11 +30,23 @@ def bench_ner_cli(
     cache_path: Optional[str] = typer.Option(None, help="LLM cache (default: user cache dir): keeps reruns free."),
     force: bool = typer.Option(False, help="Recompute results that exist."),
     time_n: int = typer.Option(30, help="Sentences timed per configuration with the answer cache off (0: none)."),
+    summarize_only: bool = typer.Option(False, help="Tabulate the finished rows; never call the model."),
 ) -> None:
     """Benchmark reverse_ner on fixed samples of real test sets; prints a table and writes JSON + Markdown."""
     build = BuildSettings(n_clusters=n_clusters, expansions_per_feature=expansions, entities_per_type=entities_per_type)
     report = run(
-        datasets.split(","), configs.split(","), n, seed, output_dir, cache_path, k, n_samples, build, force, time_n
+        datasets.split(","),
+        configs.split(","),
+        n,
+        seed,
+        output_dir,
+        cache_path,
+        k,
+        n_samples,
+        build,
+        force,
+        time_n,
+        summarize_only,
     )
     table = markdown(report)
     print(table)

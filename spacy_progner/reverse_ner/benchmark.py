@@ -41,10 +41,15 @@ def model_block(cache_path) -> Dict[str, Any]:
     return {"@llm_models": "spacy_progner.LocalGGUF.v1", "cache_path": cache_path}
 
 
-def build_library(dataset: str, labels: LabelSet, settings: BuildSettings, out: Path, cache_path) -> ExampleLibrary:
-    """The library from the dev split's *unlabelled* text, built once per settings (hash in the folder name)."""
+def library_path(dataset: str, settings: BuildSettings, out: Path) -> Path:
+    """One folder per build settings (their hash in the name)."""
     key = hashlib.sha256(json.dumps(settings.__dict__, sort_keys=True).encode()).hexdigest()[:10]
-    path = out / dataset / f"library-{key}"
+    return out / dataset / f"library-{key}"
+
+
+def build_library(dataset: str, labels: LabelSet, settings: BuildSettings, out: Path, cache_path) -> ExampleLibrary:
+    """The library from the dev split's *unlabelled* text, built once per settings."""
+    path = library_path(dataset, settings, out)
     if path.exists():
         return ExampleLibrary.from_disk(path)
     texts = [" ".join(r["tokens"]) for r in read_split(split_path(dataset, "dev"))]
@@ -74,6 +79,10 @@ class Libraries:
     def __init__(self, dataset: str, labels: LabelSet, build: BuildSettings, out: Path, cache_path):
         self.dataset, self.labels, self.build, self.out, self.cache_path = dataset, labels, build, out, cache_path
         self.made: Dict[str, ExampleLibrary] = {}
+
+    def saved_library(self) -> Optional[Path]:
+        path = library_path(self.dataset, self.build, self.out)
+        return path if path.exists() else None
 
     def get(self, config: str) -> Optional[ExampleLibrary]:
         if config not in ("library", "library+sc", "gold"):
@@ -191,7 +200,9 @@ def run(
     build: BuildSettings,
     force: bool = False,
     time_n: int = 30,
+    summarize_only: bool = False,
 ) -> Dict[str, Any]:
+    """Run what is missing and tabulate; `summarize_only` tabulates the finished rows without the model."""
     unknown = [c for c in configs if c not in CONFIGS]
     if unknown:
         raise ValueError(f"unknown benchmark configuration(s) {unknown}; choose from {CONFIGS}")
@@ -217,28 +228,34 @@ def run(
         for config in configs:
             path = out / dataset / f"{config}.json"
             result = srsly.read_json(path) if path.exists() and not force else None
+            if result is None and summarize_only:
+                msg.warn(f"{dataset} / {config}: not run yet ({path} does not exist)")
+                continue
             if result is None:
                 msg.text(f"{dataset} / {config}: tagging {len(refs)} sentences")
                 result = run_config(dataset, config, refs, labels, cache_path, libs.get(config), k, n_samples)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 srsly.write_json(path, result)
-            if time_n and "timing" not in result:
+            if time_n and "timing" not in result and not summarize_only:
                 msg.text(f"{dataset} / {config}: timing {time_n} sentences with the answer cache off")
                 result["timing"] = time_config(config, refs[:time_n], labels, libs.get(config), k, n_samples)
                 srsly.write_json(path, result)
             msg.good(f"{dataset} / {config}: F1 {result['f']}, {result.get('timing', {}).get('docs_per_s')} docs/s")
             report["results"].append(result)
         if any(c in ("library", "library+sc") for c in configs):
-            libs.get("library")
+            if not summarize_only:
+                libs.get("library")
+            elif libs.saved_library() is not None:
+                libs.made["self"] = ExampleLibrary.from_disk(libs.saved_library())
+        summary_path = out / dataset / "library-summary.json"  # committed; the library holds dataset text
         if "self" in libs.made:
-            meta = libs.made["self"].meta
-            report["libraries"][dataset] = {
-                "examples": len(libs.made["self"]),
-                "features": len(libs.made["self"].features),
-                "seconds": meta.get("seconds"),
-                "usage": meta.get("usage"),
-                "counts": meta.get("counts"),
-            }
+            lib = libs.made["self"]
+            summary = {"examples": len(lib), "features": len(lib.features)}
+            summary.update({key: lib.meta.get(key) for key in ("seconds", "usage", "counts")})
+            srsly.write_json(summary_path, summary)
+            report["libraries"][dataset] = summary
+        elif summary_path.exists():
+            report["libraries"][dataset] = srsly.read_json(summary_path)
     return report
 
 
