@@ -245,8 +245,8 @@ def run(
         if any(c in ("library", "library+sc") for c in configs):
             if not summarize_only:
                 libs.get("library")
-            elif libs.saved_library() is not None:
-                libs.made["self"] = ExampleLibrary.from_disk(libs.saved_library())
+            elif (saved := libs.saved_library()) is not None:
+                libs.made["self"] = ExampleLibrary.from_disk(saved)
         summary_path = out / dataset / "library-summary.json"  # committed; the library holds dataset text
         if "self" in libs.made:
             lib = libs.made["self"]
@@ -259,8 +259,9 @@ def run(
     return report
 
 
-def _whole(value: Optional[float]) -> str:
-    return "–" if value is None else f"{value:.0f}"
+def _cell(value: Optional[float], spec: str) -> str:
+    """A number for the table, or a dash where the row has none (e.g. not timed)."""
+    return "–" if value is None else format(value, spec)
 
 
 def markdown(report: Dict[str, Any]) -> str:
@@ -278,9 +279,11 @@ def markdown(report: Dict[str, Any]) -> str:
             pt = r["per_type"]
             cells = [r["config"], r["p"], r["r"], r["f"]] + [pt.get(t, {}).get("f", 0.0) for t in ("PER", "LOC", "ORG")]
             cells = [f"{c:.3f}" if isinstance(c, float) else str(c) for c in cells]
-            docs_per_s = r.get("timing", {}).get("docs_per_s")
-            cells.append("–" if docs_per_s is None else f"{docs_per_s:.3f}")
-            cells += [_whole(r.get("prompt_tokens_per_doc")), _whole(r.get("completion_tokens_per_doc"))]
+            cells += [
+                _cell(r.get("timing", {}).get("docs_per_s"), ".3f"),
+                _cell(r.get("prompt_tokens_per_doc"), ".0f"),
+                _cell(r.get("completion_tokens_per_doc"), ".0f"),
+            ]
             lines.append("| " + " | ".join(cells) + " |")
         lib = report["libraries"].get(dataset)
         if lib:
