@@ -46,12 +46,14 @@ def ner_request(sentence: str, **kwargs) -> ChatRequest:
 
 
 def all_requests() -> dict:
-    """Named requests: plain NER, with log-probs, sampled (n=3), and one cut short by max_tokens."""
+    """Named requests: plain NER, with log-probs, sampled (n=3), and two cut short by max_tokens
+    (one before its first item is complete, one after some are)."""
     return {
         "ner": [ner_request(s) for s in SENTENCES],
         "logprobs": ner_request(SENTENCES[0], logprobs=True),
         "sampled": ner_request(SENTENCES[2], n=3, temperature=0.9, seed=11),
         "truncated": ner_request(SENTENCES[1], max_tokens=6),
+        "cut_off": ner_request(SENTENCES[2], max_tokens=40),
     }
 
 

@@ -20,7 +20,7 @@ def main() -> None:
     local = make_local_gguf(cache=False)
     recorder = make_replay(str(HERE / R.CASSETTE), mode="record", model=local)
     reqs = R.all_requests()
-    flat = reqs["ner"] + [reqs["logprobs"], reqs["sampled"], reqs["truncated"]]
+    flat = reqs["ner"] + [reqs["logprobs"], reqs["sampled"], reqs["truncated"], reqs["cut_off"]]
     recorder.chat_many(flat, progress="recording llm_layer")
     nlp = spacy.blank("en")
     nlp.add_pipe(

@@ -8,7 +8,16 @@ import pytest
 import spacy
 
 from spacy_progner.llm import Choice
-from spacy_progner.ner import AnswerError, LabelSet, align_mentions, entity_schema, parse_entities, parse_json_answer
+from spacy_progner.ner import (
+    AnswerError,
+    LabelSet,
+    align_mentions,
+    entity_schema,
+    mention_bound,
+    parse_entities,
+    parse_json_answer,
+)
+from spacy_progner.ner.answers import complete_items
 
 NLP = spacy.blank("en")
 
@@ -83,6 +92,22 @@ def test_schema_shape():
     schema = entity_schema(["PER", "LOC"], sentence=True)
     assert schema["required"] == ["sentence", "entities"]
     assert schema["properties"]["entities"]["items"]["properties"]["label"]["enum"] == ["PER", "LOC"]
+
+
+def test_mention_bound_caps_the_answer_list():
+    """The tagging schema's maxItems: half the words, 3 to 16; text without spaces is not cut to 3."""
+    assert mention_bound("Rome") == 3
+    assert mention_bound(" ".join(["word"] * 11)) == 6
+    assert mention_bound(" ".join(["word"] * 200)) == 16
+    assert mention_bound("東京の会社トヨタ自動車と大阪の銀行三井住友の社長が名古屋で会った。") >= 5
+    schema = entity_schema(["PER"], max_items=4)
+    assert schema["properties"]["entities"]["maxItems"] == 4
+    assert "maxItems" not in entity_schema(["PER"])["properties"]["entities"]
+    # Not valid JSON and no complete item: nothing to keep.
+    assert complete_items('{"entities": [{"text": "Ann') is None
+    assert complete_items('{"entities": [ {"text": "A", "label": "PER"} , {"te') == {
+        "entities": [{"text": "A", "label": "PER"}]
+    }
 
 
 def test_label_sets_validate(tmp_path):

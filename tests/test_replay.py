@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import llm_requests as R
 import pytest
@@ -10,6 +11,7 @@ import spacy
 
 from spacy_progner.llm import ChatModel, ChatRequest, LLMError, ResponseCache, UsageLedger, make_replay
 from spacy_progner.llm.replay import ReplayTransport
+from spacy_progner.ner import AnswerError, entity_answer
 
 
 @pytest.fixture
@@ -55,6 +57,21 @@ def test_truncated_answer_is_flagged(replay):
     assert choice.finish_reason == "length" and choice.truncated
     with pytest.raises(ValueError):
         json.loads(choice.text)
+
+
+def test_cut_off_answer_keeps_its_complete_items(replay, caplog):
+    """A real answer cut off at max_tokens mid-list: the items written in full are kept (and the cut
+    is counted and logged); one cut off before any item is complete stays an error naming the place."""
+    drops = Counter()
+    cut = replay.chat(R.all_requests()["cut_off"]).choices[0]
+    assert cut.truncated
+    with caplog.at_level("WARNING", logger="spacy_progner.ner"):
+        kept = entity_answer(cut, R.LABELS, "sentence 3", drops)
+    assert kept and all(text in R.SENTENCES[2] for text, _ in kept)
+    assert drops["cut_off_items_kept"] == 1
+    assert "sentence 3: answer was cut off" in caplog.text and f"kept its {len(kept)} complete items" in caplog.text
+    with pytest.raises(AnswerError, match="sentence 2: answer was cut off"):
+        entity_answer(replay.chat(R.all_requests()["truncated"]).choices[0], R.LABELS, "sentence 2")
 
 
 def test_miss_names_the_cassette_and_the_request(replay):

@@ -69,6 +69,8 @@ def test_self_consistency_scores_are_vote_shares(built):
         scores = doc.spans["reverse_ner"].attrs["scores"]
         assert scores and all(round(s * 3) / 3 == pytest.approx(s) for s in scores)
         kept = {(e.start, e.end, e.label_) for e in doc.ents}
+        keys = [(s.start, s.end, s.label_) for s in doc.spans["reverse_ner"]]
+        assert len(set(keys)) == len(keys), "two spellings of one name must be one scored span"
         for span, score in zip(doc.spans["reverse_ner"], scores):
             if score < 0.5:
                 assert (span.start, span.end, span.label_) not in kept

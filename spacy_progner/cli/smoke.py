@@ -17,7 +17,7 @@ import typer
 from wasabi import msg
 
 from ..llm import make_local_gguf
-from ..ner import AnswerError, LabelSet, parse_entities, parse_json_answer
+from ..ner import AnswerError, LabelSet, entity_answer
 from ..reverse_ner.prompts import ner_request
 from ._app import app, friendly_errors, write_metrics
 
@@ -50,7 +50,7 @@ def smoke_cli(
     found: List[dict] = []
     for sentence, result in zip(SENTENCES, results):
         try:
-            ents = parse_entities(parse_json_answer(result.choices[0], sentence), LABELS, sentence)
+            ents = entity_answer(result.choices[0], LABELS, sentence)
         except AnswerError as err:
             ents = []
             msg.warn(str(err))

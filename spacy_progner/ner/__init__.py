@@ -1,7 +1,7 @@
 """NER pieces both methods share: label sets, JSON answers, span alignment."""
 
 from .align import AlignStats, align_mentions
-from .answers import AnswerError, entity_schema, parse_entities, parse_json_answer
+from .answers import AnswerError, entity_answer, entity_schema, mention_bound, parse_entities, parse_json_answer
 from .labels import LabelSet
 
 __all__ = [
@@ -9,7 +9,9 @@ __all__ = [
     "AnswerError",
     "LabelSet",
     "align_mentions",
+    "entity_answer",
     "entity_schema",
+    "mention_bound",
     "parse_entities",
     "parse_json_answer",
 ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import unicodedata
 from collections import Counter
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
@@ -10,13 +12,26 @@ from ..llm.protocol import Choice
 
 Mention = Tuple[str, str]  # (text, label)
 
+logger = logging.getLogger("spacy_progner.ner")
+
 
 class AnswerError(ValueError):
     """A model answer could not be used; the message names the place and the reason."""
 
 
-def entity_list_schema(labels: Iterable[str]) -> Dict[str, Any]:
-    return {
+def mention_bound(text: str) -> int:
+    """How many mentions a tagging answer for `text` may list: half its words, 3 to 16.
+
+    A greedy small model sometimes repeats one mention until max_tokens and the whole answer is
+    lost; with `maxItems` the grammar closes the list instead. Half the words loses 13 of the 4,894
+    distinct PER/LOC/ORG mentions of CoNLL-2003 test (none of WikiGold's). Wide characters (CJK
+    scripts, written without spaces) count half a word each, so such text is not bounded to 3."""
+    words = len(text.split()) + sum(unicodedata.east_asian_width(c) in "WF" for c in text) // 2
+    return min(16, max(3, (words + 1) // 2))
+
+
+def entity_list_schema(labels: Iterable[str], max_items: Optional[int] = None) -> Dict[str, Any]:
+    schema: Dict[str, Any] = {
         "type": "array",
         "items": {
             "type": "object",
@@ -25,14 +40,17 @@ def entity_list_schema(labels: Iterable[str]) -> Dict[str, Any]:
             "additionalProperties": False,
         },
     }
+    if max_items is not None:
+        schema["maxItems"] = max_items
+    return schema
 
 
-def entity_schema(labels: Iterable[str], sentence: bool = False) -> Dict[str, Any]:
+def entity_schema(labels: Iterable[str], sentence: bool = False, max_items: Optional[int] = None) -> Dict[str, Any]:
     """{"entities": [{"text", "label"}]}, optionally with a "sentence" first (generation answers)."""
     props: Dict[str, Any] = {}
     if sentence:
         props["sentence"] = {"type": "string"}
-    props["entities"] = entity_list_schema(labels)
+    props["entities"] = entity_list_schema(labels, max_items)
     return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
 
 
@@ -70,6 +88,41 @@ def parse_entities(data: Any, labels: Iterable[str], where: str, drops: Optional
         else:
             out.append(mention)
     return out
+
+
+def complete_items(text: str, key: str = "entities") -> Optional[Dict[str, list]]:
+    """{key: [...]} with the items of a cut-off answer's `key` list that were written in full, or
+    None if there are none (nothing to keep)."""
+    head = text.find(f'"{key}"')
+    start = text.find("[", head) if head >= 0 else -1
+    if start < 0:
+        return None
+    decoder, items, i = json.JSONDecoder(), [], start + 1
+    while True:
+        while i < len(text) and text[i] in " \t\r\n,":
+            i += 1
+        try:
+            item, i = decoder.raw_decode(text, i)
+        except ValueError:
+            break
+        items.append(item)
+    return {key: items} if items else None
+
+
+def entity_answer(choice: Choice, labels: Iterable[str], where: str, drops: Optional[Counter] = None) -> List[Mention]:
+    """The mentions of a tagging answer ({"entities": [...]}). An answer cut off at max_tokens keeps
+    the items it wrote in full (counted as `cut_off_items_kept`, with a warning) rather than losing
+    them all; one with no complete item is an AnswerError like any other unusable answer."""
+    drops = drops if drops is not None else Counter()
+    try:
+        data = parse_json_answer(choice, where)
+    except AnswerError as err:
+        data = complete_items(choice.text) if choice.truncated else None
+        if data is None:
+            raise
+        drops["cut_off_items_kept"] += 1
+        logger.warning("%s (kept its %d complete items)", err, len(data["entities"]))
+    return parse_entities(data, labels, where, drops)
 
 
 def check_item(item: Any, known: Set[str]) -> Tuple[Optional[Mention], str]:

@@ -23,7 +23,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import spacy
 
 from ..llm import ChatModel
-from ..ner import AnswerError, LabelSet, align_mentions, parse_entities, parse_json_answer
+from ..ner import AnswerError, LabelSet, align_mentions, entity_answer, parse_entities, parse_json_answer
 from . import prompts
 from .embed import DEFAULT_EMBEDDER, embed
 from .library import ExampleLibrary
@@ -289,7 +289,7 @@ class LibraryBuilder:
         kept = []
         for ex, result in zip(examples, results):
             try:
-                found = parse_entities(parse_json_answer(result.choices[0], "example check"), self.labels, "check")
+                found = entity_answer(result.choices[0], self.labels, "example check")
             except AnswerError:
                 stats["check_bad_answer"] += 1
                 kept.append(ex)

@@ -213,22 +213,31 @@ class ReverseNER(Pipe):
         scores: List[float] = []
         for chunk, mentions in parts:
             sub = chunk.as_doc()
-            for span, score in self._aligned(sub, mentions, chunk.start):
-                candidates.append(Span(doc, span[0], span[1], label=span[2]))
+            votes, spans_of = self._span_votes(sub, mentions)
+            for (start, end, label), score in votes.items():
+                candidates.append(Span(doc, start + chunk.start, end + chunk.start, label=label))
                 scores.append(score)
-            accepted, _ = align_mentions(sub, [m for m in mentions if m[2] >= threshold], self.label_names)
+            voted = [m for m in mentions if any(votes[key] >= threshold for key in spans_of[m])]
+            accepted, _ = align_mentions(sub, voted, self.label_names)
             kept.extend(Span(doc, s.start + chunk.start, s.end + chunk.start, label=s.label_) for s in accepted)
         doc.set_ents(kept, default="outside")
         group = SpanGroup(doc, name=self.name, spans=candidates)
         group.attrs["scores"] = scores
         doc.spans[self.name] = group
 
-    def _aligned(self, sub: Doc, mentions, offset: int):
-        """Every voted mention with its score (overlaps allowed), for doc.spans."""
-        for text, label, score in mentions:
+    def _span_votes(self, sub: Doc, mentions):
+        """Each span the voted mentions align to (overlaps allowed) with its score. Answers that write
+        one name differently ("STOCKHOLM" / "Stockholm") land on the same span, so their shares are
+        added (capped at 1): the score is the span's vote, not one spelling's."""
+        votes: Dict[tuple, float] = {}
+        spans_of: Dict[tuple, List[tuple]] = {}
+        for mention in mentions:
+            text, label, score = mention
             spans, _ = align_mentions(sub, [(text, label)], self.label_names)
-            for s in spans:
-                yield (s.start + offset, s.end + offset, s.label_), score
+            spans_of[mention] = [(s.start, s.end, s.label_) for s in spans]
+            for key in spans_of[mention]:
+                votes[key] = min(1.0, votes.get(key, 0.0) + score)
+        return votes, spans_of
 
     # serialization ---------------------------------------------------------------------------------
     def to_disk(self, path, *, exclude=tuple()) -> None:

@@ -11,7 +11,7 @@ from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc, Span
 
 from ..llm import ChatModel
-from ..ner import AnswerError, LabelSet, parse_entities, parse_json_answer
+from ..ner import AnswerError, LabelSet, entity_answer
 from ..ner.shapes import keep_shaped
 from . import prompts
 from .embed import DEFAULT_EMBEDDER, embed
@@ -102,7 +102,7 @@ class Tagger:
         for i, choice in enumerate(choices):
             where = f"answer {i + 1} for {sentence[:60]!r}"
             try:
-                mentions = parse_entities(parse_json_answer(choice, where), self.labels, where, self.stats)
+                mentions = entity_answer(choice, self.labels, where, self.stats)
             except AnswerError as err:
                 self.stats["bad_answer"] += 1
                 logger.warning("reverse_ner: %s", err)

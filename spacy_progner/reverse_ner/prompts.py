@@ -8,7 +8,7 @@ import json
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..llm import ChatRequest
-from ..ner import LabelSet, entity_schema
+from ..ner import LabelSet, entity_schema, mention_bound
 from ..ner.answers import string_list_schema
 
 Mention = Tuple[str, str]
@@ -40,19 +40,24 @@ def ner_request(
     seed: int = 0,
     max_tokens: int = 256,
 ) -> ChatRequest:
-    """System instruction, k demos as user/assistant turns (most similar last), then the sentence."""
+    """System instruction, k demos as user/assistant turns (most similar last), then the sentence.
+
+    The answer may list at most `mention_bound(sentence)` mentions and gets that many items' worth
+    of tokens (up to `max_tokens`): a model that starts repeating one mention stops early instead
+    of running on to max_tokens."""
     messages = [{"role": "system", "content": ner_system(labels)}]
     for text, ents in demos:
         messages.append({"role": "user", "content": text})
         messages.append({"role": "assistant", "content": compact(ents)})
     messages.append({"role": "user", "content": sentence})
+    bound = mention_bound(sentence)
     return ChatRequest(
         messages=messages,
-        json_schema=entity_schema(labels),
+        json_schema=entity_schema(labels, max_items=bound),
         n=n,
         temperature=temperature,
         seed=seed,
-        max_tokens=max_tokens,
+        max_tokens=min(max_tokens, 16 + 24 * bound),
     )
 
 
