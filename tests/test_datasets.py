@@ -65,3 +65,29 @@ def test_bench_ner_summarize_only_tabulates_finished_rows_without_the_model(tmp_
     table = benchmark.markdown(report)
     assert "| k0 | 0.500 | 0.400 | 0.444 | 0.000 | 0.000 | 0.000 | – | – | – |" in table
     assert "55 examples from 64 feature sentences" in table
+
+
+def test_bench_ner_retime_keeps_the_quality_pass(tmp_path, monkeypatch):
+    """--retime replaces a finished row's timing and leaves its scores and first-pass usage as they are."""
+    from spacy_progner.reverse_ner import benchmark
+    from spacy_progner.reverse_ner.build import BuildSettings
+
+    timed = []
+
+    def fake_timing(config, refs, *_):
+        timed.append((config, len(refs)))
+        return {"docs": len(refs), "docs_per_s": 9.0}
+
+    monkeypatch.setattr(benchmark, "time_config", fake_timing)
+    (tmp_path / "conll2003").mkdir()
+    usage = {"calls": 150, "cache_hits": 0}
+    row = {"dataset": "conll2003", "config": "k0", "f": 0.44, "per_type": {}, "usage": usage, "timing": {"x": 1}}
+    (tmp_path / "conll2003" / "k0.json").write_text(json.dumps(row))
+    args = (["conll2003"], ["k0"], 150, 2024, tmp_path, None, 4, 5, BuildSettings())
+    benchmark.run(*args, time_n=30)
+    assert timed == []  # timed already: nothing to do
+    benchmark.run(*args, time_n=30, retime=True)
+    assert timed == [("k0", 30)]
+    saved = json.loads((tmp_path / "conll2003" / "k0.json").read_text())
+    assert saved["timing"] == {"docs": 30, "docs_per_s": 9.0}
+    assert saved["f"] == 0.44 and saved["usage"] == usage

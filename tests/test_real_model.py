@@ -10,6 +10,7 @@ import spacy
 
 from spacy_progner.llm import ChatRequest, UsageLedger, make_openai_compatible
 from spacy_progner.llm.default_model import status
+from spacy_progner.llm.local import reload_local_model
 
 pytestmark = pytest.mark.real_model
 
@@ -27,6 +28,16 @@ def test_json_schema_answer_with_logprobs(local_model):
     assert texts & {"Maria Lopez", "Lisbon", "Toronto", "Northwind Robotics"}, answer
     assert result.choices[0].logprobs and result.usage.completion_tokens > 0
     assert result.usage.calls == 1
+
+
+def test_reloaded_model_starts_with_an_empty_prompt_cache(local_model):
+    """Benchmarks time each configuration on a reloaded model: llama.cpp keeps past prompts in RAM,
+    so a prompt seen before would come back cached and be timed too fast."""
+    request = R.ner_request(R.SENTENCES[1], max_tokens=8)
+    local_model.chat(request)
+    assert local_model.chat(request).usage.cached_tokens > 0
+    reload_local_model(n_parallel=2)
+    assert local_model.chat(request).usage.cached_tokens == 0
 
 
 def test_spacy_llm_ner_v3_on_local_gguf():

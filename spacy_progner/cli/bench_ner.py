@@ -31,6 +31,7 @@ def bench_ner_cli(
     force: bool = typer.Option(False, help="Recompute results that exist."),
     time_n: int = typer.Option(30, help="Sentences timed per configuration with the answer cache off (0: none)."),
     summarize_only: bool = typer.Option(False, help="Tabulate the finished rows; never call the model."),
+    retime: bool = typer.Option(False, help="Time finished rows again (their quality pass is kept)."),
 ) -> None:
     """Benchmark reverse_ner on fixed samples of real test sets; prints a table and writes JSON + Markdown."""
     build = BuildSettings(n_clusters=n_clusters, expansions_per_feature=expansions, entities_per_type=entities_per_type)
@@ -47,6 +48,7 @@ def bench_ner_cli(
         force,
         time_n,
         summarize_only,
+        retime,
     )
     table = markdown(report)
     print(table)

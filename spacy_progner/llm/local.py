@@ -9,6 +9,7 @@ so building or loading a pipeline costs nothing until the model is used.
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from pathlib import Path
@@ -27,6 +28,18 @@ def _cpu_count() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - non-Linux
         return os.cpu_count() or 1
+
+
+def reload_local_model(**settings: Any) -> None:
+    """Unload every in-process model, then load the one with `settings` (LocalGGUFTransport's
+    arguments) afresh. llama.cpp keeps past prompts in RAM and reuses them for any later prompt
+    that shares a prefix, so a timing pass over prompts the process has already seen would be
+    measured up to twice too fast; benchmarks time each configuration on a freshly loaded model
+    (loaded here, outside their timer)."""
+    with _SERVERS_LOCK:
+        _SERVERS.clear()
+    gc.collect()
+    _ = LocalGGUFTransport(**settings).server
 
 
 class LocalGGUFTransport:
