@@ -233,8 +233,6 @@ def run(
         for config in configs:
             path = out / dataset / f"{config}.json"
             result = srsly.read_json(path) if path.exists() and not force else None
-            if result is not None and retime and not summarize_only:
-                result.pop("timing", None)
             if result is None and summarize_only:
                 msg.warn(f"{dataset} / {config}: not run yet ({path} does not exist)")
                 continue
@@ -243,7 +241,7 @@ def run(
                 result = run_config(dataset, config, refs, labels, cache_path, libs.get(config), k, n_samples)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 srsly.write_json(path, result)
-            if time_n and "timing" not in result and not summarize_only:
+            if time_n and not summarize_only and (retime or "timing" not in result):
                 msg.text(f"{dataset} / {config}: timing {time_n} sentences with the answer cache off")
                 result["timing"] = time_config(config, refs[:time_n], labels, libs.get(config), k, n_samples)
                 srsly.write_json(path, result)
