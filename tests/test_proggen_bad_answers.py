@@ -11,11 +11,12 @@ from typer.testing import CliRunner
 
 from spacy_progner.cli import app
 from spacy_progner.llm import ChatModel, Choice, UsageLedger, make_replay
+from spacy_progner.ner.domain import DomainSpec
 from spacy_progner.proggen.common import StepError, Warnings, read_jsonl
 from spacy_progner.proggen.correct import CorrectSettings, correct, correction_request
 from spacy_progner.proggen.docbin import to_docbin
 from spacy_progner.proggen.entities import EntitySettings, build_pools, pool_request
-from spacy_progner.proggen.generate import GenerateSettings, build_request, generate
+from spacy_progner.proggen.generate import GenerateSettings, ambiguous_names, build_request, generate
 from spacy_progner.proggen.validate import entity_logprobs, parse_generation
 
 LABELS = ["PER", "LOC", "ORG"]
@@ -164,6 +165,28 @@ def test_empty_entity_pool_is_an_error_naming_the_type(tmp_path):
     path = write_cassette(tmp_path / "pools.jsonl", pairs)
     with pytest.raises(StepError, match=r"the vanilla pool of LOC .*conll2003\.yml\) is empty"):
         build_pools(_model(path), spec, s)
+
+
+def test_names_under_two_types_are_never_required():
+    """'Pizza' is a Cuisine in one pool and a Dish in another: it is left out everywhere; a topic pool left
+    empty by that falls back to the vanilla pool of its type."""
+    spec = DomainSpec.load(F.ROOT / "configs" / "domains" / "mit_restaurant.yml")
+    pools = {
+        "vanilla": {lab: [f"{lab.lower()} {i}" for i in range(3)] for lab in spec.types},
+        "latent": {"food": {"Cuisine": ["Pizza", "thai"], "Dish": ["pizza"]}},
+    }
+    assert ambiguous_names(pools) == {"pizza"}
+    s = GenerateSettings("diversify-x+y", 30, seed=3)
+    attrs = {"topic": {"probability": 1.0, "values": ["food"]}}
+    asked = set()
+    for call in range(40):
+        _, req = build_request(spec, s, call, attrs, pools)
+        asked.update(req["entities"])
+    assert "thai" in asked and {"dish 0", "dish 1", "dish 2"} & asked
+    assert not {"Pizza", "pizza"} & asked
+    legacy = GenerateSettings("diversify-x+y", 30, seed=3, skip_ambiguous=False, per_sentence=False)
+    request, req = build_request(spec, legacy, 0, attrs, pools)
+    assert "per_sentence" not in req and "Use these named entities in the sentences:" in request.messages[-1]["content"]
 
 
 def test_variants_refuse_missing_inputs():

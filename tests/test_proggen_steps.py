@@ -15,6 +15,7 @@ from spacy_progner.ner.align import find_occurrences
 from spacy_progner.ner.domain import Surface
 from spacy_progner.proggen.common import norm
 from spacy_progner.proggen.docbin import to_docbin
+from spacy_progner.proggen.generate import ambiguous_names, build_request
 from spacy_progner.proggen.report import build_report, diversity, label_colors
 
 SENTENCE_DROPS = ("example_without_sentence", "sentence_too_long", "example_without_entities_list")
@@ -56,7 +57,8 @@ def test_generated_samples_are_valid_and_every_drop_is_counted(run):
     assert len({norm(x["sentence"]) for x in samples}) == len(samples)
     assert len({x["id"] for x in samples}) == len(samples)
     for x in samples:
-        assert set(x["requirements"]) == {"attributes", "entities"} and "topic" in x["requirements"]["attributes"]
+        assert set(x["requirements"]) == {"attributes", "entities", "per_sentence"}
+        assert "topic" in x["requirements"]["attributes"]
         for e in x["entities"]:
             assert e["label"] in ("PER", "LOC", "ORG")
             assert find_occurrences(x["sentence"], e["text"]), (e, x["sentence"])
@@ -66,6 +68,20 @@ def test_generated_samples_are_valid_and_every_drop_is_counted(run):
         examples = m["calls"] * F.GENERATE_XY.per_call
         assert examples == m["kept_sentences"] + sum(m["drops"].get(k, 0) for k in SENTENCE_DROPS)
     assert m["entities_per_type"] == dict(Counter(e["label"] for x in samples for e in x["entities"]))
+
+
+def test_entities_are_asked_sentence_by_sentence_without_ambiguous_names(run):
+    pools = run["pools"]["pools"]
+    skip = ambiguous_names(pools)
+    for x in run["xy"]["samples"]:
+        req = x["requirements"]
+        assert len(req["per_sentence"]) == F.GENERATE_XY.per_call
+        assert [n for names in req["per_sentence"] for n in names] == req["entities"]
+        assert not {norm(n) for n in req["entities"]} & skip
+    request, req = build_request(F.spec(), F.GENERATE_XY, 0, run["dims"], pools)
+    ask = request.messages[-1]["content"]
+    for i, names in enumerate(req["per_sentence"], 1):
+        assert not names or f"Sentence {i} must mention: {'; '.join(names)}." in ask
 
 
 def test_simple_variant_has_no_requirements(run):
@@ -142,8 +158,9 @@ def test_report_shows_samples_distributions_corrections_and_usage(run):
         "generate": {**run["xy"]["metrics"], "usage": run["ledger"].to_dict()},
         "correct": {**run["corrected"]["metrics"], "decisions": run["corrected"]["decisions"]},
     }
-    html = build_report(F.spec(), samples, metrics, run["pools"]["pools"], n_show=5, variant="diversify-x+y")
-    assert html.count('class="sample"') == 5 and 'class="entities"' in html  # displaCy markup
+    # Every sample shown, so every label in the corpus must have its colour on the page.
+    html = build_report(F.spec(), samples, metrics, run["pools"]["pools"], n_show=len(samples), variant="diversify-x+y")
+    assert html.count('class="sample"') == len(samples) and 'class="entities"' in html  # displaCy markup
     shown = {e["label"] for s in samples for e in s["entities"]}
     colors = label_colors(list(F.spec().types))
     assert len(set(colors.values())) == len(colors)  # one colour a type, not displaCy's grey default

@@ -199,6 +199,10 @@ def generate_cli(
     shape_filter: bool = typer.Option(
         True, help="Drop annotations unlike all of their type's entities in the spec (a lower-case word as PER)."
     ),
+    per_sentence: bool = typer.Option(
+        True, help="Assign the pool names to each sentence (--no-per-sentence: one list per call, as ProgGen)."
+    ),
+    skip_ambiguous: bool = typer.Option(True, help="Leave out pool names listed under more than one type."),
     model: str = MODEL,
     cache_path: Optional[str] = CACHE,
     seed: int = SEED,
@@ -207,7 +211,15 @@ def generate_cli(
     step = _Step("generate", domain)
     spec = step.spec
     settings = GenerateSettings(
-        variant, n_sentences, per_call, max_calls, temperature=temperature, shape_filter=shape_filter, seed=seed
+        variant,
+        n_sentences,
+        per_call,
+        max_calls,
+        temperature=temperature,
+        shape_filter=shape_filter,
+        per_sentence=per_sentence,
+        skip_ambiguous=skip_ambiguous,
+        seed=seed,
     )
     attrs = load_attributes(read_yaml(attributes, "attributes"), str(attributes)) if attributes else None
     pools = _read_pools(entities)
