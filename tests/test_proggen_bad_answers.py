@@ -12,12 +12,13 @@ from typer.testing import CliRunner
 from spacy_progner.cli import app
 from spacy_progner.llm import ChatModel, Choice, UsageLedger, make_replay
 from spacy_progner.ner.domain import DomainSpec
+from spacy_progner.ner.logprobs import entity_logprobs
 from spacy_progner.proggen.common import StepError, Warnings, read_jsonl
 from spacy_progner.proggen.correct import CorrectSettings, correct, correction_request
 from spacy_progner.proggen.docbin import to_docbin
 from spacy_progner.proggen.entities import EntitySettings, build_pools, pool_request
 from spacy_progner.proggen.generate import GenerateSettings, ambiguous_names, build_request, generate
-from spacy_progner.proggen.validate import entity_logprobs, parse_generation
+from spacy_progner.proggen.validate import parse_generation
 
 LABELS = ["PER", "LOC", "ORG"]
 
@@ -217,7 +218,7 @@ def test_correction_answers_are_applied_and_bad_ones_keep_the_annotation(tmp_pat
     s = CorrectSettings(threshold=-0.05, max_share=0.5, spans_per_prompt=4)
     samples = _samples()
     # PER has 3 annotations: cap floor(0.5 * 3) = 1, the least certain one (Vortex Labs, -1.2) is chosen.
-    request = correction_request(spec, "PER", [("Vortex Labs hired Omar.", "Vortex Labs")], s, "0")
+    request = correction_request(spec, "PER", [("Vortex Labs hired Omar.", "Vortex Labs", None)], s, "0")
     good = write_cassette(
         tmp_path / "good.jsonl", [(request, '{"answers":[{"span":"Vortex Labs","choice":"C","fix":"ORG"}]}')]
     )

@@ -4,29 +4,13 @@ from __future__ import annotations
 
 import proggen_fixtures as F
 import pytest
+from faults import DiesAfter
 
 from spacy_progner.llm import ChatModel, LLMError, ResponseCache, UsageLedger, make_replay
 from spacy_progner.llm.replay import ReplayTransport
 from spacy_progner.proggen.attributes import build_attributes, load_attributes
 from spacy_progner.proggen.entities import build_pools
 from spacy_progner.proggen.generate import generate
-
-
-class DiesAfter:
-    """The replayed model, killed after `n` answers (as a process would be): same name and identity."""
-
-    def __init__(self, inner: ReplayTransport, n: int):
-        self.inner, self.n, self.answered = inner, n, 0
-        self.name, self.max_concurrency, self.context_length = inner.name, 1, inner.context_length
-
-    def identity(self) -> str:
-        return self.inner.identity()
-
-    def complete(self, request):
-        if self.answered >= self.n:
-            raise LLMError("killed")
-        self.answered += 1
-        return self.inner.complete(request)
 
 
 @pytest.fixture(scope="module")

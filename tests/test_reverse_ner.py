@@ -262,5 +262,5 @@ def test_tagger_applies_the_shape_filter_and_counts_drops(built):
         text=json.dumps({"entities": [{"text": "3-1", "label": "LOC"}, {"text": "Vienna", "label": "LOC"}]})
     )
     before = tagger.stats["dropped_shape_no_letter"]
-    assert tagger.vote("Vienna won 3-1 .", [choice]) == [("Vienna", "LOC", 1.0)]
+    assert tagger.vote("Vienna won 3-1 .", [choice]) == [("Vienna", "LOC", 1.0, None)]  # no log-probs asked
     assert tagger.stats["dropped_shape_no_letter"] == before + 1

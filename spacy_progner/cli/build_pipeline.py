@@ -10,24 +10,11 @@ import spacy
 import typer
 from wasabi import msg
 
+from ..llm.select import model_block
 from ..ner import LabelSet
 from ..reverse_ner.component import read_texts
 from ._app import app, friendly_errors, write_metrics
-
-
-def model_block(base_url: Optional[str], model: Optional[str], api_key_env: str, cache_path: Optional[str]) -> dict:
-    """The embedded model, or an OpenAI-compatible server when `base_url` is given."""
-    if base_url:
-        if not model:
-            raise ValueError("--model is required with --base-url (the server's model name)")
-        return {
-            "@llm_models": "spacy_progner.OpenAICompatible.v1",
-            "base_url": base_url,
-            "model": model,
-            "api_key_env": api_key_env,
-            "cache_path": cache_path,
-        }
-    return {"@llm_models": "spacy_progner.LocalGGUF.v1", "cache_path": cache_path}
+from .proggen import CACHE, MODEL
 
 
 @app.command("build-pipeline")
@@ -41,10 +28,8 @@ def build_pipeline_cli(
     n_clusters: int = typer.Option(32, help="Feature sentences taken from the task text."),
     entities_per_type: int = typer.Option(30, help="Entities asked for per type."),
     expansions: int = typer.Option(2, help="Example sentences per feature sentence."),
-    base_url: Optional[str] = typer.Option(None, help="OpenAI-compatible server instead of the embedded model."),
-    model: Optional[str] = typer.Option(None, help="Model name on that server."),
-    api_key_env: str = typer.Option("OPENAI_API_KEY", help="Name of the env var that holds the API key."),
-    cache_path: Optional[str] = typer.Option(None, help="LLM cache file (default: user cache dir)."),
+    model: str = MODEL,
+    cache_path: Optional[str] = CACHE,
     metrics: Optional[Path] = typer.Option(None, help="Write build counts and usage here (JSON)."),
 ) -> None:
     """Build the example library with the LLM and save a pipeline that `spacy.load` brings back."""
@@ -55,7 +40,7 @@ def build_pipeline_cli(
         "reverse_ner",
         config={
             "labels": label_set.to_dict(),
-            "model": model_block(base_url, model, api_key_env, cache_path),
+            "model": model_block(model, cache_path),
             "k": k,
             "n_clusters": n_clusters,
             "entities_per_type": entities_per_type,

@@ -17,9 +17,8 @@ import srsly
 import typer
 from wasabi import msg
 
-from ..llm import ChatModel, ResponseCache, UsageLedger, make_local_gguf
+from ..llm import ChatModel, UsageLedger, select
 from ..ner.domain import DomainSpec
-from ..ner.files import read_data_file
 from ..proggen.attributes import TOPIC, AttributeSettings, build_attributes, load_attributes
 from ..proggen.common import StepError, read_jsonl, read_yaml, write_jsonl, write_yaml
 from ..proggen.correct import CorrectSettings, correct
@@ -38,40 +37,8 @@ SEED = typer.Option(0, "--seed", help="Seed of prompts and sampling (same seed: 
 
 def load_model(spec: str, cache_path: Optional[str]) -> ChatModel:
     """The model named by `--model`, with its own usage ledger; every answer goes through the cache."""
-    model = _load_model(spec, cache_path)
+    model = select.load_model(spec, cache_path)
     model.ledger = UsageLedger()  # one command, one account (also when commands share a process)
-    return model
-
-
-def _load_model(spec: str, cache_path: Optional[str]) -> ChatModel:
-    if spec in ("local", "embedded", ""):
-        return make_local_gguf(cache_path=cache_path)
-    if spec.startswith("gguf:"):
-        return make_local_gguf(model_path=spec[5:], cache_path=cache_path)
-    path = Path(spec)
-    hint = f" (--model {spec!r}: not 'local', 'gguf:PATH' or an existing JSON/YAML model file)"
-    block = read_data_file(path, "--model", StepError, hint=hint)
-    if not isinstance(block, dict) or "@llm_models" not in block:
-        raise StepError(
-            f"--model {path}: expected a mapping with '@llm_models' (e.g. spacy_progner.OpenAICompatible.v1)"
-        )
-    from spacy_llm.registry import registry
-
-    block = dict(block)
-    name = block.pop("@llm_models")
-    try:
-        factory = registry.llm_models.get(name)
-    except Exception as err:  # catalogue.RegistryError
-        raise StepError(f"--model {path}: unknown @llm_models {name!r}") from err
-    if name != "spacy_progner.Replay.v1" and cache_path and "cache_path" not in block:
-        block["cache_path"] = cache_path
-    model = factory(**block)
-    if not isinstance(model, ChatModel):
-        raise StepError(
-            f"--model {path}: {name} is not a spacy-progner model (ProgGen needs JSON schemas and log-probs)"
-        )
-    if model.cache is None and cache_path:
-        model.cache = ResponseCache(cache_path)
     return model
 
 
@@ -242,6 +209,10 @@ def correct_cli(
     threshold: float = typer.Option(-0.05, help="Re-check annotations whose mean token log-prob is below this."),
     max_share: float = typer.Option(0.2, help="At most this share of each type's annotations."),
     spans_per_prompt: int = typer.Option(4, help="Spans per prompt (all of one type)."),
+    select_by: str = typer.Option(
+        CorrectSettings.select_by,
+        help="logprob (needs log-probs) | agreement (entities marked by `crosscheck`; any backend).",
+    ),
     model: str = MODEL,
     cache_path: Optional[str] = CACHE,
     seed: int = SEED,
@@ -250,7 +221,7 @@ def correct_cli(
     step = _Step("correct", domain)
     spec = step.spec
     samples = read_jsonl(input, "samples")
-    settings = CorrectSettings(threshold, max_share, spans_per_prompt, seed=seed)
+    settings = CorrectSettings(threshold, max_share, spans_per_prompt, seed=seed, select_by=select_by)
     result = step.ask(model, cache_path, lambda llm: correct(llm, spec, samples, settings))
     write_jsonl(output, result["samples"])
     m = result["metrics"]
@@ -271,12 +242,17 @@ def to_docbin_cli(
     dev_share: float = typer.Option(0.1, help="Share of the synthetic samples held out as dev set."),
     alignment_mode: str = typer.Option("expand", help="strict | expand | contract (spaCy char_span)."),
     demo_weight: int = typer.Option(0, help="Add the domain spec's demos this many times to train."),
+    extra: Optional[Path] = typer.Option(
+        None, help="More samples to add (e.g. a ProgGen corpus beside an annotated one)."
+    ),
     seed: int = SEED,
 ) -> None:
     """Tokenize, align the annotations to tokens (drops counted), write train/dev DocBins."""
     step = _Step("to-docbin", domain)
     spec = step.spec
     samples = read_jsonl(input, "samples")
+    if extra is not None and str(extra):
+        samples += read_jsonl(extra, "extra samples")
     m = to_docbin(spec, samples, output_dir, dev_share, alignment_mode, demo_weight, seed)
     msg.good(f"Wrote {output_dir}/train.spacy ({m['train_docs']} docs) and dev.spacy ({m['dev_docs']} docs)")
     if m["alignment"]["dropped"]:
@@ -304,12 +280,16 @@ def dataset_docbin_cli(
 @friendly_errors
 def evaluate_cli(
     trained: Path = typer.Argument(..., help="Trained spaCy pipeline (e.g. training/model-best)."),
-    data: Path = typer.Argument(..., help="DocBin of a real test set (see dataset-docbin)."),
+    data: str = typer.Argument(..., help="DocBin of a real test set (see dataset-docbin); '' when you have none."),
     output: Path = typer.Option(Path("metrics/evaluate.json"), "--output", "-o", help="Metrics JSON."),
 ) -> None:
     """spaCy evaluation on a real test set: micro and per-type P/R/F, docs/s."""
     step = _Step("evaluate")
-    scores = evaluate_model(trained, data)
+    if not data.strip():
+        msg.warn("evaluate: no gold test set given; skipped (give a DocBin, e.g. from dataset-docbin)")
+        step.finish(output, {"model": str(trained), "skipped": "no gold test set"})
+        return
+    scores = evaluate_model(trained, Path(data))
     rows = [("micro", scores["ents_p"], scores["ents_r"], scores["ents_f"])]
     rows += [(k, v["p"], v["r"], v["f"]) for k, v in sorted(scores["per_type"].items())]
     msg.table([(n, f"{p:.3f}", f"{r:.3f}", f"{f:.3f}") for n, p, r, f in rows], header=("type", "P", "R", "F"))
@@ -331,7 +311,7 @@ def report_cli(
     spec = _spec(domain)
     rows = read_jsonl(samples, "samples")
     metrics: Dict[str, Any] = {}
-    for name in ("attributes", "entities", "generate", "correct", "to_docbin", "evaluate"):
+    for name in ("attributes", "entities", "generate", "annotate", "crosscheck", "correct", "to_docbin", "evaluate"):
         path = metrics_dir / f"{name}.json"
         if path.is_file():
             metrics[name] = srsly.read_json(path)

@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
+from ..files import read_data_file
 from .align import find_occurrences
-from .files import read_data_file
 from .labels import LabelSet
 from .shapes import Shapes, learn_shapes
 
@@ -249,3 +249,16 @@ def _gdemo(data: Any, labels: List[str], where: str) -> GuidelineDemo:
             f"{where}: unknown type {fix!r} in 'fix'; answer C needs one of {', '.join(labels)} or 'other'"
         )
     return GuidelineDemo(sentence, span, answer, fix)
+
+
+def spec_domain(labels: Any) -> str:
+    """The text domain of `labels` when it names a domain spec file (so the spec's domain reaches the
+    reverse_ner library build as it reaches ProgGen), else ""."""
+    if not isinstance(labels, (str, Path)):
+        return ""
+    data = read_data_file(labels, "labels", DomainSpecError)
+    return (
+        DomainSpec.from_dict(data, where=str(labels)).domain
+        if isinstance(data, Mapping) and "entity_types" in data
+        else ""
+    )

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Dict, Iterator, List, Mapping, Union
 
-from .files import read_data_file
+from ..files import read_data_file
 
 LABEL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 

@@ -13,9 +13,9 @@ import srsly
 import yaml
 from wasabi import msg
 
+from ..files import read_data_file
 from ..llm import ChatModel, ChatRequest, ChatResult
 from ..ner.answers import AnswerError, parse_json_answer
-from ..ner.files import read_data_file
 
 MAX_WARNINGS = 20
 

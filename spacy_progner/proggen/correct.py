@@ -16,7 +16,7 @@ import copy
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from ..llm import ChatModel, ChatRequest
 from ..ner.align import find_occurrences
@@ -24,14 +24,38 @@ from ..ner.answers import AnswerError, parse_json_answer
 from ..ner.domain import ANSWERS, OTHER, DomainSpec
 from .common import StepError, Warnings, compact, rng_for
 
+SIGNALS = ("logprob", "agreement")
+
 
 @dataclass
 class CorrectSettings:
-    threshold: float = -0.05
+    threshold: float = -0.05  # select_by logprob: re-check annotations whose mean token log-prob is below it
     max_share: float = 0.2
     spans_per_prompt: int = 4
     temperature: float = 0.0
     seed: int = 0
+    # what marks an annotation uncertain: "logprob" (needs a transport that gives log-probs) or
+    # "agreement" (an independent second annotation disagrees: `agree` false on the entity; no log-probs
+    # needed; least log-prob first where there are log-probs)
+    select_by: str = "logprob"
+
+    def __post_init__(self) -> None:
+        if self.select_by not in SIGNALS:
+            raise StepError(f"correct: select_by must be one of {', '.join(SIGNALS)}, got {self.select_by!r}")
+        if not 0 < self.max_share <= 1:
+            raise StepError(f"correct: max_share must be in (0, 1], got {self.max_share}")
+
+
+def uncertainty(ent: Dict[str, Any], s: CorrectSettings) -> Optional[float]:
+    """How uncertain an annotation is by `s.select_by` (lower: less certain), or None if it has no score
+    for it. An annotation above the threshold (or one both annotators agree on) is not a candidate."""
+    lp = ent.get("logprob")
+    if s.select_by == "logprob":
+        return lp
+    agree = ent.get("agree")
+    if agree is None:
+        return None
+    return 1.0 if agree else (lp if lp is not None else 0.0) - 1.0
 
 
 def select(samples: List[Dict[str, Any]], s: CorrectSettings) -> Tuple[List[Tuple[int, int]], Dict[str, Any]]:
@@ -39,14 +63,15 @@ def select(samples: List[Dict[str, Any]], s: CorrectSettings) -> Tuple[List[Tupl
     by_type: Dict[str, List[Tuple[float, int, int]]] = defaultdict(list)
     totals: Counter = Counter()
     no_score = 0
+    threshold = s.threshold if s.select_by == "logprob" else 0.5
     for i, sample in enumerate(samples):
         for j, ent in enumerate(sample["entities"]):
             totals[ent["label"]] += 1
-            lp = ent.get("logprob")
-            if lp is None:
+            score = uncertainty(ent, s)
+            if score is None:
                 no_score += 1
-            elif lp < s.threshold:
-                by_type[ent["label"]].append((lp, i, j))
+            elif score < threshold:
+                by_type[ent["label"]].append((score, i, j))
     chosen: List[Tuple[int, int]] = []
     per_type = {}
     for label, cands in by_type.items():
@@ -55,8 +80,9 @@ def select(samples: List[Dict[str, Any]], s: CorrectSettings) -> Tuple[List[Tupl
         per_type[label] = {"annotations": totals[label], "below_threshold": len(cands), "selected": len(picked)}
         chosen.extend((i, j) for _, i, j in picked)
     stats = {
+        "select_by": s.select_by,
         "annotations": sum(totals.values()),
-        "without_logprob": no_score,
+        "without_score": no_score,
         "below_threshold": sum(len(c) for c in by_type.values()),
         "selected": len(chosen),
         "per_type": per_type,
@@ -64,11 +90,43 @@ def select(samples: List[Dict[str, Any]], s: CorrectSettings) -> Tuple[List[Tupl
     return sorted(chosen), stats
 
 
-def mark(sentence: str, span: str) -> str:
-    hits = find_occurrences(sentence, span)
-    if not hits:
-        return sentence
-    a, b = hits[0]
+def _settled(entities: List[Dict[str, Any]], outcomes: Counter) -> List[Dict[str, Any]]:
+    """The annotations after correction: dropped ones removed, proposed ones (a second annotator's spans
+    the first missed) kept only if the check confirmed them, and duplicates a fix made removed (one
+    text per sentence, or one span where annotations carry character offsets)."""
+    kept, seen = [], set()
+    for e in entities:
+        if e.pop("drop", False):
+            continue
+        if e.get("proposed") and e.get("correction") not in ("A", "B", "C"):
+            outcomes["proposed, not confirmed (dropped)"] += 1
+            continue
+        key = (e["start"], e["end"]) if "start" in e else e["text"]
+        if key in seen:
+            outcomes["duplicate after fix (dropped)"] += 1
+            continue
+        seen.add(key)
+        kept.append(e)
+    return kept
+
+
+def nearest(hits: List[Tuple[int, int]], ent: Dict[str, Any]) -> Tuple[int, int]:
+    """The occurrence of a boundary fix that belongs to the annotation: the one overlapping (else
+    nearest to) its character offsets where it has them, else the first."""
+    if "start" not in ent:
+        return hits[0]
+    start, end = ent["start"], ent["end"]
+    return min(hits, key=lambda h: (not (h[0] < end and h[1] > start), abs(h[0] - start)))
+
+
+def mark(sentence: str, span: str, start: Optional[int] = None) -> str:
+    if start is not None and sentence[start : start + len(span)] == span:
+        a, b = start, start + len(span)
+    else:
+        hits = find_occurrences(sentence, span)
+        if not hits:
+            return sentence
+        a, b = hits[0]
     return f"{sentence[:a]}[{sentence[a:b]}]{sentence[b:]}"
 
 
@@ -91,13 +149,16 @@ def answer_schema(n: int) -> Dict[str, Any]:
     }
 
 
-def _items(pairs: List[Tuple[str, str]]) -> str:
-    return "\n".join(f'{k}. Sentence: {mark(sent, span)}\n   Span: "{span}"' for k, (sent, span) in enumerate(pairs, 1))
+Item = Tuple[str, str, Optional[int]]  # sentence, span text, the span's character offset (None: first hit)
 
 
-def correction_request(
-    spec: DomainSpec, label: str, pairs: List[Tuple[str, str]], s: CorrectSettings, key: str
-) -> ChatRequest:
+def _items(items: List[Item]) -> str:
+    return "\n".join(
+        f'{k}. Sentence: {mark(sent, span, start)}\n   Span: "{span}"' for k, (sent, span, start) in enumerate(items, 1)
+    )
+
+
+def correction_request(spec: DomainSpec, label: str, pairs: List[Item], s: CorrectSettings, key: str) -> ChatRequest:
     t = spec.types[label]
     others = [lab for lab in spec.types if lab != label]
     system = (
@@ -116,7 +177,7 @@ def correction_request(
     return ChatRequest(
         messages=[
             {"role": "system", "content": system},
-            {"role": "user", "content": _items([(d.sentence, d.span) for d in demos])},
+            {"role": "user", "content": _items([(d.sentence, d.span, None) for d in demos])},
             {"role": "assistant", "content": compact(demo_answer)},
             {"role": "user", "content": _items(pairs)},
         ],
@@ -139,8 +200,9 @@ def correct(model: ChatModel, spec: DomainSpec, samples: List[Dict[str, Any]], s
                 )
     chosen, selection = select(samples, s)
     warnings = Warnings("correct")
-    if selection["without_logprob"] == selection["annotations"] and selection["annotations"]:
-        warnings.add("no annotation has a log-prob (the transport gave none): nothing selected for correction")
+    if selection["without_score"] == selection["annotations"] and selection["annotations"]:
+        hint = "the transport gave none; try select_by agreement" if s.select_by == "logprob" else "run crosscheck"
+        warnings.add(f"no annotation has a {s.select_by} score ({hint}): nothing selected for correction")
     groups: Dict[str, List[Tuple[int, int]]] = defaultdict(list)
     for i, j in chosen:
         groups[samples[i]["entities"][j]["label"]].append((i, j))
@@ -148,7 +210,8 @@ def correct(model: ChatModel, spec: DomainSpec, samples: List[Dict[str, Any]], s
     for label, items in groups.items():
         for start in range(0, len(items), s.spans_per_prompt):
             chunk = items[start : start + s.spans_per_prompt]
-            pairs = [(samples[i]["sentence"], samples[i]["entities"][j]["text"]) for i, j in chunk]
+            ents = [samples[i]["entities"][j] for i, j in chunk]
+            pairs = [(samples[i]["sentence"], e["text"], e.get("start")) for (i, _), e in zip(chunk, ents)]
             requests.append(correction_request(spec, label, pairs, s, f"{start}"))
             batches.append((label, chunk))
     results = model.chat_many(requests, progress="correct") if requests else []
@@ -186,8 +249,10 @@ def correct(model: ChatModel, spec: DomainSpec, samples: List[Dict[str, Any]], s
                 if not hits:
                     outcomes["boundary fix not in sentence (kept)"] += 1
                 else:
-                    a, b = hits[0]
+                    a, b = nearest(hits, ent)
                     ent["text"] = out[i]["sentence"][a:b]
+                    if "start" in ent:
+                        ent["start"], ent["end"] = a, b
                     outcomes["span replaced"] += 1
             elif choice == "C":
                 if fix in labels and fix != label:
@@ -202,16 +267,7 @@ def correct(model: ChatModel, spec: DomainSpec, samples: List[Dict[str, Any]], s
                 ent["drop"] = True
                 outcomes["dropped (not an entity)"] += 1
     for sample in out:
-        sample["entities"] = [e for e in sample["entities"] if not e.pop("drop", False)]
-        seen = set()
-        kept = []
-        for e in sample["entities"]:  # a fix may make two annotations the same
-            if e["text"] not in seen:
-                seen.add(e["text"])
-                kept.append(e)
-            else:
-                outcomes["duplicate after fix (dropped)"] += 1
-        sample["entities"] = kept
+        sample["entities"] = _settled(sample["entities"], outcomes)
     metrics = {
         "settings": {"threshold": s.threshold, "max_share": s.max_share, "spans_per_prompt": s.spans_per_prompt},
         "selection": selection,

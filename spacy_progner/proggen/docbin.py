@@ -32,6 +32,30 @@ def restyle(doc: Doc, surface: Surface) -> Tuple[Doc, int]:
     return out, len(doc) - len(keep)
 
 
+def spans_at_offsets(doc: Doc, entities: List[Dict[str, Any]], labels: List[str], alignment_mode: str):
+    """Spans at the entities' own character offsets (annotated corpora carry them, so a name that occurs
+    twice keeps the occurrence that was labelled); what cannot be placed is counted."""
+    stats = AlignStats()
+    taken = [False] * len(doc)
+    spans: List[Span] = []
+    for e in entities:
+        stats.mentions += 1
+        if e["label"] not in labels:
+            stats.dropped["unknown_label"] += 1
+            continue
+        span = doc.char_span(e["start"], e["end"], label=e["label"], alignment_mode=alignment_mode)
+        if span is None or not span.text.strip():
+            stats.dropped["misaligned"] += 1
+        elif any(taken[span.start : span.end]):
+            stats.dropped["overlap"] += 1
+        else:
+            taken[span.start : span.end] = [True] * len(span)
+            spans.append(span)
+    spans.sort(key=lambda sp: sp.start)
+    stats.spans = len(spans)
+    return spans, stats
+
+
 def samples_to_docs(
     nlp, samples: List[Dict[str, Any]], labels: List[str], alignment_mode: str, surface: Optional[Surface] = None
 ):
@@ -40,8 +64,12 @@ def samples_to_docs(
     docs: List[Doc] = []
     for sample in samples:
         doc = nlp.make_doc(sample["sentence"])
-        mentions = [(e["text"], e["label"], e.get("logprob") or 0.0) for e in sample.get("entities", [])]
-        spans, st = align_mentions(doc, mentions, labels, alignment_mode=alignment_mode)
+        entities = sample.get("entities", [])
+        if entities and all("start" in e for e in entities):
+            spans, st = spans_at_offsets(doc, entities, labels, alignment_mode)
+        else:
+            mentions = [(e["text"], e["label"], e.get("logprob") or 0.0) for e in entities]
+            spans, st = align_mentions(doc, mentions, labels, alignment_mode=alignment_mode)
         doc.ents = spans
         stats.update(st)
         if surface is not None and surface.changes_text:

@@ -17,7 +17,7 @@ from .common import rng_for
 from .docbin import samples_to_docs
 
 TEMPLATE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>ProgGen report: {{ spec.name }}</title>
+<html lang="en"><head><meta charset="utf-8"><title>{{ kind }} report: {{ spec.name }}</title>
 <style>
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
 h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em; margin-top: 1.6em; }
@@ -30,7 +30,7 @@ th { background: #f6f6f6; } td.num { text-align: right; font-variant-numeric: ta
 .card b { display: block; font-size: 1.5em; } .sample { border-bottom: 1px dashed #ddd; padding: 0.3em 0; }
 .cols { display: flex; gap: 2em; flex-wrap: wrap; } .warn { color: #a60; }
 </style></head><body>
-<h1>ProgGen corpus: {{ spec.name }}</h1>
+<h1>{{ kind }} corpus: {{ spec.name }}</h1>
 <div class="sub">{{ spec.domain }} — {{ spec.description }}{% if variant %} · variant <b>{{ variant }}</b>{% endif
 %}</div>
 
@@ -44,6 +44,10 @@ th { background: #f6f6f6; } td.num { text-align: right; font-variant-numeric: ta
 
 <div class="cols">
 <div><h2>Entity types</h2>{{ bars(types) }}</div>
+{% if confidence %}<div><h2>Confidence</h2>{{ bars(confidence, sort=False) }}
+<p class="sub">per entity: exp(mean token log-prob) of its answer item</p></div>{% endif %}
+{% if agreement %}<div><h2>Cross-check</h2>{{ bars(agreement) }}
+<p class="sub">students trained on the other folds</p></div>{% endif %}
 {% for name, counts in attributes %}<div><h2>Attribute: {{ name }}</h2>{{ bars(counts) }}</div>{% endfor %}
 </div>
 
@@ -63,7 +67,8 @@ th { background: #f6f6f6; } td.num { text-align: right; font-variant-numeric: ta
 <h2>Self-correction</h2>
 {% if correction %}
 <p>{{ correction.selection.selected }} of {{ correction.selection.annotations }} annotations re-checked
-({{ correction.selection.below_threshold }} below log-prob {{ correction.settings.threshold }}, at most
+({{ correction.selection.below_threshold }} {% if correction.selection.select_by == "agreement"
+%}where the cross-check disagreed{% else %}below log-prob {{ correction.settings.threshold }}{% endif %}, at most
 {{ (correction.settings.max_share * 100) | round(0) | int }}% per type), in {{ correction.prompts }} prompts.</p>
 <div class="cols"><div>{{ bars(correction_choices) }}</div><div>{{ bars(correction.outcomes) }}</div></div>
 {% if decisions %}<table><tr><th>span</th><th>type</th><th>choice</th><th>fix</th></tr>
@@ -98,16 +103,42 @@ def label_colors(labels: List[str]) -> Dict[str, str]:
     return {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(labels)}
 
 
-def _bars(counts: Dict[str, int]) -> str:
+def _bars(counts: Dict[str, int], sort: bool = True) -> str:
     if not counts:
         return '<p class="sub">none</p>'
     top = max(counts.values()) or 1
+    items = sorted(counts.items(), key=lambda kv: -kv[1]) if sort else list(counts.items())
     rows = "".join(
         f'<tr><td>{html.escape(str(k))}</td><td class="num">{v}</td>'
         f'<td><span class="bar" style="width:{int(200 * v / top)}px"></span></td></tr>'
-        for k, v in sorted(counts.items(), key=lambda kv: -kv[1])
+        for k, v in items
     )
     return f"<table>{rows}</table>"
+
+
+CONFIDENCE_BINS = (0.5, 0.8, 0.9, 0.95, 0.99, 1.0)
+
+
+def confidence_histogram(samples: List[Dict[str, Any]]) -> Dict[str, int]:
+    """Entities per confidence bin (annotated corpora carry a confidence per entity); empty without."""
+    values = [e["confidence"] for s in samples for e in s["entities"] if e.get("confidence") is not None]
+    if not values:
+        return {}
+    out, low = {}, 0.0
+    for high in CONFIDENCE_BINS:
+        out[f"{low:.2f}–{high:.2f}"] = sum(low <= v < high or (high == 1.0 and v == 1.0) for v in values)
+        low = high
+    return out
+
+
+def agreement_counts(samples: List[Dict[str, Any]]) -> Dict[str, int]:
+    marks = Counter(
+        "proposed by a student" if e.get("proposed") else ("agreed" if e["agree"] else "disagreed")
+        for s in samples
+        for e in s["entities"]
+        if "agree" in e
+    )
+    return dict(marks)
 
 
 def diversity(samples: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -173,7 +204,7 @@ def build_report(
             latent = sum(len((t or {}).get(lab, [])) for t in pools.get("latent", {}).values())
             pool_rows.append((lab, len(pools.get("vanilla", {}).get(lab, [])), latent))
     glance = [
-        ("kept sentences", len(samples)),
+        ("annotated texts" if "annotate" in metrics else "kept sentences", len(samples)),
         ("entities", div["entities"]),
         ("distinct entities", div["distinct entities"]),
         ("sentences without entities", sum(1 for s in samples if not s["entities"])),
@@ -184,9 +215,12 @@ def build_report(
     calls = sum(u.get("calls", 0) + u.get("cache_hits", 0) for _, u in usage_rows)
     glance.append(("LLM calls (incl. cached)", calls))
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    env.globals["bars"] = lambda counts: jinja2.utils.markupsafe.Markup(_bars(dict(counts or {})))
+    env.globals["bars"] = lambda counts, sort=True: jinja2.utils.markupsafe.Markup(_bars(dict(counts or {}), sort))
     return env.from_string(TEMPLATE).render(
         spec=spec,
+        kind="Annotated" if "annotate" in metrics else "ProgGen",
+        confidence=confidence_histogram(samples),
+        agreement=agreement_counts(samples),
         variant=variant,
         glance=glance,
         shown=len(shown),

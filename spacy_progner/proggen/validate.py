@@ -7,14 +7,13 @@ kept entity carries `logprob`: the mean token log-prob of its text and label in 
 
 from __future__ import annotations
 
-import json
-import re
 from collections import Counter
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from ..llm import Choice
 from ..ner.align import find_occurrences
 from ..ner.answers import AnswerError, check_item, parse_json_answer
+from ..ner.logprobs import entity_logprobs
 from ..ner.shapes import Shapes, fits_shape
 from .common import Warnings, compact, norm
 
@@ -25,57 +24,6 @@ ITEM_DROPS = {
     "empty_text": "entity_empty",
     "unknown_label": "entity_unknown_type",
 }
-
-
-def token_offsets(choice: Choice) -> Optional[List[Tuple[int, int, float]]]:
-    """(start, end, logprob) per answer token in characters; None if the tokens do not spell the text."""
-    if not choice.logprobs or "".join(t for t, _ in choice.logprobs) != choice.text:
-        return None
-    out, pos = [], 0
-    for tok, lp in choice.logprobs:
-        out.append((pos, pos + len(tok), lp))
-        pos += len(tok)
-    return out
-
-
-def _mean_lp(offsets: Sequence[Tuple[int, int, float]], ranges: Iterable[Tuple[int, int]]) -> Optional[float]:
-    lps = [lp for s, e, lp in offsets for a, b in ranges if s < b and e > a]
-    return round(sum(lps) / len(lps), 4) if lps else None
-
-
-def entity_logprobs(choice: Choice, examples: List[Any]) -> List[List[Optional[float]]]:
-    """Per example, per entity item: mean log-prob of the tokens of its text and label values in the answer."""
-    offsets = token_offsets(choice)
-    out: List[List[Optional[float]]] = []
-    text, cursor = choice.text, 0
-    for ex in examples:
-        ents = ex.get("entities") if isinstance(ex, dict) else None
-        ents = ents if isinstance(ents, list) else []
-        row: List[Optional[float]] = []
-        if isinstance(ex, dict) and isinstance(ex.get("sentence"), str):
-            m = re.compile(r'"sentence"\s*:\s*' + re.escape(json.dumps(ex["sentence"], ensure_ascii=False))).search(
-                text, cursor
-            )
-            if m:
-                cursor = m.end()
-        for item in ents:
-            score = None
-            if offsets is not None and isinstance(item, dict) and isinstance(item.get("text"), str):
-                ranges = []
-                for key in ("text", "label"):
-                    value = item.get(key)
-                    if not isinstance(value, str):
-                        continue
-                    lit = json.dumps(value, ensure_ascii=False)
-                    m = re.compile(rf'"{key}"\s*:\s*' + re.escape(lit)).search(text, cursor)
-                    if m:
-                        ranges.append((m.end() - len(lit) + 1, m.end() - 1 if len(lit) > 2 else m.end()))
-                if ranges:
-                    cursor = max(b for _, b in ranges)
-                    score = _mean_lp(offsets, ranges)
-            row.append(score)
-        out.append(row)
-    return out
 
 
 def parse_generation(

@@ -12,11 +12,13 @@ from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example
 from spacy.util import minibatch
 
+from ..files import read_text_lines
 from ..llm import ChatModel
 from ..ner import LabelSet, align_mentions
+from ..ner.domain import spec_domain
 from .build import BuildSettings, LibraryBuilder, sentences_of
 from .embed import DEFAULT_EMBEDDER
-from .infer import Tagger, TagSettings, split_doc
+from .infer import Scored, Tagger, TagSettings, split_doc
 from .library import ExampleLibrary
 
 DEFAULT_CONFIG = {
@@ -29,6 +31,7 @@ DEFAULT_CONFIG = {
     "retrieve_by": "feature",
     "max_empty": 1,
     "shape_filter": True,
+    "logprobs": False,
     "n_clusters": 32,
     "entities_per_type": 30,
     "expansions_per_feature": 2,
@@ -62,6 +65,7 @@ def make_reverse_ner(
     retrieve_by: str,
     max_empty: int,
     shape_filter: bool,
+    logprobs: bool,
     n_clusters: int,
     entities_per_type: int,
     expansions_per_feature: int,
@@ -75,16 +79,19 @@ def make_reverse_ner(
     batch_size: int,
     scorer: Optional[Callable],
 ) -> ReverseNER:
-    """labels: type -> one-sentence definition (or a YAML/JSON file of them). model: any registered
+    """labels: type -> one-sentence definition (or a YAML/JSON file of them, or a domain spec, whose text
+    domain becomes `domain` unless that is set). model: any registered
     llm_models block. k: demos per sentence (0 = plain zero-shot). n_samples/temperature/threshold:
     entity-level self-consistency. shape_filter: drop answers unlike every
-    self-made entity of their type (a bare number as LOC, a lower-case word as PER).
+    self-made entity of their type (a bare number as LOC, a lower-case word as PER). logprobs: ask for
+    token log-probs and keep each span's mean in doc.spans[name].attrs["logprobs"].
     The rest shapes the library built in `initialize`."""
     if isinstance(labels, dict) and not labels:
         raise ValueError(
             "reverse_ner needs labels with a definition each, e.g. "
             "config={'labels': {'PER': 'a person's name', 'ORG': 'a company or institution'}}"
         )
+    domain = domain or spec_domain(labels)
     build = BuildSettings(
         entities_per_type=entities_per_type,
         n_clusters=n_clusters,
@@ -103,6 +110,7 @@ def make_reverse_ner(
         retrieve_by=retrieve_by,
         max_empty=max_empty,
         shape_filter=shape_filter,
+        logprobs=logprobs,
         seed=seed,
         embedder=embedder,
     )
@@ -211,33 +219,41 @@ class ReverseNER(Pipe):
         kept: List[Span] = []
         candidates: List[Span] = []
         scores: List[float] = []
+        logprobs: List[Optional[float]] = []
         for chunk, mentions in parts:
             sub = chunk.as_doc()
-            votes, spans_of = self._span_votes(sub, mentions)
+            votes, lps, spans_of = self._span_votes(sub, mentions)
             for (start, end, label), score in votes.items():
                 candidates.append(Span(doc, start + chunk.start, end + chunk.start, label=label))
                 scores.append(score)
-            voted = [m for m in mentions if any(votes[key] >= threshold for key in spans_of[m])]
+                logprobs.append(min(lps[(start, end, label)], default=None))
+            voted = [m[:3] for m in mentions if any(votes[key] >= threshold for key in spans_of[m])]
             accepted, _ = align_mentions(sub, voted, self.label_names)
             kept.extend(Span(doc, s.start + chunk.start, s.end + chunk.start, label=s.label_) for s in accepted)
         doc.set_ents(kept, default="outside")
         group = SpanGroup(doc, name=self.name, spans=candidates)
         group.attrs["scores"] = scores
+        if self.tagger.s.logprobs:
+            group.attrs["logprobs"] = logprobs
         doc.spans[self.name] = group
 
-    def _span_votes(self, sub: Doc, mentions):
+    def _span_votes(self, sub: Doc, mentions: List[Scored]):
         """Each span the voted mentions align to (overlaps allowed) with its score. Answers that write
         one name differently ("STOCKHOLM" / "Stockholm") land on the same span, so their shares are
-        added (capped at 1): the score is the span's vote, not one spelling's."""
+        added (capped at 1): the score is the span's vote, not one spelling's. A span's log-probs are
+        those of the mentions that land on it (the least certain counts)."""
         votes: Dict[tuple, float] = {}
-        spans_of: Dict[tuple, List[tuple]] = {}
+        lps: Dict[tuple, List[float]] = {}
+        spans_of: Dict[Scored, List[tuple]] = {}
         for mention in mentions:
-            text, label, score = mention
-            spans, _ = align_mentions(sub, [(text, label)], self.label_names)
+            spans, _ = align_mentions(sub, [(mention.text, mention.label)], self.label_names)
             spans_of[mention] = [(s.start, s.end, s.label_) for s in spans]
             for key in spans_of[mention]:
-                votes[key] = min(1.0, votes.get(key, 0.0) + score)
-        return votes, spans_of
+                votes[key] = min(1.0, votes.get(key, 0.0) + mention.score)
+                lps.setdefault(key, [])
+                if mention.logprob is not None:
+                    lps[key].append(mention.logprob)
+        return votes, lps, spans_of
 
     # serialization ---------------------------------------------------------------------------------
     def to_disk(self, path, *, exclude=tuple()) -> None:
@@ -255,19 +271,5 @@ class ReverseNER(Pipe):
 
 
 def read_texts(path: Union[str, Path]) -> List[str]:
-    """Unlabelled texts: .txt (one per line) or .jsonl ({"text": ...} per line)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"reverse_ner texts_path {path} does not exist")
-    if path.suffix == ".jsonl":
-        rows = list(srsly.read_jsonl(path))
-        bad = [i for i, r in enumerate(rows, 1) if not isinstance(r, dict) or not isinstance(r.get("text"), str)]
-        if bad:
-            raise ValueError(f"{path}: line {bad[0]} has no string 'text' field")
-        texts = [r["text"] for r in rows]
-    else:
-        texts = path.read_text(encoding="utf8").splitlines()
-    texts = [t for t in texts if t.strip()]
-    if not texts:
-        raise ValueError(f"{path}: no text in it")
-    return texts
+    """Unlabelled texts: .txt (one per line) or .jsonl ({"text": ...} per line); blank lines skipped."""
+    return [text for _, text in read_text_lines(path, "reverse_ner texts")]

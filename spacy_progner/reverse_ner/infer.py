@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc, Span
 
 from ..llm import ChatModel
 from ..ner import AnswerError, LabelSet, entity_answer
+from ..ner.logprobs import item_logprobs
 from ..ner.shapes import keep_shaped
 from . import prompts
 from .embed import DEFAULT_EMBEDDER, embed
@@ -19,7 +20,16 @@ from .library import ExampleLibrary
 
 logger = logging.getLogger("spacy_progner.reverse_ner")
 
-Scored = Tuple[str, str, float]  # text, label, share of samples that contain it
+
+class Scored(NamedTuple):
+    """A voted mention: the share of samples that hold it, and (when the tagger asked for token
+    log-probs) the mean log-prob of its answer items over those samples: a confidence that needs
+    no extra call, where the transport gives log-probs."""
+
+    text: str
+    label: str
+    score: float
+    logprob: Optional[float] = None
 
 
 @dataclass
@@ -32,6 +42,7 @@ class TagSettings:
     max_empty: int = 1
     max_tokens: int = 256
     shape_filter: bool = True  # drop mentions unlike every library entity of their type (see ExampleLibrary.shapes)
+    logprobs: bool = False  # ask for token log-probs: each mention gets `Scored.logprob` (annotate's confidence)
     seed: int = 0
     embedder: str = DEFAULT_EMBEDDER
 
@@ -87,6 +98,7 @@ class Tagger:
                 temperature=self.s.temperature if sampled else 0.0,
                 seed=self.s.seed,
                 max_tokens=self.s.max_tokens,
+                logprobs=self.s.logprobs,
             )
             for sentence, demos in zip(sentences, self.demos_for(sentences))
         ]
@@ -98,6 +110,7 @@ class Tagger:
 
     def vote(self, sentence: str, choices) -> List[Scored]:
         votes: Counter = Counter()
+        logprobs: Dict[Tuple[str, str], List[float]] = {}
         valid = 0
         for i, choice in enumerate(choices):
             where = f"answer {i + 1} for {sentence[:60]!r}"
@@ -108,11 +121,23 @@ class Tagger:
                 logger.warning("reverse_ner: %s", err)
                 continue
             valid += 1
-            votes.update(set(keep_shaped(mentions, self.shapes, self.stats)))
+            kept = set(keep_shaped(mentions, self.shapes, self.stats))
+            votes.update(kept)
+            scores = item_logprobs(choice)
+            for mention in kept:
+                if mention in scores:
+                    logprobs.setdefault(mention, []).append(scores[mention])
         if not valid:
             self.stats["sentences_without_valid_answer"] += 1
             return []
-        return [(text, label, count / valid) for (text, label), count in votes.items()]
+        return [
+            Scored(text, label, count / valid, _mean(logprobs.get((text, label))))
+            for (text, label), count in votes.items()
+        ]
+
+
+def _mean(values: Optional[List[float]]) -> Optional[float]:
+    return round(sum(values) / len(values), 4) if values else None
 
 
 def split_doc(doc: Doc, max_tokens: int, sentencizer: Optional[Sentencizer] = None) -> List[Span]:

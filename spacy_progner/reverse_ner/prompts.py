@@ -39,6 +39,7 @@ def ner_request(
     temperature: float = 0.0,
     seed: int = 0,
     max_tokens: int = 256,
+    logprobs: bool = False,
 ) -> ChatRequest:
     """System instruction, k demos as user/assistant turns (most similar last), then the sentence.
 
@@ -58,6 +59,7 @@ def ner_request(
         temperature=temperature,
         seed=seed,
         max_tokens=min(max_tokens, 16 + 24 * bound),
+        logprobs=logprobs,
     )
 
 

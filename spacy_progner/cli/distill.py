@@ -1,0 +1,126 @@
+"""Distillation commands: `annotate` (the tagger labels your texts), `crosscheck` (students trained on
+the other folds mark the disagreements) and `bench-distill` (the benchmark on real data)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import spacy
+import typer
+from wasabi import msg
+
+from ..distill.annotate import AnnotateError, AnnotateSettings, annotate, tagger_pipe
+from ..distill.crosscheck import CrossCheckSettings, crosscheck
+from ..files import read_text_lines
+from ..ner import LabelSet
+from ..proggen.common import read_jsonl, write_jsonl
+from ._app import app, friendly_errors
+from .proggen import CACHE, MODEL, SEED, _Step, load_model
+
+
+def load_tagger(pipeline: Optional[Path], labels: Optional[Path], texts: List[str], k: Optional[int], llm):
+    """A saved pipeline, or a new one for a labels file / domain spec whose library is built from `texts`."""
+    if pipeline is not None:
+        if not (pipeline / "config.cfg").is_file():
+            raise AnnotateError(f"--pipeline {pipeline}: not a saved spaCy pipeline (no config.cfg)")
+        nlp = spacy.load(pipeline)
+        pipe = tagger_pipe(nlp, f"--pipeline {pipeline}")
+        if labels is not None:
+            wanted = LabelSet.from_any(labels)
+            missing = [lab for lab in wanted if lab not in pipe.label_set]
+            if missing:
+                raise AnnotateError(
+                    f"--labels {labels}: types {missing} are not in the pipeline's labels {list(pipe.label_set)}"
+                )
+    elif labels is not None:
+        nlp = spacy.blank("en")
+        config = {"labels": LabelSet.from_any(labels).to_dict()}
+        if k is not None:
+            config["k"] = k
+        pipe = nlp.add_pipe("reverse_ner", config=config)
+    else:
+        raise AnnotateError(
+            "annotate needs --pipeline (a saved reverse_ner pipeline) or --labels (labels or domain spec)"
+        )
+    pipe.model = pipe.tagger.model = llm
+    if pipe.library is None and pipe.tagger.s.k > 0 and pipeline is None:
+        msg.info(f"Building the example library from {len(texts)} texts")
+        pipe.initialize(texts=texts)
+    return nlp
+
+
+@app.command("annotate")
+@friendly_errors
+def annotate_cli(
+    texts: Path = typer.Argument(..., help="Texts to label: .txt (one per line) or .jsonl with 'text'."),
+    output: Path = typer.Argument(..., help="The annotated corpus (JSONL samples with character offsets)."),
+    pipeline: Optional[Path] = typer.Option(None, help="A saved reverse_ner pipeline (build-pipeline)."),
+    labels: Optional[Path] = typer.Option(
+        None, help="Labels file or domain spec: without --pipeline the library is built from TEXTS first."
+    ),
+    save_pipeline: Optional[Path] = typer.Option(None, help="Save the pipeline (with its new library) here."),
+    k: Optional[int] = typer.Option(None, help="Demos per sentence for a new pipeline (default: the pipe's)."),
+    limit: int = typer.Option(0, help="Annotate only the first N texts (0: all)."),
+    logprobs: bool = typer.Option(AnnotateSettings.logprobs, help="Ask for token log-probs (a confidence)."),
+    metrics: Path = typer.Option(Path("metrics/annotate.json"), help="Metrics JSON (counts, usage)."),
+    model: str = MODEL,
+    cache_path: Optional[str] = CACHE,
+) -> None:
+    """Label your own texts with reverse_ner: the corpus `correct`, `to-docbin` and `report` read."""
+    step = _Step("annotate")
+    rows = [(f"line-{n}", text) for n, text in read_text_lines(texts, "texts")]
+    rows = rows[:limit] if limit > 0 else rows
+    step.llm = load_model(model, cache_path)
+    with step.llm.ledger.step("annotate"):
+        nlp = load_tagger(pipeline, labels, [t for _, t in rows], k, step.llm)
+        if save_pipeline is not None:
+            nlp.to_disk(save_pipeline)
+            msg.good(f"Saved the pipeline to {save_pipeline}")
+        result = annotate(nlp, rows, AnnotateSettings(logprobs=logprobs), where=str(texts))
+    write_jsonl(output, result["samples"])
+    m = result["metrics"]
+    msg.good(f"Wrote {output}: {m['entities']} entities in {m['texts']} texts")
+    step.finish(metrics, m)
+
+
+@app.command("crosscheck")
+@friendly_errors
+def crosscheck_cli(
+    input: Path = typer.Option(Path("corpus/annotated.jsonl"), "--input", "-i", help="Annotated corpus JSONL."),
+    output: Path = typer.Option(Path("corpus/crosschecked.jsonl"), "--output", "-o", help="With `agree` marks."),
+    domain: Path = typer.Option(Path("configs/domains/conll2003.yml"), "--domain", "-d", help="Domain spec."),
+    train_config: Path = typer.Option(Path("configs/train.cfg"), help="spaCy training config of the students."),
+    folds: int = typer.Option(CrossCheckSettings.folds, help="Cross-validation folds (one student each)."),
+    train_steps: int = typer.Option(CrossCheckSettings.train_steps, help="Training steps per student."),
+    metrics: Path = typer.Option(Path("metrics/crosscheck.json"), help="Metrics JSON."),
+    seed: int = SEED,
+) -> None:
+    """Mark each annotation by whether a student trained on the other folds agrees (no LLM calls)."""
+    step = _Step("crosscheck", domain)
+    settings = CrossCheckSettings(folds=folds, train_steps=train_steps, seed=seed)
+    samples = read_jsonl(input, "annotated corpus")
+    result = crosscheck(samples, list(step.spec.types), train_config, settings, lang=step.spec.language)
+    write_jsonl(output, result["samples"])
+    m = result["metrics"]
+    msg.good(f"Wrote {output}: agreement {m['agreement']}, {m.get('proposed', 0)} spans proposed")
+    step.finish(metrics, m)
+
+
+@app.command("bench-distill")
+@friendly_errors
+def bench_distill_cli(
+    datasets: str = typer.Option("conll2003,mit_restaurant", help="Comma-separated datasets."),
+    n: int = typer.Option(1000, "--n", help="Train-split sentences to annotate (read as text only)."),
+    k: int = typer.Option(2, help="Demos per sentence when annotating."),
+    output_dir: Path = typer.Option(Path("benchmarks/distill"), help="Step records and tables."),
+    train_steps: Optional[int] = typer.Option(None, help="Override training.max_steps of configs/train.cfg."),
+    summarize_only: bool = typer.Option(False, help="Tabulate the finished steps without running anything."),
+    cache_path: Optional[str] = CACHE,
+    seed: int = SEED,
+) -> None:
+    """Distillation on real data: annotate train text, correct, train spaCy, evaluate on the test split."""
+    from ..distill.benchmark import run
+
+    names = [d for d in datasets.split(",") if d]
+    run(names, output_dir, n, k, seed, cache_path, train_steps=train_steps, summarize_only=summarize_only)

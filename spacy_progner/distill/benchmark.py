@@ -1,0 +1,441 @@
+"""The distillation benchmark: `reverse_ner` labels real train-split text (read as text only), spaCy
+trains on it, and the model is scored on the whole real test split, beside ProgGen and real labels.
+
+Steps per dataset (each writes `<out>/<dataset>/<folder>/steps/<step>.json` when it finishes; a rerun
+skips finished steps and the LLM cache makes an interrupted step cheap to redo):
+  shared: texts (the sample, tokens joined by spaces) -> library (from other unlabelled text) ->
+          annotate (the corpus, scored against the hidden gold tags afterwards)
+  distill: to-docbin -> train -> evaluate                      (no correction)
+  distill+correct: correct -> to-docbin -> train -> evaluate
+  distill+correct+proggen: the corrected corpus plus ProgGen's x+y corpus -> train -> evaluate
+Dataset text is never committed: texts, the library and the corpora are git-ignored; step records
+(counts, scores, usage) are.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import spacy
+import srsly
+from wasabi import msg
+
+from ..llm import default_ledger, make_local_gguf
+from ..ner import LabelSet
+from ..ner.datasets import bio_spans, read_split, row_to_doc, sample_rows, split_path
+from ..ner.domain import DomainSpec
+from ..proggen.benchmark import Bench, _train_and_eval
+from ..proggen.common import read_jsonl, write_jsonl
+from ..proggen.correct import CorrectSettings, correct
+from ..proggen.docbin import to_docbin
+from ..proggen.evaluate import dataset_docbin
+from ..reverse_ner.benchmark import DATASETS, NEWS_LABELS, library_path, time_config
+from ..reverse_ner.build import BuildSettings, LibraryBuilder
+from ..reverse_ner.library import ExampleLibrary
+from .annotate import AnnotateSettings, annotate
+from .crosscheck import CrossCheckSettings, crosscheck
+
+N_CLUSTERS = 64  # feature sentences of the library, as in the reverse_ner benchmark
+
+
+def labels_for(dataset: str, spec: DomainSpec) -> LabelSet:
+    """CoNLL-2003 tags with the reverse_ner benchmark's definitions (its library and F1 are measured);
+    other datasets with their domain spec's."""
+    if dataset == "conll2003":
+        return LabelSet(NEWS_LABELS, where=dataset)
+    return spec.labels
+
+
+def text_of(row: Dict[str, Any]) -> str:
+    return " ".join(row["tokens"])
+
+
+def gold_char_spans(row: Dict[str, Any], labels) -> List[Tuple[int, int, str]]:
+    """The gold entities of a row as character spans of `text_of(row)`."""
+    starts, pos = [], 0
+    for tok in row["tokens"]:
+        starts.append(pos)
+        pos += len(tok) + 1
+    return [(starts[s], starts[e - 1] + len(row["tokens"][e - 1]), lab) for s, e, lab in bio_spans(row["tags"], labels)]
+
+
+def split_texts(dataset: str, n: int, seed: int) -> Tuple[List[Dict[str, Any]], List[str]]:
+    """The train rows to annotate (a fixed sample) and the unlabelled text the library is built from:
+    the dev split where there is one, else train rows outside the sample."""
+    train = read_split(split_path(dataset, "train"))
+    picked = set(sample_rows(train, n, seed))
+    sample = [train[i] for i in sorted(picked)]
+    try:
+        library_texts = [text_of(r) for r in read_split(split_path(dataset, "dev"))]
+    except ValueError:
+        library_texts = [text_of(r) for i, r in enumerate(train) if i not in picked]
+    return sample, library_texts
+
+
+def score_corpus(samples: List[Dict[str, Any]], rows: List[Dict[str, Any]], labels) -> Dict[str, Any]:
+    """The corpus's own annotation P/R/F against the gold tags (exact character spans and type)."""
+    tp = fp = fn = 0
+    per: Dict[str, List[int]] = {}
+    for sample, row in zip(samples, rows):
+        gold = set(gold_char_spans(row, labels))
+        pred = {(e["start"], e["end"], e["label"]) for e in sample["entities"]}
+        tp, fp, fn = tp + len(gold & pred), fp + len(pred - gold), fn + len(gold - pred)
+        for span_set, idx in ((gold & pred, 0), (pred - gold, 1), (gold - pred, 2)):
+            for *_, lab in span_set:
+                per.setdefault(lab, [0, 0, 0])[idx] += 1
+    return {
+        "p": _p(tp, fp),
+        "r": _p(tp, fn),
+        "f": _f(tp, fp, fn),
+        "per_type_f": {k: _f(*v) for k, v in sorted(per.items())},
+    }
+
+
+def _p(a: int, b: int) -> float:
+    return round(a / (a + b), 4) if a + b else 0.0
+
+
+def _f(tp: int, fp: int, fn: int) -> float:
+    return round(2 * tp / (2 * tp + fp + fn), 4) if tp else 0.0
+
+
+def without_text(samples: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """A corpus of dataset text as ids and character offsets only, so it can be committed."""
+    drop = ("text", "sentence")
+    return [
+        {"id": x["id"], "entities": [{k: v for k, v in e.items() if k not in drop} for e in x["entities"]]}
+        for x in samples
+    ]
+
+
+def with_text(samples: List[Dict[str, Any]], rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """`without_text` undone from the dataset rows (ids are `train-<index in the sample>`)."""
+    out = []
+    for x in samples:
+        sentence = text_of(rows[int(x["id"].rsplit("-", 1)[1])])
+        ents = [{"text": sentence[e["start"] : e["end"]], **e} for e in x["entities"]]
+        out.append({"id": x["id"], "sentence": sentence, "entities": ents})
+    return out
+
+
+def read_offsets(path: Path) -> List[Dict[str, Any]]:
+    return list(srsly.read_jsonl(path))
+
+
+def pipeline_for(labels: LabelSet, library: ExampleLibrary, cache_path: Optional[str], k: int):
+    nlp = spacy.blank("en")
+    block = {"@llm_models": "spacy_progner.LocalGGUF.v1", "cache_path": cache_path}
+    pipe = nlp.add_pipe("reverse_ner", config={"labels": labels.to_dict(), "model": block, "k": k})
+    pipe.set_library(library)
+    return nlp
+
+
+class Shared:
+    """The shared steps of one dataset: texts, library, annotate."""
+
+    def __init__(self, bench, dataset: str, spec: DomainSpec, n: int, k: int, seed: int, cache_path):
+        self.bench, self.dataset, self.spec, self.k, self.seed, self.cache_path = (
+            bench,
+            dataset,
+            spec,
+            k,
+            seed,
+            cache_path,
+        )
+        self.folder = bench.root / dataset / "shared"
+        self.labels = labels_for(dataset, spec)
+        self.rows, self.library_texts = split_texts(dataset, n, seed)
+
+    def library(self) -> ExampleLibrary:
+        path = self.folder / "library"
+        settings = BuildSettings(n_clusters=N_CLUSTERS, domain=self.spec.domain if self.dataset != "conll2003" else "")
+
+        def build() -> Dict[str, Any]:
+            # The reverse_ner benchmark's library of the same text and settings, where it was built
+            # (its meta keeps that build's seconds and usage), else a new one.
+            same = library_path(self.dataset, settings, Path("benchmarks/reverse_ner"))
+            if self.dataset in DATASETS and same.exists():
+                lib = ExampleLibrary.from_disk(same)
+            else:
+                model = make_local_gguf(cache_path=self.cache_path)
+                lib = LibraryBuilder(self.labels, model, settings).build(self.library_texts)
+            lib.to_disk(path)
+            summary = {k: lib.meta.get(k) for k in ("counts", "usage", "seconds")}
+            return {"examples": len(lib), "features": len(lib.features), **summary}
+
+        self.bench.step(self.folder, "library", [path], build)
+        return ExampleLibrary.from_disk(path)
+
+    def annotate(self) -> Path:
+        out = self.folder / "annotated.jsonl"
+        offsets = self.folder / "annotations.jsonl"  # committed: the corpus without its (dataset) text
+        if not out.exists() and offsets.exists():
+            write_jsonl(out, with_text(read_offsets(offsets), self.rows))
+
+        def run() -> Dict[str, Any]:
+            nlp = pipeline_for(self.labels, self.library(), self.cache_path, self.k)
+            texts = [(f"train-{i}", text_of(r)) for i, r in enumerate(self.rows)]
+            ledger = default_ledger()
+            before = ledger.snapshot()
+            with ledger.step("annotate"):
+                result = annotate(nlp, texts, AnnotateSettings())
+            write_jsonl(out, result["samples"])
+            write_jsonl(offsets, without_text(result["samples"]))
+            usage = ledger.since(before).get("annotate")
+            return {
+                **result["metrics"],
+                "usage": usage.to_dict() if usage else None,
+                "gold": score_corpus(result["samples"], self.rows, list(self.labels)),
+            }
+
+        self.bench.step(self.folder, "annotate", [out], run)
+        return out
+
+    def crosscheck(self, train_config: Path, settings: CrossCheckSettings) -> Path:
+        out = self.folder / "crosschecked.jsonl"
+
+        def run() -> Dict[str, Any]:
+            samples = read_jsonl(self.annotate(), "annotated corpus")
+            result = crosscheck(samples, list(self.labels), train_config, settings)
+            write_jsonl(out, result["samples"])
+            return {**result["metrics"], "signals": signal_quality(result["samples"], self.rows, list(self.labels))}
+
+        self.bench.step(self.folder, "crosscheck", [out], run)
+        return out
+
+
+def signal_quality(samples: List[Dict[str, Any]], rows: List[Dict[str, Any]], labels) -> Dict[str, Any]:
+    """How well each uncertainty signal finds the tagger's wrong annotations (not a gold span and type):
+    the share wrong among those it marks, beside the share wrong overall. Proposed (student-only) spans:
+    the share that are gold."""
+    marked: Dict[str, List[bool]] = {"all": [], "disagree": [], "agree": []}
+    proposed: List[bool] = []
+    scored = []
+    for sample, row in zip(samples, rows):
+        gold = set(gold_char_spans(row, labels))
+        for e in sample["entities"]:
+            hit = (e["start"], e["end"], e["label"]) in gold
+            if e.get("proposed"):
+                proposed.append(hit)
+                continue
+            marked["all"].append(not hit)
+            marked["agree" if e.get("agree") else "disagree"].append(not hit)
+            if e.get("logprob") is not None:
+                scored.append((e["logprob"], not hit))
+    scored.sort()
+    marked["lowest_logprob_20pct"] = [wrong for _, wrong in scored[: len(scored) // 5]]
+    out = {k: {"n": len(v), "wrong_share": round(sum(v) / len(v), 4) if v else None} for k, v in marked.items()}
+    out["proposed"] = {"n": len(proposed), "gold_share": round(sum(proposed) / len(proposed), 4) if proposed else None}
+    return out
+
+
+CONFIGS = ("distill", "distill+correct", "distill+correct+proggen")
+
+
+def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, Any]) -> Dict[str, Any]:
+    shared = Shared(bench, dataset, spec, args["n"], args["k"], args["seed"], args["cache_path"])
+    base = bench.root / dataset
+    labels = list(shared.labels)
+    test = base / "test.spacy"
+    bench.step(shared.folder, "test-data", [test], lambda: dataset_docbin(dataset, "test", labels, test))
+    corpus = {"distill": shared.annotate()}
+    checked = shared.crosscheck(args["train_config"], CrossCheckSettings(seed=args["seed"]))
+    folder = base / "distill+correct"
+
+    def corr() -> Dict[str, Any]:
+        settings = CorrectSettings(select_by="agreement", seed=args["seed"])
+        result = correct(bench.model, spec, read_jsonl(checked, "samples"), settings)
+        write_jsonl(folder / "corrected.jsonl", result["samples"])
+        write_jsonl(folder / "corrections.jsonl", without_text(result["samples"]))
+        decisions = [{k: v for k, v in d.items() if k not in ("text", "fix")} for d in result["decisions"]]
+        return {
+            **result["metrics"],
+            "decisions": decisions,
+            "gold": score_corpus(result["samples"], shared.rows, labels),
+        }
+
+    bench.step(folder, "correct", [folder / "corrected.jsonl"], corr)
+    corpus["distill+correct"] = folder / "corrected.jsonl"
+    rows: Dict[str, Any] = {}
+    for name in CONFIGS:
+        folder = base / name
+        files = [corpus.get(name, corpus["distill+correct"])]
+        if name.endswith("+proggen"):
+            files.append(Path("benchmarks/proggen") / dataset / "x+y+correct" / "corrected.jsonl")
+        samples = [x for f in files for x in read_jsonl(f, "samples")]
+        bench.step(
+            folder,
+            "to-docbin",
+            [folder / "train.spacy"],
+            lambda s=samples, f=folder: to_docbin(spec, s, f, seed=args["seed"]),
+        )
+        rows[name] = _train_and_eval(bench, folder, args["train_config"], args["train_steps"], test, [])
+    model = base / "distill+correct" / "model" / "model-best"
+    bench.step(shared.folder, "speed", [], lambda: speed(dataset, shared, model, args["k"]))
+    return rows
+
+
+TIME_N = 30  # sentences timed: the first of the reverse_ner benchmark's sample (seed 2024), as there
+
+
+def speed(dataset: str, shared: Shared, model_path: Path, k: int) -> Dict[str, Any]:
+    """docs/s of the reverse_ner pipe (answer cache off, freshly loaded model) and of the distilled spaCy
+    model on the same test sentences (the model's time is the best of 5 passes: it is too fast to time once)."""
+    rows = read_split(split_path(dataset, "test"))
+    vocab = spacy.blank("en").vocab
+    refs = [row_to_doc(vocab, rows[i], keep=list(shared.labels)) for i in sample_rows(rows, 150, 2024)[:TIME_N]]
+    pipe = time_config("library", refs, shared.labels, shared.library(), k, 1)
+    nlp = spacy.load(model_path)
+    texts = [ref.text for ref in refs]
+    best = min(_seconds(lambda: list(nlp.pipe(texts))) for _ in range(5))
+    return {
+        "docs": len(refs),
+        "pipe_docs_per_s": pipe["docs_per_s"],
+        "pipe": pipe,
+        "model_docs_per_s": round(len(refs) / best, 1),
+    }
+
+
+def _seconds(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def run(
+    datasets: List[str],
+    output_dir: Path,
+    n: int,
+    k: int,
+    seed: int,
+    cache_path: Optional[str],
+    train_config: Path = Path("configs/train.cfg"),
+    train_steps: Optional[int] = None,
+    domains_dir: Path = Path("configs/domains"),
+    summarize_only: bool = False,
+) -> Dict[str, Any]:
+    bench = Bench(output_dir, lambda: make_local_gguf(cache_path=cache_path), force=False)
+    args = {"n": n, "k": k, "seed": seed, "cache_path": cache_path}
+    args.update(train_config=train_config, train_steps=train_steps)
+    for dataset in datasets:
+        if not summarize_only:
+            run_dataset(bench, dataset, DomainSpec.load(domains_dir / f"{dataset}.yml"), args)
+            msg.good(f"{dataset}: done")
+    report = collect(output_dir, datasets, n, k, seed)
+    srsly.write_json(output_dir / "benchmark.json", report)
+    (output_dir / "benchmark.md").write_text(markdown(report), encoding="utf8")
+    msg.good(f"Wrote {output_dir}/benchmark.json and benchmark.md")
+    return report
+
+
+def summarize(base: Path, name: str, annotated: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """One distilled row from its step records (None until it is evaluated). LLM usage counts the
+    annotation (and the correction where the row has one) per 1,000 annotated sentences."""
+    steps = {p.stem: srsly.read_json(p) for p in sorted((base / name / "steps").glob("*.json"))}
+    if "evaluate" not in steps:
+        return None
+    scores = steps["evaluate"]
+    usage_steps = [annotated] + (
+        [srsly.read_json(base / "distill+correct" / "steps" / "correct.json")] if "correct" in name else []
+    )
+    usage = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "seconds": 0.0}
+    for record in usage_steps:
+        u = record.get("usage") or {}
+        usage["calls"] += u.get("calls", 0) + u.get("cache_hits", 0)
+        usage["prompt_tokens"] += u.get("prompt_tokens", 0)
+        usage["completion_tokens"] += u.get("completion_tokens", 0)
+        usage["seconds"] += u.get("seconds", 0.0)
+    n = annotated["texts"]
+    correct = srsly.read_json(base / "distill+correct" / "steps" / "correct.json") if "correct" in name else {}
+    return {
+        "f1": scores["ents_f"],
+        "p": scores["ents_p"],
+        "r": scores["ents_r"],
+        "per_type_f1": {k: v["f"] for k, v in scores["per_type"].items()},
+        "kept_sentences": steps["to-docbin"]["train_docs"] + steps["to-docbin"]["dev_docs"],
+        "correction_choices": correct.get("choices"),
+        "llm_usage": {k: round(v, 1) for k, v in usage.items()},
+        "llm_per_1000_kept": {k: round(v * 1000 / n, 1) for k, v in usage.items()},
+        "seconds_per_step": {k: v["seconds"] for k, v in steps.items() if "seconds" in v},
+        "model_docs_per_s": scores.get("docs_per_second"),
+    }
+
+
+def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) -> Dict[str, Any]:
+    """The table from the step records on disk: rows (a) ProgGen x+y+correct and (e) real-train from the
+    ProgGen benchmark's committed summary, the distilled rows from their records."""
+    proggen = (
+        srsly.read_json("benchmarks/proggen/benchmark.json")
+        if Path("benchmarks/proggen/benchmark.json").exists()
+        else {}
+    )
+    theirs = {d["dataset"]: d["configs"] for d in proggen.get("datasets", [])}
+    report: Dict[str, Any] = {"n_sentences": n, "k": k, "seed": seed, "datasets": []}
+    for dataset in datasets:
+        base = output_dir / dataset
+        annotate_record = base / "shared" / "steps" / "annotate.json"
+        if not annotate_record.exists():
+            continue
+        annotated = srsly.read_json(annotate_record)
+        configs: Dict[str, Any] = {}
+        if "x+y+correct" in theirs.get(dataset, {}):
+            configs["proggen x+y+correct"] = theirs[dataset]["x+y+correct"]
+        for name in CONFIGS:
+            row = summarize(base, name, annotated)
+            if row is not None:
+                configs[name] = row
+        if "real-train" in theirs.get(dataset, {}):
+            configs["real-train"] = theirs[dataset]["real-train"]
+        entry: Dict[str, Any] = {"dataset": dataset, "configs": configs, "corpus_f1": {"annotated": annotated["gold"]}}
+        correct_record = base / "distill+correct" / "steps" / "correct.json"
+        if correct_record.exists():
+            entry["corpus_f1"]["corrected"] = srsly.read_json(correct_record)["gold"]
+        check_record = base / "shared" / "steps" / "crosscheck.json"
+        if check_record.exists():
+            entry["signals"] = srsly.read_json(check_record)["signals"]
+        speed = base / "shared" / "steps" / "speed.json"
+        if speed.exists():
+            entry["speed"] = srsly.read_json(speed)
+        report["datasets"].append(entry)
+    return report
+
+
+def markdown(report: Dict[str, Any]) -> str:
+    lines = [
+        "| dataset | training data | sentences | micro F1 | P | R | per-type F1 | A/B/C/D | LLM calls / 1k annotated | "
+        "model seconds / 1k annotated |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for ds in report["datasets"]:
+        for name, r in ds["configs"].items():
+            per_type = ", ".join(f"{t} {f:.2f}" for t, f in sorted(r["per_type_f1"].items()))
+            abcd = (
+                "/".join(str(r["correction_choices"].get(c, 0)) for c in "ABCD") if r.get("correction_choices") else "–"
+            )
+            p1k = r.get("llm_per_1000_kept") if name.startswith("distill") else None
+            calls = f"{p1k['calls']:.0f}" if p1k else "–"
+            secs = f"{p1k['seconds']:.0f}" if p1k else "–"
+            lines.append(
+                f"| {ds['dataset']} | {name} | {r['kept_sentences']} | {r['f1']:.3f} | {r['p']:.3f} | {r['r']:.3f} | "
+                f"{per_type} | {abcd} | {calls} | {secs} |"
+            )
+    lines.append("")
+    for ds in report["datasets"]:
+        c = ds["corpus_f1"]
+        after = c.get("corrected")
+        lines.append(
+            f"- **{ds['dataset']}** corpus annotation F1 against the hidden gold tags: "
+            f"annotated {c['annotated']['f']:.3f} "
+            f"(P {c['annotated']['p']:.3f}, R {c['annotated']['r']:.3f})"
+            + (f", after correction {after['f']:.3f} (P {after['p']:.3f}, R {after['r']:.3f})" if after else "")
+        )
+        if ds.get("speed"):
+            sp = ds["speed"]
+            lines.append(
+                f"- **{ds['dataset']}** speed on the same {sp['docs']} test sentences: reverse_ner pipe "
+                f"{sp['pipe_docs_per_s']:.3f} docs/s, distilled spaCy model {sp['model_docs_per_s']:.0f} docs/s "
+                f"({sp['model_docs_per_s'] / sp['pipe_docs_per_s']:.0f}x)"
+            )
+    return "\n".join(lines) + "\n"

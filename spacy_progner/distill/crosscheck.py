@@ -1,0 +1,117 @@
+"""A second, independent annotation without the LLM: spaCy students trained on the other folds of the
+same annotated corpus (cross-validation). Where the student and the tagger disagree, one of them is
+wrong; that marks the annotations `correct` re-checks first, on every backend (no log-probs needed).
+
+Each entity gets `agree` (the student of its fold predicted the same span and type); a student span of
+a known type that no tagger entity overlaps is added as a `proposed` entity (`agree` false), so the
+re-check can also win back what the tagger missed.
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import spacy
+from spacy.tokens import DocBin
+from wasabi import msg
+
+from ..proggen.common import StepError, rng_for
+from ..proggen.docbin import samples_to_docs
+
+
+@dataclass
+class CrossCheckSettings:
+    folds: int = 5
+    train_steps: int = 1500  # per fold: a small corpus needs few steps, and k folds are trained
+    dev_share: float = 0.1  # of each fold's training part, to pick the best checkpoint
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.folds < 2:
+            raise StepError(f"crosscheck: folds must be >= 2, got {self.folds}")
+
+
+def fold_of(n: int, s: CrossCheckSettings) -> List[int]:
+    order = list(range(n))
+    rng_for(s.seed, "crosscheck").shuffle(order)
+    fold = [0] * n
+    for rank, i in enumerate(order):
+        fold[i] = rank % s.folds
+    return fold
+
+
+def train_student(docs, config: Path, workdir: Path, s: CrossCheckSettings) -> spacy.language.Language:
+    from spacy.cli.train import train
+
+    order = list(range(len(docs)))
+    rng_for(s.seed, "crosscheck-dev").shuffle(order)
+    n_dev = max(1, int(len(docs) * s.dev_share))
+    workdir.mkdir(parents=True, exist_ok=True)
+    DocBin(docs=[docs[i] for i in order[n_dev:]]).to_disk(workdir / "train.spacy")
+    DocBin(docs=[docs[i] for i in order[:n_dev]]).to_disk(workdir / "dev.spacy")
+    overrides = {
+        "paths.train": str(workdir / "train.spacy"),
+        "paths.dev": str(workdir / "dev.spacy"),
+        "training.max_steps": s.train_steps,
+    }
+    train(config, workdir / "model", use_gpu=-1, overrides=overrides)
+    return spacy.load(workdir / "model" / "model-best")
+
+
+def crosscheck(
+    samples: List[Dict[str, Any]],
+    labels: List[str],
+    train_config: Path,
+    settings: Optional[CrossCheckSettings] = None,
+    lang: str = "en",
+    workdir: Optional[Path] = None,
+) -> Dict[str, Any]:
+    """The samples with `agree` on every entity and the students' proposals added; counts."""
+    s = settings or CrossCheckSettings()
+    if len(samples) < 2 * s.folds:
+        raise StepError(f"crosscheck: {len(samples)} samples are too few for {s.folds} folds")
+    if any("start" not in e for x in samples for e in x["entities"]):
+        raise StepError("crosscheck: entities need character offsets ('start', 'end'); annotate writes them")
+    nlp = spacy.blank(lang)
+    docs, _, _ = samples_to_docs(nlp, samples, labels, "expand")
+    folds = fold_of(len(samples), s)
+    out = copy.deepcopy(samples)
+    counts: Counter = Counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = workdir or Path(tmp)
+        for f in range(s.folds):
+            msg.divider(f"crosscheck: fold {f + 1} of {s.folds}")
+            student = train_student([d for d, g in zip(docs, folds) if g != f], train_config, root / f"fold{f}", s)
+            held = [i for i, g in enumerate(folds) if g == f]
+            for i, pred in zip(held, student.pipe(out[i]["sentence"] for i in held)):
+                _compare(out[i], pred, set(labels), counts)
+    total = counts["agree"] + counts["disagree"]
+    return {
+        "samples": out,
+        "metrics": {
+            "folds": s.folds,
+            "train_steps": s.train_steps,
+            **dict(counts),
+            "agreement": round(counts["agree"] / total, 4) if total else None,
+        },
+    }
+
+
+def _compare(sample: Dict[str, Any], pred, labels: set, counts: Counter) -> None:
+    student = {(e.start_char, e.end_char, e.label_) for e in pred.ents if e.label_ in labels}
+    for e in sample["entities"]:
+        e["agree"] = (e["start"], e["end"], e["label"]) in student
+        counts["agree" if e["agree"] else "disagree"] += 1
+    for start, end, label in sorted(student):
+        if any(start < e["end"] and end > e["start"] for e in sample["entities"] if not e.get("proposed")):
+            continue
+        text = sample["sentence"][start:end]
+        sample["entities"].append(
+            {"text": text, "label": label, "start": start, "end": end, "agree": False, "proposed": True}
+        )
+        counts["proposed"] += 1

@@ -1,0 +1,88 @@
+"""Token log-probs of answer items: the model's own certainty about each entity it wrote.
+
+Both methods use it: ProgGen's generation answers ({"examples": [{"sentence", "entities"}]}) and the
+`reverse_ner` tagging answer ({"entities": [...]}); `correct` selects the least certain by it."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from ..llm import Choice
+from .answers import complete_items
+
+
+def token_offsets(choice: Choice) -> Optional[List[Tuple[int, int, float]]]:
+    """(start, end, logprob) per answer token in characters of the answer text; None if the tokens do
+    not spell it. llama.cpp's server returns the content without a code fence the model wrote around
+    it ("```json ... ```") but the fence's tokens with the log-probs: the text is found inside them."""
+    if not choice.logprobs:
+        return None
+    spelled = "".join(t for t, _ in choice.logprobs)
+    shift = spelled.find(choice.text) if choice.text else -1
+    if shift < 0:
+        return None
+    out, pos = [], -shift
+    for tok, lp in choice.logprobs:
+        out.append((pos, pos + len(tok), lp))
+        pos += len(tok)
+    return out
+
+
+def _mean_lp(offsets: Sequence[Tuple[int, int, float]], ranges: Iterable[Tuple[int, int]]) -> Optional[float]:
+    lps = [lp for s, e, lp in offsets for a, b in ranges if s < b and e > a]
+    return round(sum(lps) / len(lps), 4) if lps else None
+
+
+def entity_logprobs(choice: Choice, examples: List[Any]) -> List[List[Optional[float]]]:
+    """Per example, per entity item: mean log-prob of the tokens of its text and label values in the answer."""
+    offsets = token_offsets(choice)
+    out: List[List[Optional[float]]] = []
+    text, cursor = choice.text, 0
+    for ex in examples:
+        ents = ex.get("entities") if isinstance(ex, dict) else None
+        ents = ents if isinstance(ents, list) else []
+        row: List[Optional[float]] = []
+        if isinstance(ex, dict) and isinstance(ex.get("sentence"), str):
+            m = re.compile(r'"sentence"\s*:\s*' + re.escape(json.dumps(ex["sentence"], ensure_ascii=False))).search(
+                text, cursor
+            )
+            if m:
+                cursor = m.end()
+        for item in ents:
+            score = None
+            if offsets is not None and isinstance(item, dict) and isinstance(item.get("text"), str):
+                ranges = []
+                for key in ("text", "label"):
+                    value = item.get(key)
+                    if not isinstance(value, str):
+                        continue
+                    lit = json.dumps(value, ensure_ascii=False)
+                    m = re.compile(rf'"{key}"\s*:\s*' + re.escape(lit)).search(text, cursor)
+                    if m:
+                        ranges.append((m.end() - len(lit) + 1, m.end() - 1 if len(lit) > 2 else m.end()))
+                if ranges:
+                    cursor = max(b for _, b in ranges)
+                    score = _mean_lp(offsets, ranges)
+            row.append(score)
+        out.append(row)
+    return out
+
+
+def item_logprobs(choice: Choice) -> Dict[Tuple[str, str], float]:
+    """(text, label) -> mean token log-prob of the items of a tagging answer; empty without log-probs
+    or when the answer is not JSON (a cut-off answer's complete items keep theirs)."""
+    if not choice.logprobs:
+        return {}
+    try:
+        data = json.loads(choice.text)
+    except ValueError:
+        data = complete_items(choice.text)
+    if not isinstance(data, dict) or not isinstance(data.get("entities"), list):
+        return {}
+    out: Dict[Tuple[str, str], float] = {}
+    for item, score in zip(data["entities"], entity_logprobs(choice, [data])[0]):
+        if score is not None and isinstance(item, dict) and isinstance(item.get("text"), str):
+            out.setdefault((item["text"].strip(), str(item.get("label", "")).strip()), score)
+    return out

@@ -1,0 +1,55 @@
+"""What the distillation tests replay. `python tests/record_distill.py` records tests/cassettes/distill.jsonl
+from the real embedded model by running these exact steps (all sentences written for this project)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import reverse_ner_fixtures as RF
+
+from spacy_progner.distill.annotate import AnnotateSettings, annotate
+from spacy_progner.proggen.correct import CorrectSettings, correct
+
+ROOT = Path(__file__).resolve().parents[1]
+CASSETTE = Path(__file__).parent / "cassettes" / "distill.jsonl"
+DOMAIN = ROOT / "configs" / "domains" / "conll2003.yml"
+
+# "Paris" and "Keller" occur twice, once inside a longer name: offsets must keep the labelled occurrence.
+TEXTS = [
+    "Paris Hilton flew from Paris to Lagos on Monday .",
+    "Marta Keller said Keller Logistics would move its offices to Graz .",
+    "Dynamo Ferrol signed striker Ivan Petrov from Atletico Lugo for two million euros .",
+    "The council will meet again on Thursday to discuss the budget .",
+    "Prime Minister Helga Norrby arrived in Oslo for talks with Nordic Air .",
+    "Rain delayed the final between Ana Silva and Mia Chen in Melbourne .",
+    "Shares in Vortex Labs rose 4 percent in Frankfurt after the results .",
+    "Police in Cork arrested two men after the robbery at Harbour Bank .",
+]
+ANNOTATE = AnnotateSettings(logprobs=True, batch_size=4)
+# A small corpus: a lax threshold and a large share, so correction prompts happen.
+CORRECT = CorrectSettings(threshold=-0.001, max_share=0.5, spans_per_prompt=3)
+
+
+def replay_model(mode: str = "replay") -> dict:
+    inner = {"@llm_models": "spacy_progner.LocalGGUF.v1", "cache": False} if mode == "record" else None
+    return RF.replay_block(CASSETTE, mode=mode, inner=inner)
+
+
+def pipeline(model: dict):
+    """The reverse_ner tests' pipeline (its library replayed from their cassette) on `model`."""
+    built = RF.make_nlp(RF.replay_block())
+    built.get_pipe("reverse_ner").initialize(texts=RF.TASK_TEXTS)
+    nlp = RF.make_nlp(model)
+    nlp.get_pipe("reverse_ner").set_library(built.get_pipe("reverse_ner").library)
+    return nlp
+
+
+def rows():
+    return [(f"line-{i}", t) for i, t in enumerate(TEXTS, 1)]
+
+
+def run_all(nlp, spec):
+    """annotate -> correct, as the tests replay them."""
+    annotated = annotate(nlp, rows(), ANNOTATE)
+    corrected = correct(nlp.get_pipe("reverse_ner").model, spec, annotated["samples"], CORRECT)
+    return annotated, corrected

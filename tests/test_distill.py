@@ -1,0 +1,276 @@
+"""Distillation on real model answers replayed from tests/cassettes/distill.jsonl: annotate -> correct ->
+to-docbin, resume after a kill, character offsets, the cross-check, and bad input."""
+
+from __future__ import annotations
+
+import json
+
+import distill_fixtures as F
+import pytest
+import reverse_ner_fixtures as RF
+import spacy
+import srsly
+from faults import DiesAfter
+from spacy.tokens import DocBin
+from typer.testing import CliRunner
+
+from spacy_progner.cli import app
+from spacy_progner.distill.annotate import AnnotateError, annotate, check_texts
+from spacy_progner.distill.crosscheck import CrossCheckSettings, crosscheck
+from spacy_progner.files import read_text_lines
+from spacy_progner.llm import ChatModel, LLMError, ResponseCache, UsageLedger
+from spacy_progner.llm.replay import ReplayTransport
+from spacy_progner.ner.domain import DomainSpec
+from spacy_progner.proggen.correct import correct, mark, nearest
+from spacy_progner.proggen.docbin import to_docbin
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return DomainSpec.load(F.DOMAIN)
+
+
+@pytest.fixture(scope="module")
+def chain(spec):
+    return F.run_all(F.pipeline(F.replay_model()), spec)
+
+
+def test_annotate_writes_offsets_and_a_confidence_per_entity(chain):
+    annotated, _ = chain
+    samples = annotated["samples"]
+    assert [x["id"] for x in samples] == [i for i, _ in F.rows()]
+    assert [x["sentence"] for x in samples] == F.TEXTS
+    ents = [e for x in samples for e in x["entities"]]
+    assert len(ents) == annotated["metrics"]["entities"] >= len(F.TEXTS)
+    for x in samples:
+        for e in x["entities"]:
+            assert x["sentence"][e["start"] : e["end"]] == e["text"]
+            assert e["logprob"] is not None and e["logprob"] <= 0 and 0 < e["confidence"] <= 1
+    assert annotated["metrics"]["entities_with_logprob"] == len(ents)
+    # "Paris" as a place is the second one; the first belongs to the person's name.
+    paris = [e for e in samples[0]["entities"] if e["text"] == "Paris"]
+    assert all(e["start"] == F.TEXTS[0].index("from Paris") + 5 for e in paris)
+
+
+def test_correct_rechecks_the_least_certain_and_keeps_offsets(chain):
+    annotated, corrected = chain
+    m = corrected["metrics"]
+    assert m["selection"]["select_by"] == "logprob" and m["selection"]["selected"] > 0
+    assert m["prompts"] > 0 and sum(m["choices"].values()) == len(corrected["decisions"]) > 0
+    for x in corrected["samples"]:
+        for e in x["entities"]:
+            assert x["sentence"][e["start"] : e["end"]] == e["text"]
+
+
+def test_to_docbin_places_entities_at_their_offsets(chain, spec, tmp_path):
+    _, corrected = chain
+    to_docbin(spec, corrected["samples"], tmp_path, dev_share=0.0)
+    docs = list(DocBin().from_disk(tmp_path / "train.spacy").get_docs(spacy.blank("en").vocab))
+    wanted = {(x["sentence"], e["start"], e["end"], e["label"]) for x in corrected["samples"] for e in x["entities"]}
+    placed = {(d.text, e.start_char, e.end_char, e.label_) for d in docs for e in d.ents}
+    assert placed == wanted
+
+
+def test_a_name_that_occurs_twice_keeps_the_labelled_occurrence(spec, tmp_path):
+    sentence = "Fans of Graz AK travelled from Graz to Vienna ."
+    second = sentence.index("from Graz") + 5
+    sample = {
+        "id": "x",
+        "sentence": sentence,
+        "entities": [{"text": "Graz", "label": "LOC", "start": second, "end": second + 4}],
+    }
+    to_docbin(spec, [sample], tmp_path, dev_share=0.0)
+    [doc] = DocBin().from_disk(tmp_path / "train.spacy").get_docs(spacy.blank("en").vocab)
+    assert [(e.start_char, e.label_) for e in doc.ents] == [(second, "LOC")]
+    # The correction prompt marks that occurrence, and a boundary fix lands there too.
+    assert mark(sentence, "Graz", second) == sentence[:second] + "[Graz]" + sentence[second + 4 :]
+    hits = [(8, 12), (second, second + 4)]
+    assert nearest(hits, sample["entities"][0]) == (second, second + 4)
+
+
+def test_annotate_resumes_after_a_kill_without_repeating_a_call(spec, tmp_path):
+    full_ledger = UsageLedger()
+    nlp = F.pipeline(F.replay_model())
+    pipe = nlp.get_pipe("reverse_ner")
+
+    def run(transport, ledger):
+        pipe.model = pipe.tagger.model = ChatModel(transport, cache=ResponseCache(tmp_path / "c.sqlite"), ledger=ledger)
+        return annotate(nlp, F.rows(), F.ANNOTATE)
+
+    pipe.model = pipe.tagger.model = ChatModel(ReplayTransport(F.CASSETTE), ledger=full_ledger)
+    full = annotate(nlp, F.rows(), F.ANNOTATE)
+    n_calls = full_ledger.total().calls
+    assert n_calls == len(F.TEXTS)
+
+    first = UsageLedger()
+    with pytest.raises(LLMError, match="killed"):
+        run(DiesAfter(ReplayTransport(F.CASSETTE), 5), first)
+    assert first.total().calls == 5
+    second = UsageLedger()
+    resumed = run(ReplayTransport(F.CASSETTE), second)
+    assert second.total().cache_hits == 5 and second.total().calls == n_calls - 5
+    assert resumed["samples"] == full["samples"]  # nothing lost, nothing twice
+
+
+def _corpus(n: int):
+    """A hand-made corpus with fixed patterns (so students learn it) and one missed name per sentence."""
+    people, towns = ["Anna Berg", "Omar Haddad", "Lena Ortiz", "Ivan Petrov"], ["Graz", "Lagos", "Oslo", "Cork"]
+    out = []
+    for i in range(n):
+        p, t = people[i % 4], towns[(i // 4) % 4]
+        sentence = f"{p} moved to {t} last year ."
+        ents = [{"text": p, "label": "PER", "start": 0, "end": len(p)}]
+        if i % 3:  # the "tagger" missed the town in a third of the sentences
+            start = sentence.index(t)
+            ents.append({"text": t, "label": "LOC", "start": start, "end": start + len(t)})
+        out.append({"id": f"s{i}", "sentence": sentence, "entities": ents})
+    return out
+
+
+def test_crosscheck_marks_agreement_and_proposes_missed_spans():
+    samples = _corpus(24)
+    result = crosscheck(
+        samples, ["PER", "LOC", "ORG"], F.ROOT / "configs" / "train.cfg", CrossCheckSettings(folds=2, train_steps=60)
+    )
+    out, m = result["samples"], result["metrics"]
+    tagged = [e for x in out for e in x["entities"] if not e.get("proposed")]
+    assert len(tagged) == sum(len(x["entities"]) for x in samples)
+    assert all(isinstance(e["agree"], bool) for e in tagged)
+    assert m["agree"] + m["disagree"] == len(tagged) and m["agree"] > 0
+    for x in out:
+        proposed = [e for e in x["entities"] if e.get("proposed")]
+        for e in proposed:
+            assert x["sentence"][e["start"] : e["end"]] == e["text"] and e["agree"] is False
+            assert not any(
+                e["start"] < o["end"] and e["end"] > o["start"] for o in x["entities"] if not o.get("proposed")
+            )
+    assert m.get("proposed", 0) == sum(e.get("proposed", False) for x in out for e in x["entities"])
+
+
+def test_correct_by_agreement_needs_no_logprobs_and_drops_unconfirmed_proposals(spec):
+    samples = [
+        {"id": "a", "sentence": "Anna Berg moved to Graz .", "entities": [
+            {"text": "Anna Berg", "label": "PER", "start": 0, "end": 9, "agree": True},
+            {"text": "Graz", "label": "LOC", "start": 19, "end": 23, "agree": False, "proposed": True}]},
+    ]  # fmt: skip
+
+    class NoCalls:
+        def chat_many(self, requests, progress=None):
+            raise AssertionError("max_share 0.2 of one LOC selects nothing: no call expected")
+
+    result = correct(NoCalls(), spec, samples, F.CORRECT.__class__(select_by="agreement"))
+    assert result["metrics"]["selection"]["select_by"] == "agreement"
+    assert [e["text"] for e in result["samples"][0]["entities"]] == ["Anna Berg"]  # the unchecked proposal is dropped
+    assert result["metrics"]["outcomes"]["proposed, not confirmed (dropped)"] == 1
+
+
+# --- bad input ---------------------------------------------------------------------------------------------
+
+
+def _fails(args, *needles):
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    output = " ".join(result.output.split())  # the message is wrapped to the terminal width
+    for needle in needles:
+        assert needle in output, output
+    assert "Traceback" not in output
+
+
+def test_blank_lines_are_skipped_and_ids_keep_line_numbers(tmp_path):
+    path = tmp_path / "texts.txt"
+    path.write_text("First text .\n\n   \nSecond text .\n", encoding="utf8")
+    assert read_text_lines(path) == [(1, "First text ."), (4, "Second text .")]
+    jsonl = tmp_path / "texts.jsonl"
+    jsonl.write_text('{"text": "A"}\n{"text": ""}\n{"text": "B"}\n', encoding="utf8")
+    assert read_text_lines(jsonl) == [(1, "A"), (3, "B")]
+
+
+def test_missing_or_non_utf8_texts_fail_naming_the_place(tmp_path):
+    model = tmp_path / "model.json"
+    model.write_text(json.dumps(F.replay_model()))
+    _fails(["annotate", tmp_path / "nope.txt", tmp_path / "out.jsonl", "--labels", F.DOMAIN, "--model", model],
+           "nope.txt", "does not exist")  # fmt: skip
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("Fine line .\nCaf\xe9 in K\xf6ln .\n".encode("latin-1"))
+    _fails(
+        ["annotate", bad, tmp_path / "out.jsonl", "--labels", F.DOMAIN, "--model", model],
+        "latin1.txt",
+        "line 2",
+        "UTF-8",
+    )
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n \n", encoding="utf8")
+    _fails(["annotate", empty, tmp_path / "out.jsonl", "--labels", F.DOMAIN, "--model", model], "empty.txt", "no text")
+
+
+def test_pipeline_without_library_or_with_other_types_fails_clearly(tmp_path):
+    texts = tmp_path / "texts.txt"
+    texts.write_text("\n".join(F.TEXTS), encoding="utf8")
+    model = tmp_path / "model.json"
+    model.write_text(json.dumps(F.replay_model()))
+    bare = tmp_path / "bare"
+    RF.make_nlp(F.replay_model()).to_disk(bare)  # never initialized: no library
+    _fails(["annotate", texts, tmp_path / "o.jsonl", "--pipeline", bare, "--model", model], "no example library")
+    full = tmp_path / "full"
+    F.pipeline(F.replay_model()).to_disk(full)
+    other = F.ROOT / "configs" / "domains" / "mit_restaurant.yml"
+    _fails(["annotate", texts, tmp_path / "o.jsonl", "--pipeline", full, "--labels", other, "--model", model],
+           "mit_restaurant.yml", "Restaurant_Name", "not in the pipeline")  # fmt: skip
+    _fails(
+        ["annotate", texts, tmp_path / "o.jsonl", "--pipeline", tmp_path / "nothing", "--model", model],
+        "not a saved spaCy pipeline",
+    )
+
+
+def test_huge_texts_are_warned_about_or_refused_with_their_line(capsys):
+    nlp = spacy.blank("en")
+    counts = check_texts(nlp, [("line-1", "short ."), ("line-2", "word " * 20000)], "texts.txt")
+    assert counts["long_texts"] == 1
+    assert "texts.txt, line-2: 20,000 words" in capsys.readouterr().out
+    nlp.max_length = 1000
+    with pytest.raises(AnnotateError, match="texts.txt, line-2: 100,000 characters"):
+        check_texts(nlp, [("line-1", "short ."), ("line-2", "word " * 20000)], "texts.txt")
+
+
+def test_annotate_cli_chain_writes_corpus_metrics_and_report(tmp_path):
+    texts = tmp_path / "texts.txt"
+    texts.write_text("\n".join(F.TEXTS), encoding="utf8")
+    model = tmp_path / "model.json"
+    model.write_text(json.dumps(F.replay_model()))
+    pipeline = tmp_path / "pipeline"
+    F.pipeline(F.replay_model()).to_disk(pipeline)
+    m = tmp_path / "metrics"
+    run = CliRunner().invoke
+    args = ["annotate", texts, tmp_path / "annotated.jsonl", "--pipeline", pipeline, "--model", model]
+    result = run(app, [str(a) for a in args + ["--metrics", m / "annotate.json"]])
+    assert result.exit_code == 0, result.output
+    corpus = list(srsly.read_jsonl(tmp_path / "annotated.jsonl"))
+    assert [x["id"] for x in corpus] == [f"line-{i}" for i in range(1, len(F.TEXTS) + 1)]
+    metrics = srsly.read_json(m / "annotate.json")
+    assert metrics["usage"]["steps"]["annotate"]["calls"] == len(F.TEXTS) and metrics["texts"] == len(F.TEXTS)
+    args = ["correct", "--domain", F.DOMAIN, "-i", tmp_path / "annotated.jsonl", "-o", tmp_path / "corrected.jsonl"]
+    args += ["--metrics", m / "correct.json", "--threshold", F.CORRECT.threshold, "--max-share", F.CORRECT.max_share]
+    args += ["--spans-per-prompt", F.CORRECT.spans_per_prompt, "--model", model]
+    result = run(app, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    args = ["to-docbin", "--domain", F.DOMAIN, "-i", tmp_path / "corrected.jsonl", "-o", tmp_path]
+    result = run(app, [str(a) for a in args + ["--metrics", m / "to_docbin.json"]])
+    assert result.exit_code == 0, result.output
+    assert srsly.read_json(m / "to_docbin.json")["alignment"]["dropped"] == {}
+
+
+def test_benchmark_scores_the_corpus_by_character_spans_and_round_trips_without_text():
+    from spacy_progner.distill.benchmark import gold_char_spans, score_corpus, with_text, without_text
+
+    row = {"tokens": ["Anna", "Berg", "moved", "to", "Graz", "."], "tags": ["B-PER", "I-PER", "O", "O", "B-LOC", "O"]}
+    assert gold_char_spans(row, ["PER", "LOC"]) == [(0, 9, "PER"), (19, 23, "LOC")]
+    sample = {"id": "train-0", "sentence": "Anna Berg moved to Graz .", "entities": [
+        {"text": "Anna Berg", "label": "PER", "start": 0, "end": 9},
+        {"text": "Graz", "label": "ORG", "start": 19, "end": 23}]}  # fmt: skip
+    scores = score_corpus([sample], [row], ["PER", "LOC", "ORG"])
+    assert (scores["p"], scores["r"], scores["f"]) == (0.5, 0.5, 0.5)
+    assert scores["per_type_f"] == {"LOC": 0.0, "ORG": 0.0, "PER": 1.0}
+    stripped = without_text([sample])
+    assert "sentence" not in stripped[0] and all("text" not in e for e in stripped[0]["entities"])
+    assert with_text(stripped, [row]) == [sample]

@@ -1,0 +1,35 @@
+"""`annotate` on the real embedded model: a few sentences written for this project, k = 0 (no library)."""
+
+from __future__ import annotations
+
+import pytest
+import spacy
+
+from spacy_progner.distill.annotate import AnnotateSettings, annotate
+from spacy_progner.reverse_ner.benchmark import NEWS_LABELS
+
+pytestmark = pytest.mark.real_model
+
+TEXTS = [
+    ("a", "Paris Hilton flew from Paris to Lagos on Monday ."),
+    ("b", "The council will meet again on Thursday ."),
+    ("c", "Kessler Motors chairman Frank Ostermann resigned in Munich ."),
+]
+
+
+def test_annotate_on_the_real_model(local_model):
+    nlp = spacy.blank("en")
+    pipe = nlp.add_pipe(
+        "reverse_ner", config={"labels": NEWS_LABELS, "k": 0, "model": {"@llm_models": "spacy_progner.LocalGGUF.v1"}}
+    )
+    pipe.model = pipe.tagger.model = local_model
+    result = annotate(nlp, TEXTS, AnnotateSettings(logprobs=True))
+    samples = {x["id"]: x for x in result["samples"]}
+    assert list(samples) == ["a", "b", "c"]
+    found = {(x["id"], e["text"], e["label"]) for x in samples.values() for e in x["entities"]}
+    assert {("a", "Lagos", "LOC"), ("c", "Frank Ostermann", "PER"), ("c", "Munich", "LOC")} <= found
+    for x in samples.values():
+        for e in x["entities"]:
+            assert x["sentence"][e["start"] : e["end"]] == e["text"]
+            assert e["logprob"] is not None and 0 < e["confidence"] <= 1  # the local model gives log-probs
+    assert result["metrics"]["entities_with_logprob"] == result["metrics"]["entities"]
