@@ -264,3 +264,42 @@ def test_tagger_applies_the_shape_filter_and_counts_drops(built):
     before = tagger.stats["dropped_shape_no_letter"]
     assert tagger.vote("Vienna won 3-1 .", [choice]) == [("Vienna", "LOC", 1.0, None)]  # no log-probs asked
     assert tagger.stats["dropped_shape_no_letter"] == before + 1
+
+
+def test_shipped_config_agrees_with_the_defaults():
+    """configs/reverse_ner.cfg spells out every setting; each must equal the default its dataclass owns."""
+    import inspect
+    from pathlib import Path
+
+    from spacy_progner.llm.models import make_local_gguf
+    from spacy_progner.reverse_ner.component import DEFAULT_CONFIG
+
+    cfg = spacy.util.load_config(Path(__file__).resolve().parents[1] / "configs" / "reverse_ner.cfg")
+    component = cfg["components"]["reverse_ner"]
+    for key, value in DEFAULT_CONFIG.items():
+        if key not in ("labels", "model"):
+            assert component[key] == value, key
+    assert set(component) - {"factory"} == set(DEFAULT_CONFIG)
+    defaults = inspect.signature(make_local_gguf).parameters
+    for key, value in component["model"].items():
+        if key != "@llm_models":
+            assert value == defaults[key].default, key
+
+
+def test_spacy_llm_task_and_pipe_read_the_same_answers_alike(built, tmp_path):
+    """The task wraps the pipe's Tagger: given the pipe's own replayed answers, it sets the same entities."""
+    from spacy_progner.reverse_ner.task import make_reverse_ner_task
+
+    pipe = built.get_pipe("reverse_ner")
+    pipe.library.to_disk(tmp_path / "library")
+    task = make_reverse_ner_task(F.LABELS, str(tmp_path / "library"), k=2)
+    answers = [r.choices[0].text for r in pipe.model.chat_many(pipe.tagger.requests(F.TAG_TEXTS))]
+    docs = [spacy.blank("en")(t) for t in F.TAG_TEXTS]
+    prompts, shards = zip(*task.generate_prompts(docs))
+    assert [len(p) for p in prompts] == [1, 1, 1]  # one sentence each
+    assert [p[0] for p in prompts] == pipe.tagger.prompt_texts(F.TAG_TEXTS)
+    from_task = list(task.parse_responses(shards, [[a] for a in answers]))
+    from_pipe = list(built.pipe(F.TAG_TEXTS))
+    expected = [[(e.text, e.label_) for e in d.ents] for d in from_pipe]
+    assert [[(e.text, e.label_) for e in d.ents] for d in from_task] == expected
+    assert any(expected)

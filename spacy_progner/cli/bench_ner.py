@@ -10,6 +10,7 @@ from wasabi import msg
 
 from ..reverse_ner.benchmark import CONFIGS, markdown, run
 from ..reverse_ner.build import BuildSettings
+from ..reverse_ner.infer import TagSettings
 from ._app import app, friendly_errors, write_metrics
 
 
@@ -20,11 +21,11 @@ def bench_ner_cli(
     configs: str = typer.Option(",".join(CONFIGS), help="Comma-separated configurations."),
     n: int = typer.Option(150, help="Test sentences per dataset (fixed sample)."),
     seed: int = typer.Option(2024, help="Seed of the test sample."),
-    k: int = typer.Option(4, help="Demos per sentence."),
+    k: int = typer.Option(TagSettings.k, help="Demos per sentence."),
     n_samples: int = typer.Option(5, help="Samples for the self-consistency configuration."),
-    n_clusters: int = typer.Option(32, help="Feature sentences for the library."),
-    expansions: int = typer.Option(2, help="Expansions per feature sentence."),
-    entities_per_type: int = typer.Option(30, help="Pool size asked for per type."),
+    n_clusters: int = typer.Option(BuildSettings.n_clusters, help="Feature sentences for the library."),
+    expansions: int = typer.Option(BuildSettings.expansions_per_feature, help="Expansions per feature sentence."),
+    entities_per_type: int = typer.Option(BuildSettings.entities_per_type, help="Pool size asked for per type."),
     output_dir: Path = typer.Option(Path("metrics/bench_ner"), help="Per-configuration results and libraries."),
     output: Path = typer.Option(Path("metrics/bench_ner.json"), help="Summary JSON (a .md table beside it)."),
     cache_path: Optional[str] = typer.Option(None, help="LLM cache (default: user cache dir): keeps reruns free."),

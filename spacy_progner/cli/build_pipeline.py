@@ -12,7 +12,9 @@ from wasabi import msg
 
 from ..llm.select import model_block
 from ..ner import LabelSet
+from ..reverse_ner.build import BuildSettings
 from ..reverse_ner.component import read_texts
+from ..reverse_ner.infer import TagSettings
 from ._app import app, friendly_errors, write_metrics
 from .proggen import CACHE, MODEL
 
@@ -24,10 +26,12 @@ def build_pipeline_cli(
     labels: Path = typer.Argument(..., help="Labels with definitions: YAML/JSON mapping, or a domain spec."),
     output: Path = typer.Argument(..., help="Directory to save the spaCy pipeline to."),
     lang: str = typer.Option("en", help="Language of the blank pipeline."),
-    k: int = typer.Option(4, help="Demos per sentence."),
-    n_clusters: int = typer.Option(32, help="Feature sentences taken from the task text."),
-    entities_per_type: int = typer.Option(30, help="Entities asked for per type."),
-    expansions: int = typer.Option(2, help="Example sentences per feature sentence."),
+    k: int = typer.Option(TagSettings.k, help="Demos per sentence."),
+    n_clusters: int = typer.Option(BuildSettings.n_clusters, help="Feature sentences taken from the task text."),
+    entities_per_type: int = typer.Option(BuildSettings.entities_per_type, help="Entities asked for per type."),
+    expansions: int = typer.Option(
+        BuildSettings.expansions_per_feature, help="Example sentences per feature sentence."
+    ),
     model: str = MODEL,
     cache_path: Optional[str] = CACHE,
     metrics: Optional[Path] = typer.Option(None, help="Write build counts and usage here (JSON)."),

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from wasabi import msg
 
-from ..llm.local import LocalGGUFTransport
+from ..llm.local import N_CTX, N_PARALLEL, LocalGGUFTransport
 from ._app import app, friendly_errors
 
 
@@ -28,8 +28,8 @@ def serve_cli(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8080, help="Port to listen on (0: any free port)."),
     model_path: Optional[str] = typer.Option(None, help="GGUF file; default: the embedded model."),
-    n_parallel: int = typer.Option(4, help="Concurrent sequences."),
-    n_ctx: int = typer.Option(4096, help="Context tokens per sequence."),
+    n_parallel: int = typer.Option(N_PARALLEL, help="Concurrent sequences."),
+    n_ctx: int = typer.Option(N_CTX, help="Context tokens per sequence."),
 ) -> None:
     """Serve the model at http://HOST:PORT/v1 for `spacy_progner.OpenAICompatible.v1` (Ctrl-C stops)."""
     transport = LocalGGUFTransport(model_path=model_path, n_ctx=n_ctx, n_parallel=n_parallel)

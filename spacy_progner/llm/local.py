@@ -42,14 +42,18 @@ def reload_local_model(**settings: Any) -> None:
     _ = LocalGGUFTransport(**settings).server
 
 
+N_CTX = 4096  # context tokens per parallel slot
+N_PARALLEL = 4  # sequences llama.cpp batches together
+
+
 class LocalGGUFTransport:
     name = "local-gguf"
 
     def __init__(
         self,
         model_path: Optional[str] = None,
-        n_ctx: int = 4096,
-        n_parallel: int = 4,
+        n_ctx: int = N_CTX,
+        n_parallel: int = N_PARALLEL,
         n_threads: Optional[int] = None,
         n_batch: int = 512,
     ):

@@ -11,7 +11,7 @@ from typing import Optional
 from spacy_llm.registry import registry
 
 from .cache import ResponseCache, default_cache_path
-from .local import LocalGGUFTransport
+from .local import N_CTX, N_PARALLEL, LocalGGUFTransport
 from .model import ChatModel
 from .openai_compat import OpenAICompatibleTransport
 from .replay import ReplayTransport
@@ -26,8 +26,8 @@ def _cache(cache: bool, cache_path: Optional[str]) -> Optional[ResponseCache]:
 @registry.llm_models("spacy_progner.LocalGGUF.v1")
 def make_local_gguf(
     model_path: Optional[str] = None,
-    n_ctx: int = 4096,
-    n_parallel: int = 4,
+    n_ctx: int = N_CTX,
+    n_parallel: int = N_PARALLEL,
     n_threads: Optional[int] = None,
     cache: bool = True,
     cache_path: Optional[str] = None,

@@ -109,13 +109,16 @@ def complete_items(text: str, key: str = "entities") -> Optional[Dict[str, list]
     return {key: items} if items else None
 
 
-def entity_answer(choice: Choice, labels: Iterable[str], where: str, drops: Optional[Counter] = None) -> List[Mention]:
+def entity_answer(
+    choice: Choice, labels: Iterable[str], where: str, drops: Optional[Counter] = None, lenient: bool = False
+) -> List[Mention]:
     """The mentions of a tagging answer ({"entities": [...]}). An answer cut off at max_tokens keeps
     the items it wrote in full (counted as `cut_off_items_kept`, with a warning) rather than losing
-    them all; one with no complete item is an AnswerError like any other unusable answer."""
+    them all; one with no complete item is an AnswerError like any other unusable answer. lenient:
+    the answer may wrap its JSON in prose (models not held to a schema, e.g. through spacy-llm)."""
     drops = drops if drops is not None else Counter()
     try:
-        data = parse_json_answer(choice, where)
+        data = parse_json_answer(choice, where, lenient=lenient)
     except AnswerError as err:
         data = complete_items(choice.text) if choice.truncated else None
         if data is None:

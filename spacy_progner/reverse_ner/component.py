@@ -21,28 +21,22 @@ from .embed import DEFAULT_EMBEDDER
 from .infer import Scored, Tagger, TagSettings, split_doc
 from .library import ExampleLibrary
 
+MAX_SENTENCE_TOKENS = 128  # a longer sentence is tagged in pieces of this many tokens
+BATCH_SIZE = 64  # docs whose sentences go to the model together
+# The settings a config exposes, each default owned by its settings dataclass.
+TAG_KEYS = ("k", "n_samples", "temperature", "threshold", "retrieve_by", "max_empty", "shape_filter", "logprobs")
+BUILD_KEYS = ("n_clusters", "entities_per_type", "expansions_per_feature", "check_pools", "check_examples", "domain")
+
 DEFAULT_CONFIG = {
     "labels": {},
     "model": {"@llm_models": "spacy_progner.LocalGGUF.v1"},
-    "k": 4,
-    "n_samples": 1,
-    "temperature": 0.7,
-    "threshold": 0.5,
-    "retrieve_by": "feature",
-    "max_empty": 1,
-    "shape_filter": True,
-    "logprobs": False,
-    "n_clusters": 32,
-    "entities_per_type": 30,
-    "expansions_per_feature": 2,
-    "check_pools": True,
-    "check_examples": "drop",
-    "domain": "",
+    **{key: getattr(TagSettings, key) for key in TAG_KEYS},
+    **{key: getattr(BuildSettings, key) for key in BUILD_KEYS},
     "texts_path": None,
     "embedder": DEFAULT_EMBEDDER,
-    "seed": 0,
-    "max_sentence_tokens": 128,
-    "batch_size": 64,
+    "seed": BuildSettings.seed,
+    "max_sentence_tokens": MAX_SENTENCE_TOKENS,
+    "batch_size": BATCH_SIZE,
     "scorer": {"@scorers": "spacy.ner_scorer.v1"},
 }
 
@@ -138,8 +132,8 @@ class ReverseNER(Pipe):
         build: BuildSettings,
         tag: TagSettings,
         texts_path: Optional[str] = None,
-        max_sentence_tokens: int = 128,
-        batch_size: int = 64,
+        max_sentence_tokens: int = MAX_SENTENCE_TOKENS,
+        batch_size: int = BATCH_SIZE,
         scorer: Optional[Callable] = None,
     ):
         if max_sentence_tokens < 8:

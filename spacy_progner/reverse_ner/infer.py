@@ -51,7 +51,7 @@ class Tagger:
     def __init__(
         self,
         labels: LabelSet,
-        model: ChatModel,
+        model: Optional[ChatModel],  # None: prompts and answers go through someone else (the spacy-llm task)
         library: Optional[ExampleLibrary],
         settings: Optional[TagSettings] = None,
     ):
@@ -103,19 +103,26 @@ class Tagger:
             for sentence, demos in zip(sentences, self.demos_for(sentences))
         ]
 
+    def prompt_texts(self, sentences: Sequence[str]) -> List[str]:
+        """The same prompts as one plain string each, for spacy-llm models that take text."""
+        demos = self.demos_for(sentences)
+        return [prompts.ner_prompt_text(self.labels, s, d) for s, d in zip(sentences, demos)]
+
     def tag(self, sentences: Sequence[str], progress: Optional[str] = None) -> List[List[Scored]]:
         """Voted (text, label, score) per sentence; mentions below `threshold` are kept with their score."""
+        if self.model is None:
+            raise ValueError("this Tagger has no model: it only builds prompts and reads answers")
         results = self.model.chat_many(self.requests(sentences), progress=progress)
         return [self.vote(sentence, result.choices) for sentence, result in zip(sentences, results)]
 
-    def vote(self, sentence: str, choices) -> List[Scored]:
+    def vote(self, sentence: str, choices, lenient: bool = False) -> List[Scored]:
         votes: Counter = Counter()
         logprobs: Dict[Tuple[str, str], List[float]] = {}
         valid = 0
         for i, choice in enumerate(choices):
             where = f"answer {i + 1} for {sentence[:60]!r}"
             try:
-                mentions = entity_answer(choice, self.labels, where, self.stats)
+                mentions = entity_answer(choice, self.labels, where, self.stats, lenient=lenient)
             except AnswerError as err:
                 self.stats["bad_answer"] += 1
                 logger.warning("reverse_ner: %s", err)
