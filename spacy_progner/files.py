@@ -10,8 +10,10 @@ from typing import Any, List, Tuple, Type, Union
 
 import yaml
 
+from .errors import SettingsError
 
-def read_data_file(path: Union[str, Path], what: str, error: Type[Exception] = ValueError, hint: str = "") -> Any:
+
+def read_data_file(path: Union[str, Path], what: str, error: Type[Exception] = SettingsError, hint: str = "") -> Any:
     """The parsed content of a YAML or JSON file (a .json file is read as JSON, anything else as YAML,
     which also reads JSON); `error` names `what` and `path`."""
     path = Path(path)
@@ -27,7 +29,7 @@ def read_data_file(path: Union[str, Path], what: str, error: Type[Exception] = V
 
 
 def read_text_lines(
-    path: Union[str, Path], what: str = "texts", error: Type[Exception] = ValueError
+    path: Union[str, Path], what: str = "texts", error: Type[Exception] = SettingsError
 ) -> List[Tuple[int, str]]:
     """(line number, text) of a texts file: .jsonl with a string "text" per line, anything else one text
     per line. Blank lines are skipped (their numbers are kept, so a sample's id names its line); a file

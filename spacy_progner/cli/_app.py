@@ -9,9 +9,10 @@ from typing import Any, Callable, Dict
 
 import srsly
 import typer
+from confection import ConfigValidationError
 from wasabi import msg
 
-from ..llm.protocol import LLMError
+from ..errors import ProgNERError
 
 app = typer.Typer(
     name="spacy_progner",
@@ -22,13 +23,14 @@ app = typer.Typer(
 
 
 def friendly_errors(func: Callable) -> Callable:
-    """Turn the project's known errors into one clear line and exit code 1, not a traceback."""
+    """Turn the package's own errors (bad input, settings, model answers) and spaCy's config validation
+    errors into one clear line and exit code 1. Anything else is a bug and keeps its traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (LLMError, ValueError, FileNotFoundError) as err:
+        except (ProgNERError, ConfigValidationError) as err:
             msg.fail(f"{type(err).__name__}: {err}")
             sys.exit(1)
 

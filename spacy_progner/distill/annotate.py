@@ -18,12 +18,13 @@ from spacy.tokens import Doc
 from tqdm import tqdm
 from wasabi import msg
 
+from ..errors import ProgNERError
 from ..reverse_ner.component import ReverseNER
 
 LONG_TEXT_WORDS = 2000  # a text this long is tagged sentence by sentence: warn, it costs many calls
 
 
-class AnnotateError(ValueError):
+class AnnotateError(ProgNERError, ValueError):
     """The pipeline or the texts cannot be annotated; the message names the place."""
 
 

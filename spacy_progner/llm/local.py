@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
+from ..errors import SettingsError
 from .default_model import DEFAULT_MODEL_NAME, DEFAULT_MODEL_SHA256, ensure_default_model
 from .protocol import ChatRequest, Choice, LLMError, Usage, parse_openai_response
 
@@ -58,9 +59,9 @@ class LocalGGUFTransport:
         n_batch: int = 512,
     ):
         if n_ctx < 256:
-            raise ValueError(f"LocalGGUF n_ctx must be at least 256, got {n_ctx}")
+            raise SettingsError(f"LocalGGUF n_ctx must be at least 256, got {n_ctx}")
         if n_parallel < 1:
-            raise ValueError(f"LocalGGUF n_parallel must be >= 1, got {n_parallel}")
+            raise SettingsError(f"LocalGGUF n_parallel must be >= 1, got {n_parallel}")
         self.model_path = model_path
         if model_path is not None and not Path(model_path).expanduser().is_file():
             raise LLMError(f"LocalGGUF model_path {model_path!r} is not a file")

@@ -12,11 +12,13 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Dict, List, Optional, Protocol, Tuple, runtime_checkable
 
+from ..errors import ProgNERError, SettingsError
+
 # Bump when the meaning of a cached answer changes (request payload layout).
 KEY_VERSION = 1
 
 
-class LLMError(RuntimeError):
+class LLMError(ProgNERError, RuntimeError):
     """A model call failed in a way the user must act on; the message says where and why."""
 
 
@@ -41,14 +43,14 @@ class ChatRequest:
 
     def __post_init__(self) -> None:
         if not self.messages:
-            raise ValueError("ChatRequest needs at least one message")
+            raise SettingsError("ChatRequest needs at least one message")
         for i, msg in enumerate(self.messages):
             if not isinstance(msg, dict) or set(msg) != {"role", "content"}:
-                raise ValueError(f"ChatRequest message {i} must be a dict with 'role' and 'content', got {msg!r}")
+                raise SettingsError(f"ChatRequest message {i} must be a dict with 'role' and 'content', got {msg!r}")
         if self.n < 1:
-            raise ValueError(f"ChatRequest n must be >= 1, got {self.n}")
+            raise SettingsError(f"ChatRequest n must be >= 1, got {self.n}")
         if self.max_tokens < 1:
-            raise ValueError(f"ChatRequest max_tokens must be >= 1, got {self.max_tokens}")
+            raise SettingsError(f"ChatRequest max_tokens must be >= 1, got {self.max_tokens}")
 
     def samples(self) -> List[ChatRequest]:
         """One single-sample request per sample index (seed + i)."""

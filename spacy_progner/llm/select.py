@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict, Optional
 
+from ..errors import ProgNERError
 from ..files import read_data_file
 from .cache import ResponseCache
 from .model import ChatModel
@@ -18,7 +19,7 @@ LOCAL = "spacy_progner.LocalGGUF.v1"
 REPLAY = "spacy_progner.Replay.v1"
 
 
-class ModelSpecError(ValueError):
+class ModelSpecError(ProgNERError, ValueError):
     """`--model` names no usable model; the message says which value and why."""
 
 

@@ -15,6 +15,8 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from spacy.tokens import Doc, Span
 
+from ..errors import SettingsError
+
 MODES = ("strict", "expand", "contract")
 
 
@@ -56,7 +58,7 @@ def align_mentions(
 ) -> Tuple[List[Span], AlignStats]:
     """Non-overlapping labelled spans for the mentions, plus what was dropped and why."""
     if alignment_mode not in MODES:
-        raise ValueError(f"alignment_mode must be one of {MODES}, got {alignment_mode!r}")
+        raise SettingsError(f"alignment_mode must be one of {MODES}, got {alignment_mode!r}")
     stats = AlignStats()
     known = set(labels) if labels is not None else None
     candidates: Dict[Tuple[int, int, str], Tuple[float, int]] = {}

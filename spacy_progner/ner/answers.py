@@ -8,6 +8,7 @@ import unicodedata
 from collections import Counter
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
+from ..errors import ProgNERError
 from ..llm.protocol import Choice
 
 Mention = Tuple[str, str]  # (text, label)
@@ -15,7 +16,7 @@ Mention = Tuple[str, str]  # (text, label)
 logger = logging.getLogger("spacy_progner.ner")
 
 
-class AnswerError(ValueError):
+class AnswerError(ProgNERError, ValueError):
     """A model answer could not be used; the message names the place and the reason."""
 
 

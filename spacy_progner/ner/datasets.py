@@ -16,6 +16,8 @@ import srsly
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
+from ..errors import SettingsError
+
 
 def datasets_root() -> Path:
     """$SPACY_PROGNER_DATASETS, else ../shared/datasets beside the project checkout."""
@@ -28,7 +30,7 @@ def datasets_root() -> Path:
 def split_path(dataset: str, split: str, root: Optional[Path] = None) -> Path:
     path = (root or datasets_root()) / dataset / f"{split}.jsonl"
     if not path.is_file():
-        raise ValueError(f"dataset split {path} does not exist (set SPACY_PROGNER_DATASETS to the datasets folder)")
+        raise SettingsError(f"dataset split {path} does not exist (set SPACY_PROGNER_DATASETS to the datasets folder)")
     return path
 
 
@@ -36,7 +38,7 @@ def read_split(path: Path) -> List[Dict]:
     rows = []
     for i, row in enumerate(srsly.read_jsonl(path), 1):
         if not isinstance(row, dict) or len(row.get("tokens", [])) != len(row.get("tags", [None])):
-            raise ValueError(f"{path}: line {i} needs 'tokens' and 'tags' of the same length")
+            raise SettingsError(f"{path}: line {i} needs 'tokens' and 'tags' of the same length")
         rows.append(row)
     return rows
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
+from ..errors import ProgNERError
 from ..files import read_data_file
 from .align import find_occurrences
 from .labels import LabelSet
@@ -44,7 +45,7 @@ ANSWERS = ("A", "B", "C", "D")
 OTHER = "other"
 
 
-class DomainSpecError(ValueError):
+class DomainSpecError(ProgNERError, ValueError):
     """A domain spec is malformed; the message names the file and the key."""
 
 

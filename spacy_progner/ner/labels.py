@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Dict, Iterator, List, Mapping, Union
 
+from ..errors import SettingsError
 from ..files import read_data_file
 
 LABEL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
@@ -16,15 +17,15 @@ class LabelSet(Mapping[str, str]):
 
     def __init__(self, definitions: Mapping[str, str], where: str = "labels"):
         if not isinstance(definitions, Mapping):
-            raise ValueError(f"{where}: expected a mapping of label -> definition, got {type(definitions).__name__}")
+            raise SettingsError(f"{where}: expected a mapping of label -> definition, got {type(definitions).__name__}")
         if not definitions:
-            raise ValueError(f"{where}: no labels given; name at least one entity type with a definition")
+            raise SettingsError(f"{where}: no labels given; name at least one entity type with a definition")
         self._defs: Dict[str, str] = {}
         for label, definition in definitions.items():
             if not isinstance(label, str) or not LABEL_RE.match(label):
-                raise ValueError(f"{where}: label {label!r} must be a name like PER, ORG or Restaurant_Name")
+                raise SettingsError(f"{where}: label {label!r} must be a name like PER, ORG or Restaurant_Name")
             if not isinstance(definition, str) or not definition.strip():
-                raise ValueError(f"{where}: label {label} needs a non-empty one-sentence definition")
+                raise SettingsError(f"{where}: label {label} needs a non-empty one-sentence definition")
             self._defs[label] = " ".join(definition.split())
         self.where = where
 
@@ -40,7 +41,7 @@ class LabelSet(Mapping[str, str]):
                 data = {k: (v["definition"] if isinstance(v, Mapping) else v) for k, v in data["entity_types"].items()}
             return cls(data, where=str(path))
         if isinstance(value, list):
-            raise ValueError(f"{where}: labels need definitions: give a mapping like {{'PER': 'a person's name'}}")
+            raise SettingsError(f"{where}: labels need definitions: give a mapping like {{'PER': 'a person's name'}}")
         return cls(value, where=where)
 
     def __getitem__(self, label: str) -> str:

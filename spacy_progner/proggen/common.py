@@ -13,6 +13,7 @@ import srsly
 import yaml
 from wasabi import msg
 
+from ..errors import ProgNERError
 from ..files import read_data_file
 from ..llm import ChatModel, ChatRequest, ChatResult
 from ..ner.answers import AnswerError, parse_json_answer
@@ -20,7 +21,7 @@ from ..ner.answers import AnswerError, parse_json_answer
 MAX_WARNINGS = 20
 
 
-class StepError(ValueError):
+class StepError(ProgNERError, ValueError):
     """A step cannot go on (empty pool, nothing kept, bad input file); the message names the place."""
 
 

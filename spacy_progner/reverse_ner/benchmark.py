@@ -17,6 +17,7 @@ from spacy.tokens import Doc
 from spacy.training import Example
 from wasabi import msg
 
+from ..errors import SettingsError
 from ..llm import default_ledger, make_local_gguf
 from ..llm.local import reload_local_model
 from ..ner import LabelSet
@@ -210,7 +211,7 @@ def run(
     `retime` times finished rows again and keeps their quality pass (and its usage) as it is."""
     unknown = [c for c in configs if c not in CONFIGS]
     if unknown:
-        raise ValueError(f"unknown benchmark configuration(s) {unknown}; choose from {CONFIGS}")
+        raise SettingsError(f"unknown benchmark configuration(s) {unknown}; choose from {CONFIGS}")
     report: Dict[str, Any] = {
         "n": n,
         "seed": seed,
@@ -223,7 +224,7 @@ def run(
     }
     for dataset in datasets:
         if dataset not in DATASETS:
-            raise ValueError(f"unknown dataset {dataset!r}; choose from {sorted(DATASETS)}")
+            raise SettingsError(f"unknown dataset {dataset!r}; choose from {sorted(DATASETS)}")
         labels = LabelSet(DATASETS[dataset], where=dataset)
         rows = read_split(split_path(dataset, "test"))
         idx = sample_rows(rows, n, seed)

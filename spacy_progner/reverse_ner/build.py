@@ -22,6 +22,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import spacy
 
+from ..errors import SettingsError
 from ..llm import ChatModel
 from ..ner import AnswerError, LabelSet, align_mentions, entity_answer, parse_entities, parse_json_answer
 from . import prompts
@@ -82,7 +83,7 @@ class LibraryBuilder:
         self.model = model
         self.s = settings or BuildSettings()
         if self.s.check_examples not in ("drop", "off"):
-            raise ValueError(f"check_examples must be 'drop' or 'off', got {self.s.check_examples!r}")
+            raise SettingsError(f"check_examples must be 'drop' or 'off', got {self.s.check_examples!r}")
         self.stats: Dict[str, Counter] = {"pools": Counter(), "features": Counter(), "examples": Counter()}
         self._nlp = spacy.blank("en")
 
@@ -121,7 +122,7 @@ class LibraryBuilder:
         for label, pool in pools.items():
             stats[f"kept_{label}"] = len(pool)
             if not pool:
-                raise ValueError(
+                raise SettingsError(
                     f"reverse_ner: the entity pool for {label} is empty after generation and checks "
                     f"({dict(stats)}); rephrase its definition ({self.labels[label]!r})"
                 )
@@ -177,7 +178,7 @@ class LibraryBuilder:
             sentences.append(text)
         stats["candidates"] = len(sentences)
         if not sentences:
-            raise ValueError(
+            raise SettingsError(
                 "reverse_ner: no usable task sentences to learn the text's form from "
                 f"({self.s.min_feature_tokens}-{self.s.max_feature_tokens} words each); give unlabelled text"
             )
@@ -320,7 +321,7 @@ class LibraryBuilder:
         stats["kept"] = len(examples)
         stats["kept_empty"] = sum(1 for ex in examples if not ex["entities"])
         if not examples:
-            raise ValueError(f"reverse_ner: no example survived the build ({dict(stats)}); see the counts")
+            raise SettingsError(f"reverse_ner: no example survived the build ({dict(stats)}); see the counts")
         lib = ExampleLibrary(examples=examples, features=list(features))
         lib.embed_all(self.s.embedder)
         usage = self.model.ledger.since(snapshot)

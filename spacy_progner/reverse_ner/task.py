@@ -16,6 +16,7 @@ from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc
 from spacy_llm.registry import registry
 
+from ..errors import SettingsError
 from ..llm import Choice
 from ..ner import LabelSet, align_mentions
 from .component import MAX_SENTENCE_TOKENS
@@ -37,7 +38,7 @@ def make_reverse_ner_task(
     """labels: type -> definition (or a file). library_path: a saved example library (k = 0 needs none)."""
     library = ExampleLibrary.from_disk(library_path) if library_path else None
     if k > 0 and library is None:
-        raise ValueError("spacy_progner.ReverseNER.v1 with k > 0 needs `library_path` (a saved example library)")
+        raise SettingsError("spacy_progner.ReverseNER.v1 with k > 0 needs `library_path` (a saved example library)")
     settings = TagSettings(k=k, retrieve_by=retrieve_by, max_empty=max_empty, shape_filter=shape_filter)
     tagger = Tagger(LabelSet.from_any(labels), None, library, settings)
     return ReverseNERTask(tagger, max_sentence_tokens)
