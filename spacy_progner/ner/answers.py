@@ -20,6 +20,12 @@ class AnswerError(ProgNERError, ValueError):
     """A model answer could not be used; the message names the place and the reason."""
 
 
+def compact(obj: Any) -> str:
+    """JSON as demos show it and logs quote it: one line, no spaces (the model copies this style, and it
+    is the fewest tokens to generate)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
 def mention_bound(text: str) -> int:
     """How many mentions a tagging answer for `text` may list: half its words, 3 to 16.
 

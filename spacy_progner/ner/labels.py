@@ -27,7 +27,6 @@ class LabelSet(Mapping[str, str]):
             if not isinstance(definition, str) or not definition.strip():
                 raise SettingsError(f"{where}: label {label} needs a non-empty one-sentence definition")
             self._defs[label] = " ".join(definition.split())
-        self.where = where
 
     @classmethod
     def from_any(cls, value: Union[LabelSet, Mapping[str, str], List[str], str, Path], where: str = "labels"):

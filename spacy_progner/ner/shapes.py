@@ -10,6 +10,12 @@ from collections import Counter
 from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
 
 Shapes = Dict[str, Dict[str, bool]]
+CAPITAL_SHARE = 0.95  # "nearly all": a type is capitalised if this share of its names holds a capital
+
+
+def capitalised(names: Sequence[str]) -> bool:
+    """Whether (nearly) all of a type's names hold a capital letter."""
+    return bool(names) and sum(any(c.isupper() for c in n) for n in names) >= CAPITAL_SHARE * len(names)
 
 
 def learn_shapes(names: Mapping[str, Iterable[str]], min_names: int = 5) -> Shapes:
@@ -20,7 +26,7 @@ def learn_shapes(names: Mapping[str, Iterable[str]], min_names: int = 5) -> Shap
         if len(texts) >= min_names:
             out[label] = {
                 "letter": all(any(c.isalpha() for c in n) for n in texts),
-                "capital": sum(any(c.isupper() for c in n) for n in texts) >= 0.95 * len(texts),
+                "capital": capitalised(texts),
             }
     return out
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any, Dict, List
 
 from ..llm import ChatModel, ChatRequest
-from ..ner.answers import AnswerError, parse_json_answer
+from ..ner.answers import AnswerError, compact, parse_json_answer, string_list_schema
 from ..ner.domain import DomainSpec
-from .common import StepError, Warnings, ask_lists, compact, dedupe, rng_for
+from .common import StepError, Warnings, ask_lists, dedupe, rng_for
 
 TOPIC = "topic"
 
@@ -96,14 +96,7 @@ def value_request(spec: DomainSpec, s: AttributeSettings, name: str, description
         temperature=s.temperature,
         seed=s.seed * 1000 + call,
         max_tokens=20 + 12 * s.n_values,
-        json_schema={
-            "type": "object",
-            "properties": {
-                "values": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": s.n_values}
-            },
-            "required": ["values"],
-            "additionalProperties": False,
-        },
+        json_schema=string_list_schema("values", s.n_values),
     )
 
 

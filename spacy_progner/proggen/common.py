@@ -1,4 +1,4 @@
-"""What every ProgGen step shares: files, seeds, compact JSON, asking for JSON answers."""
+"""What every ProgGen step shares: files, seeds, asking for JSON answers."""
 
 from __future__ import annotations
 
@@ -16,18 +16,13 @@ from wasabi import msg
 from ..errors import ProgNERError
 from ..files import read_data_file
 from ..llm import ChatModel, ChatRequest, ChatResult
-from ..ner.answers import AnswerError, parse_json_answer
+from ..ner.answers import AnswerError, compact, parse_json_answer
 
 MAX_WARNINGS = 20
 
 
 class StepError(ProgNERError, ValueError):
     """A step cannot go on (empty pool, nothing kept, bad input file); the message names the place."""
-
-
-def compact(obj: Any) -> str:
-    """JSON as the demos show it: one line, no spaces (the model copies this style)."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
 def rng_for(*parts: Any) -> random.Random:

@@ -20,9 +20,9 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ..llm import ChatModel, ChatRequest
 from ..ner.align import find_occurrences
-from ..ner.answers import AnswerError, parse_json_answer
+from ..ner.answers import AnswerError, compact, parse_json_answer
 from ..ner.domain import ANSWERS, OTHER, DomainSpec
-from .common import StepError, Warnings, compact, rng_for
+from .common import StepError, Warnings, rng_for
 
 SIGNALS = ("logprob", "agreement")
 

@@ -27,10 +27,10 @@ from typing import Any, Dict, List, Optional, Tuple
 from tqdm import tqdm
 
 from ..llm import ChatModel, ChatRequest
-from ..ner.answers import entity_schema
+from ..ner.answers import compact, entity_schema
 from ..ner.domain import DomainSpec
 from .attributes import TOPIC
-from .common import StepError, Warnings, compact, norm, rng_for
+from .common import StepError, Warnings, norm, rng_for
 from .validate import Deduper, parse_generation
 
 VARIANTS = ("simple", "diversify-x", "diversify-y-vanilla", "diversify-y-latent", "diversify-x+y")

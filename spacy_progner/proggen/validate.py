@@ -12,10 +12,10 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from ..llm import Choice
 from ..ner.align import find_occurrences
-from ..ner.answers import AnswerError, check_item, parse_json_answer
+from ..ner.answers import AnswerError, check_item, compact, parse_json_answer
 from ..ner.logprobs import entity_logprobs
 from ..ner.shapes import Shapes, fits_shape
-from .common import Warnings, compact, norm
+from .common import Warnings, norm
 
 MAX_SENTENCE_WORDS = 80
 # check_item's reasons as the generate metrics name them (entity_* beside the sentence-level drops)

@@ -25,13 +25,13 @@ import spacy
 from ..errors import SettingsError
 from ..llm import ChatModel
 from ..ner import AnswerError, LabelSet, align_mentions, entity_answer, parse_entities, parse_json_answer
+from ..ner.answers import Mention
+from ..ner.shapes import capitalised
 from . import prompts
 from .embed import DEFAULT_EMBEDDER, embed
 from .library import ExampleLibrary
 
 logger = logging.getLogger("spacy_progner.reverse_ner")
-
-Mention = Tuple[str, str]
 
 
 @dataclass
@@ -283,9 +283,7 @@ class LibraryBuilder:
         with self.model.ledger.step("reverse_ner.check"):
             results = self.model.chat_many(requests, progress="checking examples")
         # For types whose names are capitalised (as in the pools), only a capitalised extra counts.
-        capitalised = {
-            label: sum(any(c.isupper() for c in n) for n in pool) >= 0.8 * len(pool) for label, pool in pools.items()
-        }
+        capitals = {label: capitalised(pool) for label, pool in pools.items()}
         stats = self.stats["examples"]
         kept = []
         for ex, result in zip(examples, results):
@@ -302,7 +300,7 @@ class LibraryBuilder:
                 if t.lower() not in labelled
                 and not any(t.lower() in x or x in t.lower() for x in labelled)
                 and re.search(rf"(?<!\w){re.escape(t)}(?!\w)", ex["sentence"])
-                and (not capitalised.get(lab) or any(c.isupper() for c in t))
+                and (not capitals.get(lab) or any(c.isupper() for c in t))
             ]
             if extras:
                 stats["dropped_unlabelled_entity"] += 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Union
 
-import srsly
 from spacy.language import Language
 from spacy.pipeline import Pipe, Sentencizer
 from spacy.tokens import Doc, Span, SpanGroup
@@ -256,7 +255,6 @@ class ReverseNER(Pipe):
     def to_disk(self, path, *, exclude=tuple()) -> None:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        srsly.write_json(path / "labels.json", self.label_set.to_dict())
         if self.library is not None:
             self.library.to_disk(path / "library")
 

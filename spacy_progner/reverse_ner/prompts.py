@@ -4,21 +4,16 @@ sentences of a run, so llama.cpp's prefix cache makes it nearly free; what varie
 
 from __future__ import annotations
 
-import json
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 from ..llm import ChatRequest
 from ..ner import LabelSet, entity_schema, mention_bound
-from ..ner.answers import string_list_schema
-
-Mention = Tuple[str, str]
+from ..ner.answers import Mention, compact, string_list_schema
 
 
-def compact(entities: Sequence[Mention]) -> str:
+def demo_answer(entities: Sequence[Mention]) -> str:
     """A demo answer as compact JSON: it shows the model the short form (fewer tokens to generate)."""
-    return json.dumps(
-        {"entities": [{"text": t, "label": lab} for t, lab in entities]}, ensure_ascii=False, separators=(",", ":")
-    )
+    return compact({"entities": [{"text": t, "label": lab} for t, lab in entities]})
 
 
 def ner_system(labels: LabelSet) -> str:
@@ -49,7 +44,7 @@ def ner_request(
     messages = [{"role": "system", "content": ner_system(labels)}]
     for text, ents in demos:
         messages.append({"role": "user", "content": text})
-        messages.append({"role": "assistant", "content": compact(ents)})
+        messages.append({"role": "assistant", "content": demo_answer(ents)})
     messages.append({"role": "user", "content": sentence})
     bound = mention_bound(sentence)
     return ChatRequest(
@@ -67,7 +62,7 @@ def ner_prompt_text(labels: LabelSet, sentence: str, demos: Sequence[Tuple[str, 
     """The same prompt as one plain string, for spacy-llm models that take text prompts."""
     parts = [ner_system(labels), ""]
     for text, ents in demos:
-        parts += [f"Text: {text}", f"Answer: {compact(ents)}", ""]
+        parts += [f"Text: {text}", f"Answer: {demo_answer(ents)}", ""]
     parts += [f"Text: {sentence}", "Answer:"]
     return "\n".join(parts)
 
@@ -153,7 +148,3 @@ def expansion_request(
         seed=seed,
         max_tokens=320,
     )
-
-
-def demos_from(examples: List[dict]) -> List[Tuple[str, List[Mention]]]:
-    return [(ex["sentence"], [tuple(e) for e in ex["entities"]]) for ex in examples]
