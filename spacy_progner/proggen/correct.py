@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import math
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..llm import ChatModel, ChatRequest
@@ -189,20 +189,51 @@ def correction_request(spec: DomainSpec, label: str, pairs: List[Item], s: Corre
 
 
 def correct(model: ChatModel, spec: DomainSpec, samples: List[Dict[str, Any]], s: CorrectSettings) -> Dict[str, Any]:
+    """The samples with the selected annotations re-checked and the answers applied; metrics; decisions."""
+    _check_types(samples, list(spec.types))
+    chosen, selection = select(samples, s)
+    warnings = Warnings("correct")
+    if selection["without_score"] == selection["annotations"] and selection["annotations"]:
+        hint = "the transport gave none; try select_by agreement" if s.select_by == "logprob" else "run crosscheck"
+        warnings.add(f"no annotation has a {s.select_by} score ({hint}): nothing selected for correction")
+    requests, batches = _requests(spec, samples, chosen, s)
+    results = model.chat_many(requests, progress="correct") if requests else []
+    out = copy.deepcopy(samples)
+    tally = Tally()
+    for (label, chunk), result in zip(batches, results):
+        answers = _answers(result, label, [out[i]["id"] for i, _ in chunk], warnings)
+        if answers is None:
+            tally.outcomes["unanswered (kept)"] += len(chunk)
+            continue
+        for (i, j), ans in zip(chunk, answers):
+            tally.apply(out[i], out[i]["entities"][j], label, ans, list(spec.types))
+    for sample in out:
+        sample["entities"] = _settled(sample["entities"], tally.outcomes)
+    metrics = {
+        "settings": {"threshold": s.threshold, "max_share": s.max_share, "spans_per_prompt": s.spans_per_prompt},
+        "selection": selection,
+        "prompts": len(requests),
+        **tally.to_dict(),
+        "entities_before": sum(len(x["entities"]) for x in samples),
+        "entities_after": sum(len(x["entities"]) for x in out),
+        "warnings": warnings.to_dict(),
+    }
+    return {"samples": out, "metrics": metrics, "decisions": tally.decisions}
+
+
+def _check_types(samples: List[Dict[str, Any]], labels: List[str]) -> None:
     if not samples:
-        raise StepError("correct: no samples to correct (the generated corpus is empty)")
-    labels = list(spec.types)
+        raise StepError("correct: no samples to correct (the corpus is empty)")
     for n, sample in enumerate(samples):
         for ent in sample.get("entities", []):
             if ent.get("label") not in labels:
                 raise StepError(
                     f"correct: sample {n} ({sample.get('id')}): unknown type {ent.get('label')!r}; known: {labels}"
                 )
-    chosen, selection = select(samples, s)
-    warnings = Warnings("correct")
-    if selection["without_score"] == selection["annotations"] and selection["annotations"]:
-        hint = "the transport gave none; try select_by agreement" if s.select_by == "logprob" else "run crosscheck"
-        warnings.add(f"no annotation has a {s.select_by} score ({hint}): nothing selected for correction")
+
+
+def _requests(spec: DomainSpec, samples: List[Dict[str, Any]], chosen: List[Tuple[int, int]], s: CorrectSettings):
+    """One prompt per type and `spans_per_prompt` chosen annotations, with the (type, indices) it asks about."""
     groups: Dict[str, List[Tuple[int, int]]] = defaultdict(list)
     for i, j in chosen:
         groups[samples[i]["entities"][j]["label"]].append((i, j))
@@ -214,69 +245,70 @@ def correct(model: ChatModel, spec: DomainSpec, samples: List[Dict[str, Any]], s
             pairs = [(samples[i]["sentence"], e["text"], e.get("start")) for (i, _), e in zip(chunk, ents)]
             requests.append(correction_request(spec, label, pairs, s, f"{start}"))
             batches.append((label, chunk))
-    results = model.chat_many(requests, progress="correct") if requests else []
-    out = copy.deepcopy(samples)
-    choices: Counter = Counter()
-    per_type: Dict[str, Counter] = defaultdict(Counter)
-    outcomes: Counter = Counter()
-    decisions: List[Dict[str, Any]] = []
-    for (label, chunk), result in zip(batches, results):
-        where = f"correct: {label} prompt for samples {[out[i]['id'] for i, _ in chunk]}"
-        try:
-            data = parse_json_answer(result.choices[0], where)
-            answers = data.get("answers") if isinstance(data, dict) else None
-            if not isinstance(answers, list) or len(answers) != len(chunk):
-                raise AnswerError(f"{where}: expected {len(chunk)} answers, got {compact(data)[:120]}")
-        except AnswerError as err:
-            warnings.add(str(err))
-            outcomes["unanswered (kept)"] += len(chunk)
-            continue
-        for (i, j), ans in zip(chunk, answers):
-            ent = out[i]["entities"][j]
-            choice = str(ans.get("choice", "")).upper() if isinstance(ans, dict) else ""
-            fix = str(ans.get("fix") or "").strip() if isinstance(ans, dict) else ""
-            if choice not in ANSWERS:
-                outcomes["invalid choice (kept)"] += 1
-                continue
-            choices[choice] += 1
-            per_type[label][choice] += 1
-            decisions.append({"id": out[i]["id"], "text": ent["text"], "label": label, "choice": choice, "fix": fix})
-            ent["correction"] = choice
-            if choice == "A":
-                outcomes["kept"] += 1
-            elif choice == "B":
-                hits = find_occurrences(out[i]["sentence"], fix) if fix else []
-                if not hits:
-                    outcomes["boundary fix not in sentence (kept)"] += 1
-                else:
-                    a, b = nearest(hits, ent)
-                    ent["text"] = out[i]["sentence"][a:b]
-                    if "start" in ent:
-                        ent["start"], ent["end"] = a, b
-                    outcomes["span replaced"] += 1
-            elif choice == "C":
-                if fix in labels and fix != label:
-                    ent["label"] = fix
-                    outcomes["retyped"] += 1
-                elif fix == label:
-                    outcomes["same type (kept)"] += 1
-                else:
-                    ent["drop"] = True
-                    outcomes["dropped (other type)"] += 1
-            else:
-                ent["drop"] = True
-                outcomes["dropped (not an entity)"] += 1
-    for sample in out:
-        sample["entities"] = _settled(sample["entities"], outcomes)
-    metrics = {
-        "settings": {"threshold": s.threshold, "max_share": s.max_share, "spans_per_prompt": s.spans_per_prompt},
-        "selection": selection,
-        "prompts": len(requests),
-        "choices": {k: choices.get(k, 0) for k in ANSWERS},
-        "choices_per_type": {k: dict(v) for k, v in per_type.items()},
-        "outcomes": dict(outcomes),
-        "entities_before": sum(len(x["entities"]) for x in samples),
-        "entities_after": sum(len(x["entities"]) for x in out),
-        "warnings": warnings.to_dict(),
-    }
-    return {"samples": out, "metrics": metrics, "decisions": decisions}
+    return requests, batches
+
+
+def _answers(result, label: str, ids: List[Any], warnings: Warnings) -> Optional[List[Any]]:
+    """The answer list of one correction prompt, or None (and a warning) when it is unusable."""
+    where = f"correct: {label} prompt for samples {ids}"
+    try:
+        data = parse_json_answer(result.choices[0], where)
+        answers = data.get("answers") if isinstance(data, dict) else None
+        if not isinstance(answers, list) or len(answers) != len(ids):
+            raise AnswerError(f"{where}: expected {len(ids)} answers, got {compact(data)[:120]}")
+    except AnswerError as err:
+        warnings.add(str(err))
+        return None
+    return answers
+
+
+@dataclass
+class Tally:
+    """What the answers chose and what applying them did."""
+
+    choices: Counter = field(default_factory=Counter)
+    per_type: Dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    outcomes: Counter = field(default_factory=Counter)
+    decisions: List[Dict[str, Any]] = field(default_factory=list)
+
+    def apply(self, sample: Dict[str, Any], ent: Dict[str, Any], label: str, ans: Any, labels: List[str]) -> None:
+        """A: keep; B: move to the fixed span (the occurrence at the annotation); C: retype or drop; D: drop."""
+        choice = str(ans.get("choice", "")).upper() if isinstance(ans, dict) else ""
+        fix = str(ans.get("fix") or "").strip() if isinstance(ans, dict) else ""
+        if choice not in ANSWERS:
+            self.outcomes["invalid choice (kept)"] += 1
+            return
+        self.choices[choice] += 1
+        self.per_type[label][choice] += 1
+        self.decisions.append({"id": sample["id"], "text": ent["text"], "label": label, "choice": choice, "fix": fix})
+        ent["correction"] = choice
+        if choice == "A":
+            self.outcomes["kept"] += 1
+        elif choice == "B":
+            self.outcomes[_fix_boundary(sample["sentence"], ent, fix)] += 1
+        elif choice == "C" and fix in labels and fix != label:
+            ent["label"] = fix
+            self.outcomes["retyped"] += 1
+        elif choice == "C" and fix == label:
+            self.outcomes["same type (kept)"] += 1
+        else:
+            ent["drop"] = True
+            self.outcomes["dropped (other type)" if choice == "C" else "dropped (not an entity)"] += 1
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "choices": {k: self.choices.get(k, 0) for k in ANSWERS},
+            "choices_per_type": {k: dict(v) for k, v in self.per_type.items()},
+            "outcomes": dict(self.outcomes),
+        }
+
+
+def _fix_boundary(sentence: str, ent: Dict[str, Any], fix: str) -> str:
+    hits = find_occurrences(sentence, fix) if fix else []
+    if not hits:
+        return "boundary fix not in sentence (kept)"
+    a, b = nearest(hits, ent)
+    ent["text"] = sentence[a:b]
+    if "start" in ent:
+        ent["start"], ent["end"] = a, b
+    return "span replaced"
