@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 from warnings import catch_warnings, filterwarnings
 
 import jinja2
@@ -16,83 +16,7 @@ from ..ner.domain import DomainSpec
 from .common import rng_for
 from .docbin import samples_to_docs
 
-TEMPLATE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ kind }} report: {{ spec.name }}</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
-h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em; margin-top: 1.6em; }
-.sub { color: #666; } table { border-collapse: collapse; margin: 0.5em 0; }
-td, th { padding: 0.25em 0.7em; border-bottom: 1px solid #eee; text-align: left; vertical-align: top; }
-th { background: #f6f6f6; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.bar { background: #5b8def; height: 0.9em; display: inline-block; border-radius: 2px; }
-.cards { display: flex; flex-wrap: wrap; gap: 0.8em; } .card { background: #f6f8fb; border-radius: 6px; padding:
-0.6em 1em; }
-.card b { display: block; font-size: 1.5em; } .sample { border-bottom: 1px dashed #ddd; padding: 0.3em 0; }
-.cols { display: flex; gap: 2em; flex-wrap: wrap; } .warn { color: #a60; }
-</style></head><body>
-<h1>{{ kind }} corpus: {{ spec.name }}</h1>
-<div class="sub">{{ spec.domain }} — {{ spec.description }}{% if variant %} · variant <b>{{ variant }}</b>{% endif
-%}</div>
-
-<h2>At a glance</h2>
-<div class="cards">
-{% for name, value in glance %}<div class="card"><b>{{ value }}</b>{{ name }}</div>{% endfor %}
-</div>
-
-<h2>Samples ({{ shown }} of {{ n_samples }}, random)</h2>
-{% for item in rendered %}<div class="sample">{{ item | safe }}</div>{% endfor %}
-
-<div class="cols">
-<div><h2>Entity types</h2>{{ bars(types) }}</div>
-{% if confidence %}<div><h2>Confidence</h2>{{ bars(confidence, sort=False) }}
-<p class="sub">per entity: exp(mean token log-prob) of its answer item</p></div>{% endif %}
-{% if agreement %}<div><h2>Cross-check</h2>{{ bars(agreement) }}
-<p class="sub">students trained on the other folds</p></div>{% endif %}
-{% for name, counts in attributes %}<div><h2>Attribute: {{ name }}</h2>{{ bars(counts) }}</div>{% endfor %}
-</div>
-
-<h2>Diversity</h2>
-<table>{% for name, value in diversity %}<tr><td>{{ name }}</td><td class="num">{{ value }}</td>
-</tr>{% endfor %}</table>
-
-<div class="cols">
-<div><h2>Top entities</h2>{{ bars(top_entities) }}</div>
-<div><h2>Entity pools</h2>
-{% if pools %}<table><tr><th>type</th><th>vanilla</th><th>latent (all topics)</th></tr>
-{% for row in pools %}<tr><td>{{ row[0] }}</td><td class="num">{{ row[1] }}</td><td class="num">{{ row[2] }}</td>
-</tr>{% endfor %}
-</table>{% else %}<p class="sub">no entity pools</p>{% endif %}</div>
-</div>
-
-<h2>Self-correction</h2>
-{% if correction %}
-<p>{{ correction.selection.selected }} of {{ correction.selection.annotations }} annotations re-checked
-({{ correction.selection.below_threshold }} {% if correction.selection.select_by == "agreement"
-%}where the cross-check disagreed{% else %}below log-prob {{ correction.settings.threshold }}{% endif %}, at most
-{{ (correction.settings.max_share * 100) | round(0) | int }}% per type), in {{ correction.prompts }} prompts.</p>
-<div class="cols"><div>{{ bars(correction_choices) }}</div><div>{{ bars(correction.outcomes) }}</div></div>
-{% if decisions %}<table><tr><th>span</th><th>type</th><th>choice</th><th>fix</th></tr>
-{% for d in decisions %}<tr><td>{{ d.text }}</td><td>{{ d.label }}</td><td>{{ d.choice }}</td><td>{{ d.fix }}</td>
-</tr>{% endfor %}
-</table>{% endif %}
-{% else %}<p class="sub">no correction step in this run</p>{% endif %}
-
-<h2>Drops</h2>
-{% for step, drops in drop_tables %}<h3>{{ step }}</h3>{{ bars(drops) }}{% endfor %}
-
-<h2>LLM usage per step</h2>
-<table><tr><th>step</th><th>calls</th><th>cache hits</th><th>prompt tokens</th><th>completion tokens</th>
-<th>cached prompt tokens</th><th>model seconds</th></tr>
-{% for step, u in usage %}<tr><td>{{ step }}</td><td class="num">{{ u.calls }}</td>
-<td class="num">{{ u.cache_hits }}</td>
-<td class="num">{{ u.prompt_tokens }}</td><td class="num">{{ u.completion_tokens }}</td>
-<td class="num">{{ u.cached_tokens }}</td>
-<td class="num">{{ u.seconds }}</td></tr>{% endfor %}
-</table>
-{% if warnings %}<h2>Warnings</h2>
-<ul class="warn">{% for w in warnings %}<li>{{ w }}</li>{% endfor %}</ul>{% endif %}
-</body></html>
-"""
+TEMPLATE = Path(__file__).parent / "templates" / "report.html"
 
 
 # displaCy knows colours only for OntoNotes labels; every spec type gets its own (pastels, readable text).
@@ -172,23 +96,61 @@ def build_report(
     seed: int = 0,
     variant: Optional[str] = None,
 ) -> str:
-    nlp = spacy.blank(spec.language)
+    """The page for a synthetic (ProgGen) or annotated (distillation) corpus and its steps' metrics."""
+    rendered = render_samples(spec, samples, n_show, seed)
+    div = diversity(samples)
+    correction = metrics.get("correct")
+    usage_rows, drop_tables, warnings = step_tables(metrics)
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    env.globals["bars"] = lambda counts, sort=True: jinja2.utils.markupsafe.Markup(_bars(dict(counts or {}), sort))
+    return env.from_string(TEMPLATE.read_text(encoding="utf8")).render(
+        spec=spec,
+        kind="Annotated" if "annotate" in metrics else "ProgGen",
+        confidence=confidence_histogram(samples),
+        agreement=agreement_counts(samples),
+        variant=variant,
+        glance=glance(samples, div, correction, usage_rows, annotated="annotate" in metrics),
+        shown=len(rendered),
+        n_samples=len(samples),
+        rendered=rendered,
+        types=dict(Counter(e["label"] for s in samples for e in s["entities"])),
+        attributes=attribute_counts(samples),
+        diversity=list(div.items()),
+        top_entities=dict(
+            Counter(f"{e['text']} ({e['label']})" for s in samples for e in s["entities"]).most_common(15)
+        ),
+        pools=pool_rows(spec, pools),
+        correction=correction,
+        correction_choices=(correction or {}).get("choices", {}),
+        decisions=((correction or {}).get("decisions") or [])[:40],
+        drop_tables=drop_tables,
+        usage=usage_rows,
+        warnings=warnings[:30],
+    )
+
+
+def render_samples(spec: DomainSpec, samples: List[Dict[str, Any]], n_show: int, seed: int) -> List[str]:
+    """displaCy HTML of `n_show` samples drawn by `seed`, in corpus order, one colour per type."""
     idx = list(range(len(samples)))
     rng_for(seed, "report").shuffle(idx)
     shown = [samples[i] for i in sorted(idx[:n_show])]
-    docs, _, _ = samples_to_docs(nlp, shown, list(spec.types), "expand")
+    docs, _, _ = samples_to_docs(spacy.blank(spec.language), shown, list(spec.types), "expand")
     with catch_warnings():  # a sentence without entities is a sample too, not a problem (spaCy W006)
         filterwarnings("ignore", message=r"\[W006\]")
         options = {"colors": label_colors(list(spec.types))}
-        rendered = [displacy.render(d, style="ent", page=False, jupyter=False, options=options) for d in docs]
-    types = Counter(e["label"] for s in samples for e in s["entities"])
-    attr_counts: Dict[str, Counter] = {}
+        return [displacy.render(d, style="ent", page=False, jupyter=False, options=options) for d in docs]
+
+
+def attribute_counts(samples: List[Dict[str, Any]]) -> List[Tuple[str, Dict[str, int]]]:
+    counts: Dict[str, Counter] = {}
     for s in samples:
         for name, value in ((s.get("requirements") or {}).get("attributes") or {}).items():
-            attr_counts.setdefault(name, Counter())[str(value)] += 1
-    top_entities = dict(Counter(f"{e['text']} ({e['label']})" for s in samples for e in s["entities"]).most_common(15))
-    div = diversity(samples)
-    correction = metrics.get("correct")
+            counts.setdefault(name, Counter())[str(value)] += 1
+    return sorted((k, dict(v)) for k, v in counts.items())
+
+
+def step_tables(metrics: Dict[str, Dict[str, Any]]):
+    """Usage rows per step, drop tables and the first warnings, from every step's metrics."""
     usage_rows, drop_tables, warnings = [], [], []
     for step, m in metrics.items():
         steps = ((m or {}).get("usage") or {}).get("steps") or {}
@@ -198,46 +160,31 @@ def build_report(
         if m.get("alignment", {}).get("dropped"):
             drop_tables.append((f"{step} (alignment)", m["alignment"]["dropped"]))
         warnings.extend(f"{step}: {w}" for w in (m.get("warnings") or {}).get("first", []))
-    pool_rows = []
-    if pools:
-        for lab in spec.types:
-            latent = sum(len((t or {}).get(lab, [])) for t in pools.get("latent", {}).values())
-            pool_rows.append((lab, len(pools.get("vanilla", {}).get(lab, [])), latent))
-    glance = [
-        ("annotated texts" if "annotate" in metrics else "kept sentences", len(samples)),
+    return usage_rows, drop_tables, warnings
+
+
+def pool_rows(spec: DomainSpec, pools: Optional[Dict[str, Any]]) -> List[Tuple[str, int, int]]:
+    if not pools:
+        return []
+    rows = []
+    for lab in spec.types:
+        latent = sum(len((t or {}).get(lab, [])) for t in pools.get("latent", {}).values())
+        rows.append((lab, len(pools.get("vanilla", {}).get(lab, [])), latent))
+    return rows
+
+
+def glance(samples, div: Dict[str, Any], correction, usage_rows, annotated: bool) -> List[Tuple[str, Any]]:
+    out = [
+        ("annotated texts" if annotated else "kept sentences", len(samples)),
         ("entities", div["entities"]),
         ("distinct entities", div["distinct entities"]),
         ("sentences without entities", sum(1 for s in samples if not s["entities"])),
     ]
     if correction:
-        glance.append(("annotations re-checked", correction["selection"]["selected"]))
+        out.append(("annotations re-checked", correction["selection"]["selected"]))
     # Requests the cache answered were model calls of an earlier run of the same step: count them.
-    calls = sum(u.get("calls", 0) + u.get("cache_hits", 0) for _, u in usage_rows)
-    glance.append(("LLM calls (incl. cached)", calls))
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    env.globals["bars"] = lambda counts, sort=True: jinja2.utils.markupsafe.Markup(_bars(dict(counts or {}), sort))
-    return env.from_string(TEMPLATE).render(
-        spec=spec,
-        kind="Annotated" if "annotate" in metrics else "ProgGen",
-        confidence=confidence_histogram(samples),
-        agreement=agreement_counts(samples),
-        variant=variant,
-        glance=glance,
-        shown=len(shown),
-        n_samples=len(samples),
-        rendered=rendered,
-        types=dict(types),
-        attributes=sorted((k, dict(v)) for k, v in attr_counts.items()),
-        diversity=list(div.items()),
-        top_entities=top_entities,
-        pools=pool_rows,
-        correction=correction,
-        correction_choices=(correction or {}).get("choices", {}),
-        decisions=((correction or {}).get("decisions") or [])[:40],
-        drop_tables=drop_tables,
-        usage=usage_rows,
-        warnings=warnings[:30],
-    )
+    out.append(("LLM calls (incl. cached)", sum(u.get("calls", 0) + u.get("cache_hits", 0) for _, u in usage_rows)))
+    return out
 
 
 def write_report(path: Path, text: str) -> None:
