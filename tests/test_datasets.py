@@ -7,7 +7,7 @@ import json
 import pytest
 import spacy
 
-from spacy_progner.ner.datasets import bio_spans, datasets_root, mentions, read_split, row_to_doc, sample_rows
+from spacy_progner.benchmarks.datasets import bio_spans, datasets_root, mentions, read_split, row_to_doc, sample_rows
 
 
 def test_bio_spans_handle_stray_i_tags_and_filtering():
@@ -45,7 +45,7 @@ def test_real_conll_test_split_reads():
 
 @pytest.mark.skipif(not (datasets_root() / "conll2003" / "test.jsonl").exists(), reason="shared datasets not here")
 def test_bench_ner_summarize_only_tabulates_finished_rows_without_the_model(tmp_path, monkeypatch):
-    from spacy_progner.reverse_ner import benchmark
+    from spacy_progner.benchmarks import reverse_ner as benchmark
     from spacy_progner.reverse_ner.build import BuildSettings
 
     def no_model(**_):
@@ -69,7 +69,7 @@ def test_bench_ner_summarize_only_tabulates_finished_rows_without_the_model(tmp_
 
 def test_bench_ner_retime_keeps_the_quality_pass(tmp_path, monkeypatch):
     """--retime replaces a finished row's timing and leaves its scores and first-pass usage as they are."""
-    from spacy_progner.reverse_ner import benchmark
+    from spacy_progner.benchmarks import reverse_ner as benchmark
     from spacy_progner.reverse_ner.build import BuildSettings
 
     timed = []

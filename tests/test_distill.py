@@ -261,7 +261,7 @@ def test_annotate_cli_chain_writes_corpus_metrics_and_report(tmp_path):
 
 
 def test_benchmark_scores_the_corpus_by_character_spans_and_round_trips_without_text():
-    from spacy_progner.distill.benchmark import gold_char_spans, score_corpus, with_text, without_text
+    from spacy_progner.benchmarks.distill import gold_char_spans, score_corpus, with_text, without_text
 
     row = {"tokens": ["Anna", "Berg", "moved", "to", "Graz", "."], "tags": ["B-PER", "I-PER", "O", "O", "B-LOC", "O"]}
     assert gold_char_spans(row, ["PER", "LOC"]) == [(0, 9, "PER"), (19, 23, "LOC")]

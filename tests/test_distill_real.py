@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import spacy
 
+from spacy_progner.benchmarks.reverse_ner import NEWS_LABELS
 from spacy_progner.distill.annotate import AnnotateSettings, annotate
-from spacy_progner.reverse_ner.benchmark import NEWS_LABELS
 
 pytestmark = pytest.mark.real_model
 

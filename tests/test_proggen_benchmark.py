@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import srsly
 
-from spacy_progner.proggen.benchmark import Bench, markdown, summarize
+from spacy_progner.benchmarks.proggen import Bench, markdown, summarize
 
 
 def test_summary_counts_llm_usage_per_1000_kept_sentences():
@@ -45,7 +45,7 @@ def test_finished_steps_are_not_redone(tmp_path):
 
 
 def test_collect_tabulates_only_evaluated_configurations_from_the_records(tmp_path):
-    from spacy_progner.proggen.benchmark import collect
+    from spacy_progner.benchmarks.proggen import collect
 
     scores = {"ents_f": 0.5, "ents_p": 0.6, "ents_r": 0.43, "per_type": {"PER": {"p": 1, "r": 1, "f": 0.7}}}
     records = {
@@ -82,7 +82,7 @@ def test_collect_tabulates_only_evaluated_configurations_from_the_records(tmp_pa
 
 def test_an_evaluated_configuration_is_not_trained_again_without_its_model(tmp_path):
     """Trained models are gitignored: a fresh checkout with the committed records must not retrain."""
-    from spacy_progner.proggen.benchmark import _train_and_eval
+    from spacy_progner.benchmarks.proggen import _train_and_eval
 
     folder = tmp_path / "conll2003" / "simple"
     scores = {"ents_f": 0.5, "ents_p": 0.6, "ents_r": 0.43, "per_type": {"PER": {"p": 1, "r": 1, "f": 0.7}}}

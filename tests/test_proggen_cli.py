@@ -65,7 +65,7 @@ def test_dataset_docbin_and_evaluate_on_real_data(tmp_path):
     import spacy
     from spacy.training import Example
 
-    from spacy_progner.ner.datasets import datasets_root
+    from spacy_progner.benchmarks.datasets import datasets_root
 
     if not (datasets_root() / "conll2003" / "test.jsonl").is_file():
         pytest.skip("datasets not available")

@@ -192,7 +192,7 @@ def test_benchmark_report_reads_the_step_records(run, tmp_path):
     """The benchmark's per-corpus report is built from its step records (usage stored as a total per step)."""
     import srsly
 
-    from spacy_progner.proggen.benchmark import _report
+    from spacy_progner.benchmarks.proggen import _report
     from spacy_progner.proggen.common import write_jsonl
 
     shared, folder = tmp_path / "shared", tmp_path / "x+y+correct"

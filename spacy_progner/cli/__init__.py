@@ -1,6 +1,6 @@
 """`python -m spacy_progner ...`: the project's commands (typer)."""
 
-from . import bench_llm, bench_ner, build_pipeline, distill, info, proggen, serve, smoke  # noqa: F401  (register commands)
+from . import benchmark, build_pipeline, distill, info, proggen, serve, smoke  # noqa: F401  (register commands)
 from ._app import app, main
 
 __all__ = ["app", "main"]

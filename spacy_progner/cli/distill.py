@@ -1,5 +1,5 @@
-"""Distillation commands: `annotate` (the tagger labels your texts), `crosscheck` (students trained on
-the other folds mark the disagreements) and `bench-distill` (the benchmark on real data)."""
+"""Distillation commands: `annotate` (the tagger labels your texts) and `crosscheck` (students trained on
+the other folds mark the disagreements)."""
 
 from __future__ import annotations
 
@@ -105,22 +105,3 @@ def crosscheck_cli(
     m = result["metrics"]
     msg.good(f"Wrote {output}: agreement {m['agreement']}, {m.get('proposed', 0)} spans proposed")
     step.finish(metrics, m)
-
-
-@app.command("bench-distill")
-@friendly_errors
-def bench_distill_cli(
-    datasets: str = typer.Option("conll2003,mit_restaurant", help="Comma-separated datasets."),
-    n: int = typer.Option(1000, "--n", help="Train-split sentences to annotate (read as text only)."),
-    k: int = typer.Option(2, help="Demos per sentence when annotating."),
-    output_dir: Path = typer.Option(Path("benchmarks/distill"), help="Step records and tables."),
-    train_steps: Optional[int] = typer.Option(None, help="Override training.max_steps of configs/train.cfg."),
-    summarize_only: bool = typer.Option(False, help="Tabulate the finished steps without running anything."),
-    cache_path: Optional[str] = CACHE,
-    seed: int = SEED,
-) -> None:
-    """Distillation on real data: annotate train text, correct, train spaCy, evaluate on the test split."""
-    from ..distill.benchmark import run
-
-    names = [d for d in datasets.split(",") if d]
-    run(names, output_dir, n, k, seed, cache_path, train_steps=train_steps, summarize_only=summarize_only)

@@ -17,6 +17,7 @@ import srsly
 import typer
 from wasabi import msg
 
+from ..benchmarks.datasets import dataset_docbin
 from ..llm import ChatModel, UsageLedger, select
 from ..ner.domain import DomainSpec
 from ..proggen.attributes import TOPIC, AttributeSettings, build_attributes, load_attributes
@@ -24,7 +25,7 @@ from ..proggen.common import StepError, read_jsonl, read_yaml, write_jsonl, writ
 from ..proggen.correct import CorrectSettings, correct
 from ..proggen.docbin import to_docbin
 from ..proggen.entities import EntitySettings, build_pools, load_pools
-from ..proggen.evaluate import dataset_docbin, evaluate_model
+from ..proggen.evaluate import evaluate_model
 from ..proggen.generate import VARIANTS, GenerateSettings, generate
 from ..proggen.report import build_report, write_report
 from ._app import app, friendly_errors, write_metrics
@@ -319,49 +320,3 @@ def report_cli(
     html = build_report(spec, rows, metrics, _read_pools(entities), n_show, seed, variant)
     write_report(output, html)
     msg.good(f"Wrote {output}")
-
-
-@app.command("benchmark")
-@friendly_errors
-def benchmark_cli(
-    datasets: str = typer.Option("conll2003,mit_restaurant", help="Comma-separated dataset presets."),
-    n_sentences: int = typer.Option(400, help="Kept synthetic sentences per configuration."),
-    output_dir: Path = typer.Option(Path("benchmarks/proggen"), help="Per-step results (resumable)."),
-    domains_dir: Path = typer.Option(Path("configs/domains"), help="Where <dataset>.yml domain specs live."),
-    train_config: Path = typer.Option(Path("configs/train.cfg"), help="spaCy training config."),
-    train_steps: Optional[int] = typer.Option(None, help="Override training.max_steps."),
-    test_limit: Optional[int] = typer.Option(None, help="Evaluate on a fixed sample of this many test sentences."),
-    model: str = MODEL,
-    cache_path: Optional[str] = CACHE,
-    seed: int = SEED,
-    force: bool = typer.Option(False, help="Redo finished steps."),
-    summarize_only: bool = typer.Option(False, help="Only tabulate what the step records hold (no step is run)."),
-) -> None:
-    """simple vs diversify-x+y + correction vs the real train split, evaluated on the real test split."""
-    from ..proggen.benchmark import collect, markdown, run
-
-    names = [d.strip() for d in datasets.split(",") if d.strip()]
-    start = time.perf_counter()
-    if summarize_only:
-        report = collect(output_dir, names, n_sentences, seed)
-        if not report["datasets"]:
-            raise StepError(f"benchmark: no evaluated configuration under {output_dir} yet")
-    else:
-        report = run(
-            names,
-            output_dir,
-            lambda: load_model(model, cache_path),
-            domains_dir,
-            train_config,
-            n_sentences,
-            train_steps,
-            test_limit,
-            seed,
-            force,
-        )
-        report["seconds"] = round(time.perf_counter() - start, 2)
-    table = markdown(report)
-    print(table)
-    write_metrics(output_dir / "benchmark.json", report)
-    (output_dir / "benchmark.md").write_text(table, encoding="utf8")
-    msg.good(f"Wrote {output_dir / 'benchmark.md'}")

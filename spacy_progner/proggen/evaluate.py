@@ -1,39 +1,16 @@
-"""Real evaluation data (tokens + BIO tags, read where it lives) -> DocBin, and per-type P/R/F of a trained model."""
+"""Per-type P/R/F of a trained model on a gold DocBin, like `spacy evaluate`."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict
 
 import spacy
 from spacy.tokens import DocBin
 from spacy.training import Example
 
-from ..ner.datasets import read_split, row_to_doc, sample_rows, split_path
 from .common import StepError
-
-
-def dataset_docbin(
-    dataset: str, split: str, labels: Iterable[str], output: Path, limit: Optional[int] = None, seed: int = 0
-) -> Dict[str, Any]:
-    """Write `dataset/split.jsonl` as a DocBin with only `labels` kept (others -> O)."""
-    try:
-        path = split_path(dataset, split)
-        rows = read_split(path)
-    except ValueError as err:
-        raise StepError(str(err)) from err
-    keep = list(labels)
-    if limit:
-        rows = [rows[i] for i in sample_rows(rows, limit, seed)]
-    vocab = spacy.blank("en").vocab
-    docs = [row_to_doc(vocab, row, keep) for row in rows]
-    found = {lab for d in docs for lab in (e.label_ for e in d.ents)}
-    if not found:
-        raise StepError(f"{path}: none of the types {keep} occur in the data; do the domain spec's types match?")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    DocBin(docs=docs, store_user_data=False).to_disk(output)
-    return {"dataset": dataset, "split": split, "docs": len(docs), "entities": sum(len(d.ents) for d in docs)}
 
 
 def evaluate_model(model_path: Path, data_path: Path) -> Dict[str, Any]:

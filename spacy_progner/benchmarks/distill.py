@@ -22,20 +22,19 @@ import spacy
 import srsly
 from wasabi import msg
 
+from ..distill.annotate import AnnotateSettings, annotate
+from ..distill.crosscheck import CrossCheckSettings, crosscheck
 from ..llm import default_ledger, make_local_gguf
 from ..ner import LabelSet
-from ..ner.datasets import bio_spans, read_split, row_to_doc, sample_rows, split_path
 from ..ner.domain import DomainSpec
-from ..proggen.benchmark import Bench, _train_and_eval
 from ..proggen.common import read_jsonl, write_jsonl
 from ..proggen.correct import CorrectSettings, correct
 from ..proggen.docbin import to_docbin
-from ..proggen.evaluate import dataset_docbin
-from ..reverse_ner.benchmark import DATASETS, NEWS_LABELS, library_path, time_config
 from ..reverse_ner.build import BuildSettings, LibraryBuilder
 from ..reverse_ner.library import ExampleLibrary
-from .annotate import AnnotateSettings, annotate
-from .crosscheck import CrossCheckSettings, crosscheck
+from .datasets import bio_spans, dataset_docbin, read_split, row_to_doc, sample_rows, split_path
+from .proggen import Bench, _train_and_eval
+from .reverse_ner import DATASETS, NEWS_LABELS, library_path, time_config
 
 N_CLUSTERS = 64  # feature sentences of the library, as in the reverse_ner benchmark
 
@@ -241,7 +240,7 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
     test = base / "test.spacy"
     bench.step(shared.folder, "test-data", [test], lambda: dataset_docbin(dataset, "test", labels, test))
     corpus = {"distill": shared.annotate()}
-    checked = shared.crosscheck(args["train_config"], CrossCheckSettings(seed=args["seed"]))
+    checked = shared.crosscheck(args["train_config"], CrossCheckSettings(folds=args["folds"], seed=args["seed"]))
     folder = base / "distill+correct"
 
     def corr() -> Dict[str, Any]:
@@ -311,13 +310,14 @@ def run(
     k: int,
     seed: int,
     cache_path: Optional[str],
+    folds: int = CrossCheckSettings.folds,
     train_config: Path = Path("configs/train.cfg"),
     train_steps: Optional[int] = None,
     domains_dir: Path = Path("configs/domains"),
     summarize_only: bool = False,
 ) -> Dict[str, Any]:
     bench = Bench(output_dir, lambda: make_local_gguf(cache_path=cache_path), force=False)
-    args = {"n": n, "k": k, "seed": seed, "cache_path": cache_path}
+    args = {"n": n, "k": k, "seed": seed, "cache_path": cache_path, "folds": folds}
     args.update(train_config=train_config, train_steps=train_steps)
     for dataset in datasets:
         if not summarize_only:

@@ -21,9 +21,9 @@ from ..errors import SettingsError
 from ..llm import default_ledger, make_local_gguf
 from ..llm.local import reload_local_model
 from ..ner import LabelSet
-from ..ner.datasets import mentions, read_split, row_to_doc, sample_rows, split_path
-from .build import BuildSettings, LibraryBuilder
-from .library import ExampleLibrary
+from ..reverse_ner.build import BuildSettings, LibraryBuilder
+from ..reverse_ner.library import ExampleLibrary
+from .datasets import mentions, read_split, row_to_doc, sample_rows, split_path
 
 # Written by the project for PER/LOC/ORG (MISC is dropped, as both papers do).
 NEWS_LABELS = {

@@ -1,4 +1,4 @@
-"""`bench-llm`: what the LLM layer costs on top of raw xllamacpp, and what caching buys.
+"""The LLM-layer benchmark: what the layer costs on top of raw xllamacpp, and what caching buys.
 
 Three measurements on the embedded model, printed as a table and written as JSON:
 1. generated tokens/s through ChatModel vs. raw `Server.handle_chat_completions`
@@ -15,14 +15,10 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
-
-import typer
-from wasabi import msg
+from typing import Any, Dict, List, Optional, Tuple
 
 from ..llm import ChatModel, ChatRequest, ResponseCache
 from ..llm.local import LocalGGUFTransport
-from ._app import app, friendly_errors, write_metrics
 
 TOPICS = ["lighthouses", "sourdough bread", "glaciers", "chess openings", "bicycle repair", "honey bees"]
 PREFIX_RULES = "\n".join(
@@ -151,15 +147,8 @@ def bench_prefix(transport: LocalGGUFTransport) -> Dict[str, Dict[str, float]]:
     return out
 
 
-@app.command("bench-llm")
-@friendly_errors
-def bench_llm_cli(
-    output: Path = typer.Option(Path("metrics/bench_llm.json"), "--output", "-o"),
-    model_path: Optional[str] = typer.Option(None, help="GGUF file; default: the embedded model."),
-    repeats: int = typer.Option(2, help="Rounds over the 6 generation prompts per path."),
-    hits: int = typer.Option(200, help="Cache hits to time."),
-) -> None:
-    """Benchmark the LLM layer against raw xllamacpp; print a table and write JSON."""
+def run(model_path: Optional[str], repeats: int, hits: int) -> Tuple[Dict[str, Any], List[tuple]]:
+    """All three measurements on one loaded model: the JSON result and the table's rows."""
     transport = LocalGGUFTransport(model_path=model_path, n_parallel=1)
     start = time.perf_counter()
     _ = transport.server  # load once, outside the timings
@@ -185,5 +174,4 @@ def bench_llm_cli(
     for name, row in prefix.items():
         rows.append((f"{name}: prompt / cached tokens", f"{row['prompt_tokens_mean']} / {row['cached_tokens_mean']}"))
         rows.append((f"{name}: seconds per call", row["seconds_mean"]))
-    msg.table(rows, header=("measure", "value"), divider=True)
-    write_metrics(output, result)
+    return result, rows

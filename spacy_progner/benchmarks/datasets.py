@@ -10,21 +10,31 @@ from __future__ import annotations
 import os
 import random
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
+import spacy
 import srsly
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, DocBin, Span
 from spacy.vocab import Vocab
 
 from ..errors import SettingsError
 
+ENV = "SPACY_PROGNER_DATASETS"
+
 
 def datasets_root() -> Path:
-    """$SPACY_PROGNER_DATASETS, else ../shared/datasets beside the project checkout."""
-    env = os.environ.get("SPACY_PROGNER_DATASETS")
+    """$SPACY_PROGNER_DATASETS (the benchmark commands' --datasets-dir sets it), else ../shared/datasets beside
+    a source checkout; an installed package has no such place and says so."""
+    env = os.environ.get(ENV)
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[3] / "shared" / "datasets"
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "setup.cfg").is_file():
+        return checkout.parent / "shared" / "datasets"
+    raise SettingsError(
+        f"where are the evaluation datasets? Set {ENV} (or --datasets-dir) to the folder holding "
+        "conll2003/, wikigold/, mit_movie/, mit_restaurant/ (each with test.jsonl etc.)"
+    )
 
 
 def split_path(dataset: str, split: str, root: Optional[Path] = None) -> Path:
@@ -73,3 +83,22 @@ def sample_rows(rows: Sequence[Dict], n: int, seed: int) -> List[int]:
 
 def mentions(row: Dict, keep: Optional[Iterable[str]] = None) -> List[Tuple[str, str]]:
     return [(" ".join(row["tokens"][s:e]), lab) for s, e, lab in bio_spans(row["tags"], keep)]
+
+
+def dataset_docbin(
+    dataset: str, split: str, labels: Iterable[str], output: Path, limit: Optional[int] = None, seed: int = 0
+) -> Dict[str, Any]:
+    """Write `dataset/split.jsonl` as a DocBin with only `labels` kept (others -> O)."""
+    path = split_path(dataset, split)
+    rows = read_split(path)
+    keep = list(labels)
+    if limit:
+        rows = [rows[i] for i in sample_rows(rows, limit, seed)]
+    vocab = spacy.blank("en").vocab
+    docs = [row_to_doc(vocab, row, keep) for row in rows]
+    found = {lab for d in docs for lab in (e.label_ for e in d.ents)}
+    if not found:
+        raise SettingsError(f"{path}: none of the types {keep} occur in the data; do the domain spec's types match?")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    DocBin(docs=docs, store_user_data=False).to_disk(output)
+    return {"dataset": dataset, "split": split, "docs": len(docs), "entities": sum(len(d.ents) for d in docs)}

@@ -17,16 +17,16 @@ from spacy.tokens import DocBin
 from wasabi import msg
 
 from ..llm import ChatModel, UsageLedger
-from ..ner.datasets import read_split, row_to_doc, split_path
 from ..ner.domain import DomainSpec
-from .attributes import TOPIC, AttributeSettings, build_attributes, load_attributes
-from .common import StepError, read_jsonl, read_yaml, rng_for, write_jsonl, write_yaml
-from .correct import CorrectSettings, correct
-from .docbin import to_docbin
-from .entities import EntitySettings, build_pools
-from .evaluate import dataset_docbin, evaluate_model
-from .generate import GenerateSettings, generate
-from .report import build_report, write_report
+from ..proggen.attributes import TOPIC, AttributeSettings, build_attributes, load_attributes
+from ..proggen.common import StepError, read_jsonl, read_yaml, rng_for, write_jsonl, write_yaml
+from ..proggen.correct import CorrectSettings, correct
+from ..proggen.docbin import to_docbin
+from ..proggen.entities import EntitySettings, build_pools
+from ..proggen.evaluate import evaluate_model
+from ..proggen.generate import GenerateSettings, generate
+from ..proggen.report import build_report, write_report
+from .datasets import dataset_docbin, read_split, row_to_doc, split_path
 
 CONFIGS = {
     "simple": {"variant": "simple", "correct": False},

@@ -1,0 +1,163 @@
+"""`python -m spacy_progner benchmark llm | ner | proggen | distill`: thin commands over
+`spacy_progner.benchmarks`, in the manner of spaCy's `benchmark` commands. Each prints a table and writes
+JSON (+ Markdown); each is resumable and `--summarize-only` tabulates finished rows without the model."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from wasabi import msg
+
+from ..benchmarks.datasets import ENV
+from ..benchmarks.reverse_ner import CONFIGS as NER_CONFIGS
+from ..distill.crosscheck import CrossCheckSettings
+from ..errors import SettingsError
+from ..reverse_ner.build import BuildSettings
+from ..reverse_ner.infer import TagSettings
+from ._app import app, friendly_errors, write_metrics
+from .proggen import CACHE, MODEL, SEED, load_model
+
+benchmark_app = typer.Typer(
+    help="Benchmarks on real data: the LLM layer, reverse_ner, ProgGen corpora, distillation.", no_args_is_help=True
+)
+app.add_typer(benchmark_app, name="benchmark")
+
+
+@benchmark_app.callback()
+def datasets_option(
+    datasets_dir: Optional[Path] = typer.Option(
+        None, "--datasets-dir", help=f"The evaluation datasets folder (else ${ENV}, else ../shared/datasets)."
+    ),
+) -> None:
+    if datasets_dir is not None:
+        os.environ[ENV] = str(datasets_dir)
+
+
+def _names(datasets: str) -> list:
+    return [d.strip() for d in datasets.split(",") if d.strip()]
+
+
+@benchmark_app.command("llm")
+@friendly_errors
+def llm_cli(
+    output: Path = typer.Option(Path("metrics/bench_llm.json"), "--output", "-o"),
+    model_path: Optional[str] = typer.Option(None, help="GGUF file; default: the embedded model."),
+    repeats: int = typer.Option(2, help="Rounds over the 6 generation prompts per path."),
+    hits: int = typer.Option(200, help="Cache hits to time."),
+) -> None:
+    """The LLM layer against raw xllamacpp: overhead, cache-hit latency, shared-prefix effect."""
+    from ..benchmarks.llm import run
+
+    result, rows = run(model_path, repeats, hits)
+    msg.table(rows, header=("measure", "value"), divider=True)
+    write_metrics(output, result)
+
+
+@benchmark_app.command("ner")
+@friendly_errors
+def ner_cli(
+    datasets: str = typer.Option("conll2003,wikigold", help="Comma-separated: conll2003, wikigold."),
+    configs: str = typer.Option(",".join(NER_CONFIGS), help="Comma-separated configurations."),
+    n: int = typer.Option(150, help="Test sentences per dataset (fixed sample)."),
+    seed: int = typer.Option(2024, help="Seed of the test sample."),
+    k: int = typer.Option(TagSettings.k, help="Demos per sentence."),
+    n_samples: int = typer.Option(5, help="Samples for the self-consistency configuration."),
+    n_clusters: int = typer.Option(BuildSettings.n_clusters, help="Feature sentences for the library."),
+    expansions: int = typer.Option(BuildSettings.expansions_per_feature, help="Expansions per feature sentence."),
+    entities_per_type: int = typer.Option(BuildSettings.entities_per_type, help="Pool size asked for per type."),
+    output_dir: Path = typer.Option(Path("metrics/bench_ner"), help="Per-configuration results and libraries."),
+    output: Path = typer.Option(Path("metrics/bench_ner.json"), help="Summary JSON (a .md table beside it)."),
+    cache_path: Optional[str] = CACHE,
+    force: bool = typer.Option(False, help="Recompute results that exist."),
+    time_n: int = typer.Option(30, help="Sentences timed per configuration with the answer cache off (0: none)."),
+    summarize_only: bool = typer.Option(False, help="Tabulate the finished rows; never call the model."),
+    retime: bool = typer.Option(False, help="Time finished rows again (their quality pass is kept)."),
+) -> None:
+    """reverse_ner vs spacy-llm's spacy.NER.v3 vs gold retrieval on fixed samples of real test sets."""
+    from ..benchmarks.reverse_ner import markdown, run
+
+    build = BuildSettings(n_clusters=n_clusters, expansions_per_feature=expansions, entities_per_type=entities_per_type)
+    report = run(
+        _names(datasets),
+        _names(configs),
+        n,
+        seed,
+        output_dir,
+        cache_path,
+        k,
+        n_samples,
+        build,
+        force,
+        time_n,
+        summarize_only,
+        retime,
+    )
+    table = markdown(report)
+    print(table)
+    write_metrics(output, report)
+    output.with_suffix(".md").write_text(table, encoding="utf8")
+    msg.good(f"Wrote {output.with_suffix('.md')}")
+
+
+@benchmark_app.command("proggen")
+@friendly_errors
+def proggen_cli(
+    datasets: str = typer.Option("conll2003,mit_restaurant", help="Comma-separated dataset presets."),
+    n_sentences: int = typer.Option(400, help="Kept synthetic sentences per configuration."),
+    output_dir: Path = typer.Option(Path("benchmarks/proggen"), help="Per-step results (resumable)."),
+    domains_dir: Path = typer.Option(Path("configs/domains"), help="Where <dataset>.yml domain specs live."),
+    train_config: Path = typer.Option(Path("configs/train.cfg"), help="spaCy training config."),
+    train_steps: Optional[int] = typer.Option(None, help="Override training.max_steps."),
+    test_limit: Optional[int] = typer.Option(None, help="Evaluate on a fixed sample of this many test sentences."),
+    model: str = MODEL,
+    cache_path: Optional[str] = CACHE,
+    seed: int = SEED,
+    force: bool = typer.Option(False, help="Redo finished steps."),
+    summarize_only: bool = typer.Option(False, help="Only tabulate what the step records hold (no step is run)."),
+) -> None:
+    """ProgGen: simple vs diversify-x+y + correction vs the real train split, on the real test split."""
+    from ..benchmarks.proggen import collect, markdown, run
+
+    names = _names(datasets)
+    start = time.perf_counter()
+    if summarize_only:
+        report = collect(output_dir, names, n_sentences, seed)
+        if not report["datasets"]:
+            raise SettingsError(f"benchmark proggen: no evaluated configuration under {output_dir} yet")
+    else:
+        factory = lambda: load_model(model, cache_path)  # noqa: E731
+        args = (domains_dir, train_config, n_sentences, train_steps, test_limit, seed, force)
+        report = run(names, output_dir, factory, *args)
+        report["seconds"] = round(time.perf_counter() - start, 2)
+    table = markdown(report)
+    print(table)
+    write_metrics(output_dir / "benchmark.json", report)
+    (output_dir / "benchmark.md").write_text(table, encoding="utf8")
+    msg.good(f"Wrote {output_dir / 'benchmark.md'}")
+
+
+@benchmark_app.command("distill")
+@friendly_errors
+def distill_cli(
+    datasets: str = typer.Option("conll2003,mit_restaurant", help="Comma-separated datasets."),
+    n: int = typer.Option(1000, "--n", help="Train-split sentences to annotate (read as text only)."),
+    k: int = typer.Option(2, help="Demos per sentence when annotating (2: the CPU setting)."),
+    folds: int = typer.Option(CrossCheckSettings.folds, help="Cross-check folds."),
+    output_dir: Path = typer.Option(Path("benchmarks/distill"), help="Step records and tables."),
+    train_steps: Optional[int] = typer.Option(None, help="Override training.max_steps of configs/train.cfg."),
+    summarize_only: bool = typer.Option(False, help="Tabulate the finished steps without running anything."),
+    cache_path: Optional[str] = CACHE,
+    seed: int = SEED,
+) -> None:
+    """Distillation: reverse_ner labels train text, correction, spaCy trained on it, scored on the test split."""
+    from ..benchmarks.distill import markdown, run
+
+    names = _names(datasets)
+    report = run(
+        names, output_dir, n, k, seed, cache_path, folds, train_steps=train_steps, summarize_only=summarize_only
+    )
+    print(markdown(report))
