@@ -88,7 +88,8 @@ def test_simple_variant_has_no_requirements(run):
     samples = run["simple"]["samples"]
     assert len(samples) == F.GENERATE_SIMPLE.n_sentences
     assert all(x["requirements"] == {} for x in samples)
-    assert sum(len(x["entities"]) for x in samples) > 0
+    ents = [(x["sentence"], e["text"]) for x in samples for e in x["entities"]]
+    assert ents and all(text in sentence for sentence, text in ents)  # every kept entity is in its sentence
 
 
 def test_correction_selects_the_least_certain_within_the_cap_and_applies_answers(run):
@@ -169,7 +170,9 @@ def test_report_shows_samples_distributions_corrections_and_usage(run):
         assert section in html
     div = diversity(samples)
     assert f'<td class="num">{div["distinct entities"]}</td>' in html
-    assert 0 < div["distinct 1-grams / 1-grams"] <= 1
+    words = [w for s in samples for w in s["sentence"].lower().split()]
+    assert div["distinct 1-grams / 1-grams"] == round(len(set(words)) / len(words), 3)
+    assert div["entities"] == sum(len(s["entities"]) for s in samples)
 
 
 def test_every_call_was_booked(run):

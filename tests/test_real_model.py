@@ -8,7 +8,7 @@ import llm_requests as R
 import pytest
 import spacy
 
-from spacy_progner.llm import ChatRequest, UsageLedger, make_openai_compatible
+from spacy_progner.llm import UsageLedger, make_openai_compatible
 from spacy_progner.llm.default_model import status
 from spacy_progner.llm.local import reload_local_model
 
@@ -52,7 +52,9 @@ def test_spacy_llm_ner_v3_on_local_gguf():
     doc = nlp(R.SENTENCES[0])
     responses = doc.user_data["llm_io"]["llm"]["response"]  # one answer per shard
     assert responses and all(isinstance(r, str) and r.strip() for r in responses)
+    assert doc.ents, responses  # an answer that parses to nothing is a failure, not a pass
     assert all(ent.label_ in R.LABELS for ent in doc.ents)
+    assert {e.text for e in doc.ents} & {"Maria Lopez", "Lisbon", "Toronto", "Northwind Robotics"}, doc.ents
 
 
 def test_openai_compatible_against_a_real_llama_server(local_model):
@@ -65,7 +67,8 @@ def test_openai_compatible_against_a_real_llama_server(local_model):
         base_url=f"{address}/v1", model="default", api_key_env=None, cache=False, timeout=120
     )
     model.ledger = UsageLedger()
-    request = ChatRequest(messages=[{"role": "user", "content": "Reply with the word: yes"}], max_tokens=4)
-    result = model.chat(request)
-    assert result.text.strip() and result.usage.completion_tokens > 0
-    assert model.ledger.total().calls == 1
+    result = model.chat(R.ner_request(R.SENTENCES[0], max_tokens=120))  # the JSON schema goes over HTTP too
+    answer = json.loads(result.text)
+    assert {e["text"] for e in answer["entities"]} & {"Maria Lopez", "Lisbon", "Toronto", "Northwind Robotics"}
+    assert all(e["label"] in R.LABELS for e in answer["entities"])
+    assert result.usage.completion_tokens > 0 and model.ledger.total().calls == 1
