@@ -1,4 +1,4 @@
-"""What the distillation tests replay. `python tests/record_distill.py` records tests/cassettes/distill.jsonl
+"""What the distillation tests replay. `python tests/record.py distill` records tests/cassettes/distill.jsonl
 from the real embedded model by running these exact steps (all sentences written for this project)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Requests the LLM-layer tests replay. The cassette was recorded from the real embedded model
-by `python tests/record_cassettes.py`; change a request here and re-record, or replay misses."""
+by `python tests/record.py llm`; change a request here and re-record, or replay misses."""
 
 from __future__ import annotations
 

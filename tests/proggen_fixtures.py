@@ -1,4 +1,4 @@
-"""What the ProgGen tests replay. `python tests/record_proggen.py` records the cassettes from the real embedded
+"""What the ProgGen tests replay. `python tests/record.py proggen` records the cassettes from the real embedded
 model by running these exact steps; change a setting here and re-record (requests already recorded are kept)."""
 
 from __future__ import annotations

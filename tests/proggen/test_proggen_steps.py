@@ -1,5 +1,5 @@
 """Each ProgGen step on real model answers, replayed from tests/cassettes/proggen_conll2003.jsonl
-(recorded from the embedded model by `python tests/record_proggen.py`)."""
+(recorded from the embedded model by `python tests/record.py proggen`)."""
 
 from __future__ import annotations
 

@@ -274,7 +274,7 @@ def test_shipped_config_agrees_with_the_defaults():
     from spacy_progner.llm.models import make_local_gguf
     from spacy_progner.reverse_ner.component import DEFAULT_CONFIG
 
-    cfg = spacy.util.load_config(Path(__file__).resolve().parents[1] / "configs" / "reverse_ner.cfg")
+    cfg = spacy.util.load_config(Path(__file__).resolve().parents[2] / "configs" / "reverse_ner.cfg")
     component = cfg["components"]["reverse_ner"]
     for key, value in DEFAULT_CONFIG.items():
         if key not in ("labels", "model"):

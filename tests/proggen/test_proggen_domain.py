@@ -8,11 +8,12 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from spacy_progner.benchmarks.datasets import datasets_root
 from spacy_progner.cli import app
 from spacy_progner.ner import LabelSet
 from spacy_progner.ner.domain import DomainSpec, DomainSpecError
 
-DOMAINS = Path(__file__).resolve().parents[1] / "configs" / "domains"
+DOMAINS = Path(__file__).resolve().parents[2] / "configs" / "domains"
 PRESETS = {
     "conll2003": ["PER", "LOC", "ORG"],
     "wikigold": ["PER", "LOC", "ORG"],
@@ -65,7 +66,7 @@ def test_preset_sentences_are_not_copied_from_the_datasets():
     differently is caught too)."""
     import json
 
-    root = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+    root = datasets_root()
     if not root.is_dir():
         pytest.skip("datasets not available")
     ours = set()

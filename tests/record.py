@@ -1,0 +1,99 @@
+"""Record the test cassettes from the real embedded model:
+`python tests/record.py [llm|reverse_ner|proggen|distill|all]`.
+
+Each part runs exactly the steps its tests replay (from the *_fixtures.py modules); requests already in a
+cassette are kept and only new ones go to the model. Re-record a part after changing what it asks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+
+LOCAL = {"@llm_models": "spacy_progner.LocalGGUF.v1", "cache": False}
+
+
+def record_llm() -> None:
+    import llm_requests as R
+    import spacy
+
+    from spacy_progner.llm import make_local_gguf, make_replay
+
+    recorder = make_replay(str(HERE / R.CASSETTE), mode="record", model=make_local_gguf(cache=False))
+    reqs = R.all_requests()
+    flat = reqs["ner"] + [reqs["logprobs"], reqs["sampled"], reqs["truncated"], reqs["cut_off"]]
+    recorder.chat_many(flat, progress="recording llm_layer")
+    nlp = spacy.blank("en")
+    block = {"@llm_models": "spacy_progner.Replay.v1", "path": str(HERE / R.NER_V3_CASSETTE), "mode": "record"}
+    nlp.add_pipe("llm", config=R.ner_v3_config({**block, "model": LOCAL}))
+    for doc in nlp.pipe(R.NER_V3_SENTENCES):
+        print(doc.text, [(e.text, e.label_) for e in doc.ents])
+
+
+def record_reverse_ner() -> None:
+    import reverse_ner_fixtures as F
+
+    nlp = F.make_nlp(F.replay_block(mode="record", inner=LOCAL))
+    nlp.get_pipe("reverse_ner").initialize(texts=F.TASK_TEXTS)
+    for doc in nlp.pipe(F.TAG_TEXTS):
+        print(doc.text, [(e.text, e.label_) for e in doc.ents])
+    sampled = F.make_nlp(F.replay_block(mode="record", inner=LOCAL), n_samples=3)
+    sampled.get_pipe("reverse_ner").set_library(nlp.get_pipe("reverse_ner").library)
+    for doc in sampled.pipe(F.TAG_TEXTS[:2]):
+        print(doc.text, [(e.text, e.label_) for e in doc.ents], doc.spans["reverse_ner"].attrs["scores"])
+    with tempfile.TemporaryDirectory() as tmp:
+        nlp.get_pipe("reverse_ner").library.to_disk(tmp)
+        task_nlp = F.make_task_nlp(tmp, F.replay_block(F.TASK_CASSETTE, mode="record", inner=LOCAL))
+        for doc in task_nlp.pipe(F.TAG_TEXTS):
+            print("task:", doc.text, [(e.text, e.label_) for e in doc.ents])
+
+
+def record_proggen(cache_path: str) -> None:
+    """Through the LLM cache: whatever the demo workflow already asked with the same seeds costs nothing."""
+    import proggen_fixtures as F
+
+    from spacy_progner.llm import make_local_gguf, make_replay
+
+    recorder = make_replay(str(F.CASSETTE), mode="record", model=make_local_gguf(cache_path=cache_path))
+    out = F.run_all(recorder)
+    for x in out["xy"]["samples"] + out["simple"]["samples"]:
+        print(x["sentence"], [(e["text"], e["label"], e["logprob"]) for e in x["entities"]])
+    print(json.dumps(out["corrected"]["metrics"], indent=1))
+
+
+def record_distill() -> None:
+    import distill_fixtures as F
+
+    from spacy_progner.ner.domain import DomainSpec
+
+    annotated, corrected = F.run_all(F.pipeline(F.replay_model("record")), DomainSpec.load(F.DOMAIN))
+    for sample in annotated["samples"]:
+        print(sample["sentence"], [(e["text"], e["label"], e["start"], e["logprob"]) for e in sample["entities"]])
+    print(corrected["metrics"]["choices"], corrected["metrics"]["outcomes"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("part", nargs="?", default="all", choices=["llm", "reverse_ner", "proggen", "distill", "all"])
+    parser.add_argument("--cache-path", default=str(HERE.parent / ".cache" / "llm-cache.sqlite"), help="proggen only")
+    args = parser.parse_args()
+    parts = {
+        "llm": record_llm,
+        "reverse_ner": record_reverse_ner,
+        "proggen": lambda: record_proggen(args.cache_path),
+        "distill": record_distill,
+    }
+    for name, record in parts.items():
+        if args.part in (name, "all"):
+            print(f"--- recording {name}")
+            record()
+
+
+if __name__ == "__main__":
+    main()
