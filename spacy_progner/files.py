@@ -45,20 +45,18 @@ def read_text_lines(
         raise error(f"{path}: line {line} is not UTF-8 text (byte {err.start}); save the {what} file as UTF-8") from err
     out: List[Tuple[int, str]] = []
     jsonl = path.suffix.lower() == ".jsonl"
-    for number, line in enumerate(content.splitlines(), 1):
-        if not line.strip():
-            continue
-        if jsonl:
+    for number, raw_line in enumerate(content.splitlines(), 1):
+        text = raw_line
+        if jsonl and raw_line.strip():
             try:
-                row = json.loads(line)
+                row = json.loads(raw_line)
             except ValueError as err:
                 raise error(f"{path}: line {number} is not JSON ({err})") from err
             if not isinstance(row, dict) or not isinstance(row.get("text"), str):
                 raise error(f"{path}: line {number} has no string 'text' field")
-            line = row["text"]
-            if not line.strip():
-                continue
-        out.append((number, line))
+            text = row["text"]
+        if text.strip():
+            out.append((number, text))
     if not out:
         raise error(f"{path}: no text in the {what} file")
     return out

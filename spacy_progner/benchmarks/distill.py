@@ -15,8 +15,9 @@ Dataset text is never committed: texts, the library and the corpora are git-igno
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, cast
 
 import spacy
 import srsly
@@ -31,6 +32,7 @@ from ..proggen.common import read_jsonl, write_jsonl
 from ..proggen.correct import CorrectSettings, correct
 from ..proggen.docbin import to_docbin
 from ..reverse_ner.build import BuildSettings, LibraryBuilder
+from ..reverse_ner.component import ReverseNER
 from ..reverse_ner.library import ExampleLibrary
 from .datasets import bio_spans, dataset_docbin, read_split, row_to_doc, sample_rows, split_path
 from .proggen import Bench, _train_and_eval
@@ -126,7 +128,7 @@ def read_offsets(path: Path) -> List[Dict[str, Any]]:
 def pipeline_for(labels: LabelSet, library: ExampleLibrary, cache_path: Optional[str], k: int):
     nlp = spacy.blank("en")
     block = {"@llm_models": "spacy_progner.LocalGGUF.v1", "cache_path": cache_path}
-    pipe = nlp.add_pipe("reverse_ner", config={"labels": labels.to_dict(), "model": block, "k": k})
+    pipe = cast(ReverseNER, nlp.add_pipe("reverse_ner", config={"labels": labels.to_dict(), "model": block, "k": k}))
     pipe.set_library(library)
     return nlp
 
@@ -268,7 +270,7 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
             folder,
             "to-docbin",
             [folder / "train.spacy"],
-            lambda s=samples, f=folder: to_docbin(spec, s, f, seed=args["seed"]),
+            partial(to_docbin, spec, samples, folder, seed=args["seed"]),
         )
         rows[name] = _train_and_eval(bench, folder, args["train_config"], args["train_steps"], test, [])
     model = base / "distill+correct" / "model" / "model-best"
@@ -317,7 +319,7 @@ def run(
     summarize_only: bool = False,
 ) -> Dict[str, Any]:
     bench = Bench(output_dir, lambda: make_local_gguf(cache_path=cache_path), force=False)
-    args = {"n": n, "k": k, "seed": seed, "cache_path": cache_path, "folds": folds}
+    args: Dict[str, Any] = {"n": n, "k": k, "seed": seed, "cache_path": cache_path, "folds": folds}
     args.update(train_config=train_config, train_steps=train_steps)
     for dataset in datasets:
         if not summarize_only:

@@ -113,7 +113,8 @@ def bench_cache_hit(transport: LocalGGUFTransport, hits: int) -> Dict[str, float
             start = time.perf_counter()
             model.chat(req)
             times.append(time.perf_counter() - start)
-        model.cache.close()
+        if model.cache is not None:
+            model.cache.close()
     times.sort()
     return {
         "miss_ms": round(miss * 1000, 1),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
@@ -28,7 +29,7 @@ from ..proggen.generate import GenerateSettings, generate
 from ..proggen.report import build_report, write_report
 from .datasets import dataset_docbin, read_split, row_to_doc, split_path
 
-CONFIGS = {
+CONFIGS: Dict[str, Dict[str, Any]] = {
     "simple": {"variant": "simple", "correct": False},
     "x+y+correct": {"variant": "diversify-x+y", "correct": True},
 }
@@ -175,7 +176,7 @@ def run_dataset(
                 folder,
                 "to-docbin",
                 [folder / "train.spacy"],
-                lambda f=samples_file, folder=folder: to_docbin(spec, read_jsonl(f, "samples"), folder, seed=seed),
+                partial(_docbin, spec, samples_file, folder, seed),
             )
         )
         out["configs"][name] = _train_and_eval(bench, folder, train_config, train_steps, test, steps)
@@ -183,7 +184,7 @@ def run_dataset(
             folder,
             "report",
             [folder / "report.html"],
-            lambda f=samples_file, name=name: _report(spec, base, name, f, seed),
+            partial(_report, spec, base, name, samples_file, seed),
         )
     folder = base / "real-train"
     steps = [
@@ -193,6 +194,10 @@ def run_dataset(
     ]
     out["configs"]["real-train"] = _train_and_eval(bench, folder, train_config, train_steps, test, steps)
     return out
+
+
+def _docbin(spec: DomainSpec, samples: Path, folder: Path, seed: int) -> Dict[str, Any]:
+    return to_docbin(spec, read_jsonl(samples, "samples"), folder, seed=seed)
 
 
 def uses_shared(config: str) -> bool:
@@ -314,7 +319,7 @@ def run(
     if not datasets:
         raise StepError("benchmark: no dataset given")
     bench = Bench(output_dir, model_factory, force)
-    report = {"n_sentences": n_sentences, "seed": seed, "datasets": []}
+    report: Dict[str, Any] = {"n_sentences": n_sentences, "seed": seed, "datasets": []}
     for dataset in datasets:
         report["datasets"].append(
             run_dataset(bench, dataset, domains_dir, train_config, n_sentences, train_steps, test_limit, seed)

@@ -8,7 +8,7 @@ import hashlib
 import json
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, cast
 
 import spacy
 import srsly
@@ -22,6 +22,7 @@ from ..llm import default_ledger, make_local_gguf
 from ..llm.local import reload_local_model
 from ..ner import LabelSet
 from ..reverse_ner.build import BuildSettings, LibraryBuilder
+from ..reverse_ner.component import ReverseNER
 from ..reverse_ner.library import ExampleLibrary
 from .datasets import mentions, read_split, row_to_doc, sample_rows, split_path
 
@@ -65,7 +66,7 @@ def gold_library(dataset: str, labels: LabelSet, n: int = 4000, seed: int = 0) -
     """The ceiling: demos retrieved from the gold-labelled train split instead of a self-made library."""
     rows = read_split(split_path(dataset, "train"))
     picked = [rows[i] for i in sample_rows(rows, n, seed)]
-    examples = [
+    examples: List[Dict[str, Any]] = [
         {"sentence": " ".join(r["tokens"]), "entities": [list(m) for m in mentions(r, labels)], "feature": i}
         for i, r in enumerate(picked)
     ]
@@ -115,7 +116,7 @@ def make_nlp(config: str, labels: LabelSet, cache_path, library: Optional[Exampl
         settings.update(n_samples=n_samples, temperature=0.7, threshold=0.5)
     if config == "gold":
         settings["retrieve_by"] = "example"
-    pipe = nlp.add_pipe("reverse_ner", config=settings)
+    pipe = cast(ReverseNER, nlp.add_pipe("reverse_ner", config=settings))
     if library is not None:
         pipe.set_library(library)
     return nlp
@@ -256,7 +257,7 @@ def run(
         summary_path = out / dataset / "library-summary.json"  # committed; the library holds dataset text
         if "self" in libs.made:
             lib = libs.made["self"]
-            summary = {"examples": len(lib), "features": len(lib.features)}
+            summary: Dict[str, Any] = {"examples": len(lib), "features": len(lib.features)}
             summary.update({key: lib.meta.get(key) for key in ("seconds", "usage", "counts")})
             srsly.write_json(summary_path, summary)
             report["libraries"][dataset] = summary

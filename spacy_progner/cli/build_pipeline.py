@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Optional, cast
 
 import spacy
 import typer
@@ -13,7 +13,7 @@ from wasabi import msg
 from ..llm.select import model_block
 from ..ner import LabelSet
 from ..reverse_ner.build import BuildSettings
-from ..reverse_ner.component import read_texts
+from ..reverse_ner.component import ReverseNER, read_texts
 from ..reverse_ner.infer import TagSettings
 from ._app import app, friendly_errors, write_metrics
 from .proggen import CACHE, MODEL
@@ -40,22 +40,26 @@ def build_pipeline_cli(
     label_set = LabelSet.from_any(labels)
     text_list = read_texts(texts)
     nlp = spacy.blank(lang)
-    pipe = nlp.add_pipe(
-        "reverse_ner",
-        config={
-            "labels": label_set.to_dict(),
-            "model": model_block(model, cache_path),
-            "k": k,
-            "n_clusters": n_clusters,
-            "entities_per_type": entities_per_type,
-            "expansions_per_feature": expansions,
-        },
+    pipe = cast(
+        ReverseNER,
+        nlp.add_pipe(
+            "reverse_ner",
+            config={
+                "labels": label_set.to_dict(),
+                "model": model_block(model, cache_path),
+                "k": k,
+                "n_clusters": n_clusters,
+                "entities_per_type": entities_per_type,
+                "expansions_per_feature": expansions,
+            },
+        ),
     )
     start = time.perf_counter()
     with pipe.model.ledger.step("build-pipeline"):
         pipe.initialize(texts=text_list)
     nlp.to_disk(output)
     lib = pipe.library
+    assert lib is not None  # initialize built it (k > 0) or raised
     msg.good(
         f"Saved {output}: {len(lib)} examples from {len(lib.features)} feature sentences "
         f"in {time.perf_counter() - start:.0f} s"

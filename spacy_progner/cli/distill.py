@@ -4,7 +4,7 @@ the other folds mark the disagreements)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, cast
 
 import spacy
 import typer
@@ -15,6 +15,7 @@ from ..distill.crosscheck import CrossCheckSettings, crosscheck
 from ..files import read_text_lines
 from ..ner import LabelSet
 from ..proggen.common import read_jsonl, write_jsonl
+from ..reverse_ner.component import ReverseNER
 from ._app import app, friendly_errors
 from .proggen import CACHE, MODEL, SEED, _Step, load_model
 
@@ -38,7 +39,7 @@ def load_tagger(pipeline: Optional[Path], labels: Optional[Path], texts: List[st
         config = {"labels": LabelSet.from_any(labels).to_dict()}
         if k is not None:
             config["k"] = k
-        pipe = nlp.add_pipe("reverse_ner", config=config)
+        pipe = cast(ReverseNER, nlp.add_pipe("reverse_ner", config=config))
     else:
         raise AnnotateError(
             "annotate needs --pipeline (a saved reverse_ner pipeline) or --labels (labels or domain spec)"

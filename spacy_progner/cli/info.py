@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import json
+from typing import Any, Dict, Optional
 
 import typer
 from wasabi import msg
@@ -32,7 +33,7 @@ def registered() -> dict:
 
 
 def versions() -> dict:
-    out = {"spacy-progner": __version__}
+    out: Dict[str, Optional[str]] = {"spacy-progner": __version__}
     for name in PACKAGES:
         try:
             out[name] = md.version(name)
@@ -48,7 +49,7 @@ def info_cli(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """Show versions, registered factories/tasks/models and the default model's state."""
-    data = {
+    data: Dict[str, Any] = {
         "versions": versions(),
         "registered": registered(),
         "default_model": status(verify=verify),

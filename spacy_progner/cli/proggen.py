@@ -56,8 +56,14 @@ class _Step:
     def __init__(self, name: str, domain: Optional[Path] = None):
         self.name = name
         self.start = time.perf_counter()
-        self.spec = _spec(domain) if domain is not None else None
+        self._spec = _spec(domain) if domain is not None else None
         self.llm: Optional[ChatModel] = None
+
+    @property
+    def spec(self) -> DomainSpec:
+        if self._spec is None:
+            raise StepError(f"{self.name}: this step needs a domain spec (--domain)")
+        return self._spec
 
     def ask(self, model: str, cache_path: Optional[str], fn: Callable[[ChatModel], Dict[str, Any]]) -> Dict[str, Any]:
         self.llm = load_model(model, cache_path)
@@ -66,8 +72,8 @@ class _Step:
 
     def finish(self, metrics_path: Path, data: Dict[str, Any]) -> None:
         head: Dict[str, Any] = {"step": self.name}
-        if self.spec is not None:
-            head["domain"] = self.spec.name
+        if self._spec is not None:
+            head["domain"] = self._spec.name
         data = {**head, **data, "seconds": round(time.perf_counter() - self.start, 2)}
         if self.llm is not None:
             data["usage"] = self.llm.ledger.to_dict()

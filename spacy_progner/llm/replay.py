@@ -36,7 +36,7 @@ class ReplayTransport:
         self.inner = model
         if model is not None:
             # The recording ChatModel books the usage; the wrapped one keeps its own account.
-            model.ledger = UsageLedger()
+            model.ledger = UsageLedger()  # type: ignore[attr-defined]
         inner = getattr(model, "transport", None)
         self.max_concurrency = getattr(inner, "max_concurrency", 1) if model else 8
         self.context_length = getattr(inner, "context_length", 4096)

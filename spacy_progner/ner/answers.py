@@ -78,7 +78,8 @@ def parse_json_answer(choice: Choice, where: str, lenient: bool = False) -> Any:
                 pass
         if choice.truncated:
             raise AnswerError(f"{where}: answer was cut off at max_tokens ({len(text)} chars): {text[-80:]!r}") from err
-        raise AnswerError(f"{where}: answer is not JSON ({err.msg}): {text[:120]!r}") from err
+        reason = err.msg if isinstance(err, json.JSONDecodeError) else str(err)
+        raise AnswerError(f"{where}: answer is not JSON ({reason}): {text[:120]!r}") from err
 
 
 def parse_entities(data: Any, labels: Iterable[str], where: str, drops: Optional[Counter] = None) -> List[Mention]:

@@ -37,7 +37,9 @@ def norm(text: str) -> str:
 
 def dedupe(values: Iterable[str], max_words: int = 12) -> Tuple[List[str], Counter]:
     """Unique non-empty values in first-seen order, with drops counted by reason."""
-    seen, out, drops = set(), [], Counter()
+    seen: set = set()
+    out: List[str] = []
+    drops: Counter = Counter()
     for value in values:
         value = " ".join(str(value).split()).strip(" .,;")
         if not value:

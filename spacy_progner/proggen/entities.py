@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from ..llm import ChatModel, ChatRequest
 from ..ner.answers import string_list_schema
@@ -71,7 +71,9 @@ def build_pools(
         raise StepError(f"entities: kind must be one of {', '.join(KINDS)}, got {s.kind!r}")
     warnings = Warnings("entities")
     drops: Counter = Counter()
-    requests, where, owners = [], [], []
+    requests: List[ChatRequest] = []
+    where: List[str] = []
+    owners: List[Tuple[Optional[str], str]] = []
     if s.kind in ("vanilla", "both"):
         for label in spec.types:
             for call in range(s.calls_per_type):

@@ -151,7 +151,9 @@ def attribute_counts(samples: List[Dict[str, Any]]) -> List[Tuple[str, Dict[str,
 
 def step_tables(metrics: Dict[str, Dict[str, Any]]):
     """Usage rows per step, drop tables and the first warnings, from every step's metrics."""
-    usage_rows, drop_tables, warnings = [], [], []
+    usage_rows: List[Tuple[str, Dict[str, Any]]] = []
+    drop_tables: List[Tuple[str, Dict[str, int]]] = []
+    warnings: List[str] = []
     for step, m in metrics.items():
         steps = ((m or {}).get("usage") or {}).get("steps") or {}
         usage_rows.extend((name, u) for name, u in steps.items())

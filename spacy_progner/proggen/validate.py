@@ -65,7 +65,8 @@ def parse_generation(
             drops["example_without_entities_list"] += 1
             warnings.add(f"{place}: no 'entities' list")
             continue
-        entities, seen = [], {}
+        entities: List[Dict[str, Any]] = []
+        seen: Dict[str, str] = {}
         for item, score in zip(items, ex_scores):
             mention, reason = check_item(item, known)
             if mention is None:
