@@ -23,7 +23,7 @@ from ..ner.domain import DomainSpec
 from ..proggen.attributes import TOPIC, AttributeSettings, build_attributes, load_attributes
 from ..proggen.common import StepError, read_jsonl, read_yaml, write_jsonl, write_yaml
 from ..proggen.correct import CorrectSettings, correct
-from ..proggen.docbin import to_docbin
+from ..proggen.docbin import ALIGNMENT_MODE, DEV_SHARE, to_docbin
 from ..proggen.entities import EntitySettings, build_pools, load_pools
 from ..proggen.evaluate import evaluate_model
 from ..proggen.generate import VARIANTS, GenerateSettings, generate
@@ -93,11 +93,17 @@ def attributes_cli(
         Path("corpus/attributes.yml"), "--output", "-o", help="Attributes YAML (review by hand)."
     ),
     metrics: Path = typer.Option(Path("metrics/attributes.json"), help="Metrics JSON."),
-    n_dimensions: int = typer.Option(4, help="Attribute dimensions to ask for besides topic."),
-    n_values: int = typer.Option(8, help="Values asked per call."),
-    calls_per_dimension: int = typer.Option(2, help="Calls per dimension (shuffled examples, own seeds)."),
-    max_values: int = typer.Option(20, help="Values kept per dimension."),
-    probability: float = typer.Option(0.5, help="Probability of using a non-topic dimension in a prompt."),
+    n_dimensions: int = typer.Option(
+        AttributeSettings.n_dimensions, help="Attribute dimensions to ask for besides topic."
+    ),
+    n_values: int = typer.Option(AttributeSettings.n_values, help="Values asked per call."),
+    calls_per_dimension: int = typer.Option(
+        AttributeSettings.calls_per_dimension, help="Calls per dimension (shuffled examples, own seeds)."
+    ),
+    max_values: int = typer.Option(AttributeSettings.max_values, help="Values kept per dimension."),
+    probability: float = typer.Option(
+        AttributeSettings.probability, help="Probability of using a non-topic dimension in a prompt."
+    ),
     model: str = MODEL,
     cache_path: Optional[str] = CACHE,
     seed: int = SEED,
@@ -121,11 +127,11 @@ def entities_cli(
     attributes: Optional[Path] = typer.Option(None, help="Attributes YAML (its topic values condition latent pools)."),
     output: Path = typer.Option(Path("corpus/entities.json"), "--output", "-o", help="Entity pools JSON."),
     metrics: Path = typer.Option(Path("metrics/entities.json"), help="Metrics JSON."),
-    kind: str = typer.Option("both", help="vanilla | latent | both."),
-    n_per_call: int = typer.Option(10, help="Vanilla: entities asked per call."),
-    calls_per_type: int = typer.Option(2, help="Vanilla: calls per type."),
-    n_per_topic: int = typer.Option(5, help="Latent: entities asked per (topic, type)."),
-    max_topics: Optional[int] = typer.Option(None, help="Latent: only the first N topic values."),
+    kind: str = typer.Option(EntitySettings.kind, help="vanilla | latent | both."),
+    n_per_call: int = typer.Option(EntitySettings.n_per_call, help="Vanilla: entities asked per call."),
+    calls_per_type: int = typer.Option(EntitySettings.calls_per_type, help="Vanilla: calls per type."),
+    n_per_topic: int = typer.Option(EntitySettings.n_per_topic, help="Latent: entities asked per (topic, type)."),
+    max_topics: Optional[int] = typer.Option(EntitySettings.max_topics, help="Latent: only the first N topic values."),
     model: str = MODEL,
     cache_path: Optional[str] = CACHE,
     seed: int = SEED,
@@ -161,22 +167,28 @@ def _read_pools(path: Optional[Path]) -> Optional[Dict[str, Any]]:
 @friendly_errors
 def generate_cli(
     domain: Path = DOMAIN,
-    variant: str = typer.Option("diversify-x+y", help=" | ".join(VARIANTS)),
-    n_sentences: int = typer.Option(100, help="Sentences to keep (after validation and deduplication)."),
+    variant: str = typer.Option(GenerateSettings.variant, help=" | ".join(VARIANTS)),
+    n_sentences: int = typer.Option(
+        GenerateSettings.n_sentences, help="Sentences to keep (after validation and deduplication)."
+    ),
     per_call: Optional[int] = typer.Option(None, help="Sentences per call (default 6 for simple, else 3)."),
     max_calls: Optional[int] = typer.Option(None, help="Give up after this many calls (default 3x the need)."),
     attributes: Optional[Path] = typer.Option(None, help="Attributes YAML (diversify-x, diversify-x+y)."),
     entities: Optional[Path] = typer.Option(None, help="Entity pools JSON (diversify-y-*, diversify-x+y)."),
     output: Path = typer.Option(Path("corpus/generated.jsonl"), "--output", "-o", help="Samples JSONL."),
     metrics: Path = typer.Option(Path("metrics/generate.json"), help="Metrics JSON."),
-    temperature: float = typer.Option(1.0, help="Sampling temperature."),
+    temperature: float = typer.Option(GenerateSettings.temperature, help="Sampling temperature."),
     shape_filter: bool = typer.Option(
-        True, help="Drop annotations unlike all of their type's entities in the spec (a lower-case word as PER)."
+        GenerateSettings.shape_filter,
+        help="Drop annotations unlike all of their type's entities in the spec (a lower-case word as PER).",
     ),
     per_sentence: bool = typer.Option(
-        True, help="Assign the pool names to each sentence (--no-per-sentence: one list per call, as ProgGen)."
+        GenerateSettings.per_sentence,
+        help="Assign the pool names to each sentence (--no-per-sentence: one list per call, as ProgGen).",
     ),
-    skip_ambiguous: bool = typer.Option(True, help="Leave out pool names listed under more than one type."),
+    skip_ambiguous: bool = typer.Option(
+        GenerateSettings.skip_ambiguous, help="Leave out pool names listed under more than one type."
+    ),
     model: str = MODEL,
     cache_path: Optional[str] = CACHE,
     seed: int = SEED,
@@ -213,9 +225,11 @@ def correct_cli(
     input: Path = typer.Option(Path("corpus/generated.jsonl"), "--input", "-i", help="Generated samples JSONL."),
     output: Path = typer.Option(Path("corpus/corrected.jsonl"), "--output", "-o", help="Corrected samples JSONL."),
     metrics: Path = typer.Option(Path("metrics/correct.json"), help="Metrics JSON (with every decision)."),
-    threshold: float = typer.Option(-0.05, help="Re-check annotations whose mean token log-prob is below this."),
-    max_share: float = typer.Option(0.2, help="At most this share of each type's annotations."),
-    spans_per_prompt: int = typer.Option(4, help="Spans per prompt (all of one type)."),
+    threshold: float = typer.Option(
+        CorrectSettings.threshold, help="Re-check annotations whose mean token log-prob is below this."
+    ),
+    max_share: float = typer.Option(CorrectSettings.max_share, help="At most this share of each type's annotations."),
+    spans_per_prompt: int = typer.Option(CorrectSettings.spans_per_prompt, help="Spans per prompt (all of one type)."),
     select_by: str = typer.Option(
         CorrectSettings.select_by,
         help="logprob (needs log-probs) | agreement (entities marked by `crosscheck`; any backend).",
@@ -246,8 +260,8 @@ def to_docbin_cli(
     input: Path = typer.Option(Path("corpus/corrected.jsonl"), "--input", "-i", help="Samples JSONL."),
     output_dir: Path = typer.Option(Path("corpus"), "--output-dir", "-o", help="Writes train.spacy and dev.spacy."),
     metrics: Path = typer.Option(Path("metrics/to_docbin.json"), help="Metrics JSON."),
-    dev_share: float = typer.Option(0.1, help="Share of the synthetic samples held out as dev set."),
-    alignment_mode: str = typer.Option("expand", help="strict | expand | contract (spaCy char_span)."),
+    dev_share: float = typer.Option(DEV_SHARE, help="Share of the samples held out as dev set."),
+    alignment_mode: str = typer.Option(ALIGNMENT_MODE, help="strict | expand | contract (spaCy char_span)."),
     demo_weight: int = typer.Option(0, help="Add the domain spec's demos this many times to train."),
     extra: Optional[Path] = typer.Option(
         None, help="More samples to add (e.g. a ProgGen corpus beside an annotated one)."

@@ -32,6 +32,10 @@ def restyle(doc: Doc, surface: Surface) -> Tuple[Doc, int]:
     return out, len(doc) - len(keep)
 
 
+DEV_SHARE = 0.1  # of the samples held out as the dev set spaCy picks its best model on
+ALIGNMENT_MODE = "expand"  # how a character span snaps to tokens (spaCy's char_span)
+
+
 def spans_at_offsets(doc: Doc, entities: List[Dict[str, Any]], labels: List[str], alignment_mode: str):
     """Spans at the entities' own character offsets (annotated corpora carry them, so a name that occurs
     twice keeps the occurrence that was labelled); what cannot be placed is counted."""
@@ -85,8 +89,8 @@ def to_docbin(
     spec: DomainSpec,
     samples: List[Dict[str, Any]],
     output_dir: Path,
-    dev_share: float = 0.1,
-    alignment_mode: str = "expand",
+    dev_share: float = DEV_SHARE,
+    alignment_mode: str = ALIGNMENT_MODE,
     demo_weight: int = 0,
     seed: int = 0,
     lang: Optional[str] = None,

@@ -95,3 +95,18 @@ def test_dataset_docbin_and_evaluate_on_real_data(tmp_path):
     assert scores["ents_p"] == round(expected["ents_p"] or 0.0, 4)
     missing = CliRunner().invoke(app, ["evaluate", str(tmp_path / "nope"), str(data)])
     assert missing.exit_code == 1 and "does not exist" in " ".join(missing.output.split())
+
+
+def test_project_vars_that_mirror_a_default_agree_with_it():
+    """project.yml restates a few step defaults as overridable vars; each must equal its settings dataclass."""
+    import yaml
+
+    from spacy_progner.proggen.attributes import AttributeSettings
+    from spacy_progner.proggen.correct import CorrectSettings
+    from spacy_progner.proggen.entities import EntitySettings
+
+    project = yaml.safe_load((F.ROOT / "project.yml").read_text(encoding="utf8"))["vars"]
+    assert project["threshold"] == CorrectSettings.threshold
+    assert project["n_dimensions"] == AttributeSettings.n_dimensions
+    assert project["n_values"] == AttributeSettings.n_values
+    assert project["pool_size"] == EntitySettings.n_per_call
