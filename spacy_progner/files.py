@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, List, Tuple, Type, Union
+from typing import Any, Dict, List, Tuple, Type, Union
 
 import yaml
 
@@ -28,6 +28,25 @@ def read_data_file(path: Union[str, Path], what: str, error: Type[Exception] = S
         raise error(f"{path}: malformed YAML/JSON in the {what} file: {err}") from err
 
 
+def jsonl_rows(
+    path: Path, content: str, key: str, missing: str, error: Type[Exception] = SettingsError
+) -> List[Tuple[int, Dict[str, Any]]]:
+    """(line number, object) of each non-blank JSONL line; a line that is not JSON, or whose object has no
+    string `key`, fails naming the file and line (`missing` says what it lacks)."""
+    out = []
+    for number, line in enumerate(content.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as err:
+            raise error(f"{path}: line {number} is not JSON ({err})") from err
+        if not isinstance(row, dict) or not isinstance(row.get(key), str):
+            raise error(f"{path}: line {number} {missing}")
+        out.append((number, row))
+    return out
+
+
 def read_text_lines(
     path: Union[str, Path], what: str = "texts", error: Type[Exception] = SettingsError
 ) -> List[Tuple[int, str]]:
@@ -43,20 +62,11 @@ def read_text_lines(
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         raise error(f"{path}: line {line} is not UTF-8 text (byte {err.start}); save the {what} file as UTF-8") from err
-    out: List[Tuple[int, str]] = []
-    jsonl = path.suffix.lower() == ".jsonl"
-    for number, raw_line in enumerate(content.splitlines(), 1):
-        text = raw_line
-        if jsonl and raw_line.strip():
-            try:
-                row = json.loads(raw_line)
-            except ValueError as err:
-                raise error(f"{path}: line {number} is not JSON ({err})") from err
-            if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-                raise error(f"{path}: line {number} has no string 'text' field")
-            text = row["text"]
-        if text.strip():
-            out.append((number, text))
+    if path.suffix.lower() == ".jsonl":
+        rows = jsonl_rows(path, content, "text", "has no string 'text' field", error)
+        out = [(number, row["text"]) for number, row in rows if row["text"].strip()]
+    else:
+        out = [(number, line) for number, line in enumerate(content.splitlines(), 1) if line.strip()]
     if not out:
         raise error(f"{path}: no text in the {what} file")
     return out

@@ -37,6 +37,7 @@ from ..reverse_ner.library import ExampleLibrary
 from .datasets import bio_spans, dataset_docbin, read_split, row_to_doc, sample_rows, split_path
 from .proggen import Bench, _train_and_eval
 from .reverse_ner import DATASETS, NEWS_LABELS, library_path, time_config
+from .tables import abcd_cell, per_type_cell
 
 N_CLUSTERS = 64  # feature sentences of the library, as in the reverse_ner benchmark
 
@@ -412,10 +413,7 @@ def markdown(report: Dict[str, Any]) -> str:
     ]
     for ds in report["datasets"]:
         for name, r in ds["configs"].items():
-            per_type = ", ".join(f"{t} {f:.2f}" for t, f in sorted(r["per_type_f1"].items()))
-            abcd = (
-                "/".join(str(r["correction_choices"].get(c, 0)) for c in "ABCD") if r.get("correction_choices") else "–"
-            )
+            per_type, abcd = per_type_cell(r["per_type_f1"]), abcd_cell(r.get("correction_choices"))
             p1k = r.get("llm_per_1000_kept") if name.startswith("distill") else None
             calls = f"{p1k['calls']:.0f}" if p1k else "–"
             secs = f"{p1k['seconds']:.0f}" if p1k else "–"

@@ -28,6 +28,7 @@ from ..proggen.evaluate import evaluate_model
 from ..proggen.generate import GenerateSettings, generate
 from ..proggen.report import build_report, write_report
 from .datasets import dataset_docbin, read_split, row_to_doc, split_path
+from .tables import abcd_cell, per_type_cell
 
 CONFIGS: Dict[str, Dict[str, Any]] = {
     "simple": {"variant": "simple", "correct": False},
@@ -291,8 +292,7 @@ def markdown(report: Dict[str, Any]) -> str:
     ]
     for ds in report["datasets"]:
         for name, r in ds["configs"].items():
-            per_type = ", ".join(f"{k} {v:.2f}" for k, v in sorted(r["per_type_f1"].items()))
-            abcd = "/".join(str(r["correction_choices"].get(k, 0)) for k in "ABCD") if r["correction_choices"] else "–"
+            per_type, abcd = per_type_cell(r["per_type_f1"]), abcd_cell(r["correction_choices"])
             p1k = r["llm_per_1000_kept"]
             calls = f"{p1k['calls']:.0f}" if p1k else "–"
             toks = f"{p1k['prompt_tokens'] + p1k['completion_tokens']:.0f}" if p1k else "–"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from collections import Counter
@@ -14,7 +13,7 @@ import yaml
 from wasabi import msg
 
 from ..errors import ProgNERError
-from ..files import read_data_file
+from ..files import jsonl_rows, read_data_file
 from ..llm import ChatModel, ChatRequest, ChatResult
 from ..ner.answers import AnswerError, compact, parse_json_answer
 
@@ -104,18 +103,8 @@ def read_jsonl(path: Union[str, Path], what: str) -> List[Dict[str, Any]]:
     path = Path(path)
     if not path.is_file():
         raise StepError(f"{what} file {path} does not exist; run the step that writes it first")
-    rows = []
-    for i, line in enumerate(path.read_text(encoding="utf8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as err:
-            raise StepError(f"{path}: line {i} is not JSON ({err})") from err
-        if not isinstance(row, dict) or not isinstance(row.get("sentence"), str):
-            raise StepError(f"{path}: line {i} needs a 'sentence' and 'entities'")
-        rows.append(row)
-    return rows
+    content = path.read_text(encoding="utf8")
+    return [row for _, row in jsonl_rows(path, content, "sentence", "needs a 'sentence' and 'entities'", StepError)]
 
 
 def write_jsonl(path: Union[str, Path], rows: Iterable[Dict[str, Any]]) -> None:
