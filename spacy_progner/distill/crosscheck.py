@@ -27,7 +27,7 @@ from ..proggen.docbin import samples_to_docs
 @dataclass
 class CrossCheckSettings:
     folds: int = 5
-    train_steps: int = 1500  # per fold: a small corpus needs few steps, and k folds are trained
+    train_steps: int = 600  # per fold: k students are trained, each needs only to be roughly right
     dev_share: float = 0.1  # of each fold's training part, to pick the best checkpoint
     seed: int = 0
 
