@@ -1,0 +1,38 @@
+"""README figures come from the generated benchmark tables, not by hand: the speed sentence at the top is
+recomputed from benchmarks/reverse_ner*.json."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _docs_per_s(path: str, dataset: str, config: str) -> float:
+    results = json.loads((ROOT / path).read_text(encoding="utf8"))["results"]
+    return next(r["timing"]["docs_per_s"] for r in results if r["dataset"] == dataset and r["config"] == config)
+
+
+def _change(path: str, dataset: str) -> int:
+    """Percent docs/s of the library row against spacy.NER.v3 (same sample, same timing protocol)."""
+    base = _docs_per_s("benchmarks/reverse_ner.json", dataset, "spacy.NER.v3")
+    return round(100 * (_docs_per_s(path, dataset, "library") / base - 1))
+
+
+def _phrase(a: int, b: int) -> str:
+    if a < 0 and b < 0:
+        return f"{-a} % (CoNLL-2003) and {-b} % (WikiGold) below"
+    if a > 0 and b > 0:
+        return f"{a} % and {b} % above"
+    raise AssertionError("mixed signs: rewrite the sentence and this test")
+
+
+def test_readme_speed_sentence_matches_the_benchmark_json():
+    k4 = [_change("benchmarks/reverse_ner.json", d) for d in ("conll2003", "wikigold")]
+    k2 = [_change("benchmarks/reverse_ner_k2.json", d) for d in ("conll2003", "wikigold")]
+    sentence = re.search(r"<!-- speed -->(.*?)<!-- /speed -->", (ROOT / "README.md").read_text(encoding="utf8"))
+    assert sentence, "the README lost its speed sentence markers"
+    expected = f"its speed at k=4 {_phrase(*k4)} spacy-llm's `spacy.NER.v3`, at k=2 {_phrase(*k2)}"
+    assert sentence.group(1) == expected
