@@ -198,6 +198,26 @@ def generate(
     pools: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
     """Call the model batch by batch until `n_sentences` are kept (or `max_calls` are spent)."""
+    _check_inputs(s, attributes, pools)
+    kept = Kept(spec, s)
+    call = 0
+    bar = tqdm(total=s.n_sentences, desc=f"generate {s.variant}", unit="sent")
+    try:
+        while len(kept.samples) < s.n_sentences and call < s.max_calls:  # type: ignore[operator]
+            # Only as many calls as the missing sentences need if nothing were dropped (at most `batch`).
+            needed = math.ceil((s.n_sentences - len(kept.samples)) / s.per_call)  # type: ignore[operator]
+            n_calls = min(s.batch, s.max_calls - call, max(1, needed))  # type: ignore[operator]
+            built = [build_request(spec, s, c, attributes, pools) for c in range(call, call + n_calls)]
+            results = model.chat_many([r for r, _ in built], progress=f"  calls {call}-{call + n_calls - 1}")
+            for offset, ((request, req), result) in enumerate(zip(built, results)):
+                bar.update(kept.add(call + offset, request, req, result))
+            call += n_calls
+    finally:
+        bar.close()
+    return {"samples": kept.samples, "metrics": kept.metrics(call)}
+
+
+def _check_inputs(s: GenerateSettings, attributes, pools) -> None:
     if s.variant in NEEDS_ATTRIBUTES and not attributes:
         raise StepError(f"generate: variant {s.variant} needs attribute values (run `attributes` first)")
     if s.variant in NEEDS_POOLS:
@@ -209,56 +229,60 @@ def generate(
             raise StepError(
                 "generate: variant diversify-y-latent needs latent (topic) pools; run `entities --kind both`"
             )
-    labels = list(spec.labels)
-    drops: Counter = Counter()
-    fixes: Counter = Counter()
-    warnings = Warnings("generate")
-    dedupe = Deduper(d.sentence for d in spec.demos())
-    shapes = spec.shapes() if s.shape_filter else {}
-    samples: List[Dict[str, Any]] = []
-    call = 0
-    bar = tqdm(total=s.n_sentences, desc=f"generate {s.variant}", unit="sent")
-    try:
-        while len(samples) < s.n_sentences and call < s.max_calls:  # type: ignore[operator]
-            # Only as many calls as the missing sentences need if nothing were dropped (at most `batch`).
-            needed = math.ceil((s.n_sentences - len(samples)) / s.per_call)  # type: ignore[operator]
-            n_calls = min(s.batch, s.max_calls - call, max(1, needed))  # type: ignore[operator]
-            built = [build_request(spec, s, c, attributes, pools) for c in range(call, call + n_calls)]
-            results = model.chat_many([r for r, _ in built], progress=f"  calls {call}-{call + n_calls - 1}")
-            for offset, ((request, req), result) in enumerate(zip(built, results)):
-                c = call + offset
-                where = f"generate call {c} (seed {request.seed})"
-                answer = parse_generation(result.choices[0], labels, where, drops, warnings, fixes, shapes)
-                for i, ex in enumerate(answer):
-                    if len(samples) >= s.n_sentences:
-                        drops["over_target"] += 1
-                        continue
-                    if not dedupe.keep(ex["sentence"], drops):
-                        continue
-                    ex.update({"id": f"{s.variant}-{c}-{i}", "variant": s.variant, "call": c, "requirements": req})
-                    samples.append(ex)
-                    bar.update(1)
-            call += n_calls
-    finally:
-        bar.close()
-    if not samples:
-        raise StepError(
-            f"generate: 0 sentences kept from {call} calls ({dict(drops)}); see the warnings above "
-            "(answers not JSON? max_tokens too small?)"
+
+
+class Kept:
+    """The sentences kept so far, and every drop, fix and warning on the way."""
+
+    def __init__(self, spec: DomainSpec, s: GenerateSettings):
+        self.s = s
+        self.labels = list(spec.labels)
+        self.drops: Counter = Counter()
+        self.fixes: Counter = Counter()
+        self.warnings = Warnings("generate")
+        self.dedupe = Deduper(d.sentence for d in spec.demos())
+        self.shapes = spec.shapes() if s.shape_filter else {}
+        self.samples: List[Dict[str, Any]] = []
+
+    def add(self, call: int, request, req: Dict[str, Any], result) -> int:
+        """Keep the usable, new sentences of one answer (up to the target); returns how many."""
+        where = f"generate call {call} (seed {request.seed})"
+        answer = parse_generation(
+            result.choices[0], self.labels, where, self.drops, self.warnings, self.fixes, self.shapes
         )
-    if len(samples) < s.n_sentences:
-        warnings.add(f"only {len(samples)} of {s.n_sentences} sentences kept after {call} calls (max_calls)")
-    types = Counter(e["label"] for x in samples for e in x["entities"])
-    metrics = {
-        "variant": s.variant,
-        "calls": call,
-        "kept_sentences": len(samples),
-        "kept_entities": sum(types.values()),
-        "sentences_without_entities": sum(1 for x in samples if not x["entities"]),
-        "entities_per_type": dict(types),
-        "shapes": shapes,
-        "drops": dict(drops),
-        "fixes": dict(fixes),
-        "warnings": warnings.to_dict(),
-    }
-    return {"samples": samples, "metrics": metrics}
+        before = len(self.samples)
+        for i, ex in enumerate(answer):
+            if len(self.samples) >= self.s.n_sentences:
+                self.drops["over_target"] += 1
+                continue
+            if not self.dedupe.keep(ex["sentence"], self.drops):
+                continue
+            ex.update(
+                {"id": f"{self.s.variant}-{call}-{i}", "variant": self.s.variant, "call": call, "requirements": req}
+            )
+            self.samples.append(ex)
+        return len(self.samples) - before
+
+    def metrics(self, calls: int) -> Dict[str, Any]:
+        if not self.samples:
+            raise StepError(
+                f"generate: 0 sentences kept from {calls} calls ({dict(self.drops)}); see the warnings above "
+                "(answers not JSON? max_tokens too small?)"
+            )
+        if len(self.samples) < self.s.n_sentences:
+            self.warnings.add(
+                f"only {len(self.samples)} of {self.s.n_sentences} sentences kept after {calls} calls (max_calls)"
+            )
+        types = Counter(e["label"] for x in self.samples for e in x["entities"])
+        return {
+            "variant": self.s.variant,
+            "calls": calls,
+            "kept_sentences": len(self.samples),
+            "kept_entities": sum(types.values()),
+            "sentences_without_entities": sum(1 for x in self.samples if not x["entities"]),
+            "entities_per_type": dict(types),
+            "shapes": self.shapes,
+            "drops": dict(self.drops),
+            "fixes": dict(self.fixes),
+            "warnings": self.warnings.to_dict(),
+        }
