@@ -127,11 +127,30 @@ def run_dataset(
     labels = list(spec.types)
     base = bench.root / dataset
     test = base / "test.spacy"
-    shared = base / "shared"
     out: Dict[str, Any] = {"dataset": dataset, "labels": labels, "configs": {}}
     out["test"] = bench.step(
-        shared, "test-data", [test], lambda: dataset_docbin(dataset, "test", labels, test, test_limit, seed)
+        base / "shared", "test-data", [test], lambda: dataset_docbin(dataset, "test", labels, test, test_limit, seed)
     )
+    shared_steps = _shared_steps(bench, spec, base / "shared", seed)
+    for name in CONFIGS:
+        steps, samples_file = _corpus_steps(bench, spec, base, name, n_sentences, seed)
+        steps = (list(shared_steps) if uses_shared(name) else []) + steps
+        out["configs"][name] = _train_and_eval(bench, base / name, train_config, train_steps, test, steps)
+        bench.step(
+            base / name, "report", [base / name / "report.html"], partial(_report, spec, base, name, samples_file, seed)
+        )
+    folder = base / "real-train"
+    steps = [
+        bench.step(
+            folder, "real-docbin", [folder / "train.spacy"], lambda: _real_train_docbins(dataset, labels, folder, seed)
+        )
+    ]
+    out["configs"]["real-train"] = _train_and_eval(bench, folder, train_config, train_steps, test, steps)
+    return out
+
+
+def _shared_steps(bench: Bench, spec: DomainSpec, shared: Path, seed: int) -> List[Dict[str, Any]]:
+    """Diversify X (attributes) and Y (entity pools), shared by the configurations built on them."""
 
     def attributes() -> Dict[str, Any]:
         result = build_attributes(bench.model, spec, AttributeSettings(seed=seed))
@@ -144,57 +163,39 @@ def run_dataset(
         srsly.write_json(shared / "entities.json", result["pools"])
         return result["metrics"]
 
-    shared_steps = [
+    return [
         bench.step(shared, "attributes", [shared / "attributes.yml"], attributes),
         bench.step(shared, "entities", [shared / "entities.json"], entities),
     ]
-    for name, cfg in CONFIGS.items():
-        folder = base / name
-        steps: List[Dict[str, Any]] = list(shared_steps) if uses_shared(name) else []
 
-        def gen(cfg=cfg, folder=folder) -> Dict[str, Any]:
-            attrs = load_attributes(read_yaml(shared / "attributes.yml", "attributes"), "attributes")
-            pools = json.loads((shared / "entities.json").read_text(encoding="utf8"))
-            settings = GenerateSettings(cfg["variant"], n_sentences, seed=seed)
-            result = generate(bench.model, spec, settings, attrs, pools)
-            write_jsonl(folder / "generated.jsonl", result["samples"])
-            return result["metrics"]
 
-        steps.append(bench.step(folder, "generate", [folder / "generated.jsonl"], gen))
-        samples_file = folder / "generated.jsonl"
-        if cfg["correct"]:
+def _corpus_steps(bench: Bench, spec: DomainSpec, base: Path, name: str, n_sentences: int, seed: int):
+    """generate (-> correct) -> to-docbin of one configuration; its step records and its corpus file."""
+    cfg, folder, shared = CONFIGS[name], base / name, base / "shared"
 
-            def corr(folder=folder) -> Dict[str, Any]:
-                samples = read_jsonl(folder / "generated.jsonl", "samples")
-                result = correct(bench.model, spec, samples, CorrectSettings(seed=seed))
-                write_jsonl(folder / "corrected.jsonl", result["samples"])
-                return {**result["metrics"], "decisions": result["decisions"]}
+    def gen() -> Dict[str, Any]:
+        attrs = load_attributes(read_yaml(shared / "attributes.yml", "attributes"), "attributes")
+        pools = json.loads((shared / "entities.json").read_text(encoding="utf8"))
+        settings = GenerateSettings(cfg["variant"], n_sentences, seed=seed)
+        result = generate(bench.model, spec, settings, attrs, pools)
+        write_jsonl(folder / "generated.jsonl", result["samples"])
+        return result["metrics"]
 
-            steps.append(bench.step(folder, "correct", [folder / "corrected.jsonl"], corr))
-            samples_file = folder / "corrected.jsonl"
-        steps.append(
-            bench.step(
-                folder,
-                "to-docbin",
-                [folder / "train.spacy"],
-                partial(_docbin, spec, samples_file, folder, seed),
-            )
-        )
-        out["configs"][name] = _train_and_eval(bench, folder, train_config, train_steps, test, steps)
-        bench.step(
-            folder,
-            "report",
-            [folder / "report.html"],
-            partial(_report, spec, base, name, samples_file, seed),
-        )
-    folder = base / "real-train"
-    steps = [
-        bench.step(
-            folder, "real-docbin", [folder / "train.spacy"], lambda: _real_train_docbins(dataset, labels, folder, seed)
-        )
-    ]
-    out["configs"]["real-train"] = _train_and_eval(bench, folder, train_config, train_steps, test, steps)
-    return out
+    def corr() -> Dict[str, Any]:
+        samples = read_jsonl(folder / "generated.jsonl", "samples")
+        result = correct(bench.model, spec, samples, CorrectSettings(seed=seed))
+        write_jsonl(folder / "corrected.jsonl", result["samples"])
+        return {**result["metrics"], "decisions": result["decisions"]}
+
+    steps = [bench.step(folder, "generate", [folder / "generated.jsonl"], gen)]
+    samples_file = folder / "generated.jsonl"
+    if cfg["correct"]:
+        steps.append(bench.step(folder, "correct", [folder / "corrected.jsonl"], corr))
+        samples_file = folder / "corrected.jsonl"
+    steps.append(
+        bench.step(folder, "to-docbin", [folder / "train.spacy"], partial(_docbin, spec, samples_file, folder, seed))
+    )
+    return steps, samples_file
 
 
 def _docbin(spec: DomainSpec, samples: Path, folder: Path, seed: int) -> Dict[str, Any]:
