@@ -233,37 +233,51 @@ def run(
         refs = [row_to_doc(vocab, rows[i], keep=labels) for i in idx]
         libs = Libraries(dataset, labels, build, out, cache_path)
         for config in configs:
-            path = out / dataset / f"{config}.json"
-            result = srsly.read_json(path) if path.exists() and not force else None
-            if result is None and summarize_only:
-                msg.warn(f"{dataset} / {config}: not run yet ({path} does not exist)")
-                continue
-            if result is None:
-                msg.text(f"{dataset} / {config}: tagging {len(refs)} sentences")
-                result = run_config(dataset, config, refs, labels, cache_path, libs.get(config), k, n_samples)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                srsly.write_json(path, result)
-            if time_n and not summarize_only and (retime or "timing" not in result):
-                msg.text(f"{dataset} / {config}: timing {time_n} sentences with the answer cache off")
-                result["timing"] = time_config(config, refs[:time_n], labels, libs.get(config), k, n_samples)
-                srsly.write_json(path, result)
-            msg.good(f"{dataset} / {config}: F1 {result['f']}, {result.get('timing', {}).get('docs_per_s')} docs/s")
-            report["results"].append(result)
-        if any(c in ("library", "library+sc") for c in configs):
-            if not summarize_only:
-                libs.get("library")
-            elif (saved := libs.saved_library()) is not None:
-                libs.made["self"] = ExampleLibrary.from_disk(saved)
-        summary_path = out / dataset / "library-summary.json"  # committed; the library holds dataset text
-        if "self" in libs.made:
-            lib = libs.made["self"]
-            summary: Dict[str, Any] = {"examples": len(lib), "features": len(lib.features)}
-            summary.update({key: lib.meta.get(key) for key in ("seconds", "usage", "counts")})
-            srsly.write_json(summary_path, summary)
+            result = _row(dataset, config, refs, labels, libs, out, k, n_samples, force, time_n, summarize_only, retime)
+            if result is not None:
+                report["results"].append(result)
+        summary = _library_summary(libs, configs, summarize_only)
+        if summary is not None:
             report["libraries"][dataset] = summary
-        elif summary_path.exists():
-            report["libraries"][dataset] = srsly.read_json(summary_path)
     return report
+
+
+def _row(dataset, config, refs, labels, libs, out, k, n_samples, force, time_n, summarize_only, retime):
+    """One configuration's row: read if done, else tagged (answers cached) and written; timed if asked."""
+    path = out / dataset / f"{config}.json"
+    result = srsly.read_json(path) if path.exists() and not force else None
+    if result is None and summarize_only:
+        msg.warn(f"{dataset} / {config}: not run yet ({path} does not exist)")
+        return None
+    if result is None:
+        msg.text(f"{dataset} / {config}: tagging {len(refs)} sentences")
+        result = run_config(dataset, config, refs, labels, libs.cache_path, libs.get(config), k, n_samples)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(path, result)
+    if time_n and not summarize_only and (retime or "timing" not in result):
+        msg.text(f"{dataset} / {config}: timing {time_n} sentences with the answer cache off")
+        result["timing"] = time_config(config, refs[:time_n], labels, libs.get(config), k, n_samples)
+        srsly.write_json(path, result)
+    msg.good(f"{dataset} / {config}: F1 {result['f']}, {result.get('timing', {}).get('docs_per_s')} docs/s")
+    return result
+
+
+def _library_summary(libs: Libraries, configs: List[str], summarize_only: bool) -> Optional[Dict[str, Any]]:
+    """The self-made library's counts, written beside the rows (committed: the library holds dataset text),
+    or the committed summary when the library is not on this machine."""
+    if any(c in ("library", "library+sc") for c in configs):
+        if not summarize_only:
+            libs.get("library")
+        elif (saved := libs.saved_library()) is not None:
+            libs.made["self"] = ExampleLibrary.from_disk(saved)
+    summary_path = libs.out / libs.dataset / "library-summary.json"
+    if "self" in libs.made:
+        lib = libs.made["self"]
+        summary: Dict[str, Any] = {"examples": len(lib), "features": len(lib.features)}
+        summary.update({key: lib.meta.get(key) for key in ("seconds", "usage", "counts")})
+        srsly.write_json(summary_path, summary)
+        return summary
+    return srsly.read_json(summary_path) if summary_path.exists() else None
 
 
 def _cell(value: Optional[float], spec: str) -> str:
