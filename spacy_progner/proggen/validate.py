@@ -48,10 +48,9 @@ def parse_generation(
         drops["answer_without_examples"] += 1
         warnings.add(f"{where}: answer has no 'examples' list: {compact(data)[:120]}")
         return []
-    scores = entity_logprobs(choice, examples)
-    known = set(labels)
+    check = EntityCheck(labels, drops, warnings, fixes if fixes is not None else Counter(), shapes or {})
     out = []
-    for i, (ex, ex_scores) in enumerate(zip(examples, scores)):
+    for i, (ex, ex_scores) in enumerate(zip(examples, entity_logprobs(choice, examples))):
         place = f"{where}, example {i}"
         if not isinstance(ex, dict) or not isinstance(ex.get("sentence"), str) or not ex["sentence"].strip():
             drops["example_without_sentence"] += 1
@@ -60,43 +59,57 @@ def parse_generation(
         if len(sentence.split()) > MAX_SENTENCE_WORDS:
             drops["sentence_too_long"] += 1
             continue
-        items = ex.get("entities")
-        if not isinstance(items, list):
+        if not isinstance(ex.get("entities"), list):
             drops["example_without_entities_list"] += 1
             warnings.add(f"{place}: no 'entities' list")
             continue
-        entities: List[Dict[str, Any]] = []
+        out.append({"sentence": sentence, "entities": check.entities(sentence, ex["entities"], ex_scores, place)})
+    return out
+
+
+class EntityCheck:
+    """The entity items of one generated example that can be kept; every drop counted by reason."""
+
+    def __init__(self, labels: Sequence[str], drops: Counter, warnings: Warnings, fixes: Counter, shapes: Shapes):
+        self.labels, self.known = list(labels), set(labels)
+        self.drops, self.warnings, self.fixes, self.shapes = drops, warnings, fixes, shapes
+
+    def entities(self, sentence: str, items: List[Any], scores: List[Optional[float]], place: str):
+        out: List[Dict[str, Any]] = []
         seen: Dict[str, str] = {}
-        for item, score in zip(items, ex_scores):
-            mention, reason = check_item(item, known)
+        for item, score in zip(items, scores):
+            mention, reason = check_item(item, self.known)
             if mention is None:
-                drops[ITEM_DROPS[reason]] += 1
+                self.drops[ITEM_DROPS[reason]] += 1
                 if reason == "unknown_label":
-                    warnings.add(
-                        f"{place}: unknown type {item['label']!r} for {item['text']!r} (known: {', '.join(labels)})"
-                    )
+                    known = ", ".join(self.labels)
+                    self.warnings.add(f"{place}: unknown type {item['label']!r} for {item['text']!r} (known: {known})")
                 continue
-            text, label = " ".join(mention[0].split()), mention[1]
-            hits = find_occurrences(sentence, text)
-            if not hits:
-                drops["entity_not_in_sentence"] += 1
+            text = self.in_sentence(sentence, " ".join(mention[0].split()))
+            label = mention[1]
+            if text is None:
                 continue
-            exact = sentence[hits[0][0] : hits[0][1]]
-            if exact != text:
-                if fixes is not None:
-                    fixes["entity_case_fixed"] += 1
-                text = exact
-            misfit = fits_shape(text, label, shapes or {})
+            misfit = fits_shape(text, label, self.shapes)
             if misfit:
-                drops[f"entity_{misfit}"] += 1
+                self.drops[f"entity_{misfit}"] += 1
                 continue
             if text in seen:
-                drops["entity_duplicate" if seen[text] == label else "entity_conflicting_type"] += 1
+                self.drops["entity_duplicate" if seen[text] == label else "entity_conflicting_type"] += 1
                 continue
             seen[text] = label
-            entities.append({"text": text, "label": label, "logprob": score})
-        out.append({"sentence": sentence, "entities": entities})
-    return out
+            out.append({"text": text, "label": label, "logprob": score})
+        return out
+
+    def in_sentence(self, sentence: str, text: str) -> Optional[str]:
+        """The entity as the sentence writes it (casing fixed and counted), or None if it is not there."""
+        hits = find_occurrences(sentence, text)
+        if not hits:
+            self.drops["entity_not_in_sentence"] += 1
+            return None
+        exact = sentence[hits[0][0] : hits[0][1]]
+        if exact != text:
+            self.fixes["entity_case_fixed"] += 1
+        return exact
 
 
 class Deduper:
