@@ -85,29 +85,10 @@ def make_reverse_ner(
             "reverse_ner needs labels with a definition each, e.g. "
             "config={'labels': {'PER': 'a person's name', 'ORG': 'a company or institution'}}"
         )
-    domain = domain or spec_domain(labels)
-    build = BuildSettings(
-        entities_per_type=entities_per_type,
-        n_clusters=n_clusters,
-        expansions_per_feature=expansions_per_feature,
-        check_pools=check_pools,
-        check_examples=check_examples,
-        domain=domain,
-        seed=seed,
-        embedder=embedder,
-    )
-    tag = TagSettings(
-        k=k,
-        n_samples=n_samples,
-        temperature=temperature,
-        threshold=threshold,
-        retrieve_by=retrieve_by,
-        max_empty=max_empty,
-        shape_filter=shape_filter,
-        logprobs=logprobs,
-        seed=seed,
-        embedder=embedder,
-    )
+    given = locals()
+    given["domain"] = domain or spec_domain(labels)
+    build = BuildSettings(**{key: given[key] for key in BUILD_KEYS}, seed=seed, embedder=embedder)
+    tag = TagSettings(**{key: given[key] for key in TAG_KEYS}, seed=seed, embedder=embedder)
     return ReverseNER(
         nlp.vocab,
         name,
