@@ -284,6 +284,10 @@ def test_shipped_config_agrees_with_the_defaults():
     for key, value in component["model"].items():
         if key != "@llm_models":
             assert value == defaults[key].default, key
+    ner_v3 = spacy.util.load_config(Path(__file__).resolve().parents[2] / "configs" / "spacy_ner_v3_local.cfg")
+    for key, value in ner_v3["components"]["llm"]["model"].items():
+        if key in defaults:
+            assert value == defaults[key].default, f"spacy_ner_v3_local.cfg: {key}"
 
 
 def test_spacy_llm_task_and_pipe_read_the_same_answers_alike(built, tmp_path):
