@@ -59,31 +59,38 @@ def uncertainty(ent: Dict[str, Any], s: CorrectSettings) -> Optional[float]:
 
 
 def select(samples: List[Dict[str, Any]], s: CorrectSettings) -> Tuple[List[Tuple[int, int]], Dict[str, Any]]:
-    """(sample index, entity index) of the annotations to re-check, and selection counts."""
-    by_type: Dict[str, List[Tuple[float, int, int]]] = defaultdict(list)
+    """(sample index, entity index) of the annotations to re-check, and selection counts.
+
+    Per type, the least certain first, at most `max_share` of the type's annotations. Proposed spans (a
+    second annotator's, which the first missed) have a budget of their own of the same size, so checking
+    what was labelled never crowds out winning back what was missed."""
+    pools: Dict[Tuple[str, bool], List[Tuple[float, int, int]]] = defaultdict(list)
     totals: Counter = Counter()
     no_score = 0
     threshold = s.threshold if s.select_by == "logprob" else 0.5
     for i, sample in enumerate(samples):
         for j, ent in enumerate(sample["entities"]):
-            totals[ent["label"]] += 1
+            proposed = bool(ent.get("proposed"))
+            totals[ent["label"]] += 0 if proposed else 1
             score = uncertainty(ent, s)
             if score is None:
                 no_score += 1
             elif score < threshold:
-                by_type[ent["label"]].append((score, i, j))
+                pools[(ent["label"], proposed)].append((score, i, j))
     chosen: List[Tuple[int, int]] = []
-    per_type = {}
-    for label, cands in by_type.items():
+    per_type: Dict[str, Dict[str, int]] = {}
+    for (label, proposed), cands in sorted(pools.items()):
         cap = int(math.floor(s.max_share * totals[label] + 1e-9))
         picked = sorted(cands)[:cap]
-        per_type[label] = {"annotations": totals[label], "below_threshold": len(cands), "selected": len(picked)}
+        key = f"{label} (proposed)" if proposed else label
+        per_type[key] = {"annotations": totals[label], "below_threshold": len(cands), "selected": len(picked)}
         chosen.extend((i, j) for _, i, j in picked)
     stats = {
         "select_by": s.select_by,
         "annotations": sum(totals.values()),
+        "proposed": sum(len(c) for (_, proposed), c in pools.items() if proposed),
         "without_score": no_score,
-        "below_threshold": sum(len(c) for c in by_type.values()),
+        "below_threshold": sum(len(c) for (_, proposed), c in pools.items() if not proposed),
         "selected": len(chosen),
         "per_type": per_type,
     }
