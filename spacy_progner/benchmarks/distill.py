@@ -3,13 +3,16 @@ trains on it, and the model is scored on the whole real test split, beside ProgG
 
 Steps per dataset (each writes `<out>/<dataset>/<folder>/steps/<step>.json` when it finishes; a rerun
 skips finished steps and the LLM cache makes an interrupted step cheap to redo):
-  shared: texts (the sample, tokens joined by spaces) -> library (from other unlabelled text) ->
-          annotate (the corpus, scored against the hidden gold tags afterwards)
+  shared: test-data -> library (from unlabelled text outside the sample) -> annotate (a fixed sample of
+          train sentences, tokens joined by spaces; scored against their gold tags only afterwards) ->
+          crosscheck (students on the other folds; each uncertainty signal scored against the gold tags)
   distill: to-docbin -> train -> evaluate                      (no correction)
-  distill+correct: correct -> to-docbin -> train -> evaluate
-  distill+correct+proggen: the corrected corpus plus ProgGen's x+y corpus -> train -> evaluate
-Dataset text is never committed: texts, the library and the corpora are git-ignored; step records
-(counts, scores, usage) are.
+  distill+correct: correct (select_by agreement) -> to-docbin -> train -> evaluate
+  distill+correct+proggen: the corrected corpus plus ProgGen's x+y corpus -> to-docbin -> train -> evaluate
+  shared: speed (the reverse_ner pipe and the distilled model on the same test sentences)
+Dataset text is never committed: the library and the corpora are git-ignored; step records (counts,
+scores, usage) and the corpora without their text (`annotations.jsonl`, `corrections.jsonl`: ids and
+character offsets) are, so a new machine rebuilds the corpus from the dataset without a model call.
 """
 
 from __future__ import annotations
@@ -258,6 +261,8 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
             "gold": score_corpus(result["samples"], shared.rows, labels),
         }
 
+    if not (folder / "corrected.jsonl").exists() and (folder / "corrections.jsonl").exists():
+        write_jsonl(folder / "corrected.jsonl", with_text(read_offsets(folder / "corrections.jsonl"), shared.rows))
     bench.step(folder, "correct", [folder / "corrected.jsonl"], corr)
     corpus["distill+correct"] = folder / "corrected.jsonl"
     rows: Dict[str, Any] = {}
