@@ -348,13 +348,14 @@ def summarize(base: Path, name: str, annotated: Dict[str, Any]) -> Optional[Dict
     usage_steps = [annotated] + (
         [srsly.read_json(base / "distill+correct" / "steps" / "correct.json")] if "correct" in name else []
     )
-    usage = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "seconds": 0.0}
+    usage = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
     for record in usage_steps:
         u = record.get("usage") or {}
         usage["calls"] += u.get("calls", 0) + u.get("cache_hits", 0)
         usage["prompt_tokens"] += u.get("prompt_tokens", 0)
         usage["completion_tokens"] += u.get("completion_tokens", 0)
-        usage["seconds"] += u.get("seconds", 0.0)
+    # Model time is wall time: calls run concurrently (n_parallel slots), so their summed durations overstate it.
+    usage["seconds"] = annotated["tag_seconds"] + sum(r["seconds"] for r in usage_steps[1:])
     n = annotated["texts"]
     correct = srsly.read_json(base / "distill+correct" / "steps" / "correct.json") if "correct" in name else {}
     return {
