@@ -12,6 +12,7 @@ from wasabi import msg
 
 from ..llm.select import model_block
 from ..ner import LabelSet
+from ..ner.domain import spec_domain
 from ..reverse_ner.build import BuildSettings
 from ..reverse_ner.component import ReverseNER, read_texts
 from ..reverse_ner.infer import TagSettings
@@ -46,6 +47,7 @@ def build_pipeline_cli(
             "reverse_ner",
             config={
                 "labels": label_set.to_dict(),
+                "domain": spec_domain(labels),  # a domain spec's text domain, else ""
                 "model": model_block(model, cache_path),
                 "k": k,
                 "n_clusters": n_clusters,

@@ -14,6 +14,7 @@ from ..distill.annotate import AnnotateError, AnnotateSettings, annotate, tagger
 from ..distill.crosscheck import CrossCheckSettings, crosscheck
 from ..files import read_text_lines
 from ..ner import LabelSet
+from ..ner.domain import spec_domain
 from ..proggen.common import read_jsonl, write_jsonl
 from ..reverse_ner.component import ReverseNER
 from ._app import app, friendly_errors
@@ -36,7 +37,7 @@ def load_tagger(pipeline: Optional[Path], labels: Optional[Path], texts: List[st
                 )
     elif labels is not None:
         nlp = spacy.blank("en")
-        config = {"labels": LabelSet.from_any(labels).to_dict()}
+        config: dict = {"labels": LabelSet.from_any(labels).to_dict(), "domain": spec_domain(labels)}
         if k is not None:
             config["k"] = k
         pipe = cast(ReverseNER, nlp.add_pipe("reverse_ner", config=config))

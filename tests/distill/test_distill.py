@@ -274,3 +274,15 @@ def test_benchmark_scores_the_corpus_by_character_spans_and_round_trips_without_
     stripped = without_text([sample])
     assert "sentence" not in stripped[0] and all("text" not in e for e in stripped[0]["entities"])
     assert with_text(stripped, [row]) == [sample]
+
+
+def test_a_domain_spec_drives_the_pipe_labels_and_library_domain(spec, tmp_path):
+    from spacy_progner.ner.domain import spec_domain
+
+    nlp = spacy.blank("en")
+    pipe = nlp.add_pipe("reverse_ner", config={"labels": str(F.DOMAIN), "k": 0})
+    assert list(pipe.label_set) == list(spec.types)
+    assert pipe.build_settings.domain == spec.domain == spec_domain(F.DOMAIN)
+    labels_file = tmp_path / "labels.yml"
+    labels_file.write_text("PER: a person's name\n", encoding="utf8")
+    assert spec_domain(labels_file) == "" and spec_domain({"PER": "a person"}) == ""
