@@ -28,7 +28,7 @@ from wasabi import msg
 
 from ..distill.annotate import AnnotateSettings, annotate
 from ..distill.crosscheck import CrossCheckSettings, crosscheck
-from ..llm import default_ledger, make_local_gguf
+from ..llm import default_ledger, select
 from ..ner import LabelSet
 from ..ner.domain import DomainSpec
 from ..proggen.common import read_jsonl, write_jsonl
@@ -131,7 +131,7 @@ def read_offsets(path: Path) -> List[Dict[str, Any]]:
 
 def pipeline_for(labels: LabelSet, library: ExampleLibrary, cache_path: Optional[str], k: int):
     nlp = spacy.blank("en")
-    block = {"@llm_models": "spacy_progner.LocalGGUF.v1", "cache_path": cache_path}
+    block = select.model_block("local", cache_path)
     pipe = cast(ReverseNER, nlp.add_pipe("reverse_ner", config={"labels": labels.to_dict(), "model": block, "k": k}))
     pipe.set_library(library)
     return nlp
@@ -164,7 +164,7 @@ class Shared:
             if self.dataset in DATASETS and same.exists():
                 lib = ExampleLibrary.from_disk(same)
             else:
-                model = make_local_gguf(cache_path=self.cache_path)
+                model = select.load_model("local", self.cache_path)
                 lib = LibraryBuilder(self.labels, model, settings).build(self.library_texts)
             lib.to_disk(path)
             summary = {k: lib.meta.get(k) for k in ("counts", "usage", "seconds")}
@@ -324,7 +324,7 @@ def run(
     domains_dir: Path = Path("configs/domains"),
     summarize_only: bool = False,
 ) -> Dict[str, Any]:
-    bench = Bench(output_dir, lambda: make_local_gguf(cache_path=cache_path), force=False)
+    bench = Bench(output_dir, lambda: select.load_model("local", cache_path), force=False)
     args: Dict[str, Any] = {"n": n, "k": k, "seed": seed, "cache_path": cache_path, "folds": folds}
     args.update(train_config=train_config, train_steps=train_steps)
     for dataset in datasets:

@@ -18,7 +18,7 @@ from spacy.training import Example
 from wasabi import msg
 
 from ..errors import SettingsError
-from ..llm import default_ledger, make_local_gguf
+from ..llm import default_ledger, select
 from ..llm.local import reload_local_model
 from ..ner import LabelSet
 from ..reverse_ner.build import BuildSettings, LibraryBuilder
@@ -38,10 +38,10 @@ CONFIGS = ("spacy.NER.v3", "k0", "library", "library+sc", "gold")
 
 
 def model_block(cache_path) -> Dict[str, Any]:
-    """The embedded model; `cache_path=False` turns the answer cache off (for timing)."""
+    """The embedded model (`--model local`); `cache_path=False` turns the answer cache off (for timing)."""
     if cache_path is False:
-        return {"@llm_models": "spacy_progner.LocalGGUF.v1", "cache": False}
-    return {"@llm_models": "spacy_progner.LocalGGUF.v1", "cache_path": cache_path}
+        return {**select.model_block("local"), "cache": False}
+    return select.model_block("local", cache_path)
 
 
 def library_path(dataset: str, settings: BuildSettings, out: Path) -> Path:
@@ -56,7 +56,7 @@ def build_library(dataset: str, labels: LabelSet, settings: BuildSettings, out: 
     if path.exists():
         return ExampleLibrary.from_disk(path)
     texts = [" ".join(r["tokens"]) for r in read_split(split_path(dataset, "dev"))]
-    model = make_local_gguf(cache_path=cache_path)
+    model = select.load_model("local", cache_path)
     library = LibraryBuilder(labels, model, settings).build(texts)
     library.to_disk(path)
     return library

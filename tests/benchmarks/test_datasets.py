@@ -51,7 +51,7 @@ def test_bench_ner_summarize_only_tabulates_finished_rows_without_the_model(tmp_
     def no_model(**_):
         raise AssertionError("summarize-only must not load a model")
 
-    monkeypatch.setattr(benchmark, "make_local_gguf", no_model)
+    monkeypatch.setattr(benchmark.select, "load_model", no_model)
     (tmp_path / "conll2003").mkdir()
     row = {"dataset": "conll2003", "config": "k0", "docs": 150, "p": 0.5, "r": 0.4, "f": 0.4444, "per_type": {}}
     (tmp_path / "conll2003" / "k0.json").write_text(json.dumps(row))
