@@ -11,7 +11,7 @@ import math
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -74,12 +74,16 @@ def annotate(
     s = settings or AnnotateSettings()
     pipe = tagger_pipe(nlp, "annotate")
     counts = check_texts(nlp, texts, where)
-    pipe.tagger.s = replace(pipe.tagger.s, logprobs=s.logprobs)
+    before = pipe.tagger.s
+    pipe.tagger.s = replace(before, logprobs=s.logprobs)  # for this run only
     start = time.perf_counter()
     samples = []
-    docs = _tag(nlp, [text for _, text in texts], s.batch_size)
-    for (text_id, _), doc in zip(texts, tqdm(docs, total=len(texts), desc="annotate", unit="text")):
-        samples.append({"id": text_id, "sentence": doc.text, "entities": entities_of(doc, pipe.name)})
+    try:
+        docs = nlp.pipe([text for _, text in texts], batch_size=s.batch_size)
+        for (text_id, _), doc in zip(texts, tqdm(docs, total=len(texts), desc="annotate", unit="text")):
+            samples.append({"id": text_id, "sentence": doc.text, "entities": entities_of(doc, pipe.name)})
+    finally:
+        pipe.tagger.s = before
     per_type = Counter(e["label"] for sample in samples for e in sample["entities"])
     metrics = {
         "texts": len(samples),
@@ -99,10 +103,6 @@ def annotate(
             "(they kept their complete items)"
         )
     return {"samples": samples, "metrics": metrics}
-
-
-def _tag(nlp: Language, texts: List[str], batch_size: int) -> Iterator[Doc]:
-    return nlp.pipe(texts, batch_size=batch_size)
 
 
 def entities_of(doc: Doc, group: str) -> List[Dict[str, Any]]:
