@@ -263,8 +263,8 @@ def to_docbin_cli(
     dev_share: float = typer.Option(DEV_SHARE, help="Share of the samples held out as dev set."),
     alignment_mode: str = typer.Option(ALIGNMENT_MODE, help="strict | expand | contract (spaCy char_span)."),
     demo_weight: int = typer.Option(0, help="Add the domain spec's demos this many times to train."),
-    extra: Optional[Path] = typer.Option(
-        None, help="More samples to add (e.g. a ProgGen corpus beside an annotated one)."
+    extra: str = typer.Option(
+        "", help="More samples to add (e.g. a ProgGen corpus beside an annotated one); '' for none."
     ),
     seed: int = SEED,
 ) -> None:
@@ -272,8 +272,8 @@ def to_docbin_cli(
     step = _Step("to-docbin", domain)
     spec = step.spec
     samples = read_jsonl(input, "samples")
-    if extra is not None and str(extra):
-        samples += read_jsonl(extra, "extra samples")
+    if extra.strip():
+        samples += read_jsonl(Path(extra), "extra samples")
     m = to_docbin(spec, samples, output_dir, dev_share, alignment_mode, demo_weight, seed)
     msg.good(f"Wrote {output_dir}/train.spacy ({m['train_docs']} docs) and dev.spacy ({m['dev_docs']} docs)")
     if m["alignment"]["dropped"]:

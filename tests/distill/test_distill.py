@@ -254,7 +254,7 @@ def test_annotate_cli_chain_writes_corpus_metrics_and_report(tmp_path):
     args += ["--spans-per-prompt", F.CORRECT.spans_per_prompt, "--model", model]
     result = run(app, [str(a) for a in args])
     assert result.exit_code == 0, result.output
-    args = ["to-docbin", "--domain", F.DOMAIN, "-i", tmp_path / "corrected.jsonl", "-o", tmp_path]
+    args = ["to-docbin", "--domain", F.DOMAIN, "-i", tmp_path / "corrected.jsonl", "-o", tmp_path, "--extra", ""]
     result = run(app, [str(a) for a in args + ["--metrics", m / "to_docbin.json"]])
     assert result.exit_code == 0, result.output
     assert srsly.read_json(m / "to_docbin.json")["alignment"]["dropped"] == {}
