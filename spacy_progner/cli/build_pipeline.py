@@ -59,6 +59,7 @@ def build_pipeline_cli(
     start = time.perf_counter()
     with pipe.model.ledger.step("build-pipeline"):
         pipe.initialize(texts=text_list)
+    output.mkdir(parents=True, exist_ok=True)  # spaCy makes only the last folder
     nlp.to_disk(output)
     lib = pipe.library
     assert lib is not None  # initialize built it (k > 0) or raised

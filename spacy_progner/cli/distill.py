@@ -77,6 +77,7 @@ def annotate_cli(
     with step.llm.ledger.step("annotate"):
         nlp = load_tagger(pipeline, labels, [t for _, t in rows], k, step.llm)
         if save_pipeline is not None:
+            save_pipeline.mkdir(parents=True, exist_ok=True)  # spaCy makes only the last folder
             nlp.to_disk(save_pipeline)
             msg.good(f"Saved the pipeline to {save_pipeline}")
         result = annotate(nlp, rows, AnnotateSettings(logprobs=logprobs), where=str(texts))
