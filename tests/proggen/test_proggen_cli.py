@@ -110,3 +110,16 @@ def test_project_vars_that_mirror_a_default_agree_with_it():
     assert project["n_dimensions"] == AttributeSettings.n_dimensions
     assert project["n_values"] == AttributeSettings.n_values
     assert project["pool_size"] == EntitySettings.n_per_call
+
+
+def test_every_project_dep_and_output_resolves_to_one_path():
+    """weasel joins a deps list into one string when it starts with a bare ${vars.x} before a nested
+    variable; every step must name its files one by one, or `spacy project run` stops on a missing dep."""
+    from weasel.util import load_project_config
+
+    config = load_project_config(F.ROOT, overrides={})
+    joined = [
+        (c["name"], p) for c in config["commands"] for k in ("deps", "outputs") for p in c.get(k, []) if ", " in p
+    ]
+    assert joined == []
+    assert {"distill", "all", "demo"} <= set(config["workflows"])
