@@ -18,12 +18,14 @@ character offsets) are, so a new machine rebuilds the corpus from the dataset wi
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from functools import partial
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, cast
 
 import spacy
 import srsly
+from spacy.scorer import PRFScore
 from wasabi import msg
 
 from ..distill.annotate import AnnotateSettings, annotate
@@ -81,29 +83,20 @@ def split_texts(dataset: str, n: int, seed: int) -> Tuple[List[Dict[str, Any]], 
 
 def score_corpus(samples: List[Dict[str, Any]], rows: List[Dict[str, Any]], labels) -> Dict[str, Any]:
     """The corpus's own annotation P/R/F against the gold tags (exact character spans and type)."""
-    tp = fp = fn = 0
-    per: Dict[str, List[int]] = {}
+    micro = PRFScore()
+    per: Dict[str, PRFScore] = defaultdict(PRFScore)
     for sample, row in zip(samples, rows):
         gold = set(gold_char_spans(row, labels))
         pred = {(e["start"], e["end"], e["label"]) for e in sample["entities"]}
-        tp, fp, fn = tp + len(gold & pred), fp + len(pred - gold), fn + len(gold - pred)
-        for span_set, idx in ((gold & pred, 0), (pred - gold, 1), (gold - pred, 2)):
-            for *_, lab in span_set:
-                per.setdefault(lab, [0, 0, 0])[idx] += 1
+        micro.score_set(pred, gold)
+        for label in {lab for *_, lab in gold | pred}:
+            per[label].score_set({x for x in pred if x[2] == label}, {x for x in gold if x[2] == label})
     return {
-        "p": _p(tp, fp),
-        "r": _p(tp, fn),
-        "f": _f(tp, fp, fn),
-        "per_type_f": {k: _f(*v) for k, v in sorted(per.items())},
+        "p": round(micro.precision, 4),
+        "r": round(micro.recall, 4),
+        "f": round(micro.fscore, 4),
+        "per_type_f": {k: round(v.fscore, 4) for k, v in sorted(per.items())},
     }
-
-
-def _p(a: int, b: int) -> float:
-    return round(a / (a + b), 4) if a + b else 0.0
-
-
-def _f(tp: int, fp: int, fn: int) -> float:
-    return round(2 * tp / (2 * tp + fp + fn), 4) if tp else 0.0
 
 
 def without_text(samples: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -141,14 +134,8 @@ class Shared:
     """The shared steps of one dataset: texts, library, annotate."""
 
     def __init__(self, bench, dataset: str, spec: DomainSpec, n: int, k: int, seed: int, cache_path):
-        self.bench, self.dataset, self.spec, self.k, self.seed, self.cache_path = (
-            bench,
-            dataset,
-            spec,
-            k,
-            seed,
-            cache_path,
-        )
+        self.bench, self.dataset, self.spec = bench, dataset, spec
+        self.k, self.seed, self.cache_path = k, seed, cache_path
         self.folder = bench.root / dataset / "shared"
         self.labels = labels_for(dataset, spec)
         self.rows, self.library_texts = split_texts(dataset, n, seed)
@@ -345,9 +332,8 @@ def summarize(base: Path, name: str, annotated: Dict[str, Any]) -> Optional[Dict
     if "evaluate" not in steps:
         return None
     scores = steps["evaluate"]
-    usage_steps = [annotated] + (
-        [srsly.read_json(base / "distill+correct" / "steps" / "correct.json")] if "correct" in name else []
-    )
+    correct = srsly.read_json(base / "distill+correct" / "steps" / "correct.json") if "correct" in name else {}
+    usage_steps = [annotated] + ([correct] if correct else [])
     usage = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
     for record in usage_steps:
         u = record.get("usage") or {}
@@ -357,7 +343,6 @@ def summarize(base: Path, name: str, annotated: Dict[str, Any]) -> Optional[Dict
     # Model time is wall time: calls run concurrently (n_parallel slots), so their summed durations overstate it.
     usage["seconds"] = annotated["tag_seconds"] + sum(r["seconds"] for r in usage_steps[1:])
     n = annotated["texts"]
-    correct = srsly.read_json(base / "distill+correct" / "steps" / "correct.json") if "correct" in name else {}
     return {
         "f1": scores["ents_f"],
         "p": scores["ents_p"],

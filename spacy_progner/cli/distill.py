@@ -46,7 +46,7 @@ def load_tagger(pipeline: Optional[Path], labels: Optional[Path], texts: List[st
             "annotate needs --pipeline (a saved reverse_ner pipeline) or --labels (labels or domain spec)"
         )
     pipe.model = pipe.tagger.model = llm
-    if pipe.library is None and pipe.tagger.s.k > 0 and pipeline is None:
+    if pipeline is None and pipe.tagger.s.k > 0:  # a new pipe: its library comes from the texts
         msg.info(f"Building the example library from {len(texts)} texts")
         pipe.initialize(texts=texts)
     return nlp
