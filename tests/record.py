@@ -47,11 +47,24 @@ def record_reverse_ner() -> None:
     sampled.get_pipe("reverse_ner").set_library(nlp.get_pipe("reverse_ner").library)
     for doc in sampled.pipe(F.TAG_TEXTS[:2]):
         print(doc.text, [(e.text, e.label_) for e in doc.ents], doc.spans["reverse_ner"].attrs["scores"])
+    record_many_types()
     with tempfile.TemporaryDirectory() as tmp:
         nlp.get_pipe("reverse_ner").library.to_disk(tmp)
         task_nlp = F.make_task_nlp(tmp, F.replay_block(F.TASK_CASSETTE, mode="record", inner=LOCAL))
         for doc in task_nlp.pipe(F.TAG_TEXTS):
             print("task:", doc.text, [(e.text, e.label_) for e in doc.ents])
+
+
+def record_many_types() -> None:
+    import reverse_ner_fixtures as F
+
+    from spacy_progner.llm import make_local_gguf
+
+    recorder = F.many_types_model("record", make_local_gguf(cache=False))
+    _, library = F.build_many(recorder)
+    print(json.dumps(library.meta["counts"], indent=1))
+    [result] = recorder.chat_many([F.cut_off_request()])
+    print("cut off:", result.choices[0].truncated, result.choices[0].text)
 
 
 def record_proggen(cache_path: str) -> None:

@@ -58,3 +58,74 @@ def make_task_nlp(library_path, model: dict):
     task = {"@llm_tasks": "spacy_progner.ReverseNER.v1", "labels": LABELS, "library_path": str(library_path), "k": 2}
     nlp.add_pipe("llm", config={"task": task, "model": model, "save_io": True})
     return nlp
+
+
+# A build with many types (six, music): long type-check and expansion answers. Recorded into its own
+# cassette by `python tests/record.py reverse_ner`.
+MANY_CASSETTE = Path(__file__).parent / "cassettes" / "reverse_ner_many.jsonl"
+
+MUSIC_LABELS = {
+    "ARTIST": "the name of a solo musician, singer, rapper or DJ",
+    "BAND": "the name of a band, group, duo or orchestra",
+    "ALBUM": "the title of an album or EP",
+    "SONG": "the title of a song or single",
+    "GENRE": "a genre or style of music, e.g. jazz, synth-pop, bossa nova",
+    "AWARD": "the name of a music award or prize",
+}
+
+MUSIC_TEXTS = [
+    "Mira Solberg released her second album Glass Harbour on a small label in Bergen.",
+    "The Copper Lanterns played their hit Night Ferry to a sold-out crowd.",
+    "Critics called the record a bold mix of trip-hop and Balkan brass.",
+    "Dani Okafor won the Northern Lights Music Prize for best debut.",
+    "Tickets for the Velvet Static reunion tour sold out in an hour.",
+    "Her cover of Paper Moons went straight to the top of the indie charts.",
+    "The jazz trio recorded the whole EP, Slow Rivers, in two days.",
+    "Producer Ike Manning says grime is still the most exciting genre in London.",
+    "The festival line-up includes Halcyon Drift, Rosa Vega and DJ Tamsin.",
+    "Nobody expected a folk song to win the Golden Reel Award this year.",
+    "After ten years apart, the Rust Orchard released a single called Dust and Daylight.",
+    "The band's third album, Northbound, mixes shoegaze with country.",
+]
+
+MANY_BUILD = {
+    "n_clusters": 4,
+    "entities_per_type": 8,
+    "entities_per_call": 8,
+    "expansions_per_feature": 2,
+    "min_examples_per_type": 2,
+    "max_top_up_calls": 8,
+    "seed": 5,
+}
+
+# Twelve names of the pools above asked in one type check with far too small an answer budget: the real
+# model's answer is cut off part way, and the complete verdicts must survive.
+CUT_OFF_NAMES = [
+    "Mira Solberg", "The Copper Lanterns", "Glass Harbour", "Night Ferry", "trip-hop", "Northern Lights Music Prize",
+    "Velvet Static", "Paper Moons", "Slow Rivers", "Ike Manning", "Golden Reel Award", "Dust and Daylight",
+]  # fmt: skip
+CUT_OFF_BUDGET = 60
+
+
+def many_types_model(mode: str = "replay", model=None):
+    """The many-types cassette; `mode="record"` with the real `model` records what is missing."""
+    from spacy_progner.llm import make_replay
+
+    return make_replay(str(MANY_CASSETTE), mode=mode, model=model)
+
+
+def build_many(model):
+    from spacy_progner.ner import LabelSet
+    from spacy_progner.reverse_ner.build import BuildSettings, LibraryBuilder
+
+    builder = LibraryBuilder(LabelSet(MUSIC_LABELS), model, BuildSettings(**MANY_BUILD))
+    return builder, builder.build(MUSIC_TEXTS)
+
+
+def cut_off_request():
+    from dataclasses import replace
+
+    from spacy_progner.ner import LabelSet
+    from spacy_progner.reverse_ner import prompts
+
+    return replace(prompts.typecheck_request(LabelSet(MUSIC_LABELS), CUT_OFF_NAMES), max_tokens=CUT_OFF_BUDGET)

@@ -20,6 +20,7 @@ from spacy.vocab import Vocab
 from ..errors import SettingsError
 
 ENV = "SPACY_PROGNER_DATASETS"
+DOMAINS_DIR = Path("configs/domains")  # the domain specs of the benchmark datasets, in a source checkout
 
 
 def datasets_root() -> Path:
@@ -51,6 +52,32 @@ def read_split(path: Path) -> List[Dict]:
             raise SettingsError(f"{path}: line {i} needs 'tokens' and 'tags' of the same length")
         rows.append(row)
     return rows
+
+
+# The distillation benchmark annotates this fixed sample of a train split (read as text only).
+ANNOTATE_N, ANNOTATE_SEED = 1000, 0
+
+
+def text_of(row: Dict[str, Any]) -> str:
+    return " ".join(row["tokens"])
+
+
+def split_texts(dataset: str, n: int = ANNOTATE_N, seed: int = ANNOTATE_SEED) -> Tuple[List[Dict[str, Any]], List[str]]:
+    """The train rows to annotate (a fixed sample) and the unlabelled text a library is built from:
+    the dev split where there is one, else the train rows outside the sample, so the library never
+    sees a sentence it is later asked to label."""
+    train = read_split(split_path(dataset, "train"))
+    picked = set(sample_rows(train, n, seed))
+    sample = [train[i] for i in sorted(picked)]
+    dev = datasets_root() / dataset / "dev.jsonl"
+    if dev.is_file():
+        return sample, [text_of(r) for r in read_split(dev)]
+    return sample, [text_of(r) for i, r in enumerate(train) if i not in picked]
+
+
+def library_texts(dataset: str) -> List[str]:
+    """Text only (tags never read) for the library of `dataset`: see `split_texts`."""
+    return split_texts(dataset)[1]
 
 
 def bio_spans(tags: Sequence[str], keep: Optional[Iterable[str]] = None) -> List[Tuple[int, int, str]]:

@@ -39,9 +39,9 @@ from ..proggen.docbin import to_docbin
 from ..reverse_ner.build import BuildSettings, LibraryBuilder
 from ..reverse_ner.component import ReverseNER
 from ..reverse_ner.library import ExampleLibrary
-from .datasets import bio_spans, dataset_docbin, read_split, row_to_doc, sample_rows, split_path
+from .datasets import bio_spans, dataset_docbin, read_split, row_to_doc, sample_rows, split_path, split_texts, text_of
 from .proggen import Bench, _train_and_eval
-from .reverse_ner import DATASETS, NEWS_LABELS, library_path, time_config
+from .reverse_ner import NEWS, NEWS_LABELS, library_path, time_config
 from .tables import abcd_cell, per_type_cell
 
 N_CLUSTERS = 64  # feature sentences of the library, as in the reverse_ner benchmark
@@ -55,10 +55,6 @@ def labels_for(dataset: str, spec: DomainSpec) -> LabelSet:
     return spec.labels
 
 
-def text_of(row: Dict[str, Any]) -> str:
-    return " ".join(row["tokens"])
-
-
 def gold_char_spans(row: Dict[str, Any], labels) -> List[Tuple[int, int, str]]:
     """The gold entities of a row as character spans of `text_of(row)`."""
     starts, pos = [], 0
@@ -66,19 +62,6 @@ def gold_char_spans(row: Dict[str, Any], labels) -> List[Tuple[int, int, str]]:
         starts.append(pos)
         pos += len(tok) + 1
     return [(starts[s], starts[e - 1] + len(row["tokens"][e - 1]), lab) for s, e, lab in bio_spans(row["tags"], labels)]
-
-
-def split_texts(dataset: str, n: int, seed: int) -> Tuple[List[Dict[str, Any]], List[str]]:
-    """The train rows to annotate (a fixed sample) and the unlabelled text the library is built from:
-    the dev split where there is one, else train rows outside the sample."""
-    train = read_split(split_path(dataset, "train"))
-    picked = set(sample_rows(train, n, seed))
-    sample = [train[i] for i in sorted(picked)]
-    try:
-        library_texts = [text_of(r) for r in read_split(split_path(dataset, "dev"))]
-    except ValueError:
-        library_texts = [text_of(r) for i, r in enumerate(train) if i not in picked]
-    return sample, library_texts
 
 
 def score_corpus(samples: List[Dict[str, Any]], rows: List[Dict[str, Any]], labels) -> Dict[str, Any]:
@@ -148,7 +131,7 @@ class Shared:
             # The reverse_ner benchmark's library of the same text and settings, where it was built
             # (its meta keeps that build's seconds and usage), else a new one.
             same = library_path(self.dataset, settings, Path("benchmarks/reverse_ner"))
-            if self.dataset in DATASETS and same.exists():
+            if self.dataset in NEWS and same.exists():
                 lib = ExampleLibrary.from_disk(same)
             else:
                 model = select.load_model("local", self.cache_path)

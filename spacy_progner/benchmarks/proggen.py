@@ -27,7 +27,7 @@ from ..proggen.entities import EntitySettings, build_pools
 from ..proggen.evaluate import evaluate_model
 from ..proggen.generate import GenerateSettings, generate
 from ..proggen.report import build_report, write_report
-from .datasets import dataset_docbin, read_split, row_to_doc, split_path
+from .datasets import DOMAINS_DIR, dataset_docbin, read_split, row_to_doc, split_path
 from .tables import abcd_cell, per_type_cell
 
 CONFIGS: Dict[str, Dict[str, Any]] = {
@@ -309,7 +309,7 @@ def run(
     datasets: List[str],
     output_dir: Path,
     model_factory: Callable[[], ChatModel],
-    domains_dir: Path = Path("configs/domains"),
+    domains_dir: Path = DOMAINS_DIR,
     train_config: Path = Path("configs/train.cfg"),
     n_sentences: int = 400,
     train_steps: Optional[int] = None,

@@ -7,8 +7,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Dict, List, Optional, cast
+from typing import Any, Dict, List, Optional, Tuple, cast
 
 import spacy
 import srsly
@@ -21,10 +22,11 @@ from ..errors import SettingsError
 from ..llm import default_ledger, select
 from ..llm.local import reload_local_model
 from ..ner import LabelSet
+from ..ner.domain import DomainSpec
 from ..reverse_ner.build import BuildSettings, LibraryBuilder
 from ..reverse_ner.component import ReverseNER
 from ..reverse_ner.library import ExampleLibrary
-from .datasets import mentions, read_split, row_to_doc, sample_rows, split_path
+from .datasets import DOMAINS_DIR, library_texts, mentions, read_split, row_to_doc, sample_rows, split_path
 
 # Written by the project for PER/LOC/ORG (MISC is dropped, as both papers do).
 NEWS_LABELS = {
@@ -33,7 +35,8 @@ NEWS_LABELS = {
     "institution, agency, newspaper or union",
     "LOC": "the name of a place: country, city, region, state, continent, river, mountain, street or building",
 }
-DATASETS = {"conll2003": NEWS_LABELS, "wikigold": NEWS_LABELS}
+NEWS = ("conll2003", "wikigold")
+DATASETS = (*NEWS, "mit_movie", "mit_restaurant")
 CONFIGS = ("spacy.NER.v3", "k0", "library", "library+sc", "gold")
 
 
@@ -50,12 +53,24 @@ def library_path(dataset: str, settings: BuildSettings, out: Path) -> Path:
     return out / dataset / f"library-{key}"
 
 
+def dataset_task(dataset: str, build: BuildSettings, domains_dir: Path = DOMAINS_DIR) -> Tuple[LabelSet, BuildSettings]:
+    """The labels a dataset is tagged with and its build settings: the news sets with the project's
+    PER/LOC/ORG definitions; the others with their domain spec's types (the dataset's own type names,
+    which are words) and definitions, and the spec's domain line for the build."""
+    if dataset not in DATASETS:
+        raise SettingsError(f"unknown dataset {dataset!r}; choose from {list(DATASETS)}")
+    if dataset in NEWS:
+        return LabelSet(NEWS_LABELS, where=dataset), build
+    spec = DomainSpec.load(domains_dir / f"{dataset}.yml")
+    return spec.labels, replace(build, domain=build.domain or spec.domain)
+
+
 def build_library(dataset: str, labels: LabelSet, settings: BuildSettings, out: Path, cache_path) -> ExampleLibrary:
-    """The library from the dev split's *unlabelled* text, built once per settings."""
+    """The library from *unlabelled* text (`library_texts`), built once per settings."""
     path = library_path(dataset, settings, out)
     if path.exists():
         return ExampleLibrary.from_disk(path)
-    texts = [" ".join(r["tokens"]) for r in read_split(split_path(dataset, "dev"))]
+    texts = library_texts(dataset)
     model = select.load_model("local", cache_path)
     library = LibraryBuilder(labels, model, settings).build(texts)
     library.to_disk(path)
@@ -207,6 +222,7 @@ def run(
     time_n: int = 30,
     summarize_only: bool = False,
     retime: bool = False,
+    domains_dir: Path = DOMAINS_DIR,
 ) -> Dict[str, Any]:
     """Run what is missing and tabulate; `summarize_only` tabulates the finished rows without the model;
     `retime` times finished rows again and keeps their quality pass (and its usage) as it is."""
@@ -221,17 +237,17 @@ def run(
         "build": build.__dict__,
         "time_n": time_n,
         "results": [],
+        "labels": {},
         "libraries": {},
     }
     for dataset in datasets:
-        if dataset not in DATASETS:
-            raise SettingsError(f"unknown dataset {dataset!r}; choose from {sorted(DATASETS)}")
-        labels = LabelSet(DATASETS[dataset], where=dataset)
+        labels, dataset_build = dataset_task(dataset, build, domains_dir)
+        report["labels"][dataset] = list(labels)
         rows = read_split(split_path(dataset, "test"))
         idx = sample_rows(rows, n, seed)
         vocab = spacy.blank("en").vocab
         refs = [row_to_doc(vocab, rows[i], keep=labels) for i in idx]
-        libs = Libraries(dataset, labels, build, out, cache_path)
+        libs = Libraries(dataset, labels, dataset_build, out, cache_path)
         for config in configs:
             result = _row(dataset, config, refs, labels, libs, out, k, n_samples, force, time_n, summarize_only, retime)
             if result is not None:
@@ -285,20 +301,51 @@ def _cell(value: Optional[float], spec: str) -> str:
     return "–" if value is None else format(value, spec)
 
 
+def library_line(lib: Dict[str, Any]) -> str:
+    """The build in one line: examples kept of those generated and why the rest went, the type check's
+    verdicts, answers cut off at max_tokens (the counts of older builds lack some of these), calls, time."""
+    usage = lib.get("usage") or {}
+    calls = sum(u.get("calls", 0) + u.get("cache_hits", 0) for u in usage.values())
+    counts = lib.get("counts") or {}
+    ex, pools = counts.get("examples", {}), counts.get("pools", {})
+    drops = ", ".join(f"{k[len('dropped_') :]} {v}" for k, v in sorted(ex.items()) if k.startswith("dropped_"))
+    fixes = ", ".join(f"{k} {v}" for k, v in sorted(ex.items()) if k.startswith(("repaired_", "retry_", "top_up")))
+    checks = ", ".join(f"{k[len('typecheck_') :]} {v}" for k, v in sorted(pools.items()) if k.startswith("typecheck_"))
+    cut: Any = pools.get("cut_off", 0) + pools.get("typecheck_cut_off", 0) + ex.get("dropped_cut_off", 0)
+    if "cut_off" not in pools:
+        cut = "not counted (an older build)"
+    rate = ex.get("kept", 0) / max(1, ex.get("generated", 0))
+    return (
+        f"Library: {lib['examples']} examples from {lib['features']} feature sentences; kept "
+        f"{ex.get('kept', 0)} of {ex.get('generated', 0)} expansions ({rate:.0%}; dropped: {drops or 'none'}"
+        f"{'; ' + fixes if fixes else ''}); pool type check: {checks or 'all answered as generated'}; "
+        f"answers cut off at max_tokens: {cut}; {calls} LLM calls, built in {lib['seconds']} s."
+    )
+
+
+def _columns(report: Dict[str, Any], dataset: str) -> List[str]:
+    """Per-type F1 columns: PER/LOC/ORG for the news sets (the committed tables' order), else the labels."""
+    labels = report.get("labels", {}).get(dataset) or ["PER", "LOC", "ORG"]
+    return ["PER", "LOC", "ORG"] if set(labels) == {"PER", "LOC", "ORG"} else list(labels)
+
+
 def markdown(report: Dict[str, Any]) -> str:
     lines = []
     for dataset in dict.fromkeys(r["dataset"] for r in report["results"]):
+        types = _columns(report, dataset)
         lines += [
-            f"**{dataset}** test, {report['n']} sentences (seed {report['seed']}), PER/LOC/ORG",
+            f"**{dataset}** test, {report['n']} sentences (seed {report['seed']}), {'/'.join(types)}",
             "",
-            "| configuration | P | R | F1 | PER F1 | LOC F1 | ORG F1 | docs/s | prompt tok/doc | completion tok/doc |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| configuration | P | R | F1 | "
+            + " | ".join(f"{t} F1" for t in types)
+            + " | docs/s | prompt tok/doc | completion tok/doc |",
+            "|---|---|---|---" + "|---" * len(types) + "|---|---|---|",
         ]
         for r in report["results"]:
             if r["dataset"] != dataset:
                 continue
             pt = r["per_type"]
-            cells = [r["config"], r["p"], r["r"], r["f"]] + [pt.get(t, {}).get("f", 0.0) for t in ("PER", "LOC", "ORG")]
+            cells = [r["config"], r["p"], r["r"], r["f"]] + [pt.get(t, {}).get("f", 0.0) for t in types]
             cells = [f"{c:.3f}" if isinstance(c, float) else str(c) for c in cells]
             cells += [
                 _cell(r.get("timing", {}).get("docs_per_s"), ".3f"),
@@ -308,12 +355,6 @@ def markdown(report: Dict[str, Any]) -> str:
             lines.append("| " + " | ".join(cells) + " |")
         lib = report["libraries"].get(dataset)
         if lib:
-            usage = lib.get("usage") or {}
-            calls = sum(u.get("calls", 0) + u.get("cache_hits", 0) for u in usage.values())
-            lines += [
-                "",
-                f"Library: {lib['examples']} examples from {lib['features']} feature sentences, "
-                f"{calls} LLM calls, built in {lib['seconds']} s.",
-            ]
+            lines += ["", library_line(lib)]
         lines.append("")
     return "\n".join(lines)

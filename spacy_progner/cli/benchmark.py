@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 from wasabi import msg
 
-from ..benchmarks.datasets import ENV
+from ..benchmarks.datasets import ANNOTATE_N, DOMAINS_DIR, ENV
 from ..benchmarks.reverse_ner import CONFIGS as NER_CONFIGS
 from ..distill.crosscheck import CrossCheckSettings
 from ..errors import SettingsError
@@ -60,7 +60,9 @@ def llm_cli(
 @benchmark_app.command("ner")
 @friendly_errors
 def ner_cli(
-    datasets: str = typer.Option("conll2003,wikigold", help="Comma-separated: conll2003, wikigold."),
+    datasets: str = typer.Option(
+        "conll2003,wikigold", help="Comma-separated, of conll2003, wikigold, mit_movie, mit_restaurant."
+    ),
     configs: str = typer.Option(",".join(NER_CONFIGS), help="Comma-separated configurations."),
     n: int = typer.Option(150, help="Test sentences per dataset (fixed sample)."),
     seed: int = typer.Option(2024, help="Seed of the test sample."),
@@ -76,6 +78,7 @@ def ner_cli(
     time_n: int = typer.Option(30, help="Sentences timed per configuration with the answer cache off (0: none)."),
     summarize_only: bool = typer.Option(False, help="Tabulate the finished rows; never call the model."),
     retime: bool = typer.Option(False, help="Time finished rows again (their quality pass is kept)."),
+    domains_dir: Path = typer.Option(DOMAINS_DIR, help="Where <dataset>.yml domain specs live (MIT types)."),
 ) -> None:
     """reverse_ner vs spacy-llm's spacy.NER.v3 vs gold retrieval on fixed samples of real test sets."""
     from ..benchmarks.reverse_ner import markdown, run
@@ -95,6 +98,7 @@ def ner_cli(
         time_n,
         summarize_only,
         retime,
+        domains_dir,
     )
     table = markdown(report)
     print(table)
@@ -109,7 +113,7 @@ def proggen_cli(
     datasets: str = typer.Option("conll2003,mit_restaurant", help="Comma-separated dataset presets."),
     n_sentences: int = typer.Option(400, help="Kept synthetic sentences per configuration."),
     output_dir: Path = typer.Option(Path("benchmarks/proggen"), help="Per-step results (resumable)."),
-    domains_dir: Path = typer.Option(Path("configs/domains"), help="Where <dataset>.yml domain specs live."),
+    domains_dir: Path = typer.Option(DOMAINS_DIR, help="Where <dataset>.yml domain specs live."),
     train_config: Path = typer.Option(Path("configs/train.cfg"), help="spaCy training config."),
     train_steps: Optional[int] = typer.Option(None, help="Override training.max_steps."),
     test_limit: Optional[int] = typer.Option(None, help="Evaluate on a fixed sample of this many test sentences."),
@@ -144,7 +148,7 @@ def proggen_cli(
 @friendly_errors
 def distill_cli(
     datasets: str = typer.Option("conll2003,mit_restaurant", help="Comma-separated datasets."),
-    n: int = typer.Option(1000, "--n", help="Train-split sentences to annotate (read as text only)."),
+    n: int = typer.Option(ANNOTATE_N, "--n", help="Train-split sentences to annotate (read as text only)."),
     k: int = typer.Option(2, help="Demos per sentence when annotating (2: the CPU setting)."),
     folds: int = typer.Option(CrossCheckSettings.folds, help="Cross-check folds."),
     output_dir: Path = typer.Option(Path("benchmarks/distill"), help="Step records and tables."),

@@ -117,23 +117,51 @@ def complete_items(text: str, key: str = "entities") -> Optional[Dict[str, list]
     return {key: items} if items else None
 
 
-def entity_answer(
-    choice: Choice, labels: Iterable[str], where: str, drops: Optional[Counter] = None, lenient: bool = False
-) -> List[Mention]:
-    """The mentions of a tagging answer ({"entities": [...]}). An answer cut off at max_tokens keeps
-    the items it wrote in full (counted as `cut_off_items_kept`, with a warning) rather than losing
-    them all; one with no complete item is an AnswerError like any other unusable answer. lenient:
-    the answer may wrap its JSON in prose (models not held to a schema, e.g. through spacy-llm)."""
+def list_answer(
+    choice: Choice, key: str, where: str, drops: Optional[Counter] = None, lenient: bool = False
+) -> List[Any]:
+    """The `key` list of a JSON answer ({key: [...]}). An answer cut off at max_tokens keeps the items
+    it wrote in full (counted as `cut_off_items_kept`, with a warning) rather than losing them all;
+    one with no complete item, or without the list, is an AnswerError like any other unusable answer.
+    lenient: the answer may wrap its JSON in prose (models not held to a schema, e.g. through spacy-llm)."""
     drops = drops if drops is not None else Counter()
     try:
         data = parse_json_answer(choice, where, lenient=lenient)
     except AnswerError as err:
-        data = complete_items(choice.text) if choice.truncated else None
+        data = complete_items(choice.text, key) if choice.truncated else None
         if data is None:
             raise
         drops["cut_off_items_kept"] += 1
-        logger.warning("%s (kept its %d complete items)", err, len(data["entities"]))
-    return parse_entities(data, labels, where, drops)
+        logger.warning("%s (kept its %d complete items)", err, len(data[key]))
+    if not isinstance(data, dict) or not isinstance(data.get(key), list):
+        raise AnswerError(f"{where}: answer has no {key!r} list: {json.dumps(data)[:120]}")
+    return data[key]
+
+
+def entity_answer(
+    choice: Choice, labels: Iterable[str], where: str, drops: Optional[Counter] = None, lenient: bool = False
+) -> List[Mention]:
+    """The mentions of a tagging answer ({"entities": [...]}), cut-off answers keeping their complete
+    items (see `list_answer`)."""
+    drops = drops if drops is not None else Counter()
+    items = list_answer(choice, "entities", where, drops, lenient=lenient)
+    return parse_entities({"entities": items}, labels, where, drops)
+
+
+def text_tokens(text: str) -> int:
+    """A generous estimate of the tokens `text` takes (BPE vocabularies average 3-4 bytes a token in
+    English; rare names and other scripts take more), for sizing answer budgets without a tokenizer."""
+    return len(text.encode("utf8")) // 3 + 2
+
+
+# The tokens one answer item takes beyond its strings when a model pretty-prints its JSON (newline and
+# indentation before each key and brace, as the small model does when no demo shows the compact form).
+ITEM_OVERHEAD = 24
+
+
+def item_budget(*strings: str) -> int:
+    """max_tokens share of one answer item holding `strings`, pretty-printed."""
+    return ITEM_OVERHEAD + sum(text_tokens(s) for s in strings)
 
 
 def check_item(item: Any, known: Set[str]) -> Tuple[Optional[Mention], str]:

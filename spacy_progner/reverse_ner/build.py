@@ -1,13 +1,18 @@
 """Building the example library (ReverseNER, steps 1-3), with every drop counted.
 
-1. entity pools from the label definitions (several calls per type), deduplicated,
-   filtered to plausible names, then type-checked by the model;
-2. feature sentences: embed the unlabelled task text, cluster it (mini-batch
-   k-means, so 100k sentences fit), take the sentence nearest each centre;
-3. reverse expansion: per feature sentence, new sentences of the same form that
-   hold a given set of pool entities (sometimes none), kept only if every entity
-   occurs verbatim and aligns to tokens; then each example is re-annotated
-   zero-shot and dropped if it holds names it does not label.
+1. entity pools from the label definitions (several calls per type), deduplicated, filtered to
+   plausible names, then type-checked by the model (`pools`);
+2. feature sentences: embed the unlabelled task text, cluster it (mini-batch k-means, so 100k
+   sentences fit), take the sentence nearest each centre;
+3. reverse expansion: per feature sentence, new sentences of the same form that hold a given set of
+   pool entities (sometimes none); entities whose form changed are repaired, ones the sentence lost are
+   asked for once more, and the example is kept only if every entity aligns to tokens (`expand`); then
+   each example is re-annotated zero-shot and dropped if it holds names it does not label;
+4. top-up: a type with fewer than `min_examples_per_type` examples gets expansions planned around its
+   own names, within `max_top_up_calls`.
+
+Every request's answer budget is sized for the answer it asks (pretty-printed JSON included), and a
+cut-off answer keeps its complete items; `counts` in the library's meta says what happened to each.
 """
 
 from __future__ import annotations
@@ -24,14 +29,18 @@ import spacy
 
 from ..errors import SettingsError
 from ..llm import ChatModel
-from ..ner import AnswerError, LabelSet, align_mentions, entity_answer, parse_entities, parse_json_answer
+from ..ner import AnswerError, LabelSet, entity_answer, parse_entities, parse_json_answer
 from ..ner.answers import Mention
 from ..ner.shapes import capitalised
 from . import prompts
 from .embed import DEFAULT_EMBEDDER, embed
+from .expand import invalid, length_fits, match_shape, plan_entities, repair, uncased
 from .library import ExampleLibrary
+from .pools import generate_pools, typecheck_pools
 
 logger = logging.getLogger("spacy_progner.reverse_ner")
+
+Plan = Tuple[int, List[Mention], int]  # (feature index, entities to hold, seed)
 
 
 @dataclass
@@ -44,37 +53,14 @@ class BuildSettings:
     empty_rate: float = 0.1
     check_pools: bool = True
     check_examples: str = "drop"  # "drop" | "off"
+    retry_expansions: bool = True  # ask once more when an expansion lost an entity it was given
+    min_examples_per_type: int = 3  # top-up: types with fewer examples get expansions of their own
+    max_top_up_calls: int = 48  # ... within this many extra expansion calls
     domain: str = ""
     seed: int = 0
     embedder: str = DEFAULT_EMBEDDER
     min_feature_tokens: int = 3
     max_feature_tokens: int = 60
-
-
-def plausible_name(text: str, label: str) -> bool:
-    """A pool entry must look like a name, not a sentence or a description."""
-    words = text.split()
-    return (
-        0 < len(words) <= 8
-        and len(text) <= 80
-        and "\n" not in text
-        and text.upper() != label.upper()
-        and not re.search(r"[.!?]\s+\S", text)  # two sentences
-        and not text.endswith((":", ";", ","))
-    )
-
-
-def upper_share(text: str) -> float:
-    words = [w for w in text.split() if any(c.isalpha() for c in w)]
-    return sum(1 for w in words if w.isupper()) / max(1, len(words))
-
-
-def match_shape(feature: str, sentence: str, ents: Sequence[Mention]) -> Tuple[str, List[Mention]]:
-    """An all-caps feature (a headline) gets an all-caps example: the model tends to write ordinary
-    case, and the casing is what the demo must teach."""
-    if upper_share(feature) >= 0.6 and upper_share(sentence) < 0.6:
-        return sentence.upper(), [(t.upper(), lab) for t, lab in ents]
-    return sentence, list(ents)
 
 
 class LibraryBuilder:
@@ -84,41 +70,19 @@ class LibraryBuilder:
         self.s = settings or BuildSettings()
         if self.s.check_examples not in ("drop", "off"):
             raise SettingsError(f"check_examples must be 'drop' or 'off', got {self.s.check_examples!r}")
+        if self.s.min_examples_per_type < 0 or self.s.max_top_up_calls < 0:
+            raise SettingsError("min_examples_per_type and max_top_up_calls must be >= 0")
         self.stats: Dict[str, Counter] = {"pools": Counter(), "features": Counter(), "examples": Counter()}
         self._nlp = spacy.blank("en")
 
     # 1. entity pools -----------------------------------------------------------------------------
     def build_pools(self) -> Dict[str, List[str]]:
-        s = self.s
-        calls = max(1, -(-s.entities_per_type // s.entities_per_call))
-        requests = [
-            prompts.pool_request(self.labels, label, s.entities_per_call, s.domain, seed=s.seed * 1000 + i)
-            for label in self.labels
-            for i in range(calls)
-        ]
-        with self.model.ledger.step("reverse_ner.pools"):
-            results = self.model.chat_many(requests, progress="entity pools")
-        pools: Dict[str, List[str]] = {label: [] for label in self.labels}
-        stats = self.stats["pools"]
-        for request, result in zip(requests, results):
-            label = next(lab for lab in self.labels if f"Entity type {lab}:" in request.messages[0]["content"])
-            try:
-                names = parse_json_answer(result.choices[0], f"entity pool for {label}")["entities"]
-            except (AnswerError, KeyError, TypeError) as err:
-                stats["bad_answer"] += 1
-                logger.warning("%s", err)
-                continue
-            for name in names:
-                stats["generated"] += 1
-                name = " ".join(str(name).split())
-                if not plausible_name(name, label):
-                    stats["implausible"] += 1
-                elif name in pools[label] or any(name in other for other in pools.values()):
-                    stats["duplicate"] += 1
-                else:
-                    pools[label].append(name)
-        if self.s.check_pools:
-            pools = self._typecheck(pools)
+        s, stats = self.s, self.stats["pools"]
+        pools = generate_pools(
+            self.model, self.labels, s.entities_per_type, s.entities_per_call, s.domain, s.seed, stats
+        )
+        if s.check_pools:
+            pools = typecheck_pools(self.model, self.labels, pools, s.seed, stats)
         for label, pool in pools.items():
             stats[f"kept_{label}"] = len(pool)
             if not pool:
@@ -127,38 +91,6 @@ class LibraryBuilder:
                     f"({dict(stats)}); rephrase its definition ({self.labels[label]!r})"
                 )
         return pools
-
-    def _typecheck(self, pools: Dict[str, List[str]]) -> Dict[str, List[str]]:
-        """Ask the model to type each pool entry; keep those it types as their own pool's label."""
-        batch = 12
-        items = [(label, name) for label, pool in pools.items() for name in pool]
-        chunks = [items[i : i + batch] for i in range(0, len(items), batch)]
-        rng = random.Random(self.s.seed)
-        for chunk in chunks:
-            rng.shuffle(chunk)  # mixed types in one prompt, so the model compares them
-        requests = [prompts.typecheck_request(self.labels, [name for _, name in chunk]) for chunk in chunks]
-        with self.model.ledger.step("reverse_ner.pools"):
-            results = self.model.chat_many(requests, progress="type-checking pools")
-        kept: Dict[str, List[str]] = {label: [] for label in pools}
-        stats = self.stats["pools"]
-        for chunk, result in zip(chunks, results):
-            try:
-                typed = parse_json_answer(result.choices[0], "pool type check")["types"]
-                verdict = {str(t["text"]).strip(): t["label"] for t in typed if isinstance(t, dict)}
-            except (AnswerError, KeyError, TypeError) as err:
-                logger.warning("%s", err)
-                stats["typecheck_bad_answer"] += 1
-                verdict = {}
-            for label, name in chunk:
-                got = verdict.get(name)
-                if got is None:
-                    stats["typecheck_unanswered"] += 1  # benefit of the doubt: the generator typed it
-                    kept[label].append(name)
-                elif got == label:
-                    kept[label].append(name)
-                else:
-                    stats["typecheck_wrong_type"] += 1
-        return kept
 
     # 2. feature sentences ------------------------------------------------------------------------
     def select_features(self, texts: Sequence[str]) -> List[str]:
@@ -197,31 +129,17 @@ class LibraryBuilder:
         return [sentences[i] for i in chosen]
 
     # 3. reverse expansion ------------------------------------------------------------------------
-    def _plan(self, feature: str, pools: Dict[str, List[str]], rng: random.Random) -> List[Mention]:
-        """Which entities an expansion of `feature` should hold: density follows the feature's names."""
-        if rng.random() < self.s.empty_rate:
-            return []
-        tokens = feature.split()
-        caps = sum(1 for t in tokens[1:] if t[:1].isupper())
-        if caps and upper_share(feature) < 0.5:
-            count = min(self.s.max_entities_per_example, max(1, round(caps * rng.uniform(0.4, 0.8))))
-        else:
-            count = rng.randint(1, min(3, self.s.max_entities_per_example))
-        labels = list(pools)
-        picked: List[Mention] = []
-        for _ in range(count):
-            label = rng.choice(labels)
-            name = rng.choice(pools[label])
-            if all(name != p[0] for p in picked):
-                picked.append((name, label))
-        return picked
-
     def expand(self, features: Sequence[str], pools: Dict[str, List[str]]) -> List[Dict]:
         rng = random.Random(self.s.seed)
-        plans = []
+        plans: List[Plan] = []
         for f, feature in enumerate(features):
             for j in range(self.s.expansions_per_feature):
-                plans.append((f, self._plan(feature, pools, rng), self.s.seed * 100003 + f * 31 + j))
+                ents = plan_entities(feature, pools, rng, self.s.empty_rate, self.s.max_entities_per_example)
+                plans.append((f, ents, self.s.seed * 100003 + f * 31 + j))
+        return self._expand_plans(features, plans, set(features))
+
+    def _expand_plans(self, features: Sequence[str], plans: Sequence[Plan], seen: set) -> List[Dict]:
+        """Ask for the planned expansions, re-ask those that lost an entity, keep the valid ones."""
         requests = [
             prompts.expansion_request(self.labels, features[f], ents, seed=seed, domain=self.s.domain)
             for f, ents, seed in plans
@@ -229,51 +147,67 @@ class LibraryBuilder:
         with self.model.ledger.step("reverse_ner.expand"):
             results = self.model.chat_many(requests, progress="reverse expansion")
         stats = self.stats["examples"]
-        examples, seen = [], set(features)
-        for (f, wanted, _), result in zip(plans, results):
+        read = [
+            self._read_expansion(features[f], result.choices[0], f, stats) for (f, _, _), result in zip(plans, results)
+        ]
+        retry = [i for i, r in enumerate(read) if r and r[2] and self.s.retry_expansions]
+        if retry:
+            again = [
+                prompts.expansion_retry(requests[i], results[i].choices[0].text, read[i][2])  # type: ignore[index]
+                for i in retry
+            ]
+            with self.model.ledger.step("reverse_ner.expand"):
+                answers = self.model.chat_many(again, progress="expansions asked again")
+            for i, result in zip(retry, answers):
+                f, scratch = plans[i][0], Counter[str]()  # a failed retry leaves the first answer's counts alone
+                second = self._read_expansion(features[f], result.choices[0], f, scratch)
+                stats["retried"] += 1
+                if second and not second[2]:
+                    stats["retry_repaired"] += 1
+                    stats.update(scratch)
+                    read[i] = second
+        examples = []
+        for (f, wanted, _), got in zip(plans, read):
             stats["generated"] += 1
-            where = f"expansion of feature sentence {f}"
-            try:
-                data = parse_json_answer(result.choices[0], where)
-                sentence = " ".join(str(data.get("sentence", "")).split())
-                ents = parse_entities(data, self.labels, where, stats)
-            except (AnswerError, AttributeError) as err:
-                stats["dropped_bad_answer"] += 1
-                logger.debug("%s", err)
-                continue
-            if not sentence:
-                stats["dropped_empty_sentence"] += 1
-                continue
-            sentence, ents = match_shape(features[f], sentence, ents)
-            ratio = len(sentence.split()) / max(1, len(features[f].split()))
-            if not 1 / 3 <= ratio <= 3:
-                stats["dropped_length_mismatch"] += 1
-                continue
-            if sentence in seen:
-                stats["dropped_duplicate_or_copy"] += 1
-                continue
-            reason = self._invalid(sentence, ents)
+            if got is None:
+                continue  # counted where it was read
+            sentence, ents, missing = got
+            reason = "entity_not_in_sentence" if missing else self._check_form(features[f], sentence, ents, seen)
             if reason:
                 stats[f"dropped_{reason}"] += 1
                 continue
             stats["requested_entities"] += len(wanted)
-            stats["requested_entities_present"] += sum(1 for t, _ in wanted if t in sentence)
+            stats["requested_entities_present"] += sum(1 for t, _ in wanted if t.lower() in sentence.lower())
             seen.add(sentence)
             examples.append({"sentence": sentence, "entities": [list(e) for e in dict.fromkeys(ents)], "feature": f})
         return examples
 
-    def _invalid(self, sentence: str, ents: Sequence[Mention]) -> Optional[str]:
-        doc = self._nlp.make_doc(sentence)
-        for text, label in ents:
-            if text not in sentence:
-                return "entity_not_in_sentence"
-            spans, st = align_mentions(doc, [(text, label)], alignment_mode="strict")
-            if not spans:
-                return "entity_misaligned"
-        _, st = align_mentions(doc, list(dict.fromkeys(ents)), alignment_mode="strict")
-        if st.dropped.get("overlap"):
-            return "entities_overlap"
-        return None
+    def _read_expansion(
+        self, feature: str, choice, f: int, stats: Counter
+    ) -> Optional[Tuple[str, List[Mention], List[Mention]]]:
+        """(sentence, entities as the sentence writes them, entities it lacks), or None (counted) if unusable."""
+        where = f"expansion of feature sentence {f}"
+        try:
+            data = parse_json_answer(choice, where)
+            sentence = " ".join(str(data.get("sentence", "")).split())
+            ents = parse_entities(data, self.labels, where, stats)
+        except (AnswerError, AttributeError) as err:
+            stats["dropped_cut_off" if choice.truncated else "dropped_bad_answer"] += 1
+            logger.debug("%s", err)
+            return None
+        if not sentence:
+            stats["dropped_empty_sentence"] += 1
+            return None
+        sentence, ents = match_shape(feature, sentence, ents)
+        ents, missing = repair(sentence, ents, stats)
+        return sentence, ents, missing
+
+    def _check_form(self, feature: str, sentence: str, ents: Sequence[Mention], seen: set) -> Optional[str]:
+        if not length_fits(feature, sentence):
+            return "length_mismatch"
+        if sentence in seen:
+            return "duplicate_or_copy"
+        return invalid(self._nlp, sentence, ents)
 
     def check_examples(self, examples: List[Dict], pools: Dict[str, List[str]]) -> List[Dict]:
         """Re-annotate each example zero-shot; drop it if the model finds a name it leaves unlabelled."""
@@ -282,13 +216,14 @@ class LibraryBuilder:
         requests = [prompts.ner_request(self.labels, ex["sentence"]) for ex in examples]
         with self.model.ledger.step("reverse_ner.check"):
             results = self.model.chat_many(requests, progress="checking examples")
-        # For types whose names are capitalised (as in the pools), only a capitalised extra counts.
+        # For types whose names are capitalised (as in the pools), only a capitalised extra counts,
+        # unless the example is written without capitals (then every extra does).
         capitals = {label: capitalised(pool) for label, pool in pools.items()}
         stats = self.stats["examples"]
         kept = []
         for ex, result in zip(examples, results):
             try:
-                found = entity_answer(result.choices[0], self.labels, "example check")
+                found = entity_answer(result.choices[0], self.labels, "example check", stats)
             except AnswerError:
                 stats["check_bad_answer"] += 1
                 kept.append(ex)
@@ -300,13 +235,40 @@ class LibraryBuilder:
                 if t.lower() not in labelled
                 and not any(t.lower() in x or x in t.lower() for x in labelled)
                 and re.search(rf"(?<!\w){re.escape(t)}(?!\w)", ex["sentence"])
-                and (not capitals.get(lab) or any(c.isupper() for c in t))
+                and (not capitals.get(lab) or uncased(ex["sentence"]) or any(c.isupper() for c in t))
             ]
             if extras:
                 stats["dropped_unlabelled_entity"] += 1
                 continue
             kept.append(ex)
         return kept
+
+    # 4. top-up -----------------------------------------------------------------------------------
+    def top_up(self, examples: List[Dict], features: Sequence[str], pools: Dict[str, List[str]]) -> List[Dict]:
+        """More expansions for the types with fewer than `min_examples_per_type` examples, each planned
+        around one of the type's own names (two asks per missing example, as about half are kept),
+        in rounds until every type has enough or `max_top_up_calls` are spent."""
+        rng = random.Random(self.s.seed + 1)
+        budget, round_ = self.s.max_top_up_calls, 0
+        seen = set(features) | {ex["sentence"] for ex in examples}
+        while budget > 0:
+            counts = Counter(lab for ex in examples for lab in {e[1] for e in ex["entities"]})
+            short = {lab: self.s.min_examples_per_type - counts[lab] for lab in self.labels}
+            plans: List[Plan] = []
+            for label, missing in short.items():
+                for _ in range(2 * max(0, missing)):
+                    f = rng.randrange(len(features))
+                    others = plan_entities(features[f], pools, rng, 0.0, self.s.max_entities_per_example)
+                    extra = min(1, self.s.max_entities_per_example - 1)
+                    ents = [(rng.choice(pools[label]), label)] + [e for e in others if e[1] != label][:extra]
+                    plans.append((f, ents, self.s.seed * 100003 + 7_000_003 + round_ * 10_007 + len(plans)))
+            plans = plans[:budget]
+            if not plans:
+                break
+            self.stats["examples"]["top_up_calls"] += len(plans)
+            budget, round_ = budget - len(plans), round_ + 1
+            examples = examples + self.check_examples(self._expand_plans(features, plans, seen), pools)
+        return examples
 
     # all steps -----------------------------------------------------------------------------------
     def build(self, texts: Sequence[str]) -> ExampleLibrary:
@@ -315,9 +277,12 @@ class LibraryBuilder:
         features = self.select_features(texts)
         pools = self.build_pools()
         examples = self.check_examples(self.expand(features, pools), pools)
+        examples = self.top_up(examples, features, pools)
         stats = self.stats["examples"]
         stats["kept"] = len(examples)
         stats["kept_empty"] = sum(1 for ex in examples if not ex["entities"])
+        for label in self.labels:
+            stats[f"kept_with_{label}"] = sum(1 for ex in examples if any(e[1] == label for e in ex["entities"]))
         if not examples:
             raise SettingsError(f"reverse_ner: no example survived the build ({dict(stats)}); see the counts")
         lib = ExampleLibrary(examples=examples, features=list(features))

@@ -25,7 +25,15 @@ MAX_SENTENCE_TOKENS = 128  # a longer sentence is tagged in pieces of this many 
 BATCH_SIZE = 64  # docs whose sentences go to the model together
 # The settings a config exposes, each default owned by its settings dataclass.
 TAG_KEYS = ("k", "n_samples", "temperature", "threshold", "retrieve_by", "max_empty", "shape_filter", "logprobs")
-BUILD_KEYS = ("n_clusters", "entities_per_type", "expansions_per_feature", "check_pools", "check_examples", "domain")
+BUILD_KEYS = (
+    "n_clusters",
+    "entities_per_type",
+    "expansions_per_feature",
+    "check_pools",
+    "check_examples",
+    "min_examples_per_type",
+    "domain",
+)
 
 DEFAULT_CONFIG = {
     "labels": {},
@@ -65,6 +73,7 @@ def make_reverse_ner(
     expansions_per_feature: int,
     check_pools: bool,
     check_examples: str,
+    min_examples_per_type: int,
     domain: str,
     texts_path: Optional[str],
     embedder: str,
@@ -79,7 +88,8 @@ def make_reverse_ner(
     entity-level self-consistency. shape_filter: drop answers unlike every
     self-made entity of their type (a bare number as LOC, a lower-case word as PER). logprobs: ask for
     token log-probs and keep each span's mean in doc.spans[name].attrs["logprobs"].
-    The rest shapes the library built in `initialize`."""
+    The rest shapes the library built in `initialize` (min_examples_per_type: the build asks for more
+    examples of a type that has fewer, within a call budget)."""
     if isinstance(labels, dict) and not labels:
         raise SettingsError(
             "reverse_ner needs labels with a definition each, e.g. "

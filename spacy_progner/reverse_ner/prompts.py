@@ -4,11 +4,13 @@ sentences of a run, so llama.cpp's prefix cache makes it nearly free; what varie
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from typing import Any, Dict, Optional, Sequence, Tuple
 
 from ..llm import ChatRequest
 from ..ner import LabelSet, entity_schema, mention_bound
-from ..ner.answers import Mention, compact, string_list_schema
+from ..ner.answers import Mention, compact, item_budget, string_list_schema, text_tokens
 
 
 def demo_answer(entities: Sequence[Mention]) -> str:
@@ -16,14 +18,34 @@ def demo_answer(entities: Sequence[Mention]) -> str:
     return compact({"entities": [{"text": t, "label": lab} for t, lab in entities]})
 
 
+NAME_WORDS = re.compile(r"\b(name|title)s?\b", re.IGNORECASE)
+
+
+def names_only(labels: LabelSet) -> bool:
+    """Whether every type is a kind of name or title (PER/ORG/LOC, artists and albums), as its definition
+    says. Then the prompt holds the model to names, which keeps common nouns out of news tagging; a set
+    with descriptive types (a cuisine, a price, "open late") is held to what the definitions cover instead,
+    since "names only" makes the model skip most of their mentions."""
+    return all(NAME_WORDS.search(definition) for definition in labels.values())
+
+
 def ner_system(labels: LabelSet) -> str:
-    return (
-        "You are a careful named-entity annotator. Find every named entity of these types in the user's text:\n"
-        f"{labels.describe()}\n"
-        "Copy each entity's text exactly as it appears (same spelling and casing). Only label names of these types: "
-        "not common nouns, pronouns, job titles, numbers or dates unless a type says so. A name that occurs twice "
-        'is listed once. If there is none, answer {"entities":[]}. Answer in compact JSON.'
-    )
+    if names_only(labels):
+        scope = (
+            "Copy each entity's text exactly as it appears (same spelling and casing). Only label names of these "
+            "types: not common nouns, pronouns, job titles, numbers or dates unless a type says so. A name that "
+            "occurs twice is listed once."
+        )
+        task = "You are a careful named-entity annotator. Find every named entity of these types in the user's text"
+    else:
+        scope = (
+            "Copy each mention's text exactly as it appears (same spelling and casing). Label only what a type's "
+            "definition covers: no pronouns, and no common nouns, job titles, numbers or dates unless a definition "
+            "includes them. A mention that occurs twice is listed once."
+        )
+        task = "You are a careful annotator. Find every mention of these entity types in the user's text"
+    none = 'If there is none, answer {"entities":[]}. Answer in compact JSON.'
+    return f"{task}:\n{labels.describe()}\n{scope} {none}"
 
 
 def ner_request(
@@ -67,6 +89,10 @@ def ner_prompt_text(labels: LabelSet, sentence: str, demos: Sequence[Tuple[str, 
     return "\n".join(parts)
 
 
+# A pool name on its own line: up to eight words (longer ones are dropped as implausible), quotes, comma.
+POOL_ITEM_TOKENS = 32
+
+
 def pool_request(labels: LabelSet, label: str, n: int, domain: str, seed: int) -> ChatRequest:
     others = ", ".join(f"{lab} ({labels[lab]})" for lab in labels if lab != label)
     user = (
@@ -81,7 +107,7 @@ def pool_request(labels: LabelSet, label: str, n: int, domain: str, seed: int) -
         json_schema=string_list_schema("entities", n),
         temperature=1.0,
         seed=seed,
-        max_tokens=24 * n,
+        max_tokens=32 + n * POOL_ITEM_TOKENS,
     )
 
 
@@ -107,22 +133,27 @@ def typecheck_schema(labels: LabelSet, n: int) -> Dict[str, Any]:
 
 
 def typecheck_request(labels: LabelSet, names: Sequence[str]) -> ChatRequest:
+    """Budget: each verdict pretty-printed with the name and the longest label, so none is cut off."""
     user = (
-        f"Entity types:\n{labels.describe()}\n- NONE: not a name of any of these types\n\n"
-        "Give the type of each of these names, in order:\n" + "\n".join(f"- {name}" for name in names)
+        f"Entity types:\n{labels.describe()}\n- NONE: none of these types\n\n"
+        "Give the type of each of these entries, in order:\n" + "\n".join(f"- {name}" for name in names)
     )
+    longest = max([*labels, "NONE"], key=len)
     return ChatRequest(
         messages=[{"role": "user", "content": user}],
         json_schema=typecheck_schema(labels, len(names)),
         temperature=0.0,
-        max_tokens=16 * len(names) + 32,
+        max_tokens=32 + sum(item_budget(name, longest) for name in names),
     )
 
 
 def expansion_request(
     labels: LabelSet, feature: str, entities: Sequence[Mention], seed: int, domain: Optional[str] = None
 ) -> ChatRequest:
-    """Reverse expansion: a new sentence shaped like `feature` that holds exactly `entities`."""
+    """Reverse expansion: a new sentence shaped like `feature` that holds exactly `entities`.
+
+    Budget: the sentence at up to three times the feature's length, its entities pretty-printed, and room
+    for two more than asked (the list is bounded by the schema, so a looping answer closes early)."""
     if entities:
         wanted = "\n".join(f'- "{text}" ({label})' for text, label in entities)
         must = (
@@ -141,10 +172,25 @@ def expansion_request(
     )
     if domain:
         user = f"Text domain: {domain}\n" + user
+    longest = max(labels, key=len)
+    names = [text for text, _ in entities] + [longest, longest]
     return ChatRequest(
         messages=[{"role": "user", "content": user}],
-        json_schema=entity_schema(labels, sentence=True),
+        json_schema=entity_schema(labels, sentence=True, max_items=len(entities) + 2),
         temperature=0.8,
         seed=seed,
-        max_tokens=320,
+        max_tokens=48 + 3 * text_tokens(feature) + sum(item_budget(name, longest) for name in names),
     )
+
+
+def expansion_retry(request: ChatRequest, answer: str, missing: Sequence[Mention]) -> ChatRequest:
+    """Ask once more when an expansion's entities are not in its sentence as written (a title shortened,
+    a name reworded): the same conversation, the answer, and what is wrong with it."""
+    wanted = "\n".join(f'- "{text}" ({label})' for text, label in missing)
+    fix = (
+        f"These entities do not occur in your sentence exactly as written:\n{wanted}\n"
+        "Write the sentence again so that it contains each of its entities copied verbatim (same words, "
+        "spelling and casing), and answer in compact JSON with the sentence and its entities."
+    )
+    messages = [*request.messages, {"role": "assistant", "content": answer}, {"role": "user", "content": fix}]
+    return replace(request, messages=messages, temperature=0.0)

@@ -91,3 +91,26 @@ def test_bench_ner_retime_keeps_the_quality_pass(tmp_path, monkeypatch):
     saved = json.loads((tmp_path / "conll2003" / "k0.json").read_text())
     assert saved["timing"] == {"docs": 30, "docs_per_s": 9.0}
     assert saved["f"] == 0.44 and saved["usage"] == usage
+
+
+@pytest.mark.skipif(not (datasets_root() / "mit_restaurant").exists(), reason="shared datasets not here")
+def test_mit_sets_take_their_domain_spec_and_a_library_text_outside_the_annotated_sample():
+    from spacy_progner.benchmarks.datasets import ANNOTATE_N, library_texts, split_texts
+    from spacy_progner.benchmarks.reverse_ner import dataset_task, markdown
+    from spacy_progner.reverse_ner.build import BuildSettings
+
+    labels, build = dataset_task("mit_restaurant", BuildSettings(n_clusters=64))
+    assert list(labels)[:3] == ["Location", "Amenity", "Cuisine"] and len(labels) == 8
+    assert build.domain == "spoken queries about restaurants" and build.n_clusters == 64
+    news, news_build = dataset_task("conll2003", BuildSettings())
+    assert set(news) == {"PER", "LOC", "ORG"} and news_build.domain == ""
+    with pytest.raises(ValueError, match="unknown dataset 'ontonotes'"):
+        dataset_task("ontonotes", BuildSettings())
+    sample, texts = split_texts("mit_restaurant")
+    assert len(sample) == ANNOTATE_N and texts == library_texts("mit_restaurant")
+    assert len(texts) == len(read_split(datasets_root() / "mit_restaurant" / "train.jsonl")) - ANNOTATE_N
+    row = {"dataset": "mit_restaurant", "config": "k0", "p": 0.5, "r": 0.5, "f": 0.5, "per_type": {"Dish": {"f": 0.25}}}
+    report = {"n": 150, "seed": 2024, "results": [row], "labels": {"mit_restaurant": list(labels)}, "libraries": {}}
+    table = markdown(report)
+    assert "| configuration | P | R | F1 | Location F1 | Amenity F1 |" in table
+    assert "| k0 | 0.500 | 0.500 | 0.500 | 0.000 | 0.000 | 0.000 | 0.000 | 0.250 |" in table

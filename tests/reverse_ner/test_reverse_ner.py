@@ -34,7 +34,8 @@ def test_build_counts_account_for_every_generated_example(built):
     meta = built.get_pipe("reverse_ner").library.meta
     counts = meta["counts"]["examples"]
     dropped = sum(v for k, v in counts.items() if k.startswith("dropped_"))
-    assert counts["generated"] == F.BUILD["n_clusters"] * F.BUILD["expansions_per_feature"]
+    base = F.BUILD["n_clusters"] * F.BUILD["expansions_per_feature"]
+    assert counts["generated"] == base + counts.get("top_up_calls", 0)
     assert counts["generated"] == counts["kept"] + dropped
     pools = meta["pools"]
     assert set(pools) == set(F.LABELS) and all(pools.values())
@@ -225,7 +226,8 @@ def test_spacy_llm_task_needs_a_library_for_k_above_zero():
 
 
 def test_headline_features_get_headline_examples():
-    from spacy_progner.reverse_ner.build import match_shape, plausible_name
+    from spacy_progner.reverse_ner.expand import match_shape
+    from spacy_progner.reverse_ner.pools import plausible_name
 
     sentence, ents = match_shape("SOCCER - HARBOUR CITY WIN AWAY", "Soccer - Lyon beat Nantes", [("Lyon", "ORG")])
     assert sentence == "SOCCER - LYON BEAT NANTES" and ents == [("LYON", "ORG")]
@@ -307,3 +309,30 @@ def test_spacy_llm_task_and_pipe_read_the_same_answers_alike(built, tmp_path):
     expected = [[(e.text, e.label_) for e in d.ents] for d in from_pipe]
     assert [[(e.text, e.label_) for e in d.ents] for d in from_task] == expected
     assert any(expected)
+
+
+def test_name_types_get_the_names_only_prompt_and_descriptive_types_the_definitions_prompt():
+    from spacy_progner.ner import LabelSet
+    from spacy_progner.reverse_ner.prompts import names_only, ner_system
+
+    news = LabelSet(F.LABELS)
+    assert names_only(news) and "Only label names of these types" in ner_system(news)
+    food = LabelSet({"Restaurant_Name": "the name of a restaurant", "Price": "what it costs: cheap, under 20 dollars"})
+    assert not names_only(food)
+    assert "Label only what a type's definition covers" in ner_system(food) and "names of" not in ner_system(food)
+    assert names_only(LabelSet({"ALBUM": "the title of an album", "ARTIST": "a musician's name"}))
+
+
+def test_build_answer_budgets_fit_pretty_printed_answers():
+    """The type check used to get 16 tokens a verdict and lost most answers; each verdict now gets room for a
+    pretty-printed item holding its name and the longest label (more for longer names)."""
+    from spacy_progner.ner import LabelSet
+    from spacy_progner.ner.answers import ITEM_OVERHEAD
+    from spacy_progner.reverse_ner.prompts import expansion_request, typecheck_request
+
+    labels = LabelSet(F.MUSIC_LABELS)
+    short, long = typecheck_request(labels, ["Abba"] * 12), typecheck_request(labels, ["The Rust Orchard Trio"] * 12)
+    assert short.max_tokens >= 12 * ITEM_OVERHEAD and long.max_tokens > short.max_tokens
+    few = expansion_request(labels, "Mira Solberg released Glass Harbour.", [("Abba", "BAND")], seed=0)
+    many = expansion_request(labels, "Mira Solberg released Glass Harbour.", [("Abba", "BAND")] * 3, seed=0)
+    assert many.max_tokens > few.max_tokens and many.json_schema["properties"]["entities"]["maxItems"] == 5

@@ -1,0 +1,130 @@
+"""Entity pools (ReverseNER step 1): names per type from the definitions, then a type check.
+
+The type check must really check: every name gets a verdict (names a cut-off or partial answer left
+out are asked again), and a name the model gives another of the types moves to that type's pool
+instead of vanishing (a band listed among solo artists is still a good band name)."""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+from collections import Counter
+from typing import Dict, List, Sequence, Tuple
+
+from ..llm import ChatModel
+from ..ner import AnswerError, LabelSet
+from ..ner.answers import list_answer
+from . import prompts
+
+logger = logging.getLogger("spacy_progner.reverse_ner")
+
+TYPECHECK_BATCH = 12  # names per type-check prompt, mixed across types so the model compares them
+TYPECHECK_ROUNDS = 3  # asks per name at most: unanswered names go again in smaller prompts
+NONE = "NONE"
+
+
+def plausible_name(text: str, label: str) -> bool:
+    """A pool entry must look like a name, not a sentence or a description."""
+    words = text.split()
+    return (
+        0 < len(words) <= 8
+        and len(text) <= 80
+        and "\n" not in text
+        and text.upper() != label.upper()
+        and not re.search(r"[.!?]\s+\S", text)  # two sentences
+        and not text.endswith((":", ";", ","))
+    )
+
+
+def name_key(text: str) -> str:
+    """How a verdict is matched to the name it judges: case, spacing and quotes aside."""
+    return " ".join(str(text).strip().strip("\"'“”‘’«»").casefold().split())
+
+
+def generate_pools(
+    model: ChatModel, labels: LabelSet, per_type: int, per_call: int, domain: str, seed: int, stats: Counter
+) -> Dict[str, List[str]]:
+    """`per_type` names asked per type, `per_call` a call; deduplicated across types, implausible ones dropped.
+    A cut-off answer keeps the names it wrote in full."""
+    calls = max(1, -(-per_type // per_call))
+    plan = [(label, seed * 1000 + i) for label in labels for i in range(calls)]
+    requests = [prompts.pool_request(labels, label, per_call, domain, seed=s) for label, s in plan]
+    with model.ledger.step("reverse_ner.pools"):
+        results = model.chat_many(requests, progress="entity pools")
+    pools: Dict[str, List[str]] = {label: [] for label in labels}
+    seen = set()
+    for (label, _), result in zip(plan, results):
+        choice = result.choices[0]
+        stats["cut_off"] += choice.truncated
+        try:
+            names = list_answer(choice, "entities", f"entity pool for {label}", stats)
+        except AnswerError as err:
+            stats["bad_answer"] += 1
+            logger.warning("%s", err)
+            continue
+        for name in names:
+            stats["generated"] += 1
+            name = " ".join(str(name).split())
+            if not plausible_name(name, label):
+                stats["implausible"] += 1
+            elif name_key(name) in seen:
+                stats["duplicate"] += 1
+            else:
+                seen.add(name_key(name))
+                pools[label].append(name)
+    return pools
+
+
+def typecheck_pools(
+    model: ChatModel, labels: LabelSet, pools: Dict[str, List[str]], seed: int, stats: Counter
+) -> Dict[str, List[str]]:
+    """Each name typed by the model: kept in its pool, moved to the pool of the type given, or dropped (NONE)."""
+    verdicts: Dict[Tuple[str, str], str] = {}
+    todo = [(label, name) for label, pool in pools.items() for name in pool]
+    rng = random.Random(seed)
+    for round_ in range(TYPECHECK_ROUNDS):
+        if not todo:
+            break
+        batch = max(1, TYPECHECK_BATCH >> round_)  # a name left out twice goes in a smaller prompt
+        rng.shuffle(todo)
+        chunks = [todo[i : i + batch] for i in range(0, len(todo), batch)]
+        requests = [prompts.typecheck_request(labels, [name for _, name in chunk]) for chunk in chunks]
+        with model.ledger.step("reverse_ner.pools"):
+            results = model.chat_many(requests, progress=f"type-checking pools (round {round_ + 1})")
+        for chunk, result in zip(chunks, results):
+            verdicts.update(_read_verdicts(chunk, result.choices[0], labels, stats))
+        todo = [item for item in todo if item not in verdicts]
+        stats["typecheck_asked_again"] += len(todo) if round_ + 1 < TYPECHECK_ROUNDS else 0
+    stats["typecheck_unanswered"] = len(todo)  # kept: the generator typed them
+    kept: Dict[str, List[str]] = {label: [] for label in pools}
+    for label, pool in pools.items():
+        for name in pool:
+            got = verdicts.get((label, name), label)
+            if got == label:
+                kept[label].append(name)
+            elif got == NONE:
+                stats["typecheck_none"] += 1
+            else:
+                stats["typecheck_moved"] += 1
+                kept[got].append(name)
+    return kept
+
+
+def _read_verdicts(
+    chunk: Sequence[Tuple[str, str]], choice, labels: LabelSet, stats: Counter
+) -> Dict[Tuple[str, str], str]:
+    """The verdicts of one type-check answer, matched to the chunk's names (a cut-off answer keeps its
+    complete items; an unusable one gives none, and its names are asked again)."""
+    stats["typecheck_cut_off"] += choice.truncated
+    try:
+        items = list_answer(choice, "types", "pool type check", stats)
+    except AnswerError as err:
+        logger.warning("%s", err)
+        stats["typecheck_bad_answer"] += 1
+        return {}
+    by_key: Dict[str, str] = {}
+    for item in items:
+        if isinstance(item, dict) and item.get("label") in (*labels, NONE):
+            by_key.setdefault(name_key(item.get("text", "")), item["label"])
+    return {(label, name): by_key[name_key(name)] for label, name in chunk if name_key(name) in by_key}

@@ -1,0 +1,102 @@
+"""The library build with six types (music), replayed from answers of the real embedded model
+(tests/cassettes/reverse_ner_many.jsonl): long type-check and expansion answers are never cut off,
+every pool name gets a verdict, each type gets examples; plus the pieces that repair what the model
+changed."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+import reverse_ner_fixtures as F
+
+from spacy_progner.ner import LabelSet
+from spacy_progner.reverse_ner.expand import length_fits, match_shape, repair
+from spacy_progner.reverse_ner.pools import _read_verdicts, name_key
+
+
+@pytest.fixture(scope="module")
+def many():
+    return F.build_many(F.many_types_model())
+
+
+def test_no_build_answer_is_cut_off(many):
+    _, lib = many
+    counts = lib.meta["counts"]
+    assert counts["pools"].get("cut_off", 0) == 0
+    assert counts["pools"].get("typecheck_cut_off", 0) == 0
+    assert counts["examples"].get("dropped_cut_off", 0) == 0
+    assert counts["examples"].get("cut_off_items_kept", 0) == 0
+
+
+def test_every_pool_name_gets_a_verdict_and_moved_names_keep_their_new_type(many):
+    _, lib = many
+    pools, counts = lib.meta["pools"], lib.meta["counts"]["pools"]
+    assert counts.get("typecheck_unanswered", 0) == 0
+    assert set(pools) == set(F.MUSIC_LABELS) and all(pools.values())
+    names = [name_key(n) for pool in pools.values() for n in pool]
+    assert len(names) == len(set(names))  # a moved name sits in one pool only
+    kept = sum(len(p) for p in pools.values())
+    unique = counts["generated"] - counts.get("implausible", 0) - counts.get("duplicate", 0)
+    assert kept + counts.get("typecheck_none", 0) == unique
+
+
+def test_each_type_reaches_the_minimum_or_the_top_up_budget_is_spent(many):
+    _, lib = many
+    counts = lib.meta["counts"]["examples"]
+    per_type = Counter(lab for ex in lib.examples for lab in {e[1] for e in ex["entities"]})
+    short = [lab for lab in F.MUSIC_LABELS if per_type[lab] < F.MANY_BUILD["min_examples_per_type"]]
+    assert not short or counts["top_up_calls"] == F.MANY_BUILD["max_top_up_calls"]
+    assert counts["top_up_calls"] <= F.MANY_BUILD["max_top_up_calls"]
+    for label in F.MUSIC_LABELS:
+        assert counts[f"kept_with_{label}"] == per_type[label]
+
+
+def test_examples_hold_their_entities_and_every_expansion_is_accounted_for(many):
+    _, lib = many
+    counts = lib.meta["counts"]["examples"]
+    for ex in lib.examples:
+        assert all(text in ex["sentence"] and label in F.MUSIC_LABELS for text, label in ex["entities"])
+    base = F.MANY_BUILD["n_clusters"] * F.MANY_BUILD["expansions_per_feature"]
+    assert counts["generated"] == base + counts.get("top_up_calls", 0)
+    dropped = sum(v for k, v in counts.items() if k.startswith("dropped_"))
+    assert counts["generated"] == counts["kept"] + dropped
+    assert counts["kept"] >= 0.4 * counts["generated"]
+
+
+def test_a_cut_off_type_check_answer_keeps_its_complete_items():
+    request = F.cut_off_request()
+    [result] = F.many_types_model().chat_many([request])
+    choice = result.choices[0]
+    assert choice.truncated  # the real model's answer did not fit CUT_OFF_BUDGET tokens
+    stats: Counter = Counter()
+    chunk = [("X", name) for name in F.CUT_OFF_NAMES]
+    verdicts = _read_verdicts(chunk, choice, LabelSet(F.MUSIC_LABELS), stats)
+    assert stats["typecheck_cut_off"] == 1 and stats["cut_off_items_kept"] == 1
+    assert 0 < len(verdicts) < len(F.CUT_OFF_NAMES)
+    answered = [name for _, name in chunk if ("X", name) in verdicts]
+    assert answered == F.CUT_OFF_NAMES[: len(answered)]  # the complete items come first, in order
+
+
+def test_entities_whose_casing_or_quotes_changed_are_repaired_and_counted():
+    stats: Counter = Counter()
+    sentence = 'Her single "Paper Moons" topped the chart, and the copper lanterns opened for her.'
+    fixed, missing = repair(
+        sentence, [('"Paper Moons"', "SONG"), ("The Copper Lanterns", "BAND"), ("Dust and Daylight", "SONG")], stats
+    )
+    assert fixed == [("Paper Moons", "SONG"), ("the copper lanterns", "BAND")]
+    assert missing == [("Dust and Daylight", "SONG")]
+    assert stats["repaired_quotes"] == 1 and stats["repaired_case"] == 1
+    stats2: Counter = Counter()
+    fixed2, _ = repair("She sang Paper Moons twice.", [('"Paper Moons"', "SONG")], stats2)
+    assert fixed2 == [("Paper Moons", "SONG")] and stats2["repaired_quotes"] == 1
+
+
+def test_uncased_features_get_lower_case_examples_and_short_features_some_slack():
+    sentence, ents = match_shape(
+        "any cheap thai places near me", "Is there a cheap Olive Garden nearby?", [("Olive Garden", "Restaurant_Name")]
+    )
+    assert sentence == "is there a cheap olive garden nearby?" and ents == [("olive garden", "Restaurant_Name")]
+    assert match_shape("Lena Ortiz scored.", "Ana won.", [("Ana", "PER")]) == ("Ana won.", [("Ana", "PER")])
+    assert length_fits("best pizza", "where is the best pizza around here")
+    assert not length_fits("best pizza", "where is the best pizza around here in this lovely town of ours tonight")
