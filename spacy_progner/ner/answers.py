@@ -117,6 +117,29 @@ def complete_items(text: str, key: str = "entities") -> Optional[Dict[str, list]
     return {key: items} if items else None
 
 
+def complete_pairs(text: str) -> Dict[str, Any]:
+    """The "key": value pairs a cut-off JSON object wrote in full (a value must be a complete JSON value
+    followed by a comma or the closing brace; the last, unfinished one is left out)."""
+    decoder, i = json.JSONDecoder(), text.find("{") + 1
+    pairs: Dict[str, Any] = {}
+    if i <= 0:
+        return {}
+    while True:
+        while i < len(text) and text[i] in " \t\r\n,":
+            i += 1
+        try:
+            key, i = decoder.raw_decode(text, i)
+            while i < len(text) and text[i] in " \t\r\n:":
+                i += 1
+            value, i = decoder.raw_decode(text, i)
+        except ValueError:
+            return pairs
+        rest = text[i:].lstrip()
+        if not isinstance(key, str) or not rest or rest[0] not in ",}":
+            return pairs
+        pairs[key] = value
+
+
 def list_answer(
     choice: Choice, key: str, where: str, drops: Optional[Counter] = None, lenient: bool = False
 ) -> List[Any]:

@@ -14,7 +14,7 @@ from typing import Dict, List, Sequence, Tuple
 
 from ..llm import ChatModel
 from ..ner import AnswerError, LabelSet
-from ..ner.answers import list_answer
+from ..ner.answers import complete_pairs, list_answer, parse_json_answer
 from . import prompts
 
 logger = logging.getLogger("spacy_progner.reverse_ner")
@@ -114,17 +114,21 @@ def typecheck_pools(
 def _read_verdicts(
     chunk: Sequence[Tuple[str, str]], choice, labels: LabelSet, stats: Counter
 ) -> Dict[Tuple[str, str], str]:
-    """The verdicts of one type-check answer, matched to the chunk's names (a cut-off answer keeps its
-    complete items; an unusable one gives none, and its names are asked again)."""
+    """The verdicts of one type-check answer ({name: type}) for the chunk's names. A cut-off answer keeps
+    the verdicts it wrote in full; an unusable one gives none, and its names are asked again."""
     stats["typecheck_cut_off"] += choice.truncated
     try:
-        items = list_answer(choice, "types", "pool type check", stats)
+        data = parse_json_answer(choice, "pool type check")
     except AnswerError as err:
-        logger.warning("%s", err)
+        data = complete_pairs(choice.text) if choice.truncated else None
+        if not data:
+            logger.warning("%s", err)
+            stats["typecheck_bad_answer"] += 1
+            return {}
+        stats["cut_off_items_kept"] += 1
+        logger.warning("%s (kept its %d complete verdicts)", err, len(data))
+    if not isinstance(data, dict):
         stats["typecheck_bad_answer"] += 1
         return {}
-    by_key: Dict[str, str] = {}
-    for item in items:
-        if isinstance(item, dict) and item.get("label") in (*labels, NONE):
-            by_key.setdefault(name_key(item.get("text", "")), item["label"])
+    by_key = {name_key(k): v for k, v in data.items() if v in (*labels, NONE)}
     return {(label, name): by_key[name_key(name)] for label, name in chunk if name_key(name) in by_key}

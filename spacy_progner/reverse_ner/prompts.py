@@ -111,23 +111,15 @@ def pool_request(labels: LabelSet, label: str, n: int, domain: str, seed: int) -
     )
 
 
-def typecheck_schema(labels: LabelSet, n: int) -> Dict[str, Any]:
-    """One verdict per name, at most n: a model that starts repeating itself cannot run on to max_tokens."""
+def typecheck_schema(labels: LabelSet, names: Sequence[str]) -> Dict[str, Any]:
+    """One key per name, each required and valued with a type or NONE: the grammar makes the model answer
+    every name, in order, under its own spelling (a list of {"text", "label"} items let the small model
+    write the type into "text", skip names or respell them, and left most names unanswered)."""
+    verdict = {"type": "string", "enum": [*labels, "NONE"]}
     return {
         "type": "object",
-        "properties": {
-            "types": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {"text": {"type": "string"}, "label": {"type": "string", "enum": [*labels, "NONE"]}},
-                    "required": ["text", "label"],
-                    "additionalProperties": False,
-                },
-                "maxItems": n,
-            }
-        },
-        "required": ["types"],
+        "properties": {name: verdict for name in names},
+        "required": list(dict.fromkeys(names)),
         "additionalProperties": False,
     }
 
@@ -136,12 +128,13 @@ def typecheck_request(labels: LabelSet, names: Sequence[str]) -> ChatRequest:
     """Budget: each verdict pretty-printed with the name and the longest label, so none is cut off."""
     user = (
         f"Entity types:\n{labels.describe()}\n- NONE: none of these types\n\n"
-        "Give the type of each of these entries, in order:\n" + "\n".join(f"- {name}" for name in names)
+        "Give the type of each of these entries, as a JSON object from entry to type:\n"
+        + "\n".join(f"- {name}" for name in names)
     )
     longest = max([*labels, "NONE"], key=len)
     return ChatRequest(
         messages=[{"role": "user", "content": user}],
-        json_schema=typecheck_schema(labels, len(names)),
+        json_schema=typecheck_schema(labels, names),
         temperature=0.0,
         max_tokens=32 + sum(item_budget(name, longest) for name in names),
     )

@@ -61,7 +61,6 @@ def test_examples_hold_their_entities_and_every_expansion_is_accounted_for(many)
     assert counts["generated"] == base + counts.get("top_up_calls", 0)
     dropped = sum(v for k, v in counts.items() if k.startswith("dropped_"))
     assert counts["generated"] == counts["kept"] + dropped
-    assert counts["kept"] >= 0.4 * counts["generated"]
 
 
 def test_a_cut_off_type_check_answer_keeps_its_complete_items():

@@ -132,3 +132,13 @@ def test_label_sets_validate(tmp_path):
     as_json.write_bytes(b'{"ORG": "caf\xe9"}')  # Latin-1, not UTF-8
     with pytest.raises(ValueError, match="labels.json: the labels file is not UTF-8"):
         LabelSet.from_any(as_json)
+
+
+def test_complete_pairs_keep_what_a_cut_off_object_wrote_in_full():
+    from spacy_progner.ner.answers import complete_pairs
+
+    cut = '{\n  "London": "LOC",\n  "Apple Inc.": "ORG",\n  "Tom Cr'
+    assert complete_pairs(cut) == {"London": "LOC", "Apple Inc.": "ORG"}
+    assert complete_pairs('{"London": "LOC", "Apple Inc.": "OR') == {"London": "LOC"}
+    assert complete_pairs('{"a": "X", "b": "Y"}') == {"a": "X", "b": "Y"}
+    assert complete_pairs("no object here") == {} and complete_pairs('{"a": "X" "b"') == {}

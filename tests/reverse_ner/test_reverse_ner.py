@@ -331,8 +331,10 @@ def test_build_answer_budgets_fit_pretty_printed_answers():
     from spacy_progner.reverse_ner.prompts import expansion_request, typecheck_request
 
     labels = LabelSet(F.MUSIC_LABELS)
-    short, long = typecheck_request(labels, ["Abba"] * 12), typecheck_request(labels, ["The Rust Orchard Trio"] * 12)
+    short = typecheck_request(labels, [f"Abba {i}" for i in range(12)])
+    long = typecheck_request(labels, [f"The Rust Orchard Trio {i}" for i in range(12)])
     assert short.max_tokens >= 12 * ITEM_OVERHEAD and long.max_tokens > short.max_tokens
+    assert short.json_schema["required"] == [f"Abba {i}" for i in range(12)]  # every name must be answered
     few = expansion_request(labels, "Mira Solberg released Glass Harbour.", [("Abba", "BAND")], seed=0)
     many = expansion_request(labels, "Mira Solberg released Glass Harbour.", [("Abba", "BAND")] * 3, seed=0)
     assert many.max_tokens > few.max_tokens and many.json_schema["properties"]["entities"]["maxItems"] == 5
