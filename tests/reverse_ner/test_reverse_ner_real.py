@@ -16,12 +16,13 @@ def test_build_and_tag_on_the_embedded_model(tmp_path):
         expansions_per_feature=1,
         k=1,
         check_examples="off",
+        min_examples_per_type=1,  # a type without an example gets two top-up asks (at most 6 calls)
     )
     pipe = nlp.get_pipe("reverse_ner")
     pipe.initialize(texts=F.TASK_TEXTS[:6])
     lib = pipe.library
     counts = lib.meta["counts"]["examples"]
-    assert counts["generated"] == 3
+    assert counts["generated"] == 3 + counts.get("top_up_calls", 0) <= 3 + 6
     assert all(lib.meta["pools"][label] for label in F.LABELS)
     for ex in lib.examples:
         assert all(text in ex["sentence"] and label in F.LABELS for text, label in ex["entities"])
