@@ -41,7 +41,7 @@ from ..reverse_ner.component import ReverseNER
 from ..reverse_ner.library import ExampleLibrary
 from .datasets import bio_spans, dataset_docbin, read_split, row_to_doc, sample_rows, split_path, split_texts, text_of
 from .proggen import Bench, _train_and_eval
-from .reverse_ner import NEWS, NEWS_LABELS, library_path, time_config
+from .reverse_ner import NEWS_LABELS, library_path, time_config
 from .tables import abcd_cell, per_type_cell
 
 N_CLUSTERS = 64  # feature sentences of the library, as in the reverse_ner benchmark
@@ -128,10 +128,10 @@ class Shared:
         settings = BuildSettings(n_clusters=N_CLUSTERS, domain=self.spec.domain if self.dataset != "conll2003" else "")
 
         def build() -> Dict[str, Any]:
-            # The reverse_ner benchmark's library of the same text and settings, where it was built
-            # (its meta keeps that build's seconds and usage), else a new one.
+            # The reverse_ner benchmark's library of the same text (`split_texts`) and settings, where it was
+            # built (its meta keeps that build's seconds and usage), else a new one.
             same = library_path(self.dataset, settings, Path("benchmarks/reverse_ner"))
-            if self.dataset in NEWS and same.exists():
+            if same.exists():
                 lib = ExampleLibrary.from_disk(same)
             else:
                 model = select.load_model("local", self.cache_path)
