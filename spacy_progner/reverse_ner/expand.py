@@ -1,8 +1,8 @@
 """Reverse expansion (ReverseNER step 3): which entities an example should hold, and turning a model's
 answer into an example whose entities sit verbatim in its sentence.
 
-An answer whose entity differs from its sentence only in form (casing, quotes around a title, spacing)
-is repaired to the sentence's own text rather than dropped; each repair and each drop is counted."""
+An answer whose entity differs from its sentence only in form (casing, quotes around a title) is
+repaired to the sentence's own text rather than dropped; each repair and each drop is counted."""
 
 from __future__ import annotations
 
@@ -77,12 +77,12 @@ def repair(sentence: str, ents: Sequence[Mention], stats: Counter) -> Tuple[List
     missing: List[Mention] = []
     for text, label in ents:
         bare = text.strip(QUOTES + " ")
-        if bare and bare != text and find_occurrences(sentence, bare):
-            form, reason = _as_written(sentence, bare), "quotes"
+        if bare and bare != text and (written := _as_written(sentence, bare)):
+            form, reason = written, "quotes"
         elif text in sentence:
             form, reason = text, ""
-        elif find_occurrences(sentence, text):
-            form, reason = _as_written(sentence, text), "case"
+        elif written := _as_written(sentence, text):
+            form, reason = written, "case"
         else:
             missing.append((text, label))
             continue
@@ -92,19 +92,17 @@ def repair(sentence: str, ents: Sequence[Mention], stats: Counter) -> Tuple[List
     return fixed, missing
 
 
-def _as_written(sentence: str, text: str) -> str:
-    """The sentence's own text of the first occurrence of `text` (exact, else ignoring case)."""
-    start, end = find_occurrences(sentence, text)[0]
-    return sentence[start:end]
+def _as_written(sentence: str, text: str) -> Optional[str]:
+    """The sentence's own text of the first occurrence of `text` (exact, else ignoring case), if any."""
+    hits = find_occurrences(sentence, text)
+    return sentence[hits[0][0] : hits[0][1]] if hits else None
 
 
 def invalid(nlp: Language, sentence: str, ents: Sequence[Mention]) -> Optional[str]:
-    """Why an example cannot be used (an entity not in the sentence, not on token boundaries, or two
-    overlapping), else None."""
+    """Why an example whose entities `repair` placed in its sentence cannot be used (an entity not on
+    token boundaries, or two overlapping), else None."""
     doc = nlp.make_doc(sentence)
     for text, label in ents:
-        if text not in sentence:
-            return "entity_not_in_sentence"
         spans, _ = align_mentions(doc, [(text, label)], alignment_mode="strict")
         if not spans:
             return "entity_misaligned"
