@@ -52,11 +52,14 @@ def entity_list_schema(labels: Iterable[str], max_items: Optional[int] = None) -
     return schema
 
 
-def entity_schema(labels: Iterable[str], sentence: bool = False, max_items: Optional[int] = None) -> Dict[str, Any]:
-    """{"entities": [{"text", "label"}]}, optionally with a "sentence" first (generation answers)."""
+def entity_schema(
+    labels: Iterable[str], sentence: bool = False, max_items: Optional[int] = None, max_chars: Optional[int] = None
+) -> Dict[str, Any]:
+    """{"entities": [{"text", "label"}]}, optionally with a "sentence" first (generation answers) of at most
+    `max_chars` characters, so a sentence that loops inside its string closes instead of running on."""
     props: Dict[str, Any] = {}
     if sentence:
-        props["sentence"] = {"type": "string"}
+        props["sentence"] = _string(max_chars)
     props["entities"] = entity_list_schema(labels, max_items)
     return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
 
@@ -200,12 +203,17 @@ def check_item(item: Any, known: Set[str]) -> Tuple[Optional[Mention], str]:
     return (text, label), ""
 
 
-def string_list_schema(key: str, n: int) -> Dict[str, Any]:
-    """{key: [str, ...]} with at most n items: the grammar closes the list, so a model that starts
-    repeating itself cannot run on to max_tokens and lose the whole answer."""
+def _string(max_chars: Optional[int]) -> Dict[str, Any]:
+    return {"type": "string"} if max_chars is None else {"type": "string", "maxLength": max_chars}
+
+
+def string_list_schema(key: str, n: int, max_chars: Optional[int] = None) -> Dict[str, Any]:
+    """{key: [str, ...]} with at most n items of at most `max_chars` characters each: the grammar closes
+    the list and each string, so a model that starts repeating itself (a list item after item, or one
+    item word after word) cannot run on to max_tokens."""
     return {
         "type": "object",
-        "properties": {key: {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": n}},
+        "properties": {key: {"type": "array", "items": _string(max_chars), "minItems": 1, "maxItems": n}},
         "required": [key],
         "additionalProperties": False,
     }

@@ -175,6 +175,7 @@ class LibraryBuilder:
             reason = "entity_not_in_sentence" if missing else self._check_form(features[f], sentence, ents, seen)
             if reason:
                 stats[f"dropped_{reason}"] += 1
+                logger.debug("example dropped, %s %s: %s %s", reason, missing, sentence, ents)
                 continue
             stats["requested_entities"] += len(wanted)
             stats["requested_entities_present"] += sum(1 for t, _ in wanted if t.lower() in sentence.lower())
@@ -239,6 +240,7 @@ class LibraryBuilder:
             ]
             if extras:
                 stats["dropped_unlabelled_entity"] += 1
+                logger.debug("example dropped, unlabelled %s: %s %s", extras, ex["sentence"], ex["entities"])
                 continue
             kept.append(ex)
         return kept

@@ -91,6 +91,9 @@ def ner_prompt_text(labels: LabelSet, sentence: str, demos: Sequence[Tuple[str, 
 
 # A pool name on its own line: up to eight words (longer ones are dropped as implausible), quotes, comma.
 POOL_ITEM_TOKENS = 32
+# The longest pool name kept: the grammar closes a name at this length (a small model sometimes loops
+# inside one string) and pools.plausible_name drops anything longer.
+MAX_NAME_CHARS = 80
 
 
 def pool_request(labels: LabelSet, label: str, n: int, domain: str, seed: int) -> ChatRequest:
@@ -104,7 +107,7 @@ def pool_request(labels: LabelSet, label: str, n: int, domain: str, seed: int) -
     )
     return ChatRequest(
         messages=[{"role": "user", "content": user}],
-        json_schema=string_list_schema("entities", n),
+        json_schema=string_list_schema("entities", n, max_chars=MAX_NAME_CHARS),
         temperature=1.0,
         seed=seed,
         max_tokens=32 + n * POOL_ITEM_TOKENS,
@@ -145,8 +148,10 @@ def expansion_request(
 ) -> ChatRequest:
     """Reverse expansion: a new sentence shaped like `feature` that holds exactly `entities`.
 
-    Budget: the sentence at up to three times the feature's length, its entities pretty-printed, and room
-    for two more than asked (the list is bounded by the schema, so a looping answer closes early)."""
+    Budget: the sentence at up to three times the feature's length (the schema bounds its characters
+    likewise, a few words' slack for short features, as expand.length_fits does), its entities
+    pretty-printed, and room for two more than asked (the schema bounds the list too, so a looping answer
+    closes early)."""
     if entities:
         wanted = "\n".join(f'- "{text}" ({label})' for text, label in entities)
         must = (
@@ -167,12 +172,13 @@ def expansion_request(
         user = f"Text domain: {domain}\n" + user
     longest = max(labels, key=len)
     names = [text for text, _ in entities] + [longest, longest]
+    max_chars = 3 * len(feature) + 40
     return ChatRequest(
         messages=[{"role": "user", "content": user}],
-        json_schema=entity_schema(labels, sentence=True, max_items=len(entities) + 2),
+        json_schema=entity_schema(labels, sentence=True, max_items=len(entities) + 2, max_chars=max_chars),
         temperature=0.8,
         seed=seed,
-        max_tokens=48 + 3 * text_tokens(feature) + sum(item_budget(name, longest) for name in names),
+        max_tokens=48 + text_tokens("x" * max_chars) + sum(item_budget(name, longest) for name in names),
     )
 
 
