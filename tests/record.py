@@ -61,8 +61,9 @@ def record_many_types() -> None:
     from spacy_progner.llm import make_local_gguf
 
     recorder = F.many_types_model("record", make_local_gguf(cache=False))
-    _, library = F.build_many(recorder)
+    builder, library = F.build_many(recorder)
     print(json.dumps(library.meta["counts"], indent=1))
+    print("given up, kept:", [ex["sentence"] for ex in F.check_given_up(builder, library.meta["pools"])])
     [result] = recorder.chat_many([F.cut_off_request()])
     print("cut off:", result.choices[0].truncated, result.choices[0].text)
 

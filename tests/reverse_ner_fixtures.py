@@ -107,6 +107,33 @@ CUT_OFF_NAMES = [
 CUT_OFF_BUDGET = 60
 
 
+# Expansions that gave up an entity their sentence lost (the model's answers sometimes do, even when asked
+# again): the example check decides. One sentence still names an award and a song it does not label (to
+# be dropped); the other names only its artist (to be kept).
+GIVEN_UP = [
+    {
+        "sentence": "Rosa Vega won the Golden Reel Award for her song Dust and Daylight.",
+        "entities": [["Rosa Vega", "ARTIST"]],
+        "feature": 0,
+        "lost": [["Northern Lights Music Prize", "AWARD"]],
+    },
+    {
+        "sentence": "Rosa Vega signed autographs for an hour after the show.",
+        "entities": [["Rosa Vega", "ARTIST"]],
+        "feature": 0,
+        "lost": [["Paper Moons", "SONG"]],
+    },
+]
+
+
+def check_given_up(builder, pools):
+    """The example check on GIVEN_UP, as the build hands them over (with the build's mark of what was lost)."""
+    from spacy_progner.reverse_ner.build import LOST
+
+    examples = [{**{k: v for k, v in ex.items() if k != "lost"}, LOST: ex["lost"]} for ex in GIVEN_UP]
+    return builder.check_examples(examples, pools)
+
+
 def many_types_model(mode: str = "replay", model=None):
     """The many-types cassette; `mode="record"` with the real `model` records what is missing."""
     from spacy_progner.llm import make_replay

@@ -309,7 +309,8 @@ def library_line(lib: Dict[str, Any]) -> str:
     counts = lib.get("counts") or {}
     ex, pools = counts.get("examples", {}), counts.get("pools", {})
     drops = ", ".join(f"{k[len('dropped_') :]} {v}" for k, v in sorted(ex.items()) if k.startswith("dropped_"))
-    fixes = ", ".join(f"{k} {v}" for k, v in sorted(ex.items()) if k.startswith(("repaired_", "retry_", "top_up")))
+    fixed = ("repaired_", "retry_", "top_up", "entities_given_up", "kept_after")
+    fixes = ", ".join(f"{k} {v}" for k, v in sorted(ex.items()) if k.startswith(fixed))
     checks = ", ".join(f"{k[len('typecheck_') :]} {v}" for k, v in sorted(pools.items()) if k.startswith("typecheck_"))
     cut: Any = pools.get("cut_off", 0) + pools.get("typecheck_cut_off", 0) + ex.get("dropped_cut_off", 0)
     if "cut_off" not in pools:

@@ -6,8 +6,9 @@
    sentences fit), take the sentence nearest each centre;
 3. reverse expansion: per feature sentence, new sentences of the same form that hold a given set of
    pool entities (sometimes none); entities whose form changed are repaired, ones the sentence lost are
-   asked for once more, and the example is kept only if every entity aligns to tokens (`expand`); then
-   each example is re-annotated zero-shot and dropped if it holds names it does not label;
+   asked for once more (and then given up, if others remain), and the example is kept only if every
+   entity aligns to tokens (`expand`); then each example is re-annotated zero-shot and dropped if it
+   holds names it does not label;
 4. top-up: a type with fewer than `min_examples_per_type` examples gets expansions planned around its
    own names, within `max_top_up_calls`.
 
@@ -41,6 +42,7 @@ from .pools import generate_pools, typecheck_pools
 logger = logging.getLogger("spacy_progner.reverse_ner")
 
 Plan = Tuple[int, List[Mention], int]  # (feature index, entities to hold, seed)
+LOST = "_given_up"  # an example's entities its sentence lost, from expansion to the example check
 
 
 @dataclass
@@ -172,6 +174,7 @@ class LibraryBuilder:
             if got is None:
                 continue  # counted where it was read
             sentence, ents, missing = got
+            lost, missing = self._lose_missing(ents, missing)
             reason = "entity_not_in_sentence" if missing else self._check_form(features[f], sentence, ents, seen)
             if reason:
                 stats[f"dropped_{reason}"] += 1
@@ -180,8 +183,19 @@ class LibraryBuilder:
             stats["requested_entities"] += len(wanted)
             stats["requested_entities_present"] += sum(1 for t, _ in wanted if t.lower() in sentence.lower())
             seen.add(sentence)
-            examples.append({"sentence": sentence, "entities": [list(e) for e in dict.fromkeys(ents)], "feature": f})
+            example = {"sentence": sentence, "entities": [list(e) for e in dict.fromkeys(ents)], "feature": f}
+            examples.append({**example, LOST: lost} if lost else example)
         return examples
+
+    def _lose_missing(self, ents: List[Mention], missing: List[Mention]) -> Tuple[List[Mention], List[Mention]]:
+        """(entities given up, entities still missing). The sentence an expansion wrote without one of its
+        entities (after the second ask) is still an example of the entities it does hold, if it holds no
+        other name: so the missing ones are given up and the example check decides. Without the check,
+        or with no entity left, the example is dropped as before."""
+        if not missing or not ents or self.s.check_examples != "drop":
+            return [], missing
+        self.stats["examples"]["entities_given_up"] += len(missing)
+        return missing, []
 
     def _read_expansion(
         self, feature: str, choice, f: int, stats: Counter
@@ -223,11 +237,13 @@ class LibraryBuilder:
         stats = self.stats["examples"]
         kept = []
         for ex, result in zip(examples, results):
+            lost = ex.pop(LOST, None)
             try:
                 found = entity_answer(result.choices[0], self.labels, "example check", stats)
             except AnswerError:
                 stats["check_bad_answer"] += 1
-                kept.append(ex)
+                if not lost:  # an example that gave up an entity is kept only on the check's word
+                    kept.append(ex)
                 continue
             labelled = {t.lower() for t, _ in ex["entities"]}
             extras = [
@@ -242,6 +258,7 @@ class LibraryBuilder:
                 stats["dropped_unlabelled_entity"] += 1
                 logger.debug("example dropped, unlabelled %s: %s %s", extras, ex["sentence"], ex["entities"])
                 continue
+            stats["kept_after_giving_up_entity"] += bool(lost)
             kept.append(ex)
         return kept
 

@@ -11,6 +11,7 @@ import pytest
 import reverse_ner_fixtures as F
 
 from spacy_progner.ner import LabelSet
+from spacy_progner.reverse_ner.build import LOST, BuildSettings, LibraryBuilder
 from spacy_progner.reverse_ner.expand import length_fits, match_shape, repair
 from spacy_progner.reverse_ner.pools import _read_verdicts, name_key
 
@@ -99,3 +100,28 @@ def test_uncased_features_get_lower_case_examples_and_short_features_some_slack(
     assert match_shape("Lena Ortiz scored.", "Ana won.", [("Ana", "PER")]) == ("Ana won.", [("Ana", "PER")])
     assert length_fits("best pizza", "where is the best pizza around here")
     assert not length_fits("best pizza", "where is the best pizza around here in this lovely town of ours tonight")
+
+
+def test_an_example_that_gave_up_an_entity_is_kept_only_if_the_check_finds_no_other_name(many):
+    builder, lib = many
+    before = builder.stats["examples"].copy()
+    kept = F.check_given_up(builder, lib.meta["pools"])
+    after = builder.stats["examples"]
+    assert [ex["sentence"] for ex in kept] == [F.GIVEN_UP[1]["sentence"]]  # the award and song sentence went
+    assert after["kept_after_giving_up_entity"] - before["kept_after_giving_up_entity"] == 1
+    assert after["dropped_unlabelled_entity"] - before["dropped_unlabelled_entity"] == 1
+    assert not any(LOST in ex for ex in kept + lib.examples)  # the mark never reaches a library
+
+
+def test_without_the_example_check_a_lost_entity_still_drops_its_example():
+    lost = [("Paper Moons", "SONG")]
+    held = [("Mara Quinn", "ARTIST")]
+    checked = LibraryBuilder(LabelSet(F.MUSIC_LABELS), model=None, settings=BuildSettings())  # type: ignore[arg-type]
+    assert checked._lose_missing(held, lost) == (lost, [])
+    assert checked._lose_missing([], lost) == ([], lost)  # nothing left to be an example of
+    unchecked = LibraryBuilder(
+        LabelSet(F.MUSIC_LABELS),
+        model=None,  # type: ignore[arg-type]
+        settings=BuildSettings(check_examples="off"),
+    )
+    assert unchecked._lose_missing(held, lost) == ([], lost)
