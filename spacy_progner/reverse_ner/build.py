@@ -204,7 +204,8 @@ class LibraryBuilder:
         where = f"expansion of feature sentence {f}"
         try:
             data = parse_json_answer(choice, where)
-            sentence = " ".join(str(data.get("sentence", "")).split())
+            written = str(data.get("sentence", ""))
+            sentence = " ".join(written.split())
             ents = parse_entities(data, self.labels, where, stats)
         except (AnswerError, AttributeError) as err:
             stats["dropped_cut_off" if choice.truncated else "dropped_bad_answer"] += 1
@@ -212,6 +213,9 @@ class LibraryBuilder:
             return None
         if not sentence:
             stats["dropped_empty_sentence"] += 1
+            return None
+        if len(written) >= prompts.expansion_max_chars(feature):
+            stats["dropped_sentence_cut_off"] += 1  # the grammar closed it at its length bound, mid-word
             return None
         sentence, ents = match_shape(feature, sentence, ents)
         ents, missing = repair(sentence, ents, stats)

@@ -29,7 +29,7 @@ def plausible_name(text: str, label: str) -> bool:
     words = text.split()
     return (
         0 < len(words) <= 8
-        and len(text) <= prompts.MAX_NAME_CHARS
+        and len(text) < prompts.MAX_NAME_CHARS  # a name this long was closed by the grammar mid-word
         and "\n" not in text
         and text.upper() != label.upper()
         and not re.search(r"[.!?]\s+\S", text)  # two sentences

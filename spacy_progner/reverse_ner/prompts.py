@@ -92,7 +92,7 @@ def ner_prompt_text(labels: LabelSet, sentence: str, demos: Sequence[Tuple[str, 
 # A pool name on its own line: up to eight words (longer ones are dropped as implausible), quotes, comma.
 POOL_ITEM_TOKENS = 32
 # The longest pool name kept: the grammar closes a name at this length (a small model sometimes loops
-# inside one string) and pools.plausible_name drops anything longer.
+# inside one string) and pools.plausible_name drops a name that reaches it (closed mid-word).
 MAX_NAME_CHARS = 80
 
 
@@ -143,6 +143,13 @@ def typecheck_request(labels: LabelSet, names: Sequence[str]) -> ChatRequest:
     )
 
 
+def expansion_max_chars(feature: str) -> int:
+    """The longest expansion sentence the grammar lets through: three times the feature and a few words
+    (expand.length_fits allows as much). A sentence this long was closed by the grammar mid-word: the
+    build drops it as cut off."""
+    return 3 * len(feature) + 40
+
+
 def expansion_request(
     labels: LabelSet, feature: str, entities: Sequence[Mention], seed: int, domain: Optional[str] = None
 ) -> ChatRequest:
@@ -172,7 +179,7 @@ def expansion_request(
         user = f"Text domain: {domain}\n" + user
     longest = max(labels, key=len)
     names = [text for text, _ in entities] + [longest, longest]
-    max_chars = 3 * len(feature) + 40
+    max_chars = expansion_max_chars(feature)
     return ChatRequest(
         messages=[{"role": "user", "content": user}],
         json_schema=entity_schema(labels, sentence=True, max_items=len(entities) + 2, max_chars=max_chars),

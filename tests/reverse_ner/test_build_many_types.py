@@ -125,3 +125,20 @@ def test_without_the_example_check_a_lost_entity_still_drops_its_example():
         settings=BuildSettings(check_examples="off"),
     )
     assert unchecked._lose_missing(held, lost) == ([], lost)
+
+
+def test_a_sentence_closed_at_its_length_bound_is_dropped_as_cut_off():
+    from spacy_progner.llm.protocol import Choice
+    from spacy_progner.ner.answers import compact
+    from spacy_progner.reverse_ner import prompts
+
+    feature = "any good war movies"
+    builder = LibraryBuilder(LabelSet(F.MUSIC_LABELS), model=None)  # type: ignore[arg-type]
+    bound = prompts.expansion_max_chars(feature)
+    closed = ("Mira Solberg sang " * 20)[:bound]  # as the grammar ends a string that reached maxLength
+    stats: Counter = Counter()
+    answer = {"sentence": closed, "entities": [{"text": "Mira Solberg", "label": "ARTIST"}]}
+    assert builder._read_expansion(feature, Choice(compact(answer)), 0, stats) is None
+    assert stats["dropped_sentence_cut_off"] == 1
+    whole = {**answer, "sentence": "Mira Solberg sang twice."}
+    assert builder._read_expansion(feature, Choice(compact(whole)), 0, stats) is not None
