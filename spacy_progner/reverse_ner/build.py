@@ -246,7 +246,9 @@ class LibraryBuilder:
                 found = entity_answer(result.choices[0], self.labels, "example check", stats)
             except AnswerError:
                 stats["check_bad_answer"] += 1
-                if not lost:  # an example that gave up an entity is kept only on the check's word
+                if lost:  # an example that gave up an entity is kept only on the check's word
+                    stats["dropped_given_up_unchecked"] += 1
+                else:
                     kept.append(ex)
                 continue
             labelled = {t.lower() for t, _ in ex["entities"]}
