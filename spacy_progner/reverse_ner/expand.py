@@ -6,6 +6,7 @@ repaired to the sentence's own text rather than dropped; each repair and each dr
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -40,10 +41,19 @@ def match_shape(feature: str, sentence: str, ents: Sequence[Mention]) -> Tuple[s
     return sentence, list(ents)
 
 
+def word_range(feature: str) -> Tuple[int, int]:
+    """The fewest and most words an example of `feature` may have: within a factor of three, or within a
+    few words (short features). The expansion prompt states it too, since a small model asked for "the
+    same form" as a five-word query writes review-like prose of twenty words or more."""
+    n = len(feature.split())
+    low = max(1, min(n - LENGTH_SLACK, math.ceil(n * MIN_LENGTH_RATIO)))
+    return low, max(n + LENGTH_SLACK, math.floor(n * MAX_LENGTH_RATIO))
+
+
 def length_fits(feature: str, sentence: str) -> bool:
-    """Same form: within a factor of three in words, or within a few words (short features)."""
-    n, m = len(feature.split()), len(sentence.split())
-    return abs(n - m) <= LENGTH_SLACK or MIN_LENGTH_RATIO <= m / max(1, n) <= MAX_LENGTH_RATIO
+    """Same form: as many words as `word_range` allows."""
+    low, high = word_range(feature)
+    return low <= len(sentence.split()) <= high
 
 
 def plan_entities(

@@ -11,6 +11,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 from ..llm import ChatRequest
 from ..ner import LabelSet, entity_schema, mention_bound
 from ..ner.answers import Mention, compact, item_budget, string_list_schema, text_tokens
+from .expand import word_range
 
 
 def demo_answer(entities: Sequence[Mention]) -> str:
@@ -170,9 +171,10 @@ def expansion_request(
     user = (
         f"Entity types:\n{labels.describe()}\n\n"
         f"Model sentence:\n{feature}\n\n"
-        "Write one new sentence about something else with the same form as the model sentence: same length, "
-        "punctuation and casing (if it is a headline, a table or score line, a dateline or a list, write one of "
-        f"those too). {must}\n"
+        "Write one new sentence about something else with the same form as the model sentence: about "
+        f"{len(feature.split())} words (no more than {word_range(feature)[1]}), the same punctuation and casing "
+        "(if it is a headline, a table or score line, a dateline, a list or a query, write one of those too). "
+        f"{must}\n"
         "Answer in compact JSON with the sentence and its entities."
     )
     if domain:
