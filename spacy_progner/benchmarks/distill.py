@@ -21,7 +21,7 @@ import time
 from collections import defaultdict
 from functools import partial
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, cast
+from typing import Any, Dict, List, Optional, Tuple
 
 import spacy
 import srsly
@@ -31,28 +31,34 @@ from wasabi import msg
 from ..distill.annotate import AnnotateSettings, annotate
 from ..distill.crosscheck import CrossCheckSettings, crosscheck
 from ..llm import default_ledger, select
-from ..ner import LabelSet
 from ..ner.domain import DomainSpec
 from ..proggen.common import read_jsonl, write_jsonl
 from ..proggen.correct import CorrectSettings, correct
 from ..proggen.docbin import to_docbin
-from ..reverse_ner.build import BuildSettings, LibraryBuilder
-from ..reverse_ner.component import ReverseNER
+from ..reverse_ner.build import BuildSettings
 from ..reverse_ner.library import ExampleLibrary
-from .datasets import bio_spans, dataset_docbin, read_split, row_to_doc, sample_rows, split_path, split_texts, text_of
+from .datasets import (
+    ANNOTATE_N,
+    ANNOTATE_SEED,
+    bio_spans,
+    dataset_docbin,
+    read_split,
+    row_to_doc,
+    sample_rows,
+    split_path,
+    split_texts,
+    text_of,
+)
 from .proggen import Bench, _train_and_eval
-from .reverse_ner import NEWS_LABELS, library_path, time_config
+from .reverse_ner import (
+    LIBRARY_CLUSTERS,
+    REVERSE_NER_DIR,
+    build_library,
+    dataset_task,
+    pipeline_for,
+    time_config,
+)
 from .tables import abcd_cell, per_type_cell
-
-N_CLUSTERS = 64  # feature sentences of the library, as in the reverse_ner benchmark
-
-
-def labels_for(dataset: str, spec: DomainSpec) -> LabelSet:
-    """CoNLL-2003 tags with the reverse_ner benchmark's definitions (its library and F1 are measured);
-    other datasets with their domain spec's."""
-    if dataset == "conll2003":
-        return LabelSet(NEWS_LABELS, where=dataset)
-    return spec.labels
 
 
 def gold_char_spans(row: Dict[str, Any], labels) -> List[Tuple[int, int, str]]:
@@ -105,14 +111,6 @@ def read_offsets(path: Path) -> List[Dict[str, Any]]:
     return list(srsly.read_jsonl(path))
 
 
-def pipeline_for(labels: LabelSet, library: ExampleLibrary, cache_path: Optional[str], k: int):
-    nlp = spacy.blank("en")
-    block = select.model_block("local", cache_path)
-    pipe = cast(ReverseNER, nlp.add_pipe("reverse_ner", config={"labels": labels.to_dict(), "model": block, "k": k}))
-    pipe.set_library(library)
-    return nlp
-
-
 class Shared:
     """The shared steps of one dataset: texts, library, annotate."""
 
@@ -120,22 +118,22 @@ class Shared:
         self.bench, self.dataset, self.spec = bench, dataset, spec
         self.k, self.seed, self.cache_path = k, seed, cache_path
         self.folder = bench.root / dataset / "shared"
-        self.labels = labels_for(dataset, spec)
-        self.rows, self.library_texts = split_texts(dataset, n, seed)
+        # the reverse_ner benchmark's labels and build settings (CoNLL-2003: its PER/LOC/ORG definitions)
+        self.labels, self.build = dataset_task(dataset, BuildSettings(n_clusters=LIBRARY_CLUSTERS))
+        self.rows = split_texts(dataset, n, seed)[0]
+        if (n, seed) != (ANNOTATE_N, ANNOTATE_SEED):  # the library is built from the text outside the default sample
+            msg.warn(
+                f"{dataset}: a sample other than the default ({ANNOTATE_N}, seed {ANNOTATE_SEED}) may share "
+                "sentences with the library's unlabelled text"
+            )
 
     def library(self) -> ExampleLibrary:
         path = self.folder / "library"
-        settings = BuildSettings(n_clusters=N_CLUSTERS, domain=self.spec.domain if self.dataset != "conll2003" else "")
 
         def build() -> Dict[str, Any]:
-            # The reverse_ner benchmark's library of the same text (`split_texts`) and settings, where it was
-            # built (its meta keeps that build's seconds and usage), else a new one.
-            same = library_path(self.dataset, settings, Path("benchmarks/reverse_ner"))
-            if same.exists():
-                lib = ExampleLibrary.from_disk(same)
-            else:
-                model = select.load_model("local", self.cache_path)
-                lib = LibraryBuilder(self.labels, model, settings).build(self.library_texts)
+            # The reverse_ner benchmark's library of the same text (`split_texts`) and settings, built there
+            # if it is not on disk yet (its meta keeps that build's seconds and usage).
+            lib = build_library(self.dataset, self.labels, self.build, REVERSE_NER_DIR, self.cache_path)
             lib.to_disk(path)
             summary = {k: lib.meta.get(k) for k in ("counts", "usage", "seconds")}
             return {"examples": len(lib), "features": len(lib.features), **summary}

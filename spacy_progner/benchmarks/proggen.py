@@ -17,7 +17,8 @@ import srsly
 from spacy.tokens import DocBin
 from wasabi import msg
 
-from ..llm import ChatModel, UsageLedger
+from ..distill.tagcheck import tagcheck
+from ..llm import ChatModel, UsageLedger, default_ledger
 from ..ner.domain import DomainSpec
 from ..proggen.attributes import TOPIC, AttributeSettings, build_attributes, load_attributes
 from ..proggen.common import StepError, read_jsonl, read_yaml, rng_for, write_jsonl, write_yaml
@@ -27,13 +28,24 @@ from ..proggen.entities import EntitySettings, build_pools
 from ..proggen.evaluate import evaluate_model
 from ..proggen.generate import GenerateSettings, generate
 from ..proggen.report import build_report, write_report
+from ..reverse_ner.build import BuildSettings
 from .datasets import DOMAINS_DIR, dataset_docbin, read_split, row_to_doc, split_path
+from .reverse_ner import LIBRARY_CLUSTERS, REVERSE_NER_DIR, build_library, dataset_task, pipeline_for
 from .tables import abcd_cell, per_type_cell
 
+XY_POOLS = {"variant": "diversify-x+y", "correct": True, "generated_by": "x+y+correct"}
 CONFIGS: Dict[str, Dict[str, Any]] = {
     "simple": {"variant": "simple", "correct": False},
     "x+y+correct": {"variant": "diversify-x+y", "correct": True},
+    # the same generated corpus, corrected with the pool types of its required names checked first
+    # (`proggen.poolcheck`), settled by each rule in turn
+    "x+y+poolcheck": {**XY_POOLS, "pools": "recheck"},
+    "x+y+trustpool": {**XY_POOLS, "pools": "trust_pool"},
+    # ... and first annotated again by the reverse_ner tagger (`distill.tagcheck`): its disagreements with
+    # the generating answer and with the pool types are re-checked (no log-probs needed)
+    "x+y+tagcheck": {**XY_POOLS, "pools": "recheck", "tagcheck": True},
 }
+TAGCHECK_K = 2  # demos per sentence of the tagger's second annotation (the CPU setting, as in distill)
 LLM_STEPS = ("attributes", "entities", "generate", "correct")
 
 
@@ -44,8 +56,11 @@ def pool_settings(seed: int) -> EntitySettings:
 
 
 class Bench:
-    def __init__(self, root: Path, model_factory: Callable[[], ChatModel], force: bool = False):
+    def __init__(
+        self, root: Path, model_factory: Callable[[], ChatModel], force: bool = False, cache_path: Optional[str] = None
+    ):
         self.root = root
+        self.cache_path = cache_path  # for steps that load their own pipeline (tagcheck)
         self._factory = model_factory
         self._model: Optional[ChatModel] = None
         self.force = force
@@ -172,23 +187,32 @@ def _shared_steps(bench: Bench, spec: DomainSpec, shared: Path, seed: int) -> Li
 def _corpus_steps(bench: Bench, spec: DomainSpec, base: Path, name: str, n_sentences: int, seed: int):
     """generate (-> correct) -> to-docbin of one configuration; its step records and its corpus file."""
     cfg, folder, shared = CONFIGS[name], base / name, base / "shared"
+    source = base / cfg.get("generated_by", name)  # where the generated corpus lies (its generate step)
 
     def gen() -> Dict[str, Any]:
         attrs = load_attributes(read_yaml(shared / "attributes.yml", "attributes"), "attributes")
         pools = json.loads((shared / "entities.json").read_text(encoding="utf8"))
         settings = GenerateSettings(cfg["variant"], n_sentences, seed=seed)
         result = generate(bench.model, spec, settings, attrs, pools)
-        write_jsonl(folder / "generated.jsonl", result["samples"])
+        write_jsonl(source / "generated.jsonl", result["samples"])
         return result["metrics"]
 
     def corr() -> Dict[str, Any]:
-        samples = read_jsonl(folder / "generated.jsonl", "samples")
-        result = correct(bench.model, spec, samples, CorrectSettings(seed=seed))
+        samples = read_jsonl(to_correct, "samples")
+        pools = srsly.read_json(shared / "entities.json") if cfg.get("pools") else None
+        select_by = "agreement" if cfg.get("tagcheck") else CorrectSettings.select_by
+        rule = cfg.get("pools") or CorrectSettings.pool_rule
+        settings = CorrectSettings(seed=seed, pool_rule=rule, select_by=select_by)
+        result = correct(bench.model, spec, samples, settings, pools=pools)
         write_jsonl(folder / "corrected.jsonl", result["samples"])
         return {**result["metrics"], "decisions": result["decisions"]}
 
-    steps = [bench.step(folder, "generate", [folder / "generated.jsonl"], gen)]
-    samples_file = folder / "generated.jsonl"
+    steps = [bench.step(source, "generate", [source / "generated.jsonl"], gen)]
+    samples_file = to_correct = source / "generated.jsonl"
+    if cfg.get("tagcheck"):
+        to_correct = folder / "tagchecked.jsonl"
+        run = partial(_tagcheck, base.name, source / "generated.jsonl", to_correct, bench.cache_path)
+        steps.append(bench.step(folder, "tagcheck", [to_correct], run))
     if cfg["correct"]:
         steps.append(bench.step(folder, "correct", [folder / "corrected.jsonl"], corr))
         samples_file = folder / "corrected.jsonl"
@@ -196,6 +220,20 @@ def _corpus_steps(bench: Bench, spec: DomainSpec, base: Path, name: str, n_sente
         bench.step(folder, "to-docbin", [folder / "train.spacy"], partial(_docbin, spec, samples_file, folder, seed))
     )
     return steps, samples_file
+
+
+def _tagcheck(dataset: str, samples: Path, out: Path, cache_path: Optional[str]) -> Dict[str, Any]:
+    """The generated corpus annotated again by the tagger, with the reverse_ner benchmark's library of
+    the dataset's unlabelled text (built here if it is not on disk); usage booked to this step."""
+    labels, build = dataset_task(dataset, BuildSettings(n_clusters=LIBRARY_CLUSTERS))
+    library = build_library(dataset, labels, build, REVERSE_NER_DIR, cache_path)
+    ledger = default_ledger()
+    before = ledger.snapshot()
+    with ledger.step("tagcheck"):
+        result = tagcheck(pipeline_for(labels, library, cache_path, TAGCHECK_K), read_jsonl(samples, "samples"))
+    write_jsonl(out, result["samples"])
+    usage = ledger.since(before).get("tagcheck")
+    return {**result["metrics"], "usage": usage.to_dict() if usage else None}
 
 
 def _docbin(spec: DomainSpec, samples: Path, folder: Path, seed: int) -> Dict[str, Any]:
@@ -209,10 +247,12 @@ def uses_shared(config: str) -> bool:
 
 def record_paths(base: Path, config: str) -> Dict[str, Path]:
     """Where each step record of a configuration lies under `base` (one dataset), in run order."""
-    own = ["real-docbin"] if config == "real-train" else ["generate", "correct", "to-docbin"]
+    own = ["real-docbin"] if config == "real-train" else ["generate", "tagcheck", "correct", "to-docbin"]
     shared = ["attributes", "entities"] if uses_shared(config) else []
     paths = {name: base / "shared" / "steps" / f"{name}.json" for name in shared}
     paths.update({name: base / config / "steps" / f"{name}.json" for name in own + ["train", "evaluate"]})
+    if "generated_by" in CONFIGS.get(config, {}):
+        paths["generate"] = base / CONFIGS[config]["generated_by"] / "steps" / "generate.json"
     return paths
 
 
@@ -261,6 +301,8 @@ def summarize(steps: List[Dict[str, Any]], scores: Dict[str, Any]) -> Dict[str, 
         "per_type_f1": {k: v["f"] for k, v in scores["per_type"].items()},
         "kept_sentences": kept,
         "correction_choices": (by.get("correct") or {}).get("choices"),
+        "correction_outcomes": (by.get("correct") or {}).get("outcomes"),
+        "pool_check": (by.get("correct") or {}).get("pool_check"),
         "llm_usage": usage,
         "llm_per_1000_kept": per_1000,
         "seconds_per_step": {s["step"]: s["seconds"] for s in steps},
@@ -302,6 +344,18 @@ def markdown(report: Dict[str, Any]) -> str:
                 f"| {ds['dataset']} | {name} | {r['kept_sentences']} | {r['f1']:.3f} | {r['p']:.3f} | {r['r']:.3f} | "
                 f"{per_type} | {abcd} | {calls} | {toks} | {secs} |"
             )
+    notes = []
+    for ds in report["datasets"]:
+        for name, r in ds["configs"].items():
+            pc = r.get("pool_check")
+            if pc:
+                notes.append(
+                    f"- **{ds['dataset']} {name}**: {pc['pool_names_in_sentence']} required pool names in their "
+                    f"sentences; the generating answer agreed with the pool type on {pc['agree']}, typed "
+                    f"{pc['typed_differently']} differently, bounded {pc['other_boundary']} otherwise, missed "
+                    f"{pc['missed']}; outcomes {r.get('correction_outcomes')}"
+                )
+    lines += [""] + notes if notes else []
     return "\n".join(lines) + "\n"
 
 
@@ -316,10 +370,11 @@ def run(
     test_limit: Optional[int] = None,
     seed: int = 0,
     force: bool = False,
+    cache_path: Optional[str] = None,
 ) -> Dict[str, Any]:
     if not datasets:
         raise StepError("benchmark: no dataset given")
-    bench = Bench(output_dir, model_factory, force)
+    bench = Bench(output_dir, model_factory, force, cache_path)
     report: Dict[str, Any] = {"n_sentences": n_sentences, "seed": seed, "datasets": []}
     for dataset in datasets:
         report["datasets"].append(

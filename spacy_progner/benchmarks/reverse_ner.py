@@ -38,6 +38,10 @@ NEWS_LABELS = {
 NEWS = ("conll2003", "wikigold")
 DATASETS = (*NEWS, "mit_movie", "mit_restaurant")
 CONFIGS = ("spacy.NER.v3", "k0", "library", "library+sc", "gold")
+# Where the committed rows and their libraries live, and the libraries' feature sentences (`--n-clusters
+# 64`): the distillation and ProgGen benchmarks tag with the same library of the same unlabelled text.
+REVERSE_NER_DIR = Path("benchmarks/reverse_ner")
+LIBRARY_CLUSTERS = 64
 
 
 def model_block(cache_path) -> Dict[str, Any]:
@@ -63,6 +67,15 @@ def dataset_task(dataset: str, build: BuildSettings, domains_dir: Path = DOMAINS
         return LabelSet(NEWS_LABELS, where=dataset), build
     spec = DomainSpec.load(domains_dir / f"{dataset}.yml")
     return spec.labels, replace(build, domain=build.domain or spec.domain)
+
+
+def pipeline_for(labels: LabelSet, library: ExampleLibrary, cache_path: Optional[str], k: int):
+    """A blank pipeline with a reverse_ner pipe on the embedded model tagging with `library`."""
+    nlp = spacy.blank("en")
+    block = select.model_block("local", cache_path)
+    pipe = cast(ReverseNER, nlp.add_pipe("reverse_ner", config={"labels": labels.to_dict(), "model": block, "k": k}))
+    pipe.set_library(library)
+    return nlp
 
 
 def build_library(dataset: str, labels: LabelSet, settings: BuildSettings, out: Path, cache_path) -> ExampleLibrary:

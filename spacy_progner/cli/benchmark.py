@@ -135,7 +135,7 @@ def proggen_cli(
     else:
         factory = lambda: load_model(model, cache_path)  # noqa: E731
         args = (domains_dir, train_config, n_sentences, train_steps, test_limit, seed, force)
-        report = run(names, output_dir, factory, *args)
+        report = run(names, output_dir, factory, *args, cache_path=cache_path)
         report["seconds"] = round(time.perf_counter() - start, 2)
     table = markdown(report)
     print(table)

@@ -1,5 +1,5 @@
-"""Distillation commands: `annotate` (the tagger labels your texts) and `crosscheck` (students trained on
-the other folds mark the disagreements)."""
+"""Distillation commands: `annotate` (the tagger labels your texts), `crosscheck` (students trained on
+the other folds mark the disagreements) and `tagcheck` (the tagger's second look at a generated corpus)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from wasabi import msg
 
 from ..distill.annotate import AnnotateError, AnnotateSettings, annotate, tagger_pipe
 from ..distill.crosscheck import CrossCheckSettings, crosscheck
+from ..distill.tagcheck import tagcheck
 from ..files import read_text_lines
 from ..ner import LabelSet
 from ..ner.domain import spec_domain
@@ -104,6 +105,29 @@ def crosscheck_cli(
     settings = CrossCheckSettings(folds=folds, train_steps=train_steps, seed=seed)
     samples = read_jsonl(input, "annotated corpus")
     result = crosscheck(samples, list(step.spec.types), train_config, settings, lang=step.spec.language)
+    write_jsonl(output, result["samples"])
+    m = result["metrics"]
+    msg.good(f"Wrote {output}: agreement {m['agreement']}, {m.get('proposed', 0)} spans proposed")
+    step.finish(metrics, m)
+
+
+@app.command("tagcheck")
+@friendly_errors
+def tagcheck_cli(
+    input: Path = typer.Option(Path("corpus/generated.jsonl"), "--input", "-i", help="Generated corpus JSONL."),
+    output: Path = typer.Option(Path("corpus/tagchecked.jsonl"), "--output", "-o", help="With `agree` marks."),
+    pipeline: Path = typer.Option(..., help="A saved reverse_ner pipeline (build-pipeline) for the corpus's domain."),
+    metrics: Path = typer.Option(Path("metrics/tagcheck.json"), help="Metrics JSON (counts, usage)."),
+    model: str = MODEL,
+    cache_path: Optional[str] = CACHE,
+) -> None:
+    """Mark each generated annotation by whether the reverse_ner tagger, annotating the sentence on its own,
+    agrees; add the tagger's spans the answer missed. Then `correct --select-by agreement` (any backend)."""
+    step = _Step("tagcheck")
+    samples = read_jsonl(input, "generated corpus")
+    step.llm = load_model(model, cache_path)
+    with step.llm.ledger.step("tagcheck"):
+        result = tagcheck(load_tagger(pipeline, None, [], None, step.llm), samples)
     write_jsonl(output, result["samples"])
     m = result["metrics"]
     msg.good(f"Wrote {output}: agreement {m['agreement']}, {m.get('proposed', 0)} spans proposed")

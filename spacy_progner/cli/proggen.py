@@ -234,6 +234,12 @@ def correct_cli(
         CorrectSettings.select_by,
         help="logprob (needs log-probs) | agreement (entities marked by `crosscheck`; any backend).",
     ),
+    entities: Optional[Path] = typer.Option(
+        None, help="The entity pools JSON the corpus was generated from: its required names' types are checked first."
+    ),
+    pool_rule: str = typer.Option(
+        CorrectSettings.pool_rule, help="With --entities: recheck (A/B/C/D) | trust_pool (the pool type wins)."
+    ),
     model: str = MODEL,
     cache_path: Optional[str] = CACHE,
     seed: int = SEED,
@@ -242,8 +248,11 @@ def correct_cli(
     step = _Step("correct", domain)
     spec = step.spec
     samples = read_jsonl(input, "samples")
-    settings = CorrectSettings(threshold, max_share, spans_per_prompt, seed=seed, select_by=select_by)
-    result = step.ask(model, cache_path, lambda llm: correct(llm, spec, samples, settings))
+    settings = CorrectSettings(
+        threshold, max_share, spans_per_prompt, seed=seed, select_by=select_by, pool_rule=pool_rule
+    )
+    pools = _read_pools(entities)
+    result = step.ask(model, cache_path, lambda llm: correct(llm, spec, samples, settings, pools))
     write_jsonl(output, result["samples"])
     m = result["metrics"]
     msg.good(

@@ -14,12 +14,13 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 import spacy
 from spacy.tokens import DocBin
 from wasabi import msg
 
+from ..ner.align import find_occurrences
 from ..proggen.common import StepError, rng_for
 from ..proggen.docbin import samples_to_docs
 
@@ -103,15 +104,30 @@ def crosscheck(
 
 
 def _compare(sample: Dict[str, Any], pred, labels: set, counts: Counter) -> None:
-    student = {(e.start_char, e.end_char, e.label_) for e in pred.ents if e.label_ in labels}
+    compare(sample, {(e.start_char, e.end_char, e.label_) for e in pred.ents if e.label_ in labels}, counts)
+
+
+def compare(sample: Dict[str, Any], other: Set[Tuple[int, int, str]], counts: Counter) -> None:
+    """Mark a sample's entities against a second annotation's (start, end, label) spans: `agree` on each
+    entity (false if another source already disagreed), and each span of the other that no entity
+    overlaps added as `proposed`. An entity without offsets counts at every occurrence of its text (as
+    to-docbin aligns it), and agrees if the other has it at one of them."""
+    sentence = sample["sentence"]
+    taken: List[Tuple[int, int]] = []
     for e in sample["entities"]:
-        e["agree"] = (e["start"], e["end"], e["label"]) in student
-        counts["agree" if e["agree"] else "disagree"] += 1
-    for start, end, label in sorted(student):
-        if any(start < e["end"] and end > e["start"] for e in sample["entities"] if not e.get("proposed")):
+        hits = [(e["start"], e["end"])] if "start" in e else find_occurrences(sentence, e["text"])
+        if not e.get("proposed"):
+            taken += hits
+        same = any((a, b, e["label"]) in other for a, b in hits)
+        e["agree"] = same and e.get("agree", True)
+        counts["agree" if same else "disagree"] += 1
+    with_offsets = all("start" in e for e in sample["entities"])
+    for start, end, label in sorted(other):
+        if any(start < b and end > a for a, b in taken):
             continue
-        text = sample["sentence"][start:end]
+        offsets = {"start": start, "end": end} if with_offsets else {}
         sample["entities"].append(
-            {"text": text, "label": label, "start": start, "end": end, "agree": False, "proposed": True}
+            {"text": sentence[start:end], "label": label, **offsets, "agree": False, "proposed": True}
         )
+        taken.append((start, end))
         counts["proposed"] += 1

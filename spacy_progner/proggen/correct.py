@@ -2,7 +2,9 @@
 
 Uncertainty of an annotation = mean token log-prob of its text and label in the answer that
 generated it (`logprob` on each entity). Annotations below `threshold` are selected, at most
-`max_share` of each type's annotations (stratified by type), least certain first. The model is
+`max_share` of each type's annotations (stratified by type), least certain first. An annotation a
+second source disagrees with (`agree` false: a cross-check student, or the pool type of a required
+name, see `poolcheck`) comes before every log-prob candidate. The model is
 asked about one type per prompt, a few spans per prompt, each marked in its sentence, with the
 type's guideline and labelled demos, and chooses:
   A correct; B wrong boundary (fix = the right span); C wrong type (fix = the type or "other");
@@ -23,8 +25,10 @@ from ..ner.align import find_occurrences
 from ..ner.answers import AnswerError, compact, parse_json_answer
 from ..ner.domain import ANSWERS, OTHER, DomainSpec
 from .common import StepError, Warnings, rng_for
+from .poolcheck import check_pool_types, trust_pool
 
 SIGNALS = ("logprob", "agreement")
+POOL_RULES = ("recheck", "trust_pool")
 
 
 @dataclass
@@ -38,24 +42,31 @@ class CorrectSettings:
     # "agreement" (an independent second annotation disagrees: `agree` false on the entity; no log-probs
     # needed; least log-prob first where there are log-probs)
     select_by: str = "logprob"
+    # with entity pools: what settles an annotation the pool type of a required name disagrees with (and a
+    # required name the answer missed): "recheck" asks A/B/C/D first; "trust_pool" retypes it (adds the
+    # missed name) without a call, and re-checks only a different boundary
+    pool_rule: str = "recheck"
 
     def __post_init__(self) -> None:
         if self.select_by not in SIGNALS:
             raise StepError(f"correct: select_by must be one of {', '.join(SIGNALS)}, got {self.select_by!r}")
+        if self.pool_rule not in POOL_RULES:
+            raise StepError(f"correct: pool_rule must be one of {', '.join(POOL_RULES)}, got {self.pool_rule!r}")
         if not 0 < self.max_share <= 1:
             raise StepError(f"correct: max_share must be in (0, 1], got {self.max_share}")
 
 
-def uncertainty(ent: Dict[str, Any], s: CorrectSettings) -> Optional[float]:
-    """How uncertain an annotation is by `s.select_by` (lower: less certain), or None if it has no score
-    for it. An annotation above the threshold (or one both annotators agree on) is not a candidate."""
+def uncertainty(ent: Dict[str, Any], s: CorrectSettings) -> Optional[Tuple[int, float]]:
+    """Sort key of a candidate for re-checking (lower: re-checked sooner), or None if it is not one.
+    A disagreement (`agree` false) comes first, least log-prob first; then, selecting by log-prob, an
+    annotation below the threshold. With `select_by` agreement an unmarked annotation is no candidate."""
     lp = ent.get("logprob")
-    if s.select_by == "logprob":
-        return lp
     agree = ent.get("agree")
-    if agree is None:
-        return None
-    return 1.0 if agree else (lp if lp is not None else 0.0) - 1.0
+    if agree is False:
+        return (0, lp if lp is not None else 0.0)
+    if s.select_by == "logprob" and lp is not None and lp < s.threshold:
+        return (1, lp)
+    return None
 
 
 def select(samples: List[Dict[str, Any]], s: CorrectSettings) -> Tuple[List[Tuple[int, int]], Dict[str, Any]]:
@@ -64,18 +75,17 @@ def select(samples: List[Dict[str, Any]], s: CorrectSettings) -> Tuple[List[Tupl
     Per type, the least certain first, at most `max_share` of the type's annotations. Proposed spans (a
     second annotator's, which the first missed) have a budget of their own of the same size, so checking
     what was labelled never crowds out winning back what was missed."""
-    pools: Dict[Tuple[str, bool], List[Tuple[float, int, int]]] = defaultdict(list)
+    pools: Dict[Tuple[str, bool], List[Tuple[Tuple[int, float], int, int]]] = defaultdict(list)
     totals: Counter = Counter()
     no_score = 0
-    threshold = s.threshold if s.select_by == "logprob" else 0.5
     for i, sample in enumerate(samples):
         for j, ent in enumerate(sample["entities"]):
             proposed = bool(ent.get("proposed"))
             totals[ent["label"]] += 0 if proposed else 1
+            signal = ent.get("agree") if s.select_by == "agreement" else ent.get("logprob", ent.get("agree"))
+            no_score += signal is None
             score = uncertainty(ent, s)
-            if score is None:
-                no_score += 1
-            elif score < threshold:
+            if score is not None:
                 pools[(ent["label"], proposed)].append((score, i, j))
     chosen: List[Tuple[int, int]] = []
     per_type: Dict[str, Dict[str, int]] = {}
@@ -195,18 +205,29 @@ def correction_request(spec: DomainSpec, label: str, pairs: List[Item], s: Corre
     )
 
 
-def correct(model: ChatModel, spec: DomainSpec, samples: List[Dict[str, Any]], s: CorrectSettings) -> Dict[str, Any]:
-    """The samples with the selected annotations re-checked and the answers applied; metrics; decisions."""
+def correct(
+    model: ChatModel,
+    spec: DomainSpec,
+    samples: List[Dict[str, Any]],
+    s: CorrectSettings,
+    pools: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
+    """The samples with the selected annotations re-checked and the answers applied; metrics; decisions.
+    With the entity pools the samples were generated from, the pool types of their required names are
+    checked first (`poolcheck`) and settled by `s.pool_rule`."""
     _check_types(samples, list(spec.types))
-    chosen, selection = select(samples, s)
+    out = copy.deepcopy(samples)
+    tally = Tally()
+    pool_check = check_pool_types(out, pools, list(spec.types)) if pools else None
+    if pools and s.pool_rule == "trust_pool":
+        trust_pool(out, tally.outcomes)
+    chosen, selection = select(out, s)
     warnings = Warnings("correct")
     if selection["without_score"] == selection["annotations"] and selection["annotations"]:
         hint = "the transport gave none; try select_by agreement" if s.select_by == "logprob" else "run crosscheck"
         warnings.add(f"no annotation has a {s.select_by} score ({hint}): nothing selected for correction")
-    requests, batches = _requests(spec, samples, chosen, s)
+    requests, batches = _requests(spec, out, chosen, s)
     results = model.chat_many(requests, progress="correct") if requests else []
-    out = copy.deepcopy(samples)
-    tally = Tally()
     for (label, chunk), result in zip(batches, results):
         answers = _answers(result, label, [out[i]["id"] for i, _ in chunk], warnings)
         if answers is None:
@@ -217,7 +238,14 @@ def correct(model: ChatModel, spec: DomainSpec, samples: List[Dict[str, Any]], s
     for sample in out:
         sample["entities"] = _settled(sample["entities"], tally.outcomes)
     metrics = {
-        "settings": {"threshold": s.threshold, "max_share": s.max_share, "spans_per_prompt": s.spans_per_prompt},
+        "settings": {
+            "threshold": s.threshold,
+            "max_share": s.max_share,
+            "spans_per_prompt": s.spans_per_prompt,
+            "select_by": s.select_by,
+            "pool_rule": s.pool_rule if pools else None,
+        },
+        "pool_check": pool_check,
         "selection": selection,
         "prompts": len(requests),
         **tally.to_dict(),

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from spacy_progner.cli import app
 from spacy_progner.distill.annotate import AnnotateError, annotate, check_texts
 from spacy_progner.distill.crosscheck import CrossCheckSettings, crosscheck
+from spacy_progner.distill.tagcheck import tagcheck
 from spacy_progner.files import read_text_lines
 from spacy_progner.llm import ChatModel, LLMError, ResponseCache, UsageLedger
 from spacy_progner.llm.replay import ReplayTransport
@@ -286,3 +287,49 @@ def test_a_domain_spec_drives_the_pipe_labels_and_library_domain(spec, tmp_path)
     labels_file = tmp_path / "labels.yml"
     labels_file.write_text("PER: a person's name\n", encoding="utf8")
     assert spec_domain(labels_file) == "" and spec_domain({"PER": "a person"}) == ""
+
+
+def test_tagcheck_marks_what_a_generating_answer_got_otherwise_than_the_tagger(chain):
+    """A generated corpus (text-only annotations, as ProgGen writes them) built from the tagger's own recorded
+    answers with one entity retyped and one left out: the tagger's second look marks exactly those."""
+    annotated, _ = chain
+    tagged = [x for x in annotated["samples"] if len(x["entities"]) >= 2]
+    assert tagged, "no recorded sentence has two entities: the test would not exercise the check"
+    generated = []
+    for x in tagged:
+        ents = [{"text": e["text"], "label": e["label"]} for e in x["entities"]]
+        ents[0]["label"] = next(lab for lab in ("PER", "LOC", "ORG") if lab != ents[0]["label"])
+        generated.append({"id": x["id"], "sentence": x["sentence"], "entities": ents[:-1]})
+    out = tagcheck(F.pipeline(F.replay_model()), generated, F.ANNOTATE)
+    for x, sample in zip(tagged, out["samples"]):
+        agree = [e["agree"] for e in sample["entities"] if not e.get("proposed")]
+        assert agree == [False] + [True] * (len(x["entities"]) - 2)
+        proposed = [(e["text"], e["label"]) for e in sample["entities"] if e.get("proposed")]
+        assert proposed == [(x["entities"][-1]["text"], x["entities"][-1]["label"])]
+        assert all("start" not in e for e in sample["entities"])
+    m = out["metrics"]
+    assert (m["disagree"], m["proposed"]) == (len(tagged), len(tagged))
+
+
+def test_tagcheck_cli_writes_marks_and_names_bad_input(chain, tmp_path):
+    annotated, _ = chain
+    model = tmp_path / "model.json"
+    model.write_text(json.dumps(F.replay_model()))
+    full = tmp_path / "full"
+    F.pipeline(F.replay_model()).to_disk(full)
+    generated = tmp_path / "generated.jsonl"
+    srsly.write_jsonl(
+        generated, [{"id": x["id"], "sentence": x["sentence"], "entities": []} for x in annotated["samples"]]
+    )
+    out, metrics = tmp_path / "tagchecked.jsonl", tmp_path / "tagcheck.json"
+    args = ["tagcheck", "-i", generated, "-o", out, "--pipeline", full, "--model", model, "--metrics", metrics]
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    proposed = [(e["text"], e["label"]) for x in srsly.read_jsonl(out) for e in x["entities"] if e["proposed"]]
+    assert proposed == [(e["text"], e["label"]) for x in annotated["samples"] for e in x["entities"]]
+    assert srsly.read_json(metrics)["proposed"] == len(proposed)
+    _fails(["tagcheck", "-i", tmp_path / "nope.jsonl", "--pipeline", full, "--model", model], "nope.jsonl")
+    _fails(
+        ["tagcheck", "-i", generated, "--pipeline", tmp_path / "nothing", "--model", model],
+        "not a saved spaCy pipeline",
+    )

@@ -1,0 +1,39 @@
+"""A second, independent annotation of a generated corpus by the `reverse_ner` tagger.
+
+ProgGen's sentences are annotated by the same free-running answer that wrote them; the tagger (demos
+from a library built for the domain) annotates them again without seeing that answer. Where the two
+disagree, one of them is wrong: those annotations (and the tagger's spans the answer missed) are what
+`correct --select-by agreement` re-checks first, on every backend (no log-probs needed).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from typing import Any, Dict, List, Optional
+
+from spacy.language import Language
+
+from .annotate import AnnotateSettings, annotate
+from .crosscheck import compare
+
+
+def tagcheck(
+    nlp: Language, samples: List[Dict[str, Any]], settings: Optional[AnnotateSettings] = None
+) -> Dict[str, Any]:
+    """The samples with `agree` on every entity and the tagger's missed spans `proposed`; counts."""
+    s = settings or AnnotateSettings()
+    tagged = annotate(nlp, [(str(x.get("id", i)), x["sentence"]) for i, x in enumerate(samples)], s, "tagcheck")
+    out = copy.deepcopy(samples)
+    counts: Counter = Counter()
+    for sample, other in zip(out, tagged["samples"]):
+        compare(sample, {(e["start"], e["end"], e["label"]) for e in other["entities"]}, counts)
+    total = counts["agree"] + counts["disagree"]
+    return {
+        "samples": out,
+        "metrics": {
+            **dict(counts),
+            "agreement": round(counts["agree"] / total, 4) if total else None,
+            "tagger": tagged["metrics"],
+        },
+    }

@@ -1,0 +1,99 @@
+"""What ProgGen already knows about a generated sentence: the pool names it was asked to hold, and their types.
+
+The diversify-y and diversify-x+y variants build each answer around names drawn from typed, type-checked
+pools, yet the annotations come from the same free-running answer and are often wrong ("Bill Gates" ORG).
+A required name that occurs in its sentence carries its pool's type, so an annotation that types it
+differently, covers it with another boundary, or misses it is the first to re-check. This module only
+marks them (`agree` false on the annotation, or a `proposed` entity for a missed name, with `pool_type`);
+`correct` decides what happens to them, by the rule its settings name.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Dict, List, Optional, Tuple
+
+from ..ner.align import find_occurrences
+from .common import norm
+
+Pools = Dict[str, Any]
+
+
+def pool_types(pools: Pools) -> Dict[str, str]:
+    """norm(name) -> type for every name the pools (vanilla and every topic) list under one type only;
+    a name listed under two types says nothing (generation skips those by default)."""
+    seen: Dict[str, set] = {}
+    for pool in [pools.get("vanilla") or {}, *(pools.get("latent") or {}).values()]:
+        for label, names in pool.items():
+            for name in names:
+                seen.setdefault(norm(name), set()).add(label)
+    return {name: next(iter(labels)) for name, labels in seen.items() if len(labels) == 1}
+
+
+def _spans(sentence: str, entities: List[Dict[str, Any]]) -> List[Tuple[int, int, Dict[str, Any]]]:
+    """Each annotation at its character offsets where it has them, else at every occurrence (as to-docbin
+    aligns annotations without offsets)."""
+    out: List[Tuple[int, int, Dict[str, Any]]] = []
+    for e in entities:
+        hits = [(e["start"], e["end"])] if "start" in e else find_occurrences(sentence, e["text"])
+        out.extend((a, b, e) for a, b in hits)
+    return out
+
+
+def check_sample(sample: Dict[str, Any], types: Dict[str, str], labels: List[str], counts: Counter) -> None:
+    """Mark one sample's annotations against the required pool names that occur in its sentence."""
+    sentence = sample["sentence"]
+    required = (sample.get("requirements") or {}).get("entities") or []
+    for name in required:
+        label = types.get(norm(name))
+        if label not in labels:
+            continue
+        for a, b in find_occurrences(sentence, name):
+            counts["pool_names_in_sentence"] += 1
+            _judge(sample, a, b, label, counts)
+
+
+def _judge(sample: Dict[str, Any], a: int, b: int, label: str, counts: Counter) -> None:
+    covering = [e for s, t, e in _spans(sample["sentence"], sample["entities"]) if s < b and t > a]
+    if not covering:
+        text = sample["sentence"][a:b]
+        sample["entities"].append(
+            {"text": text, "label": label, "agree": False, "proposed": True, "pool_type": label, "pool": "missed"}
+        )
+        counts["missed"] += 1
+        return
+    for e in covering:
+        if e.get("proposed"):
+            continue
+        exact = norm(e["text"]) == norm(sample["sentence"][a:b])
+        verdict = "agree" if exact and e["label"] == label else ("typed_differently" if exact else "other_boundary")
+        e["agree"] = verdict == "agree" and e.get("agree", True)
+        e["pool_type"], e["pool"] = label, verdict
+        counts[verdict] += 1
+
+
+def trust_pool(samples: List[Dict[str, Any]], outcomes: Counter) -> None:
+    """The pool type settles what it can without a call: a required name typed differently takes its
+    pool's type, a missed one is added. Another boundary stays marked for the A/B/C/D re-check."""
+    for sample in samples:
+        for e in sample["entities"]:
+            if e.get("pool") == "missed" and e.get("proposed"):
+                e.update(proposed=False, agree=True, correction="pool")
+                outcomes["added from pool"] += 1
+            elif e.get("pool") == "typed_differently":
+                e.update(label=e["pool_type"], agree=True, correction="pool")
+                outcomes["retyped to pool type"] += 1
+
+
+def check_pool_types(samples: List[Dict[str, Any]], pools: Optional[Pools], labels: List[str]) -> Dict[str, Any]:
+    """Mark every sample in place; counts of the required pool names found and how the answer typed them."""
+    counts: Counter = Counter()
+    types = pool_types(pools or {})
+    for sample in samples:
+        check_sample(sample, types, labels, counts)
+    judged = counts["agree"] + counts["typed_differently"] + counts["other_boundary"]
+    return {
+        **{k: counts.get(k, 0) for k in ("pool_names_in_sentence", "agree", "typed_differently", "other_boundary")},
+        "missed": counts.get("missed", 0),
+        "agreement": round(counts["agree"] / judged, 4) if judged else None,
+    }
