@@ -29,7 +29,8 @@ def spec() -> DomainSpec:
 
 
 def run_all(model):
-    """attributes -> entities -> generate (x+y and simple) -> correct, as the tests replay them."""
+    """attributes -> entities -> generate (x+y and simple) -> correct (by log-prob alone, and with the pool
+    types of the required names checked first), as the tests replay them."""
     from spacy_progner.proggen.attributes import build_attributes, load_attributes
     from spacy_progner.proggen.correct import correct
     from spacy_progner.proggen.entities import build_pools
@@ -42,4 +43,13 @@ def run_all(model):
     xy = generate(model, s, GENERATE_XY, dims, pools["pools"])
     simple = generate(model, s, GENERATE_SIMPLE)
     corrected = correct(model, s, xy["samples"], CORRECT)
-    return {"attributes": attrs, "dims": dims, "pools": pools, "xy": xy, "simple": simple, "corrected": corrected}
+    pool_checked = correct(model, s, xy["samples"], CORRECT, pools=pools["pools"])
+    return {
+        "attributes": attrs,
+        "dims": dims,
+        "pools": pools,
+        "xy": xy,
+        "simple": simple,
+        "corrected": corrected,
+        "pool_checked": pool_checked,
+    }

@@ -48,11 +48,28 @@ def record_reverse_ner() -> None:
     for doc in sampled.pipe(F.TAG_TEXTS[:2]):
         print(doc.text, [(e.text, e.label_) for e in doc.ents], doc.spans["reverse_ner"].attrs["scores"])
     record_many_types()
+    record_forms(nlp.get_pipe("reverse_ner").library)
     with tempfile.TemporaryDirectory() as tmp:
         nlp.get_pipe("reverse_ner").library.to_disk(tmp)
         task_nlp = F.make_task_nlp(tmp, F.replay_block(F.TASK_CASSETTE, mode="record", inner=LOCAL))
         for doc in task_nlp.pipe(F.TAG_TEXTS):
             print("task:", doc.text, [(e.text, e.label_) for e in doc.ents])
+
+
+def record_forms(library=None) -> None:
+    """The by_type answer form on the recorded library (replayed when not given)."""
+    import reverse_ner_fixtures as F
+
+    if library is None:
+        built = F.make_nlp(F.replay_block())
+        built.get_pipe("reverse_ner").initialize(texts=F.TASK_TEXTS)
+        library = built.get_pipe("reverse_ner").library
+    nlp = F.by_type_nlp(F.replay_block(mode="record", inner=LOCAL), library)
+    for doc in nlp.pipe(F.TAG_TEXTS):
+        print("by_type:", doc.text, [(e.text, e.label_) for e in doc.ents], doc.spans["reverse_ner"].attrs["logprobs"])
+    grouped = F.by_type_nlp(F.replay_block(mode="record", inner=LOCAL), library, group_size=F.GROUP_SIZE)
+    for doc in grouped.pipe(F.TAG_TEXTS):
+        print("grouped:", doc.text, [(e.text, e.label_) for e in doc.ents])
 
 
 def record_many_types() -> None:
@@ -94,12 +111,15 @@ def record_distill() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("part", nargs="?", default="all", choices=["llm", "reverse_ner", "proggen", "distill", "all"])
+    parser.add_argument(
+        "part", nargs="?", default="all", choices=["llm", "reverse_ner", "forms", "proggen", "distill", "all"]
+    )
     parser.add_argument("--cache-path", default=str(HERE.parent / ".cache" / "llm-cache.sqlite"), help="proggen only")
     args = parser.parse_args()
     parts = {
         "llm": record_llm,
         "reverse_ner": record_reverse_ner,
+        "forms": record_forms,
         "proggen": lambda: record_proggen(args.cache_path),
         "distill": record_distill,
     }

@@ -156,3 +156,13 @@ def cut_off_request():
     from spacy_progner.reverse_ner import prompts
 
     return replace(prompts.typecheck_request(LabelSet(MUSIC_LABELS), CUT_OFF_NAMES), max_tokens=CUT_OFF_BUDGET)
+
+
+def by_type_nlp(model: dict, library, **config):
+    """The pipe with the by_type answer form (and log-probs, to read them per mention) on `library`."""
+    nlp = make_nlp(model, answer_form="by_type", logprobs=True, **config)
+    nlp.get_pipe("reverse_ner").set_library(library)
+    return nlp
+
+
+GROUP_SIZE = 3  # TAG_TEXTS in one request

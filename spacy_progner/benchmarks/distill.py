@@ -53,6 +53,7 @@ from .proggen import Bench, _train_and_eval
 from .reverse_ner import (
     LIBRARY_CLUSTERS,
     REVERSE_NER_DIR,
+    Tagging,
     build_library,
     dataset_task,
     pipeline_for,
@@ -261,7 +262,7 @@ def speed(dataset: str, shared: Shared, model_path: Path, k: int) -> Dict[str, A
     rows = read_split(split_path(dataset, "test"))
     vocab = spacy.blank("en").vocab
     refs = [row_to_doc(vocab, rows[i], keep=list(shared.labels)) for i in sample_rows(rows, 150, 2024)[:TIME_N]]
-    pipe = time_config("library", refs, shared.labels, shared.library(), k, 1)
+    pipe = time_config("library", refs, shared.labels, shared.library(), Tagging(k))
     nlp = spacy.load(model_path)
     texts = [ref.text for ref in refs]
     best = min(_seconds(lambda: list(nlp.pipe(texts))) for _ in range(5))

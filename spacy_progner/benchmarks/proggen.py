@@ -193,8 +193,14 @@ def _corpus_steps(bench: Bench, spec: DomainSpec, base: Path, name: str, n_sente
         attrs = load_attributes(read_yaml(shared / "attributes.yml", "attributes"), "attributes")
         pools = json.loads((shared / "entities.json").read_text(encoding="utf8"))
         settings = GenerateSettings(cfg["variant"], n_sentences, seed=seed)
-        result = generate(bench.model, spec, settings, attrs, pools)
+        # the run's state after every batch of calls (commit it during a long run: a new machine has no
+        # LLM cache, and the run goes on from this state without repeating a call)
+        state = source / "generate.state.json"
+        resume = srsly.read_json(state) if state.exists() else None
+        save = partial(srsly.write_json, state)
+        result = generate(bench.model, spec, settings, attrs, pools, resume=resume, checkpoint=save)
         write_jsonl(source / "generated.jsonl", result["samples"])
+        state.unlink(missing_ok=True)
         return result["metrics"]
 
     def corr() -> Dict[str, Any]:

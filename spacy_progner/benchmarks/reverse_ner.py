@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, cast
 
@@ -128,7 +128,17 @@ class Libraries:
         return self.made[kind]
 
 
-def make_nlp(config: str, labels: LabelSet, cache_path, library: Optional[ExampleLibrary], k: int, n_samples: int):
+@dataclass
+class Tagging:
+    """How a row tags: demos per sentence, the self-consistency row's samples, and more reverse_ner
+    settings (`options`: answer_form, group_size) for the rows of a speed lever."""
+
+    k: int
+    n_samples: int = 1
+    options: Dict[str, Any] = field(default_factory=dict)
+
+
+def make_nlp(config: str, labels: LabelSet, cache_path, library: Optional[ExampleLibrary], tagging: Tagging):
     nlp = spacy.blank("en")
     if config == "spacy.NER.v3":
         nlp.add_pipe(
@@ -139,9 +149,10 @@ def make_nlp(config: str, labels: LabelSet, cache_path, library: Optional[Exampl
             },
         )
         return nlp
-    settings = {"labels": labels.to_dict(), "model": model_block(cache_path), "k": 0 if config == "k0" else k}
+    settings = {"labels": labels.to_dict(), "model": model_block(cache_path), "k": 0 if config == "k0" else tagging.k}
+    settings.update(tagging.options)
     if config == "library+sc":
-        settings.update(n_samples=n_samples, temperature=0.7, threshold=0.5)
+        settings.update(n_samples=tagging.n_samples, temperature=0.7, threshold=0.5)
     if config == "gold":
         settings["retrieve_by"] = "example"
     pipe = cast(ReverseNER, nlp.add_pipe("reverse_ner", config=settings))
@@ -188,11 +199,10 @@ def run_config(
     labels: LabelSet,
     cache_path,
     library: Optional[ExampleLibrary],
-    k: int,
-    n_samples: int,
+    tagging: Tagging,
 ) -> Dict[str, Any]:
     """Quality on all sentences (answers cached, so an interrupted run resumes)."""
-    nlp = make_nlp(config, labels, cache_path, library, k, n_samples)
+    nlp = make_nlp(config, labels, cache_path, library, tagging)
     preds, wall, usage = tag(nlp, refs, f"{dataset}/{config}")
     return {
         "dataset": dataset,
@@ -206,11 +216,11 @@ def run_config(
 
 
 def time_config(
-    config: str, refs: List[Doc], labels: LabelSet, library: Optional[ExampleLibrary], k: int, n_samples: int
+    config: str, refs: List[Doc], labels: LabelSet, library: Optional[ExampleLibrary], tagging: Tagging
 ) -> Dict[str, Any]:
     """Speed on the first sentences with the answer cache off, on a freshly loaded model: every call
     really goes to the model, and none reuses a prompt an earlier pass left in llama.cpp's cache."""
-    nlp = make_nlp(config, labels, False, library, k, n_samples)
+    nlp = make_nlp(config, labels, False, library, tagging)
     reload_local_model()
     _, wall, usage = tag(nlp, refs, f"timing/{config}")
     return {
@@ -236,6 +246,8 @@ def run(
     summarize_only: bool = False,
     retime: bool = False,
     domains_dir: Path = DOMAINS_DIR,
+    options: Optional[Dict[str, Any]] = None,
+    library_dir: Optional[Path] = None,
 ) -> Dict[str, Any]:
     """Run what is missing and tabulate; `summarize_only` tabulates the finished rows without the model;
     `retime` times finished rows again and keeps their quality pass (and its usage) as it is."""
@@ -246,6 +258,7 @@ def run(
         "n": n,
         "seed": seed,
         "k": k,
+        "options": options or {},
         "n_samples": n_samples,
         "build": build.__dict__,
         "time_n": time_n,
@@ -260,9 +273,10 @@ def run(
         idx = sample_rows(rows, n, seed)
         vocab = spacy.blank("en").vocab
         refs = [row_to_doc(vocab, rows[i], keep=labels) for i in idx]
-        libs = Libraries(dataset, labels, dataset_build, out, cache_path)
+        libs = Libraries(dataset, labels, dataset_build, library_dir or out, cache_path)
+        tagging = Tagging(k, n_samples, options or {})
         for config in configs:
-            result = _row(dataset, config, refs, labels, libs, out, k, n_samples, force, time_n, summarize_only, retime)
+            result = _row(dataset, config, refs, labels, libs, out, tagging, force, time_n, summarize_only, retime)
             if result is not None:
                 report["results"].append(result)
         summary = _library_summary(libs, configs, summarize_only)
@@ -271,7 +285,7 @@ def run(
     return report
 
 
-def _row(dataset, config, refs, labels, libs, out, k, n_samples, force, time_n, summarize_only, retime):
+def _row(dataset, config, refs, labels, libs, out, tagging, force, time_n, summarize_only, retime):
     """One configuration's row: read if done, else tagged (answers cached) and written; timed if asked."""
     path = out / dataset / f"{config}.json"
     result = srsly.read_json(path) if path.exists() and not force else None
@@ -280,12 +294,12 @@ def _row(dataset, config, refs, labels, libs, out, k, n_samples, force, time_n, 
         return None
     if result is None:
         msg.text(f"{dataset} / {config}: tagging {len(refs)} sentences")
-        result = run_config(dataset, config, refs, labels, libs.cache_path, libs.get(config), k, n_samples)
+        result = run_config(dataset, config, refs, labels, libs.cache_path, libs.get(config), tagging)
         path.parent.mkdir(parents=True, exist_ok=True)
         srsly.write_json(path, result)
     if time_n and not summarize_only and (retime or "timing" not in result):
         msg.text(f"{dataset} / {config}: timing {time_n} sentences with the answer cache off")
-        result["timing"] = time_config(config, refs[:time_n], labels, libs.get(config), k, n_samples)
+        result["timing"] = time_config(config, refs[:time_n], labels, libs.get(config), tagging)
         srsly.write_json(path, result)
     msg.good(f"{dataset} / {config}: F1 {result['f']}, {result.get('timing', {}).get('docs_per_s')} docs/s")
     return result

@@ -79,6 +79,11 @@ def ner_cli(
     summarize_only: bool = typer.Option(False, help="Tabulate the finished rows; never call the model."),
     retime: bool = typer.Option(False, help="Time finished rows again (their quality pass is kept)."),
     domains_dir: Path = typer.Option(DOMAINS_DIR, help="Where <dataset>.yml domain specs live (MIT types)."),
+    answer_form: str = typer.Option(TagSettings.answer_form, help="Tagging answer form: mentions | by_type."),
+    group_size: int = typer.Option(TagSettings.group_size, help="Similar sentences per request (shared demos)."),
+    library_dir: Optional[Path] = typer.Option(
+        None, help="Where the self-made libraries are (default: --output-dir); rows of another setting reuse them."
+    ),
 ) -> None:
     """reverse_ner vs spacy-llm's spacy.NER.v3 vs gold retrieval on fixed samples of real test sets."""
     from ..benchmarks.reverse_ner import markdown, run
@@ -99,6 +104,8 @@ def ner_cli(
         summarize_only,
         retime,
         domains_dir,
+        {"answer_form": answer_form, "group_size": group_size},
+        library_dir,
     )
     table = markdown(report)
     print(table)

@@ -11,6 +11,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..llm import Choice
 from .answers import complete_items
+from .forms import complete_by_type
 
 
 def token_offsets(choice: Choice) -> Optional[List[Tuple[int, int, float]]]:
@@ -70,11 +71,13 @@ def entity_logprobs(choice: Choice, examples: List[Any]) -> List[List[Optional[f
     return out
 
 
-def item_logprobs(choice: Choice) -> Dict[Tuple[str, str], float]:
-    """(text, label) -> mean token log-prob of the items of a tagging answer; empty without log-probs
-    or when the answer is not JSON (a cut-off answer's complete items keep theirs)."""
+def item_logprobs(choice: Choice, form: str = "mentions") -> Dict[Tuple[str, str], float]:
+    """(text, label) -> mean token log-prob of the items of a tagging answer in `form` (see `ner.forms`);
+    empty without log-probs or when the answer is not JSON (a cut-off answer's complete items keep theirs)."""
     if not choice.logprobs:
         return {}
+    if form == "by_type":
+        return _by_type_logprobs(choice)
     try:
         data = json.loads(choice.text)
     except ValueError:
@@ -85,4 +88,32 @@ def item_logprobs(choice: Choice) -> Dict[Tuple[str, str], float]:
     for item, score in zip(data["entities"], entity_logprobs(choice, [data])[0]):
         if score is not None and isinstance(item, dict) and isinstance(item.get("text"), str):
             out.setdefault((item["text"].strip(), str(item.get("label", "")).strip()), score)
+    return out
+
+
+def _by_type_logprobs(choice: Choice) -> Dict[Tuple[str, str], float]:
+    """Per mention of a by_type answer: the mean log-prob of the tokens of its type key and its text."""
+    offsets = token_offsets(choice)
+    try:
+        data = json.loads(choice.text)
+    except ValueError:
+        data = complete_by_type(choice.text)
+    if offsets is None or not isinstance(data, dict):
+        return {}
+    text, cursor = choice.text, 0
+    out: Dict[Tuple[str, str], float] = {}
+    for label, items in data.items():
+        head = re.compile(re.escape(json.dumps(label, ensure_ascii=False)) + r"\s*:\s*\[").search(text, cursor)
+        if head is None or not isinstance(items, list):
+            continue
+        key, cursor = (head.start() + 1, head.start() + 1 + len(label)), head.end()
+        for item in items:
+            lit = json.dumps(item, ensure_ascii=False) if isinstance(item, str) else None
+            at = text.find(lit, cursor) if lit else -1
+            if at < 0:
+                continue
+            cursor = at + len(lit)  # type: ignore[arg-type]
+            score = _mean_lp(offsets, [key, (at + 1, cursor - 1)])
+            if score is not None:
+                out.setdefault((item.strip(), label), score)
     return out

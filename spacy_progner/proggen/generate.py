@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from tqdm import tqdm
 
@@ -196,12 +196,18 @@ def generate(
     s: GenerateSettings,
     attributes: Optional[Dict[str, Any]] = None,
     pools: Optional[Dict[str, Any]] = None,
+    resume: Optional[Dict[str, Any]] = None,
+    checkpoint: Optional[Callable[[Dict[str, Any]], None]] = None,
 ) -> Dict[str, Any]:
-    """Call the model batch by batch until `n_sentences` are kept (or `max_calls` are spent)."""
+    """Call the model batch by batch until `n_sentences` are kept (or `max_calls` are spent).
+
+    `checkpoint` gets the run's state after every batch (`Kept.state`); `resume` with such a state goes on
+    from the next call as if never stopped (the requests are seeded per call), so a long run survives the
+    loss of its LLM cache when its state was saved somewhere that lasts."""
     _check_inputs(s, attributes, pools)
     kept = Kept(spec, s)
-    call = 0
-    bar = tqdm(total=s.n_sentences, desc=f"generate {s.variant}", unit="sent")
+    call = kept.restore(resume) if resume else 0
+    bar = tqdm(total=s.n_sentences, initial=len(kept.samples), desc=f"generate {s.variant}", unit="sent")
     try:
         while len(kept.samples) < s.n_sentences and call < s.max_calls:  # type: ignore[operator]
             # Only as many calls as the missing sentences need if nothing were dropped (at most `batch`).
@@ -212,6 +218,8 @@ def generate(
             for offset, ((request, req), result) in enumerate(zip(built, results)):
                 bar.update(kept.add(call + offset, request, req, result))
             call += n_calls
+            if checkpoint is not None:
+                checkpoint(kept.state(call))
     finally:
         bar.close()
     return {"samples": kept.samples, "metrics": kept.metrics(call)}
@@ -262,6 +270,34 @@ class Kept:
             )
             self.samples.append(ex)
         return len(self.samples) - before
+
+    def state(self, call: int) -> Dict[str, Any]:
+        """Everything a resumed run needs: the next call, the kept samples and the counts so far."""
+        return {
+            "settings": self._identity(),
+            "call": call,
+            "samples": self.samples,
+            "drops": dict(self.drops),
+            "fixes": dict(self.fixes),
+            "warnings": {"count": self.warnings.count, "items": self.warnings.items},
+        }
+
+    def restore(self, state: Dict[str, Any]) -> int:
+        """Take up a saved `state` (of the same settings); returns the next call."""
+        if state.get("settings") != self._identity():
+            raise StepError(
+                f"generate: the saved state is of other settings ({state.get('settings')}, now {self._identity()}); "
+                "delete it to start over"
+            )
+        self.samples = list(state["samples"])
+        self.drops, self.fixes = Counter(state["drops"]), Counter(state["fixes"])
+        self.warnings.count, self.warnings.items = state["warnings"]["count"], list(state["warnings"]["items"])
+        self.dedupe.seen = {norm(x["sentence"]) for x in self.samples}
+        return int(state["call"])
+
+    def _identity(self) -> Dict[str, Any]:
+        """The settings that shape the requests and what is kept (not how many calls go out at once)."""
+        return {k: v for k, v in sorted(vars(self.s).items()) if k != "batch"}
 
     def metrics(self, calls: int) -> Dict[str, Any]:
         if not self.samples:

@@ -24,7 +24,18 @@ from .library import ExampleLibrary
 MAX_SENTENCE_TOKENS = 128  # a longer sentence is tagged in pieces of this many tokens
 BATCH_SIZE = 64  # docs whose sentences go to the model together
 # The settings a config exposes, each default owned by its settings dataclass.
-TAG_KEYS = ("k", "n_samples", "temperature", "threshold", "retrieve_by", "max_empty", "shape_filter", "logprobs")
+TAG_KEYS = (
+    "k",
+    "n_samples",
+    "temperature",
+    "threshold",
+    "retrieve_by",
+    "max_empty",
+    "shape_filter",
+    "logprobs",
+    "answer_form",
+    "group_size",
+)
 BUILD_KEYS = (
     "n_clusters",
     "entities_per_type",
@@ -68,6 +79,8 @@ def make_reverse_ner(
     max_empty: int,
     shape_filter: bool,
     logprobs: bool,
+    answer_form: str,
+    group_size: int,
     n_clusters: int,
     entities_per_type: int,
     expansions_per_feature: int,
@@ -87,7 +100,9 @@ def make_reverse_ner(
     llm_models block. k: demos per sentence (0 = plain zero-shot). n_samples/temperature/threshold:
     entity-level self-consistency. shape_filter: drop answers unlike every
     self-made entity of their type (a bare number as LOC, a lower-case word as PER). logprobs: ask for
-    token log-probs and keep each span's mean in doc.spans[name].attrs["logprobs"].
+    token log-probs and keep each span's mean in doc.spans[name].attrs["logprobs"]. answer_form: "mentions"
+    or "by_type" (one list per type: about half the answer tokens, see ner.forms). group_size: similar
+    sentences per request, sharing one set of demos (see groups; their mentions get no log-probs).
     The rest shapes the library built in `initialize` (min_examples_per_type: the build asks for more
     examples of a type that has fewer, within a call budget)."""
     if isinstance(labels, dict) and not labels:

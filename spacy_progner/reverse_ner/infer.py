@@ -7,16 +7,19 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
+import numpy as np
 from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc, Span
 
 from ..errors import SettingsError
 from ..llm import ChatModel
-from ..ner import AnswerError, LabelSet, entity_answer
+from ..ner import AnswerError, LabelSet
+from ..ner.forms import ANSWER_FORMS, read_answer
 from ..ner.logprobs import item_logprobs
 from ..ner.shapes import keep_shaped
 from . import prompts
 from .embed import DEFAULT_EMBEDDER, embed
+from .groups import group_vector, read_group, similar_groups
 from .library import ExampleLibrary
 
 logger = logging.getLogger("spacy_progner.reverse_ner")
@@ -44,6 +47,11 @@ class TagSettings:
     max_tokens: int = 256
     shape_filter: bool = True  # drop mentions unlike every library entity of their type (see ExampleLibrary.shapes)
     logprobs: bool = False  # ask for token log-probs: each mention gets `Scored.logprob` (annotate's confidence)
+    # "mentions" ({"entities":[{"text","label"}]}) or "by_type" ({"PER":["..."]}: about half the answer
+    # tokens); see ner.forms
+    answer_form: str = "mentions"
+    # sentences per request sharing one set of k demos, retrieved for the group (see groups); 1: one each
+    group_size: int = 1
     seed: int = 0
     embedder: str = DEFAULT_EMBEDDER
 
@@ -64,6 +72,10 @@ class Tagger:
             raise SettingsError(f"reverse_ner n_samples must be >= 1, got {self.s.n_samples}")
         if not 0.0 < self.s.threshold <= 1.0:
             raise SettingsError(f"reverse_ner threshold must be in (0, 1], got {self.s.threshold}")
+        if self.s.group_size < 1:
+            raise SettingsError(f"reverse_ner group_size must be >= 1, got {self.s.group_size}")
+        if self.s.answer_form not in ANSWER_FORMS:
+            raise SettingsError(f"reverse_ner answer_form must be one of {ANSWER_FORMS}, got {self.s.answer_form!r}")
         self.stats: Counter = Counter()
         self._shapes: Tuple[Optional[ExampleLibrary], dict] = (None, {})
 
@@ -79,14 +91,48 @@ class Tagger:
     def demos_for(self, sentences: Sequence[str]) -> List[List[Tuple[str, List[Tuple[str, str]]]]]:
         if self.s.k <= 0:
             return [[] for _ in sentences]
+        return self._retrieve(self._vectors(sentences))
+
+    def _vectors(self, sentences: Sequence[str]) -> np.ndarray:
         if self.library is None or not len(self.library):
             raise SettingsError(
                 "reverse_ner has no example library yet: run nlp.initialize() with unlabelled texts "
                 "(get_examples or the `texts_path` setting), or set k = 0 for plain zero-shot"
             )
-        vectors = embed(list(sentences), self.library.meta.get("embedder", self.s.embedder))
+        return embed(list(sentences), self.library.meta.get("embedder", self.s.embedder))
+
+    def _retrieve(self, vectors: np.ndarray) -> List[List[Tuple[str, List[Tuple[str, str]]]]]:
+        assert self.library is not None
         picks = self.library.retrieve(vectors, self.s.k, by=self.s.retrieve_by, max_empty=self.s.max_empty)
         return [self.library.demos(p) for p in picks]
+
+    def groups(self, sentences: Sequence[str]) -> List[List[int]]:
+        """Which sentences share a request: similar ones together (by their embeddings) when there are demos
+        to share, else in order."""
+        size = self.s.group_size
+        if self.s.k <= 0:
+            return [list(range(i, min(i + size, len(sentences)))) for i in range(0, len(sentences), size)]
+        return similar_groups(self._vectors(sentences), size)
+
+    def group_requests(self, sentences: Sequence[str], groups: List[List[int]]):
+        demos: List[List[Tuple[str, List[Tuple[str, str]]]]] = [[] for _ in groups]
+        if self.s.k > 0:
+            vectors = self._vectors(sentences)
+            demos = self._retrieve(np.stack([group_vector(vectors, g) for g in groups]))
+        sampled = self.s.n_samples > 1
+        return [
+            prompts.group_request(
+                self.labels,
+                [sentences[i] for i in group],
+                group_demos,
+                form=self.s.answer_form,
+                n=self.s.n_samples,
+                temperature=self.s.temperature if sampled else 0.0,
+                seed=self.s.seed,
+                max_tokens=self.s.max_tokens,
+            )
+            for group, group_demos in zip(groups, demos)
+        ]
 
     def requests(self, sentences: Sequence[str]):
         sampled = self.s.n_samples > 1
@@ -100,6 +146,7 @@ class Tagger:
                 seed=self.s.seed,
                 max_tokens=self.s.max_tokens,
                 logprobs=self.s.logprobs,
+                form=self.s.answer_form,
             )
             for sentence, demos in zip(sentences, self.demos_for(sentences))
         ]
@@ -107,41 +154,70 @@ class Tagger:
     def prompt_texts(self, sentences: Sequence[str]) -> List[str]:
         """The same prompts as one plain string each, for spacy-llm models that take text."""
         demos = self.demos_for(sentences)
-        return [prompts.ner_prompt_text(self.labels, s, d) for s, d in zip(sentences, demos)]
+        return [prompts.ner_prompt_text(self.labels, s, d, self.s.answer_form) for s, d in zip(sentences, demos)]
 
     def tag(self, sentences: Sequence[str], progress: Optional[str] = None) -> List[List[Scored]]:
         """Voted (text, label, score) per sentence; mentions below `threshold` are kept with their score."""
         if self.model is None:
             raise SettingsError("this Tagger has no model: it only builds prompts and reads answers")
+        if self.s.group_size > 1 and len(sentences) > 1:
+            return self._tag_groups(sentences, progress)
         results = self.model.chat_many(self.requests(sentences), progress=progress)
         return [self.vote(sentence, result.choices) for sentence, result in zip(sentences, results)]
 
+    def _tag_groups(self, sentences: Sequence[str], progress: Optional[str]) -> List[List[Scored]]:
+        """Tag groups of similar sentences, one request each; every text's answers voted as one sentence's."""
+        assert self.model is not None
+        groups = self.groups(sentences)
+        results = self.model.chat_many(self.group_requests(sentences, groups), progress=progress)
+        readings: List[List[Reading]] = [[] for _ in sentences]
+        for group, result in zip(groups, results):
+            for c, choice in enumerate(result.choices):
+                where = f"answer {c + 1} for the group of {sentences[group[0]][:40]!r}"
+                try:
+                    per_text = read_group(choice, len(group), list(self.labels), self.s.answer_form, where, self.stats)
+                except AnswerError as err:
+                    self.stats["bad_answer"] += 1
+                    logger.warning("reverse_ner: %s", err)
+                    continue
+                for i, mentions in zip(group, per_text):
+                    if mentions is not None:
+                        readings[i].append((mentions, {}))
+        return [self.count(r) for r in readings]
+
     def vote(self, sentence: str, choices, lenient: bool = False) -> List[Scored]:
-        votes: Counter = Counter()
-        logprobs: Dict[Tuple[str, str], List[float]] = {}
-        valid = 0
+        readings: List[Reading] = []
         for i, choice in enumerate(choices):
             where = f"answer {i + 1} for {sentence[:60]!r}"
             try:
-                mentions = entity_answer(choice, self.labels, where, self.stats, lenient=lenient)
+                mentions = read_answer(choice, self.labels, where, self.s.answer_form, self.stats, lenient=lenient)
             except AnswerError as err:
                 self.stats["bad_answer"] += 1
                 logger.warning("reverse_ner: %s", err)
                 continue
-            valid += 1
+            readings.append((mentions, item_logprobs(choice, self.s.answer_form)))
+        return self.count(readings)
+
+    def count(self, readings: List[Reading]) -> List[Scored]:
+        """Each mention's share of the usable answers (after the shape filter) and mean log-prob."""
+        votes: Counter = Counter()
+        logprobs: Dict[Tuple[str, str], List[float]] = {}
+        for mentions, scores in readings:
             kept = set(keep_shaped(mentions, self.shapes, self.stats))
             votes.update(kept)
-            scores = item_logprobs(choice)
             for mention in kept:
                 if mention in scores:
                     logprobs.setdefault(mention, []).append(scores[mention])
-        if not valid:
+        if not readings:
             self.stats["sentences_without_valid_answer"] += 1
             return []
         return [
-            Scored(text, label, count / valid, _mean(logprobs.get((text, label))))
+            Scored(text, label, count / len(readings), _mean(logprobs.get((text, label))))
             for (text, label), count in votes.items()
         ]
+
+
+Reading = Tuple[List[Tuple[str, str]], Dict[Tuple[str, str], float]]  # one answer's mentions, their log-probs
 
 
 def _mean(values: Optional[List[float]]) -> Optional[float]:

@@ -11,12 +11,14 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 from ..llm import ChatRequest
 from ..ner import LabelSet, entity_schema, mention_bound
 from ..ner.answers import Mention, compact, item_budget, string_list_schema, text_tokens
+from ..ner.forms import answer_schema, as_value, render, value_schema
 from .expand import word_range
+from .groups import numbered
 
 
-def demo_answer(entities: Sequence[Mention]) -> str:
-    """A demo answer as compact JSON: it shows the model the short form (fewer tokens to generate)."""
-    return compact({"entities": [{"text": t, "label": lab} for t, lab in entities]})
+def demo_answer(entities: Sequence[Mention], form: str = "mentions") -> str:
+    """A demo answer as compact JSON in the answer form (see `ner.forms`): it shows the model the short form."""
+    return render(entities, form)
 
 
 NAME_WORDS = re.compile(r"\b(name|title)s?\b", re.IGNORECASE)
@@ -30,7 +32,7 @@ def names_only(labels: LabelSet) -> bool:
     return all(NAME_WORDS.search(definition) for definition in labels.values())
 
 
-def ner_system(labels: LabelSet) -> str:
+def ner_system(labels: LabelSet, form: str = "mentions", grouped: bool = False) -> str:
     if names_only(labels):
         scope = (
             "Copy each entity's text exactly as it appears (same spelling and casing). Only label names of these "
@@ -45,8 +47,24 @@ def ner_system(labels: LabelSet) -> str:
             "includes them. A mention that occurs twice is listed once."
         )
         task = "You are a careful annotator. Find every mention of these entity types in the user's text"
-    none = 'If there is none, answer {"entities":[]}. Answer in compact JSON.'
-    return f"{task}:\n{labels.describe()}\n{scope} {none}"
+    return f"{task}:\n{labels.describe()}\n{scope} {answer_format(labels, form, grouped)}"
+
+
+def answer_format(labels: LabelSet, form: str, grouped: bool) -> str:
+    """The answer form in words, with its shape (the demos show it too; k = 0 has only this)."""
+    first = next(iter(labels))
+    if grouped:
+        some = compact(as_value([("...", first)], form))
+        return (
+            "The user gives numbered texts. Answer in compact JSON with one key per text number and that text's "
+            f'mentions as its value, e.g. {{"1":{some},"2":{compact(as_value([], form))}}}.'
+        )
+    if form == "by_type":
+        return (
+            f'Answer in compact JSON with one list of mentions per type that occurs, e.g. {{"{first}":["...","..."]}}'
+            "; leave out the types that do not occur, and answer {} if there is none."
+        )
+    return 'If there is none, answer {"entities":[]}. Answer in compact JSON.'
 
 
 def ner_request(
@@ -58,21 +76,22 @@ def ner_request(
     seed: int = 0,
     max_tokens: int = 256,
     logprobs: bool = False,
+    form: str = "mentions",
 ) -> ChatRequest:
     """System instruction, k demos as user/assistant turns (most similar last), then the sentence.
 
     The answer may list at most `mention_bound(sentence)` mentions and gets that many items' worth
     of tokens (up to `max_tokens`): a model that starts repeating one mention stops early instead
     of running on to max_tokens."""
-    messages = [{"role": "system", "content": ner_system(labels)}]
+    messages = [{"role": "system", "content": ner_system(labels, form)}]
     for text, ents in demos:
         messages.append({"role": "user", "content": text})
-        messages.append({"role": "assistant", "content": demo_answer(ents)})
+        messages.append({"role": "assistant", "content": demo_answer(ents, form)})
     messages.append({"role": "user", "content": sentence})
     bound = mention_bound(sentence)
     return ChatRequest(
         messages=messages,
-        json_schema=entity_schema(labels, max_items=bound),
+        json_schema=answer_schema(list(labels), form, max_items=bound),
         n=n,
         temperature=temperature,
         seed=seed,
@@ -81,11 +100,45 @@ def ner_request(
     )
 
 
-def ner_prompt_text(labels: LabelSet, sentence: str, demos: Sequence[Tuple[str, Sequence[Mention]]] = ()) -> str:
+def group_request(
+    labels: LabelSet,
+    sentences: Sequence[str],
+    demos: Sequence[Tuple[str, Sequence[Mention]]] = (),
+    form: str = "mentions",
+    n: int = 1,
+    temperature: float = 0.0,
+    seed: int = 0,
+    max_tokens: int = 256,
+) -> ChatRequest:
+    """Several numbered texts sharing one set of demos (themselves one numbered turn, answered by number);
+    see `groups`. Each text's answer is bounded and budgeted as in `ner_request`."""
+    messages = [{"role": "system", "content": ner_system(labels, form, grouped=True)}]
+    if demos:
+        answers = {str(i): as_value(ents, form) for i, (_, ents) in enumerate(demos, 1)}
+        messages.append({"role": "user", "content": numbered([text for text, _ in demos])})
+        messages.append({"role": "assistant", "content": compact(answers)})
+    messages.append({"role": "user", "content": numbered(sentences)})
+    bounds = [mention_bound(sentence) for sentence in sentences]
+    keys = [str(i) for i in range(1, len(sentences) + 1)]
+    schema = {
+        "type": "object",
+        "properties": {key: value_schema(list(labels), form, b) for key, b in zip(keys, bounds)},
+        "required": keys,
+        "additionalProperties": False,
+    }
+    budget = sum(min(max_tokens, 16 + 24 * b) for b in bounds)
+    return ChatRequest(
+        messages=messages, json_schema=schema, n=n, temperature=temperature, seed=seed, max_tokens=budget
+    )
+
+
+def ner_prompt_text(
+    labels: LabelSet, sentence: str, demos: Sequence[Tuple[str, Sequence[Mention]]] = (), form: str = "mentions"
+) -> str:
     """The same prompt as one plain string, for spacy-llm models that take text prompts."""
-    parts = [ner_system(labels), ""]
+    parts = [ner_system(labels, form), ""]
     for text, ents in demos:
-        parts += [f"Text: {text}", f"Answer: {demo_answer(ents)}", ""]
+        parts += [f"Text: {text}", f"Answer: {demo_answer(ents, form)}", ""]
     parts += [f"Text: {sentence}", "Answer:"]
     return "\n".join(parts)
 

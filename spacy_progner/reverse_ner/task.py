@@ -34,12 +34,15 @@ def make_reverse_ner_task(
     max_empty: int = TagSettings.max_empty,
     max_sentence_tokens: int = MAX_SENTENCE_TOKENS,
     shape_filter: bool = TagSettings.shape_filter,
+    answer_form: str = TagSettings.answer_form,
 ) -> ReverseNERTask:
     """labels: type -> definition (or a file). library_path: a saved example library (k = 0 needs none)."""
     library = ExampleLibrary.from_disk(library_path) if library_path else None
     if k > 0 and library is None:
         raise SettingsError("spacy_progner.ReverseNER.v1 with k > 0 needs `library_path` (a saved example library)")
-    settings = TagSettings(k=k, retrieve_by=retrieve_by, max_empty=max_empty, shape_filter=shape_filter)
+    settings = TagSettings(
+        k=k, retrieve_by=retrieve_by, max_empty=max_empty, shape_filter=shape_filter, answer_form=answer_form
+    )
     tagger = Tagger(LabelSet.from_any(labels), None, library, settings)
     return ReverseNERTask(tagger, max_sentence_tokens)
 
@@ -56,7 +59,7 @@ class ReverseNERTask:
 
     @property
     def prompt_template(self) -> str:
-        return ner_prompt_text(self.tagger.labels, "{text}")
+        return ner_prompt_text(self.tagger.labels, "{text}", form=self.tagger.s.answer_form)
 
     def generate_prompts(
         self, docs: Iterable[Doc], context_length: Optional[int] = None

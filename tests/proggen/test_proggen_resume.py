@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 import proggen_fixtures as F
 import pytest
 from faults import DiesAfter
@@ -9,6 +12,7 @@ from faults import DiesAfter
 from spacy_progner.llm import ChatModel, LLMError, ResponseCache, UsageLedger, make_replay
 from spacy_progner.llm.replay import ReplayTransport
 from spacy_progner.proggen.attributes import build_attributes, load_attributes
+from spacy_progner.proggen.common import StepError
 from spacy_progner.proggen.entities import build_pools
 from spacy_progner.proggen.generate import generate
 
@@ -48,3 +52,24 @@ def test_resume_after_interruption_repeats_no_call_and_loses_no_sample(inputs, t
     again = ChatModel(ReplayTransport(F.CASSETTE), cache=ResponseCache(cache), ledger=third)
     assert generate(again, spec, F.GENERATE_XY, dims, pools)["samples"] == full["samples"]
     assert third.total().calls == 0 and third.total().cache_hits == n_calls
+
+
+def test_resume_from_a_saved_state_needs_no_cache(inputs):
+    """A long run on a new machine: its LLM cache is gone, its checkpointed state (committed) is not."""
+    spec, dims, pools = inputs
+    settings = replace(F.GENERATE_XY, batch=1)  # a state after every call
+    full = generate(ChatModel(ReplayTransport(F.CASSETTE), ledger=UsageLedger()), spec, settings, dims, pools)
+    saved = []
+    killed = ChatModel(DiesAfter(ReplayTransport(F.CASSETTE), 2), ledger=UsageLedger())
+    with pytest.raises(LLMError, match="killed"):
+        generate(
+            killed, spec, settings, dims, pools, checkpoint=lambda state: saved.append(json.loads(json.dumps(state)))
+        )
+    assert [state["call"] for state in saved] == [1, 2]
+    ledger = UsageLedger()
+    resumed = ChatModel(ReplayTransport(F.CASSETTE), ledger=ledger)  # no cache
+    out = generate(resumed, spec, settings, dims, pools, resume=saved[-1])
+    assert out["samples"] == full["samples"] and out["metrics"] == full["metrics"]
+    assert ledger.total().calls == full["metrics"]["calls"] - 2
+    with pytest.raises(StepError, match="saved state is of other settings"):
+        generate(resumed, spec, replace(settings, n_sentences=5), dims, pools, resume=saved[-1])

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from collections import Counter
 
@@ -16,6 +17,7 @@ from spacy_progner.ner.domain import Surface
 from spacy_progner.proggen.common import norm
 from spacy_progner.proggen.docbin import to_docbin
 from spacy_progner.proggen.generate import ambiguous_names, build_request
+from spacy_progner.proggen.poolcheck import check_pool_types
 from spacy_progner.proggen.report import build_report, diversity, label_colors
 
 SENTENCE_DROPS = ("example_without_sentence", "sentence_too_long", "example_without_entities_list")
@@ -95,14 +97,36 @@ def test_simple_variant_has_no_requirements(run):
 def test_correction_selects_the_least_certain_within_the_cap_and_applies_answers(run):
     before = run["xy"]["samples"]
     out = run["corrected"]
-    m, decisions = out["metrics"], out["decisions"]
+    m = out["metrics"]
     per_type = Counter(e["label"] for x in before for e in x["entities"])
     for label, sel in m["selection"]["per_type"].items():
         assert sel["selected"] <= math.floor(F.CORRECT.max_share * per_type[label])
     assert m["selection"]["selected"] > 0, "nothing was selected: the test would not exercise correction"
     assert sum(m["choices"].values()) + m["outcomes"].get("unanswered (kept)", 0) == m["selection"]["selected"]
+    assert_applied(out)
+    assert m["entities_after"] == sum(len(x["entities"]) for x in out["samples"])
+    dropped = m["outcomes"].get("dropped (not an entity)", 0) + m["outcomes"].get("dropped (other type)", 0)
+    dropped += m["outcomes"].get("duplicate after fix (dropped)", 0)
+    assert m["entities_before"] - m["entities_after"] == dropped
+
+
+def test_pool_disagreements_are_rechecked_first_and_their_answers_applied(run):
+    out = run["pool_checked"]
+    m = out["metrics"]
+    marked = copy.deepcopy(run["xy"]["samples"])
+    assert m["pool_check"] == check_pool_types(marked, run["pools"]["pools"], ["PER", "LOC", "ORG"])
+    disagreements = {(x["id"], e["text"]) for x in marked for e in x["entities"] if e.get("agree") is False}
+    assert disagreements, "the recorded corpus has no pool disagreement: the test would not exercise the check"
+    decided = {(d["id"], d["text"]) for d in out["decisions"]}
+    assert disagreements <= decided, "a pool disagreement was not re-checked"
+    assert decided != {(d["id"], d["text"]) for d in run["corrected"]["decisions"]}
+    assert_applied(out)
+
+
+def assert_applied(out):
+    """Each recorded decision is in the corrected corpus: A kept, D dropped, C retyped."""
     by_id = {x["id"]: x for x in out["samples"]}
-    for d in decisions:
+    for d in out["decisions"]:
         ents = {(e["text"], e["label"]) for e in by_id[d["id"]]["entities"]}
         if d["choice"] == "A":
             assert (d["text"], d["label"]) in ents
@@ -110,10 +134,6 @@ def test_correction_selects_the_least_certain_within_the_cap_and_applies_answers
             assert (d["text"], d["label"]) not in ents
         elif d["choice"] == "C" and d["fix"] in ("PER", "LOC", "ORG") and d["fix"] != d["label"]:
             assert (d["text"], d["fix"]) in ents
-    assert m["entities_after"] == sum(len(x["entities"]) for x in out["samples"])
-    dropped = m["outcomes"].get("dropped (not an entity)", 0) + m["outcomes"].get("dropped (other type)", 0)
-    dropped += m["outcomes"].get("duplicate after fix (dropped)", 0)
-    assert m["entities_before"] - m["entities_after"] == dropped
 
 
 def test_to_docbin_writes_train_and_dev_with_alignment_counted(run, tmp_path):
