@@ -30,7 +30,8 @@ from wasabi import msg
 
 from ..distill.annotate import AnnotateSettings, annotate
 from ..distill.crosscheck import CrossCheckSettings, crosscheck
-from ..llm import default_ledger, select
+from ..llm import select
+from ..llm.ledger import booked
 from ..ner.domain import DomainSpec
 from ..proggen.common import read_jsonl, write_jsonl
 from ..proggen.correct import CorrectSettings, correct
@@ -151,13 +152,9 @@ class Shared:
         def run() -> Dict[str, Any]:
             nlp = pipeline_for(self.labels, self.library(), self.cache_path, self.k)
             texts = [(f"train-{i}", text_of(r)) for i, r in enumerate(self.rows)]
-            ledger = default_ledger()
-            before = ledger.snapshot()
-            with ledger.step("annotate"):
-                result = annotate(nlp, texts, AnnotateSettings())
+            result, usage = booked("annotate", lambda: annotate(nlp, texts, AnnotateSettings()))
             write_jsonl(out, result["samples"])
             write_jsonl(offsets, without_text(result["samples"]))
-            usage = ledger.since(before).get("annotate")
             return {
                 **result["metrics"],
                 "usage": usage.to_dict() if usage else None,

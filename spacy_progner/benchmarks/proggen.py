@@ -18,7 +18,8 @@ from spacy.tokens import DocBin
 from wasabi import msg
 
 from ..distill.tagcheck import tagcheck
-from ..llm import ChatModel, UsageLedger, default_ledger
+from ..llm import ChatModel, UsageLedger
+from ..llm.ledger import booked
 from ..ner.domain import DomainSpec
 from ..proggen.attributes import TOPIC, AttributeSettings, build_attributes, load_attributes
 from ..proggen.common import StepError, read_jsonl, read_yaml, rng_for, write_jsonl, write_yaml
@@ -233,12 +234,9 @@ def _tagcheck(dataset: str, samples: Path, out: Path, cache_path: Optional[str])
     the dataset's unlabelled text (built here if it is not on disk); usage booked to this step."""
     labels, build = dataset_task(dataset, BuildSettings(n_clusters=LIBRARY_CLUSTERS))
     library = build_library(dataset, labels, build, REVERSE_NER_DIR, cache_path)
-    ledger = default_ledger()
-    before = ledger.snapshot()
-    with ledger.step("tagcheck"):
-        result = tagcheck(pipeline_for(labels, library, cache_path, TAGCHECK_K), read_jsonl(samples, "samples"))
+    nlp = pipeline_for(labels, library, cache_path, TAGCHECK_K)
+    result, usage = booked("tagcheck", lambda: tagcheck(nlp, read_jsonl(samples, "samples")))
     write_jsonl(out, result["samples"])
-    usage = ledger.since(before).get("tagcheck")
     return {**result["metrics"], "usage": usage.to_dict() if usage else None}
 
 

@@ -19,7 +19,8 @@ from spacy.training import Example
 from wasabi import msg
 
 from ..errors import SettingsError
-from ..llm import default_ledger, select
+from ..llm import select
+from ..llm.ledger import booked
 from ..llm.local import reload_local_model
 from ..ner import LabelSet
 from ..ner.domain import DomainSpec
@@ -173,12 +174,10 @@ def score(preds: List[Doc], refs: List[Doc]) -> Dict[str, Any]:
 
 def tag(nlp, refs: List[Doc], step: str):
     """Tag copies of the reference tokens; returns predictions, wall seconds and the step's usage."""
-    ledger = default_ledger()
-    before = ledger.snapshot()
     start = time.perf_counter()
-    with ledger.step(step):
-        preds = list(nlp.pipe([Doc(nlp.vocab, words=[t.text for t in ref]) for ref in refs], batch_size=64))
-    return preds, time.perf_counter() - start, ledger.since(before).get(step)
+    docs = [Doc(nlp.vocab, words=[t.text for t in ref]) for ref in refs]
+    preds, usage = booked(step, lambda: list(nlp.pipe(docs, batch_size=64)))
+    return preds, time.perf_counter() - start, usage
 
 
 def per_doc(usage, n: int) -> Dict[str, float]:

@@ -20,7 +20,7 @@ import spacy
 from spacy.tokens import DocBin
 from wasabi import msg
 
-from ..ner.align import find_occurrences
+from ..ner.align import entity_offsets
 from ..proggen.common import StepError, rng_for
 from ..proggen.docbin import samples_to_docs
 
@@ -115,7 +115,7 @@ def compare(sample: Dict[str, Any], other: Set[Tuple[int, int, str]], counts: Co
     sentence = sample["sentence"]
     taken: List[Tuple[int, int]] = []
     for e in sample["entities"]:
-        hits = [(e["start"], e["end"])] if "start" in e else find_occurrences(sentence, e["text"])
+        hits = entity_offsets(sentence, e)
         if not e.get("proposed"):
             taken += hits
         same = any((a, b, e["label"]) in other for a, b in hits)

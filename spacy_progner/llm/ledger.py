@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from typing import Any, Dict, Iterator
+from typing import Any, Callable, Dict, Iterator, Optional, Tuple, TypeVar
 
 from .protocol import Usage
+
+T = TypeVar("T")
 
 
 class UsageLedger:
@@ -59,3 +61,13 @@ _DEFAULT = UsageLedger()
 def default_ledger() -> UsageLedger:
     """The process-wide ledger every ChatModel books to unless given its own: one command, one account."""
     return _DEFAULT
+
+
+def booked(step: str, fn: Callable[[], T]) -> Tuple[T, Optional[Usage]]:
+    """`fn()` with the calls it makes booked under `step` in the default ledger, and what they used
+    (None if it made no call): the usage of one benchmark step whose models book to the default ledger."""
+    ledger = default_ledger()
+    before = ledger.snapshot()
+    with ledger.step(step):
+        result = fn()
+    return result, ledger.since(before).get(step)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from spacy.tokens import Doc, Span
 
@@ -48,6 +48,14 @@ def find_occurrences(doc_text: str, text: str) -> List[Tuple[int, int]]:
         if hits:
             return hits
     return []
+
+
+def entity_offsets(sentence: str, entity: Dict[str, Any]) -> List[Tuple[int, int]]:
+    """Where a sample's entity sits: at its character offsets where it has them, else at every occurrence
+    of its text (as `align_mentions` and to-docbin place an annotation without offsets)."""
+    if "start" in entity:
+        return [(entity["start"], entity["end"])]
+    return find_occurrences(sentence, entity["text"])
 
 
 def align_mentions(

@@ -6,7 +6,7 @@ import json
 import logging
 import unicodedata
 from collections import Counter
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from ..errors import ProgNERError
 from ..llm.protocol import Choice
@@ -143,6 +143,27 @@ def complete_pairs(text: str) -> Dict[str, Any]:
         pairs[key] = value
 
 
+def parse_or_salvage(
+    choice: Choice,
+    where: str,
+    salvage: Callable[[str], Optional[Dict[str, list]]],
+    drops: Counter,
+    lenient: bool = False,
+) -> Any:
+    """The JSON of an answer; one cut off at max_tokens gives what `salvage` finds written in full in it
+    ({key: [complete items]}), counted as `cut_off_items_kept` with a warning. An answer with nothing to
+    salvage is an AnswerError like any other unusable answer."""
+    try:
+        return parse_json_answer(choice, where, lenient=lenient)
+    except AnswerError as err:
+        data = salvage(choice.text) if choice.truncated else None
+        if data is None:
+            raise
+        drops["cut_off_items_kept"] += 1
+        logger.warning("%s (kept its %d complete items)", err, sum(len(v) for v in data.values()))
+        return data
+
+
 def list_answer(
     choice: Choice, key: str, where: str, drops: Optional[Counter] = None, lenient: bool = False
 ) -> List[Any]:
@@ -151,14 +172,7 @@ def list_answer(
     one with no complete item, or without the list, is an AnswerError like any other unusable answer.
     lenient: the answer may wrap its JSON in prose (models not held to a schema, e.g. through spacy-llm)."""
     drops = drops if drops is not None else Counter()
-    try:
-        data = parse_json_answer(choice, where, lenient=lenient)
-    except AnswerError as err:
-        data = complete_items(choice.text, key) if choice.truncated else None
-        if data is None:
-            raise
-        drops["cut_off_items_kept"] += 1
-        logger.warning("%s (kept its %d complete items)", err, len(data[key]))
+    data = parse_or_salvage(choice, where, lambda text: complete_items(text, key), drops, lenient)
     if not isinstance(data, dict) or not isinstance(data.get(key), list):
         raise AnswerError(f"{where}: answer has no {key!r} list: {json.dumps(data)[:120]}")
     return data[key]

@@ -11,7 +11,6 @@ A cut-off answer keeps its complete items in either form.
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections import Counter
 from typing import Any, Dict, Iterable, List, Optional, Sequence
@@ -28,11 +27,10 @@ from .answers import (
     entity_list_schema,
     entity_schema,
     parse_entities,
-    parse_json_answer,
+    parse_or_salvage,
 )
 
 ANSWER_FORMS = ("mentions", "by_type")
-logger = logging.getLogger("spacy_progner.ner")
 _LIST_START = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:\s*\[')
 
 
@@ -97,14 +95,7 @@ def by_type_answer(
 ) -> List[Mention]:
     """The mentions of a by_type answer; unknown types, non-string and empty mentions dropped and counted."""
     drops = drops if drops is not None else Counter()
-    try:
-        data = parse_json_answer(choice, where, lenient=lenient)
-    except AnswerError as err:
-        data = complete_by_type(choice.text) if choice.truncated else None
-        if data is None:
-            raise
-        drops["cut_off_items_kept"] += 1
-        logger.warning("%s (kept its %d complete items)", err, sum(len(v) for v in data.values()))
+    data = parse_or_salvage(choice, where, complete_by_type, drops, lenient)
     return by_type_mentions(data, labels, where, drops)
 
 

@@ -11,9 +11,9 @@ marks them (`agree` false on the annotation, or a `proposed` entity for a missed
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
-from ..ner.align import find_occurrences
+from ..ner.align import entity_offsets, find_occurrences
 from .common import norm
 
 Pools = Dict[str, Any]
@@ -30,16 +30,6 @@ def pool_types(pools: Pools) -> Dict[str, str]:
     return {name: next(iter(labels)) for name, labels in seen.items() if len(labels) == 1}
 
 
-def _spans(sentence: str, entities: List[Dict[str, Any]]) -> List[Tuple[int, int, Dict[str, Any]]]:
-    """Each annotation at its character offsets where it has them, else at every occurrence (as to-docbin
-    aligns annotations without offsets)."""
-    out: List[Tuple[int, int, Dict[str, Any]]] = []
-    for e in entities:
-        hits = [(e["start"], e["end"])] if "start" in e else find_occurrences(sentence, e["text"])
-        out.extend((a, b, e) for a, b in hits)
-    return out
-
-
 def check_sample(sample: Dict[str, Any], types: Dict[str, str], labels: List[str], counts: Counter) -> None:
     """Mark one sample's annotations against the required pool names that occur in its sentence."""
     sentence = sample["sentence"]
@@ -54,7 +44,8 @@ def check_sample(sample: Dict[str, Any], types: Dict[str, str], labels: List[str
 
 
 def _judge(sample: Dict[str, Any], a: int, b: int, label: str, counts: Counter) -> None:
-    covering = [e for s, t, e in _spans(sample["sentence"], sample["entities"]) if s < b and t > a]
+    sentence = sample["sentence"]
+    covering = [e for e in sample["entities"] if any(s < b and t > a for s, t in entity_offsets(sentence, e))]
     if not covering:
         text = sample["sentence"][a:b]
         sample["entities"].append(

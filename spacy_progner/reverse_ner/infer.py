@@ -12,7 +12,7 @@ from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc, Span
 
 from ..errors import SettingsError
-from ..llm import ChatModel
+from ..llm import ChatModel, ChatRequest
 from ..ner import AnswerError, LabelSet
 from ..ner.forms import ANSWER_FORMS, read_answer
 from ..ner.logprobs import item_logprobs
@@ -106,21 +106,19 @@ class Tagger:
         picks = self.library.retrieve(vectors, self.s.k, by=self.s.retrieve_by, max_empty=self.s.max_empty)
         return [self.library.demos(p) for p in picks]
 
-    def groups(self, sentences: Sequence[str]) -> List[List[int]]:
-        """Which sentences share a request: similar ones together (by their embeddings) when there are demos
-        to share, else in order."""
+    def group_requests(self, sentences: Sequence[str]) -> Tuple[List[List[int]], List[ChatRequest]]:
+        """Which sentences share a request (similar ones together, by their embeddings, when there are demos
+        to share; else in order), and a request per group with the demos retrieved for it."""
         size = self.s.group_size
         if self.s.k <= 0:
-            return [list(range(i, min(i + size, len(sentences)))) for i in range(0, len(sentences), size)]
-        return similar_groups(self._vectors(sentences), size)
-
-    def group_requests(self, sentences: Sequence[str], groups: List[List[int]]):
-        demos: List[List[Tuple[str, List[Tuple[str, str]]]]] = [[] for _ in groups]
-        if self.s.k > 0:
+            groups = [list(range(i, min(i + size, len(sentences)))) for i in range(0, len(sentences), size)]
+            demos: List[List[Tuple[str, List[Tuple[str, str]]]]] = [[] for _ in groups]
+        else:
             vectors = self._vectors(sentences)
+            groups = similar_groups(vectors, size)
             demos = self._retrieve(np.stack([group_vector(vectors, g) for g in groups]))
         sampled = self.s.n_samples > 1
-        return [
+        return groups, [
             prompts.group_request(
                 self.labels,
                 [sentences[i] for i in group],
@@ -168,8 +166,8 @@ class Tagger:
     def _tag_groups(self, sentences: Sequence[str], progress: Optional[str]) -> List[List[Scored]]:
         """Tag groups of similar sentences, one request each; every text's answers voted as one sentence's."""
         assert self.model is not None
-        groups = self.groups(sentences)
-        results = self.model.chat_many(self.group_requests(sentences, groups), progress=progress)
+        groups, requests = self.group_requests(sentences)
+        results = self.model.chat_many(requests, progress=progress)
         readings: List[List[Reading]] = [[] for _ in sentences]
         for group, result in zip(groups, results):
             for c, choice in enumerate(result.choices):

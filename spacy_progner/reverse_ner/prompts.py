@@ -15,12 +15,6 @@ from ..ner.forms import answer_schema, as_value, render, value_schema
 from .expand import word_range
 from .groups import numbered
 
-
-def demo_answer(entities: Sequence[Mention], form: str = "mentions") -> str:
-    """A demo answer as compact JSON in the answer form (see `ner.forms`): it shows the model the short form."""
-    return render(entities, form)
-
-
 NAME_WORDS = re.compile(r"\b(name|title)s?\b", re.IGNORECASE)
 
 
@@ -86,7 +80,7 @@ def ner_request(
     messages = [{"role": "system", "content": ner_system(labels, form)}]
     for text, ents in demos:
         messages.append({"role": "user", "content": text})
-        messages.append({"role": "assistant", "content": demo_answer(ents, form)})
+        messages.append({"role": "assistant", "content": render(ents, form)})
     messages.append({"role": "user", "content": sentence})
     bound = mention_bound(sentence)
     return ChatRequest(
@@ -138,7 +132,7 @@ def ner_prompt_text(
     """The same prompt as one plain string, for spacy-llm models that take text prompts."""
     parts = [ner_system(labels, form), ""]
     for text, ents in demos:
-        parts += [f"Text: {text}", f"Answer: {demo_answer(ents, form)}", ""]
+        parts += [f"Text: {text}", f"Answer: {render(ents, form)}", ""]
     parts += [f"Text: {sentence}", "Answer:"]
     return "\n".join(parts)
 

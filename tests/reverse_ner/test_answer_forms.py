@@ -126,7 +126,8 @@ def test_the_pipe_tags_a_group_in_one_request_on_recorded_answers(by_type_docs):
     nlp, single = by_type_docs
     grouped = F.by_type_nlp(F.replay_block(), nlp.get_pipe("reverse_ner").library, group_size=F.GROUP_SIZE)
     pipe = grouped.get_pipe("reverse_ner")
-    [request] = pipe.tagger.group_requests(F.TAG_TEXTS, pipe.tagger.groups(F.TAG_TEXTS))
+    groups, [request] = pipe.tagger.group_requests(F.TAG_TEXTS)
+    assert groups == [[0, 1, 2]]
     assert request.messages[-1]["content"].splitlines() == [f"{i}. {t}" for i, t in enumerate(F.TAG_TEXTS, 1)]
     assert request.json_schema["required"] == ["1", "2", "3"]
     docs = list(grouped.pipe(F.TAG_TEXTS))
