@@ -9,6 +9,8 @@ skips finished steps and the LLM cache makes an interrupted step cheap to redo):
   distill: to-docbin -> train -> evaluate                      (no correction)
   distill+correct: correct (select_by agreement) -> to-docbin -> train -> evaluate
   distill+correct+proggen: the corrected corpus plus ProgGen's x+y corpus -> to-docbin -> train -> evaluate
+  distill+missing: the annotated corpus, its least confident fifth of entities left unannotated (spaCy's
+          missing tokens: neither entity nor outside) -> to-docbin -> train -> evaluate
   shared: speed (the reverse_ner pipe and the distilled model on the same test sentences)
 Dataset text is never committed: the library and the corpora are git-ignored; step records (counts,
 scores, usage) and the corpora without their text (`annotations.jsonl`, `corrections.jsonl`: ids and
@@ -202,7 +204,14 @@ def signal_quality(samples: List[Dict[str, Any]], rows: List[Dict[str, Any]], la
     return out
 
 
-CONFIGS = ("distill", "distill+correct", "distill+correct+proggen")
+MISSING_SHARE = 0.2  # the least confident fifth: signal_quality's lowest_logprob_20pct (CoNLL-2003 train sample)
+# configuration -> (its corpus, share of least confident entities trained as missing, add ProgGen's x+y corpus)
+CONFIGS: Dict[str, Tuple[str, float, bool]] = {
+    "distill": ("distill", 0.0, False),
+    "distill+correct": ("distill+correct", 0.0, False),
+    "distill+correct+proggen": ("distill+correct", 0.0, True),
+    "distill+missing": ("distill", MISSING_SHARE, False),
+}
 
 
 def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, Any]) -> Dict[str, Any]:
@@ -232,17 +241,17 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
     bench.step(folder, "correct", [folder / "corrected.jsonl"], corr)
     corpus["distill+correct"] = folder / "corrected.jsonl"
     rows: Dict[str, Any] = {}
-    for name in CONFIGS:
+    for name, (source, missing_share, add_proggen) in CONFIGS.items():
         folder = base / name
-        files = [corpus.get(name, corpus["distill+correct"])]
-        if name.endswith("+proggen"):
+        files = [corpus[source]]
+        if add_proggen:
             files.append(Path("benchmarks/proggen") / dataset / "x+y+correct" / "corrected.jsonl")
         samples = [x for f in files for x in read_jsonl(f, "samples")]
         bench.step(
             folder,
             "to-docbin",
             [folder / "train.spacy"],
-            partial(to_docbin, spec, samples, folder, seed=args["seed"]),
+            partial(to_docbin, spec, samples, folder, seed=args["seed"], missing_share=missing_share),
         )
         rows[name] = _train_and_eval(bench, folder, args["train_config"], args["train_steps"], test, [])
     model = base / "distill+correct" / "model" / "model-best"

@@ -23,7 +23,7 @@ from ..ner.domain import DomainSpec
 from ..proggen.attributes import TOPIC, AttributeSettings, build_attributes, load_attributes
 from ..proggen.common import StepError, read_jsonl, read_yaml, write_jsonl, write_yaml
 from ..proggen.correct import CorrectSettings, correct
-from ..proggen.docbin import ALIGNMENT_MODE, DEV_SHARE, to_docbin
+from ..proggen.docbin import ALIGNMENT_MODE, DEV_SHARE, MISSING_SHARE, to_docbin
 from ..proggen.entities import EntitySettings, build_pools, load_pools
 from ..proggen.evaluate import evaluate_model
 from ..proggen.generate import VARIANTS, GenerateSettings, generate
@@ -276,6 +276,10 @@ def to_docbin_cli(
         "", help="More samples to add (e.g. a ProgGen corpus beside an annotated one); '' for none."
     ),
     seed: int = SEED,
+    missing_share: float = typer.Option(
+        MISSING_SHARE,
+        help="Share of an annotated corpus's entities, the least confident, trained as unknown (missing) tokens.",
+    ),
 ) -> None:
     """Tokenize, align the annotations to tokens (drops counted), write train/dev DocBins."""
     step = _Step("to-docbin", domain)
@@ -283,7 +287,7 @@ def to_docbin_cli(
     samples = read_jsonl(input, "samples")
     if extra.strip():
         samples += read_jsonl(Path(extra), "extra samples")
-    m = to_docbin(spec, samples, output_dir, dev_share, alignment_mode, demo_weight, seed)
+    m = to_docbin(spec, samples, output_dir, dev_share, alignment_mode, demo_weight, seed, missing_share=missing_share)
     msg.good(f"Wrote {output_dir}/train.spacy ({m['train_docs']} docs) and dev.spacy ({m['dev_docs']} docs)")
     if m["alignment"]["dropped"]:
         msg.info("Alignment drops: " + ", ".join(f"{k} {v}" for k, v in m["alignment"]["dropped"].items()))

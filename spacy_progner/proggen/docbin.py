@@ -21,27 +21,54 @@ def restyle(doc: Doc, surface: Surface) -> Tuple[Doc, int]:
     if not surface.changes_text:
         return doc, 0
     in_ent = {i for ent in doc.ents for i in range(ent.start, ent.end)}
-    keep = [t for t in doc if surface.punctuation or not t.is_punct or t.i in in_ent]
+    missing = {t.i for t in doc if t.ent_iob == 0}
+    keep = [t for t in doc if surface.punctuation or not t.is_punct or t.i in in_ent | missing]
     if not keep:  # a sentence of punctuation only: leave it as it is
         return doc, 0
     new_index = {t.i: j for j, t in enumerate(keep)}
     words = [t.lower_ if surface.lowercase else t.text for t in keep]
     spaces = [True] * (len(words) - 1) + [False]
     out = Doc(doc.vocab, words=words, spaces=spaces)
-    out.ents = [Span(out, new_index[e.start], new_index[e.end - 1] + 1, label=e.label_) for e in doc.ents]
+    ents = [Span(out, new_index[e.start], new_index[e.end - 1] + 1, label=e.label_) for e in doc.ents]
+    out.set_ents(ents, missing=[out[new_index[i] : new_index[i] + 1] for i in sorted(missing)], default="outside")
     return out, len(doc) - len(keep)
 
 
 DEV_SHARE = 0.1  # of the samples held out as the dev set spaCy picks its best model on
+# Share of an annotated corpus's entities, the least confident, whose tokens train as unknown ("missing")
+# rather than as the entity or as outside: an uncertain label is often wrong, and teaching "outside" where
+# it is right would be wrong too. spaCy's ner learns nothing there (partial annotation).
+MISSING_SHARE = 0.0
 ALIGNMENT_MODE = "expand"  # how a character span snaps to tokens (spaCy's char_span)
+
+
+def mark_least_confident(samples: List[Dict[str, Any]], share: float) -> Tuple[List[Dict[str, Any]], int]:
+    """The samples with `missing` set on the `share` of their entities that have the lowest `confidence`
+    (ties in corpus order). An entity at full confidence (1.0: no log-probs and one sample, or a certain
+    answer) is never marked: its rank says nothing. Returns new samples and the number marked."""
+    ranked = sorted(
+        ((e["confidence"], i, j) for i, x in enumerate(samples) for j, e in enumerate(x.get("entities", []))
+         if e.get("confidence") is not None),
+        key=lambda t: (t[0], t[1], t[2]),
+    )  # fmt: skip
+    chosen = {(i, j) for c, i, j in ranked[: int(share * len(ranked))] if c < 1.0}
+    out = [
+        {**x, "entities": [{**e, "missing": True} if (i, j) in chosen else e for j, e in enumerate(x["entities"])]}
+        if "entities" in x
+        else x
+        for i, x in enumerate(samples)
+    ]
+    return out, len(chosen)
 
 
 def spans_at_offsets(doc: Doc, entities: List[Dict[str, Any]], labels: List[str], alignment_mode: str):
     """Spans at the entities' own character offsets (annotated corpora carry them, so a name that occurs
-    twice keeps the occurrence that was labelled); what cannot be placed is counted."""
+    twice keeps the occurrence that was labelled); what cannot be placed is counted. Entities marked
+    `missing` come back as the second list: their tokens are left unannotated."""
     stats = AlignStats()
     taken = [False] * len(doc)
     spans: List[Span] = []
+    missing: List[Span] = []
     for e in entities:
         stats.mentions += 1
         if e["label"] not in labels:
@@ -54,10 +81,10 @@ def spans_at_offsets(doc: Doc, entities: List[Dict[str, Any]], labels: List[str]
             stats.dropped["overlap"] += 1
         else:
             taken[span.start : span.end] = [True] * len(span)
-            spans.append(span)
+            (missing if e.get("missing") else spans).append(span)
     spans.sort(key=lambda sp: sp.start)
     stats.spans = len(spans)
-    return spans, stats
+    return spans, missing, stats
 
 
 def samples_to_docs(
@@ -69,12 +96,13 @@ def samples_to_docs(
     for sample in samples:
         doc = nlp.make_doc(sample["sentence"])
         entities = sample.get("entities", [])
+        missing: List[Span] = []
         if entities and all("start" in e for e in entities):
-            spans, st = spans_at_offsets(doc, entities, labels, alignment_mode)
+            spans, missing, st = spans_at_offsets(doc, entities, labels, alignment_mode)
         else:
             mentions = [(e["text"], e["label"], e.get("logprob") or 0.0) for e in entities]
             spans, st = align_mentions(doc, mentions, labels, alignment_mode=alignment_mode)
-        doc.ents = spans
+        doc.set_ents(spans, missing=missing, default="outside")
         stats.update(st)
         if surface is not None and surface.changes_text:
             new, dropped = restyle(doc, surface)
@@ -94,15 +122,20 @@ def to_docbin(
     demo_weight: int = 0,
     seed: int = 0,
     lang: Optional[str] = None,
+    missing_share: float = MISSING_SHARE,
 ) -> Dict[str, Any]:
+    """`missing_share`: see MISSING_SHARE (entities with character offsets and a confidence only)."""
     if alignment_mode not in MODES:
         raise StepError(f"to-docbin: alignment_mode must be one of {', '.join(MODES)}, got {alignment_mode!r}")
     if not 0 <= dev_share < 1:
         raise StepError(f"to-docbin: dev_share must be in [0, 1), got {dev_share}")
+    if not 0 <= missing_share < 1:
+        raise StepError(f"to-docbin: missing_share must be in [0, 1), got {missing_share}")
     if not samples:
         raise StepError("to-docbin: no samples (the corpus is empty); nothing to write")
     nlp = spacy.blank(lang or spec.language)
     labels = list(spec.types)
+    samples, n_missing = mark_least_confident(samples, missing_share)
     docs, stats, restyled = samples_to_docs(nlp, samples, labels, alignment_mode, spec.surface)
     order = list(range(len(docs)))
     rng_for(seed, "dev-split").shuffle(order)
@@ -133,6 +166,8 @@ def to_docbin(
         "dev_docs": len(dev),
         "dev_is_train_copy": not dev_ids,
         "train_entities": ents,
+        "missing_share": missing_share,
+        "missing_entities": n_missing,
         "alignment_mode": alignment_mode,
         "alignment": stats.to_dict(),
         "surface": {**spec.surface.__dict__, **restyled},

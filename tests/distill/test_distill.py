@@ -4,6 +4,7 @@ to-docbin, resume after a kill, character offsets, the cross-check, and bad inpu
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import distill_fixtures as F
 import pytest
@@ -21,7 +22,8 @@ from spacy_progner.distill.tagcheck import tagcheck
 from spacy_progner.files import read_text_lines
 from spacy_progner.llm import ChatModel, LLMError, ResponseCache, UsageLedger
 from spacy_progner.llm.replay import ReplayTransport
-from spacy_progner.ner.domain import DomainSpec
+from spacy_progner.ner.domain import DomainSpec, Surface
+from spacy_progner.proggen.common import StepError
 from spacy_progner.proggen.correct import correct, mark, nearest
 from spacy_progner.proggen.docbin import to_docbin
 
@@ -70,6 +72,42 @@ def test_to_docbin_places_entities_at_their_offsets(chain, spec, tmp_path):
     wanted = {(x["sentence"], e["start"], e["end"], e["label"]) for x in corrected["samples"] for e in x["entities"]}
     placed = {(d.text, e.start_char, e.end_char, e.label_) for d in docs for e in d.ents}
     assert placed == wanted
+
+
+def test_the_least_confident_entities_train_as_missing_tokens(chain, spec, tmp_path):
+    annotated, _ = chain
+    samples = annotated["samples"]
+    ents = sorted((e["confidence"], x["sentence"], e["start"], e["end"]) for x in samples for e in x["entities"])
+    share = 0.3
+    info = to_docbin(spec, samples, tmp_path, dev_share=0.0, missing_share=share)
+    n_low = int(share * len(ents))
+    assert info["missing_entities"] == n_low > 0
+    docs = list(DocBin().from_disk(tmp_path / "train.spacy").get_docs(spacy.blank("en").vocab))
+    by_text = {d.text: d for d in docs}
+    for rank, (_, sentence, start, end) in enumerate(ents):
+        span = by_text[sentence].char_span(start, end, alignment_mode="expand")
+        iob = {t.ent_iob_ for t in span}
+        # the least confident are unknown (neither entity nor outside); the rest stay entities
+        assert iob == ({""} if rank < n_low else iob - {"", "O"}) and iob
+    plain = to_docbin(spec, samples, tmp_path / "plain", dev_share=0.0)
+    assert plain["missing_entities"] == 0 and plain["train_entities"] == info["train_entities"] + n_low
+
+
+def test_missing_tokens_survive_the_lower_case_surface(spec, tmp_path):
+    sentence = "Book a table at Chez Paul , near the Louvre ."
+    ents = [
+        {"label": "ORG", "start": 16, "end": 25, "confidence": 0.9},
+        {"label": "LOC", "start": 37, "end": 43, "confidence": 0.2},
+    ]
+    lower = replace(spec, surface=Surface(lowercase=True, punctuation=False))
+    sample = {"id": "x", "sentence": sentence, "entities": ents}
+    info = to_docbin(lower, [sample], tmp_path, dev_share=0.0, missing_share=0.5)
+    [doc] = DocBin().from_disk(tmp_path / "train.spacy").get_docs(spacy.blank("en").vocab)
+    assert info["missing_entities"] == 1 and doc.text == "book a table at chez paul near the louvre"
+    assert [(e.text, e.label_) for e in doc.ents] == [("chez paul", "ORG")]
+    assert [t.text for t in doc if t.ent_iob_ == ""] == ["louvre"]
+    with pytest.raises(StepError, match="missing_share"):
+        to_docbin(spec, [sample], tmp_path, missing_share=1.0)
 
 
 def test_a_name_that_occurs_twice_keeps_the_labelled_occurrence(spec, tmp_path):
