@@ -22,7 +22,8 @@ def restyle(doc: Doc, surface: Surface) -> Tuple[Doc, int]:
         return doc, 0
     in_ent = {i for ent in doc.ents for i in range(ent.start, ent.end)}
     missing = {t.i for t in doc if t.ent_iob == 0}
-    keep = [t for t in doc if surface.punctuation or not t.is_punct or t.i in in_ent | missing]
+    labelled = in_ent | missing  # punctuation inside an entity or a missing span stays
+    keep = [t for t in doc if surface.punctuation or not t.is_punct or t.i in labelled]
     if not keep:  # a sentence of punctuation only: leave it as it is
         return doc, 0
     new_index = {t.i: j for j, t in enumerate(keep)}
@@ -44,20 +45,20 @@ ALIGNMENT_MODE = "expand"  # how a character span snaps to tokens (spaCy's char_
 
 def mark_least_confident(samples: List[Dict[str, Any]], share: float) -> Tuple[List[Dict[str, Any]], int]:
     """The samples with `missing` set on the `share` of their entities that have the lowest `confidence`
-    (ties in corpus order). An entity at full confidence (1.0: no log-probs and one sample, or a certain
+    (ties in corpus order). Only entities with character offsets take part (`spans_at_offsets` is what
+    honours the mark). An entity at full confidence (1.0: no log-probs and one sample, or a certain
     answer) is never marked: its rank says nothing. Returns new samples and the number marked."""
     ranked = sorted(
-        ((e["confidence"], i, j) for i, x in enumerate(samples) for j, e in enumerate(x.get("entities", []))
-         if e.get("confidence") is not None),
-        key=lambda t: (t[0], t[1], t[2]),
-    )  # fmt: skip
-    chosen = {(i, j) for c, i, j in ranked[: int(share * len(ranked))] if c < 1.0}
-    out = [
-        {**x, "entities": [{**e, "missing": True} if (i, j) in chosen else e for j, e in enumerate(x["entities"])]}
-        if "entities" in x
-        else x
+        (e["confidence"], i, j)
         for i, x in enumerate(samples)
-    ]
+        for j, e in enumerate(x.get("entities", []))
+        if e.get("confidence") is not None and "start" in e
+    )
+    chosen = {(i, j) for c, i, j in ranked[: int(share * len(ranked))] if c < 1.0}
+    out = []
+    for i, x in enumerate(samples):
+        ents = x.get("entities", [])
+        out.append({**x, "entities": [{**e, "missing": True} if (i, j) in chosen else e for j, e in enumerate(ents)]})
     return out, len(chosen)
 
 
