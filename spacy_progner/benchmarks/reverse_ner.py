@@ -338,7 +338,9 @@ def library_line(lib: Dict[str, Any]) -> str:
     fixed = ("repaired_", "retry_", "top_up", "entities_given_up", "kept_after")
     fixes = ", ".join(f"{k} {v}" for k, v in sorted(ex.items()) if k.startswith(fixed))
     checks = ", ".join(f"{k[len('typecheck_') :]} {v}" for k, v in sorted(pools.items()) if k.startswith("typecheck_"))
-    cut: Any = pools.get("cut_off", 0) + pools.get("typecheck_cut_off", 0) + ex.get("dropped_cut_off", 0)
+    # cut-off answers whether dropped or salvaged (an example check's complete items are kept)
+    cut: Any = sum(pools.get(k, 0) for k in ("cut_off", "typecheck_cut_off"))
+    cut += sum(ex.get(k, 0) for k in ("dropped_cut_off", "cut_off_items_kept"))
     if "cut_off" not in pools:
         cut = "not counted (an older build)"
     rate = ex.get("kept", 0) / max(1, ex.get("generated", 0))
