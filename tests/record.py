@@ -76,6 +76,8 @@ def record_many_types() -> None:
     import reverse_ner_fixtures as F
 
     from spacy_progner.llm import make_local_gguf
+    from spacy_progner.ner import LabelSet
+    from spacy_progner.reverse_ner import prompts
 
     recorder = F.many_types_model("record", make_local_gguf(cache=False))
     builder, library = F.build_many(recorder)
@@ -83,6 +85,8 @@ def record_many_types() -> None:
     print("given up, kept:", [ex["sentence"] for ex in F.check_given_up(builder, library.meta["pools"])])
     [result] = recorder.chat_many([F.cut_off_request()])
     print("cut off:", result.choices[0].truncated, result.choices[0].text)
+    [result] = recorder.chat_many([prompts.check_request(LabelSet(F.MUSIC_LABELS), F.LONG_CHECK_SENTENCE)])
+    print("long check:", result.usage.completion_tokens, result.choices[0].truncated, result.choices[0].text)
 
 
 def record_proggen(cache_path: str) -> None:

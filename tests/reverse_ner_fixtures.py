@@ -107,6 +107,14 @@ CUT_OFF_NAMES = [
 CUT_OFF_BUDGET = 60
 
 
+# A library example naming sixteen entities: the example check's answer (the model half pretty-prints it
+# when no demo shows the compact form) takes more than the tagging budget's 256 tokens, and must fit.
+LONG_CHECK_SENTENCE = (
+    "Mira Solberg, Nina Ekdahl, The Copper Lanterns, Rosa Vega, DJ Tamsin, Halcyon Drift, Velvet Static, "
+    "Dani Okafor, Ike Manning, the Rust Orchard and Paper Moons all played the Golden Reel Award night, from "
+    "synth-pop, trip-hop and grime to bossa nova, Balkan brass and shoegaze."
+)
+
 # Expansions that gave up an entity their sentence lost (the model's answers sometimes do, even when asked
 # again): the example check decides. One sentence still names an award and a song it does not label (to
 # be dropped); the other names only its artist (to be kept).

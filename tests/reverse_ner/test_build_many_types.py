@@ -11,6 +11,8 @@ import pytest
 import reverse_ner_fixtures as F
 
 from spacy_progner.ner import LabelSet
+from spacy_progner.ner.answers import entity_answer
+from spacy_progner.reverse_ner import prompts
 from spacy_progner.reverse_ner.build import LOST, BuildSettings, LibraryBuilder
 from spacy_progner.reverse_ner.expand import length_fits, match_shape, repair
 from spacy_progner.reverse_ner.pools import _read_verdicts, name_key
@@ -142,3 +144,17 @@ def test_a_sentence_closed_at_its_length_bound_is_dropped_as_cut_off():
     assert stats["dropped_sentence_cut_off"] == 1
     whole = {**answer, "sentence": "Mira Solberg sang twice."}
     assert builder._read_expansion(feature, Choice(compact(whole)), 0, stats) is not None
+
+
+def test_a_long_example_check_answer_fits_its_budget():
+    """The real model's check answer for sixteen entities runs past the tagging budget (256 tokens), which
+    cut off two check answers in each of the CoNLL-2003 and WikiGold builds; the check's own budget holds
+    it whole."""
+    labels = LabelSet(F.MUSIC_LABELS)
+    request = prompts.check_request(labels, F.LONG_CHECK_SENTENCE)
+    [result] = F.many_types_model().chat_many([request])
+    assert not result.choices[0].truncated
+    assert result.usage.completion_tokens > prompts.ner_request(labels, F.LONG_CHECK_SENTENCE).max_tokens
+    stats: Counter = Counter()
+    found = entity_answer(result.choices[0], labels, "example check", stats)
+    assert len(found) >= 12 and stats["cut_off_items_kept"] == 0
