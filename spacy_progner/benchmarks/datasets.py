@@ -75,6 +75,18 @@ def split_texts(dataset: str, n: int = ANNOTATE_N, seed: int = ANNOTATE_SEED) ->
     return sample, [text_of(r) for i, r in enumerate(train) if i not in picked]
 
 
+# Where a tagging benchmark samples its sentences: the test split, or "tune", the distillation's train
+# sample (which no library reads), for trying a prompt before its rows on test are run once.
+EVAL_SPLITS = ("test", "tune")
+
+
+def eval_rows(dataset: str, split: str = "test") -> List[Dict[str, Any]]:
+    """The rows a tagging benchmark draws its sample from (see EVAL_SPLITS)."""
+    if split not in EVAL_SPLITS:
+        raise SettingsError(f"unknown benchmark split {split!r}; choose from {list(EVAL_SPLITS)}")
+    return split_texts(dataset)[0] if split == "tune" else read_split(split_path(dataset, "test"))
+
+
 def library_texts(dataset: str) -> List[str]:
     """Text only (tags never read) for the library of `dataset`: see `split_texts`."""
     return split_texts(dataset)[1]

@@ -27,7 +27,7 @@ from ..ner.domain import DomainSpec
 from ..reverse_ner.build import BuildSettings, LibraryBuilder
 from ..reverse_ner.component import ReverseNER
 from ..reverse_ner.library import ExampleLibrary
-from .datasets import DOMAINS_DIR, library_texts, mentions, read_split, row_to_doc, sample_rows, split_path
+from .datasets import DOMAINS_DIR, eval_rows, library_texts, mentions, read_split, row_to_doc, sample_rows, split_path
 
 # Written by the project for PER/LOC/ORG (MISC is dropped, as both papers do).
 NEWS_LABELS = {
@@ -247,13 +247,16 @@ def run(
     domains_dir: Path = DOMAINS_DIR,
     options: Optional[Dict[str, Any]] = None,
     library_dir: Optional[Path] = None,
+    split: str = "test",
 ) -> Dict[str, Any]:
     """Run what is missing and tabulate; `summarize_only` tabulates the finished rows without the model;
-    `retime` times finished rows again and keeps their quality pass (and its usage) as it is."""
+    `retime` times finished rows again and keeps their quality pass (and its usage) as it is; `split`
+    "tune" samples the distillation's train sentences instead of the test split (see EVAL_SPLITS)."""
     unknown = [c for c in configs if c not in CONFIGS]
     if unknown:
         raise SettingsError(f"unknown benchmark configuration(s) {unknown}; choose from {CONFIGS}")
     report: Dict[str, Any] = {
+        "split": split,
         "n": n,
         "seed": seed,
         "k": k,
@@ -268,7 +271,7 @@ def run(
     for dataset in datasets:
         labels, dataset_build = dataset_task(dataset, build, domains_dir)
         report["labels"][dataset] = list(labels)
-        rows = read_split(split_path(dataset, "test"))
+        rows = eval_rows(dataset, split)
         idx = sample_rows(rows, n, seed)
         vocab = spacy.blank("en").vocab
         refs = [row_to_doc(vocab, rows[i], keep=labels) for i in idx]
@@ -363,7 +366,8 @@ def markdown(report: Dict[str, Any]) -> str:
     for dataset in dict.fromkeys(r["dataset"] for r in report["results"]):
         types = _columns(report, dataset)
         lines += [
-            f"**{dataset}** test, {report['n']} sentences (seed {report['seed']}), {'/'.join(types)}",
+            f"**{dataset}** {report.get('split', 'test')}, {report['n']} sentences (seed {report['seed']}), "
+            + "/".join(types),
             "",
             "| configuration | P | R | F1 | "
             + " | ".join(f"{t} F1" for t in types)

@@ -84,6 +84,9 @@ def ner_cli(
     library_dir: Optional[Path] = typer.Option(
         None, help="Where the self-made libraries are (default: --output-dir); rows of another setting reuse them."
     ),
+    split: str = typer.Option(
+        "test", help="test, or tune: the distillation's train sample (no library reads it), to try a prompt on."
+    ),
 ) -> None:
     """reverse_ner vs spacy-llm's spacy.NER.v3 vs gold retrieval on fixed samples of real test sets."""
     from ..benchmarks.reverse_ner import markdown, run
@@ -106,6 +109,7 @@ def ner_cli(
         domains_dir,
         {"answer_form": answer_form, "group_size": group_size},
         library_dir,
+        split,
     )
     table = markdown(report)
     print(table)

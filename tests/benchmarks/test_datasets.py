@@ -114,3 +114,15 @@ def test_mit_sets_take_their_domain_spec_and_a_library_text_outside_the_annotate
     table = markdown(report)
     assert "| configuration | P | R | F1 | Location F1 | Amenity F1 |" in table
     assert "| k0 | 0.500 | 0.500 | 0.500 | 0.000 | 0.000 | 0.000 | 0.000 | 0.250 |" in table
+
+
+@pytest.mark.skipif(not (datasets_root() / "mit_restaurant").exists(), reason="shared datasets not here")
+def test_the_tuning_split_is_the_annotated_train_sample_which_no_library_reads():
+    from spacy_progner.benchmarks.datasets import eval_rows, library_texts, split_texts, text_of
+
+    tune = eval_rows("mit_restaurant", "tune")
+    assert tune == split_texts("mit_restaurant")[0]
+    assert not {text_of(r) for r in tune} & set(library_texts("mit_restaurant"))
+    assert eval_rows("mit_restaurant") == read_split(datasets_root() / "mit_restaurant" / "test.jsonl")
+    with pytest.raises(ValueError, match="unknown benchmark split 'dev'"):
+        eval_rows("mit_restaurant", "dev")
