@@ -22,6 +22,8 @@ def _change(path: str, dataset: str) -> int:
 
 
 def _one(change: int, dataset: str) -> str:
+    if change == 0:
+        return f"level ({dataset}) with"
     return f"{abs(change)} % ({dataset}) {'below' if change < 0 else 'above'}"
 
 
