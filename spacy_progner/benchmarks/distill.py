@@ -152,7 +152,7 @@ class Shared:
             write_jsonl(out, with_text(read_offsets(offsets), self.rows))
 
         def run() -> Dict[str, Any]:
-            nlp = pipeline_for(self.labels, self.library(), self.cache_path, self.k)
+            nlp = pipeline_for(self.labels, self.library(), self.cache_path, self.k, self.build.domain)
             texts = [(f"train-{i}", text_of(r)) for i, r in enumerate(self.rows)]
             result, usage = booked("annotate", lambda: annotate(nlp, texts, AnnotateSettings()))
             write_jsonl(out, result["samples"])
@@ -268,7 +268,7 @@ def speed(dataset: str, shared: Shared, model_path: Path, k: int) -> Dict[str, A
     rows = read_split(split_path(dataset, "test"))
     vocab = spacy.blank("en").vocab
     refs = [row_to_doc(vocab, rows[i], keep=list(shared.labels)) for i in sample_rows(rows, 150, 2024)[:TIME_N]]
-    pipe = time_config("library", refs, shared.labels, shared.library(), Tagging(k))
+    pipe = time_config("library", refs, shared.labels, shared.library(), Tagging(k, domain=shared.build.domain))
     nlp = spacy.load(model_path)
     texts = [ref.text for ref in refs]
     best = min(_seconds(lambda: list(nlp.pipe(texts))) for _ in range(5))

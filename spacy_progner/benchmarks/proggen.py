@@ -234,7 +234,7 @@ def _tagcheck(dataset: str, samples: Path, out: Path, cache_path: Optional[str])
     the dataset's unlabelled text (built here if it is not on disk); usage booked to this step."""
     labels, build = dataset_task(dataset, BuildSettings(n_clusters=LIBRARY_CLUSTERS))
     library = build_library(dataset, labels, build, REVERSE_NER_DIR, cache_path)
-    nlp = pipeline_for(labels, library, cache_path, TAGCHECK_K)
+    nlp = pipeline_for(labels, library, cache_path, TAGCHECK_K, build.domain)
     result, usage = booked("tagcheck", lambda: tagcheck(nlp, read_jsonl(samples, "samples")))
     write_jsonl(out, result["samples"])
     return {**result["metrics"], "usage": usage.to_dict() if usage else None}

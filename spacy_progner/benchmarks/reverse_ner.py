@@ -70,11 +70,11 @@ def dataset_task(dataset: str, build: BuildSettings, domains_dir: Path = DOMAINS
     return spec.labels, replace(build, domain=build.domain or spec.domain)
 
 
-def pipeline_for(labels: LabelSet, library: ExampleLibrary, cache_path: Optional[str], k: int):
+def pipeline_for(labels: LabelSet, library: ExampleLibrary, cache_path: Optional[str], k: int, domain: str = ""):
     """A blank pipeline with a reverse_ner pipe on the embedded model tagging with `library`."""
     nlp = spacy.blank("en")
-    block = select.model_block("local", cache_path)
-    pipe = cast(ReverseNER, nlp.add_pipe("reverse_ner", config={"labels": labels.to_dict(), "model": block, "k": k}))
+    config = {"labels": labels.to_dict(), "model": select.model_block("local", cache_path), "k": k, "domain": domain}
+    pipe = cast(ReverseNER, nlp.add_pipe("reverse_ner", config=config))
     pipe.set_library(library)
     return nlp
 
@@ -132,11 +132,13 @@ class Libraries:
 @dataclass
 class Tagging:
     """How a row tags: demos per sentence, the self-consistency row's samples, and more reverse_ner
-    settings (`options`: answer_form, group_size) for the rows of a speed lever."""
+    settings (`options`: answer_form, group_size) for the rows of a speed lever; `domain`: the dataset's
+    kind of text, as the pipe's `domain` setting."""
 
     k: int
     n_samples: int = 1
     options: Dict[str, Any] = field(default_factory=dict)
+    domain: str = ""
 
 
 def make_nlp(config: str, labels: LabelSet, cache_path, library: Optional[ExampleLibrary], tagging: Tagging):
@@ -150,7 +152,12 @@ def make_nlp(config: str, labels: LabelSet, cache_path, library: Optional[Exampl
             },
         )
         return nlp
-    settings = {"labels": labels.to_dict(), "model": model_block(cache_path), "k": 0 if config == "k0" else tagging.k}
+    settings = {
+        "labels": labels.to_dict(),
+        "model": model_block(cache_path),
+        "k": 0 if config == "k0" else tagging.k,
+        "domain": tagging.domain,
+    }
     settings.update(tagging.options)
     if config == "library+sc":
         settings.update(n_samples=tagging.n_samples, temperature=0.7, threshold=0.5)
@@ -276,7 +283,7 @@ def run(
         vocab = spacy.blank("en").vocab
         refs = [row_to_doc(vocab, rows[i], keep=labels) for i in idx]
         libs = Libraries(dataset, labels, dataset_build, library_dir or out, cache_path)
-        tagging = Tagging(k, n_samples, options or {})
+        tagging = Tagging(k, n_samples, options or {}, dataset_build.domain)
         for config in configs:
             result = _row(dataset, config, refs, labels, libs, out, tagging, force, time_n, summarize_only, retime)
             if result is not None:

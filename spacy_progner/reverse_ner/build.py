@@ -232,7 +232,7 @@ class LibraryBuilder:
         """Re-annotate each example zero-shot; drop it if the model finds a name it leaves unlabelled."""
         if self.s.check_examples == "off" or not examples:
             return examples
-        requests = [prompts.check_request(self.labels, ex["sentence"]) for ex in examples]
+        requests = [prompts.check_request(self.labels, ex["sentence"], self.s.domain) for ex in examples]
         with self.model.ledger.step("reverse_ner.check"):
             results = self.model.chat_many(requests, progress="checking examples")
         # For types whose names are capitalised (as in the pools), only a capitalised extra counts,

@@ -154,7 +154,7 @@ class ReverseNER(Pipe):
         self.batch_size = batch_size
         self.scorer = scorer
         self.library: Optional[ExampleLibrary] = None
-        self.tagger = Tagger(labels, model, None, tag)
+        self.tagger = Tagger(labels, model, None, tag, domain=build.domain)
         self._sentencizer = Sentencizer()
 
     @property

@@ -63,8 +63,10 @@ class Tagger:
         model: Optional[ChatModel],  # None: prompts and answers go through someone else (the spacy-llm task)
         library: Optional[ExampleLibrary],
         settings: Optional[TagSettings] = None,
+        domain: str = "",  # the text's kind ("spoken queries about movies"), the build's `domain` setting
     ):
         self.labels = labels
+        self.domain = domain
         self.model = model
         self.library = library
         self.s = settings or TagSettings()
@@ -128,6 +130,7 @@ class Tagger:
                 temperature=self.s.temperature if sampled else 0.0,
                 seed=self.s.seed,
                 max_tokens=self.s.max_tokens,
+                domain=self.domain,
             )
             for group, group_demos in zip(groups, demos)
         ]
@@ -145,6 +148,7 @@ class Tagger:
                 max_tokens=self.s.max_tokens,
                 logprobs=self.s.logprobs,
                 form=self.s.answer_form,
+                domain=self.domain,
             )
             for sentence, demos in zip(sentences, self.demos_for(sentences))
         ]
@@ -152,7 +156,8 @@ class Tagger:
     def prompt_texts(self, sentences: Sequence[str]) -> List[str]:
         """The same prompts as one plain string each, for spacy-llm models that take text."""
         demos = self.demos_for(sentences)
-        return [prompts.ner_prompt_text(self.labels, s, d, self.s.answer_form) for s, d in zip(sentences, demos)]
+        form = self.s.answer_form
+        return [prompts.ner_prompt_text(self.labels, s, d, form, self.domain) for s, d in zip(sentences, demos)]
 
     def tag(self, sentences: Sequence[str], progress: Optional[str] = None) -> List[List[Scored]]:
         """Voted (text, label, score) per sentence; mentions below `threshold` are kept with their score."""

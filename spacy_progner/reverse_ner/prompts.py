@@ -26,7 +26,10 @@ def names_only(labels: LabelSet) -> bool:
     return all(NAME_WORDS.search(definition) for definition in labels.values())
 
 
-def ner_system(labels: LabelSet, form: str = "mentions", grouped: bool = False) -> str:
+def ner_system(labels: LabelSet, form: str = "mentions", grouped: bool = False, domain: str = "") -> str:
+    """The tagging instruction. For a descriptive set the model is told the text is data, and what kind
+    (`domain`): with neither, the 1.5B model takes a spoken query as addressed to it and answers nothing
+    (k=0 on the MIT tuning split, `benchmarks/reverse_ner_tune_variants/`). News sets are left as measured."""
     if names_only(labels):
         scope = (
             "Copy each entity's text exactly as it appears (same spelling and casing). Only label names of these "
@@ -40,7 +43,11 @@ def ner_system(labels: LabelSet, form: str = "mentions", grouped: bool = False) 
             "definition covers: no pronouns, and no common nouns, job titles, numbers or dates unless a definition "
             "includes them. A mention that occurs twice is listed once."
         )
-        task = "You are a careful annotator. Find every mention of these entity types in the user's text"
+        task = (
+            "You are a careful annotator. The user's text is data to annotate, not a request to you: never reply "
+            "to it. Find every mention of these entity types in it"
+        )
+        task = (f"Text domain: {domain}\n" if domain else "") + task
     return f"{task}:\n{labels.describe()}\n{scope} {answer_format(labels, form, grouped)}"
 
 
@@ -61,6 +68,16 @@ def answer_format(labels: LabelSet, form: str, grouped: bool) -> str:
     return 'If there is none, answer {"entities":[]}. Answer in compact JSON.'
 
 
+def user_turn(labels: LabelSet, sentence: str, has_demos: bool) -> str:
+    """The sentence as the last user turn. With no demo, a spoken query or question ("does applebees on elm
+    street have carry out") reads as addressed to the model, which then answers nothing at all for most of
+    them; a label in front of it says it is data (tuning split, `benchmarks/reverse_ner_tune_variants/`).
+    News sets keep the bare sentence: there the label cost CoNLL-2003 2.6 F1 and no sentence is a request."""
+    if has_demos or names_only(labels):
+        return sentence
+    return f"Text to annotate: {sentence}"
+
+
 def ner_request(
     labels: LabelSet,
     sentence: str,
@@ -71,17 +88,18 @@ def ner_request(
     max_tokens: int = 256,
     logprobs: bool = False,
     form: str = "mentions",
+    domain: str = "",
 ) -> ChatRequest:
     """System instruction, k demos as user/assistant turns (most similar last), then the sentence.
 
     The answer may list at most `mention_bound(sentence)` mentions and gets that many items' worth
     of tokens (up to `max_tokens`): a model that starts repeating one mention stops early instead
     of running on to max_tokens."""
-    messages = [{"role": "system", "content": ner_system(labels, form)}]
+    messages = [{"role": "system", "content": ner_system(labels, form, domain=domain)}]
     for text, ents in demos:
         messages.append({"role": "user", "content": text})
         messages.append({"role": "assistant", "content": render(ents, form)})
-    messages.append({"role": "user", "content": sentence})
+    messages.append({"role": "user", "content": user_turn(labels, sentence, bool(demos))})
     bound = mention_bound(sentence)
     return ChatRequest(
         messages=messages,
@@ -94,7 +112,7 @@ def ner_request(
     )
 
 
-def check_request(labels: LabelSet, sentence: str) -> ChatRequest:
+def check_request(labels: LabelSet, sentence: str, domain: str = "") -> ChatRequest:
     """The zero-shot re-annotation of a library example (`build.check_examples`).
 
     No demo shows the compact form here, so the small model often pretty-prints its answer, and it may
@@ -103,7 +121,7 @@ def check_request(labels: LabelSet, sentence: str) -> ChatRequest:
     items in each of the CoNLL-2003 and WikiGold builds)."""
     longest = max(labels, key=len)
     budget = 32 + text_tokens(sentence) + mention_bound(sentence) * item_budget(longest)
-    return replace(ner_request(labels, sentence), max_tokens=budget)
+    return replace(ner_request(labels, sentence, domain=domain), max_tokens=budget)
 
 
 def group_request(
@@ -115,10 +133,11 @@ def group_request(
     temperature: float = 0.0,
     seed: int = 0,
     max_tokens: int = 256,
+    domain: str = "",
 ) -> ChatRequest:
     """Several numbered texts sharing one set of demos (themselves one numbered turn, answered by number);
     see `groups`. Each text's answer is bounded and budgeted as in `ner_request`."""
-    messages = [{"role": "system", "content": ner_system(labels, form, grouped=True)}]
+    messages = [{"role": "system", "content": ner_system(labels, form, grouped=True, domain=domain)}]
     if demos:
         answers = {str(i): as_value(ents, form) for i, (_, ents) in enumerate(demos, 1)}
         messages.append({"role": "user", "content": numbered([text for text, _ in demos])})
@@ -139,10 +158,14 @@ def group_request(
 
 
 def ner_prompt_text(
-    labels: LabelSet, sentence: str, demos: Sequence[Tuple[str, Sequence[Mention]]] = (), form: str = "mentions"
+    labels: LabelSet,
+    sentence: str,
+    demos: Sequence[Tuple[str, Sequence[Mention]]] = (),
+    form: str = "mentions",
+    domain: str = "",
 ) -> str:
     """The same prompt as one plain string, for spacy-llm models that take text prompts."""
-    parts = [ner_system(labels, form), ""]
+    parts = [ner_system(labels, form, domain=domain), ""]
     for text, ents in demos:
         parts += [f"Text: {text}", f"Answer: {render(ents, form)}", ""]
     parts += [f"Text: {sentence}", "Answer:"]

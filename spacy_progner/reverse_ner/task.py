@@ -19,6 +19,8 @@ from spacy_llm.registry import registry
 from ..errors import SettingsError
 from ..llm import Choice
 from ..ner import LabelSet, align_mentions
+from ..ner.domain import spec_domain
+from .build import BuildSettings
 from .component import MAX_SENTENCE_TOKENS
 from .infer import Tagger, TagSettings, split_doc
 from .library import ExampleLibrary
@@ -35,15 +37,18 @@ def make_reverse_ner_task(
     max_sentence_tokens: int = MAX_SENTENCE_TOKENS,
     shape_filter: bool = TagSettings.shape_filter,
     answer_form: str = TagSettings.answer_form,
+    domain: str = BuildSettings.domain,
 ) -> ReverseNERTask:
-    """labels: type -> definition (or a file). library_path: a saved example library (k = 0 needs none)."""
+    """labels: type -> definition (or a file, or a domain spec, whose text domain becomes `domain` unless
+    that is set). library_path: a saved example library (k = 0 needs none). domain: the kind of text, as
+    the pipe's `domain` setting (it goes into the prompt of a set with descriptive types)."""
     library = ExampleLibrary.from_disk(library_path) if library_path else None
     if k > 0 and library is None:
         raise SettingsError("spacy_progner.ReverseNER.v1 with k > 0 needs `library_path` (a saved example library)")
     settings = TagSettings(
         k=k, retrieve_by=retrieve_by, max_empty=max_empty, shape_filter=shape_filter, answer_form=answer_form
     )
-    tagger = Tagger(LabelSet.from_any(labels), None, library, settings)
+    tagger = Tagger(LabelSet.from_any(labels), None, library, settings, domain=domain or spec_domain(labels))
     return ReverseNERTask(tagger, max_sentence_tokens)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 import pytest
 import reverse_ner_fixtures as F
@@ -321,6 +322,28 @@ def test_name_types_get_the_names_only_prompt_and_descriptive_types_the_definiti
     assert not names_only(food)
     assert "Label only what a type's definition covers" in ner_system(food) and "names of" not in ner_system(food)
     assert names_only(LabelSet({"ALBUM": "the title of an album", "ARTIST": "a musician's name"}))
+
+
+def test_a_descriptive_set_tells_the_model_its_text_is_data_of_the_pipes_domain():
+    """With no demo, a spoken query reads as addressed to the model, which then answers nothing (tuning
+    split, benchmarks/reverse_ner_tune_variants): a descriptive set's request names the text's domain (the
+    pipe's `domain` setting, or a domain spec's) and labels the sentence as data; a news set's is unchanged."""
+    food = {"Restaurant_Name": "the name of a restaurant", "Price": "what it costs: cheap, under 20 dollars"}
+    query = "is there a cheap diner near me"
+
+    def request(labels, domain):
+        config = {"labels": labels, "k": 0, "domain": domain, "model": F.replay_block()}
+        pipe = spacy.blank("en").add_pipe("reverse_ner", config=config)
+        return pipe.tagger.requests([query])[0].messages
+
+    system, user = request(food, "spoken queries about restaurants")
+    assert system["content"].startswith("Text domain: spoken queries about restaurants\n")
+    assert "not a request to you" in system["content"] and user["content"] == f"Text to annotate: {query}"
+    assert request(F.LABELS, "news stories") == request(F.LABELS, "")
+    assert request(F.LABELS, "news stories")[-1]["content"] == query
+    spec = Path(__file__).parents[2] / "configs" / "domains" / "mit_restaurant.yml"
+    config = {"labels": str(spec), "k": 0, "model": F.replay_block()}
+    assert spacy.blank("en").add_pipe("reverse_ner", config=config).tagger.domain == "spoken queries about restaurants"
 
 
 def test_build_answer_budgets_fit_pretty_printed_answers():
