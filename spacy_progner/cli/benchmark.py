@@ -71,6 +71,7 @@ def ner_cli(
     n_clusters: int = typer.Option(BuildSettings.n_clusters, help="Feature sentences for the library."),
     expansions: int = typer.Option(BuildSettings.expansions_per_feature, help="Expansions per feature sentence."),
     entities_per_type: int = typer.Option(BuildSettings.entities_per_type, help="Pool size asked for per type."),
+    check_examples: str = typer.Option(BuildSettings.check_examples, help="Example check: drop | complete | off."),
     output_dir: Path = typer.Option(Path("metrics/bench_ner"), help="Per-configuration results and libraries."),
     output: Path = typer.Option(Path("metrics/bench_ner.json"), help="Summary JSON (a .md table beside it)."),
     cache_path: Optional[str] = CACHE,
@@ -91,7 +92,12 @@ def ner_cli(
     """reverse_ner vs spacy-llm's spacy.NER.v3 vs gold retrieval on fixed samples of real test sets."""
     from ..benchmarks.reverse_ner import markdown, run
 
-    build = BuildSettings(n_clusters=n_clusters, expansions_per_feature=expansions, entities_per_type=entities_per_type)
+    build = BuildSettings(
+        n_clusters=n_clusters,
+        expansions_per_feature=expansions,
+        entities_per_type=entities_per_type,
+        check_examples=check_examples,
+    )
     report = run(
         _names(datasets),
         _names(configs),

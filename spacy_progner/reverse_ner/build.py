@@ -37,10 +37,11 @@ from . import prompts
 from .embed import DEFAULT_EMBEDDER, embed
 from .expand import invalid, length_fits, match_shape, plan_entities, repair, uncased
 from .library import ExampleLibrary
-from .pools import generate_pools, typecheck_pools
+from .pools import generate_pools, name_key, typecheck_pools
 
 logger = logging.getLogger("spacy_progner.reverse_ner")
 
+CHECK_MODES = ("drop", "complete", "off")
 Plan = Tuple[int, List[Mention], int]  # (feature index, entities to hold, seed)
 LOST = "_given_up"  # an example's entities its sentence lost, from expansion to the example check
 
@@ -54,7 +55,9 @@ class BuildSettings:
     max_entities_per_example: int = 4
     empty_rate: float = 0.1
     check_pools: bool = True
-    check_examples: str = "drop"  # "drop" | "off"
+    # "drop": an example whose zero-shot check finds a mention it leaves unlabelled is dropped; "complete":
+    # first add such mentions that are names of their type's (type-checked) pool; "off": no check
+    check_examples: str = "complete"
     retry_expansions: bool = True  # ask once more when an expansion lost an entity it was given
     min_examples_per_type: int = 3  # top-up: types with fewer examples get expansions of their own
     max_top_up_calls: int = 48  # ... within this many extra expansion calls
@@ -65,13 +68,33 @@ class BuildSettings:
     max_feature_tokens: int = 60
 
 
+def _pool_key(name: str) -> str:
+    return name_key(name.replace("-", " "))
+
+
+def completed(
+    nlp, sentence: str, ents: Sequence[Sequence[str]], extras: Sequence[Mention], pools: Dict[str, List[str]]
+) -> Optional[List[Mention]]:
+    """The example's entities plus the check's `extras`, in sentence order, when every extra is a name of
+    its own type's pool (ignoring case, quotes and hyphens: "kid-friendly" is the pool's "kid friendly")
+    and all of them still align without overlap; else None. A written sentence often holds more than it
+    was asked to ("live music" in a restaurant query planned around a cuisine): a mention the check finds
+    and the typed pool confirms makes the example complete instead of lost."""
+    known = {label: {_pool_key(n) for n in names} for label, names in pools.items()}
+    if not all(_pool_key(text) in known.get(label, ()) for text, label in extras):
+        return None
+    merged = list(dict.fromkeys([(t, lab) for t, lab in ents] + list(extras)))
+    merged.sort(key=lambda m: sentence.lower().find(m[0].lower()))
+    return None if invalid(nlp, sentence, merged) else merged
+
+
 class LibraryBuilder:
     def __init__(self, labels: LabelSet, model: ChatModel, settings: Optional[BuildSettings] = None):
         self.labels = labels
         self.model = model
         self.s = settings or BuildSettings()
-        if self.s.check_examples not in ("drop", "off"):
-            raise SettingsError(f"check_examples must be 'drop' or 'off', got {self.s.check_examples!r}")
+        if self.s.check_examples not in CHECK_MODES:
+            raise SettingsError(f"check_examples must be one of {CHECK_MODES}, got {self.s.check_examples!r}")
         if self.s.min_examples_per_type < 0 or self.s.max_top_up_calls < 0:
             raise SettingsError("min_examples_per_type and max_top_up_calls must be >= 0")
         self.stats: Dict[str, Counter] = {"pools": Counter(), "features": Counter(), "examples": Counter()}
@@ -192,7 +215,7 @@ class LibraryBuilder:
         entities (after the second ask) is still an example of the entities it does hold, if it holds no
         other name: so the missing ones are given up and the example check decides. Without the check,
         or with no entity left, the example is dropped as before."""
-        if not missing or not ents or self.s.check_examples != "drop":
+        if not missing or not ents or self.s.check_examples == "off":
             return [], missing
         self.stats["examples"]["entities_given_up"] += len(missing)
         return missing, []
@@ -229,7 +252,8 @@ class LibraryBuilder:
         return invalid(self._nlp, sentence, ents)
 
     def check_examples(self, examples: List[Dict], pools: Dict[str, List[str]]) -> List[Dict]:
-        """Re-annotate each example zero-shot; drop it if the model finds a name it leaves unlabelled."""
+        """Re-annotate each example zero-shot; drop it if the model finds a name it leaves unlabelled
+        (in "complete" mode, unless each such name is in its type's pool: then it is added)."""
         if self.s.check_examples == "off" or not examples:
             return examples
         requests = [prompts.check_request(self.labels, ex["sentence"], self.s.domain) for ex in examples]
@@ -260,6 +284,11 @@ class LibraryBuilder:
                 and re.search(rf"(?<!\w){re.escape(t)}(?!\w)", ex["sentence"])
                 and (not capitals.get(lab) or uncased(ex["sentence"]) or any(c.isupper() for c in t))
             ]
+            if extras and self.s.check_examples == "complete":
+                merged = completed(self._nlp, ex["sentence"], ex["entities"], extras, pools)
+                if merged is not None:
+                    ex["entities"], extras = [list(m) for m in merged], []
+                    stats["completed_from_pools"] += 1
             if extras:
                 stats["dropped_unlabelled_entity"] += 1
                 logger.debug("example dropped, unlabelled %s: %s %s", extras, ex["sentence"], ex["entities"])

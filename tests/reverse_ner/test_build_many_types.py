@@ -9,11 +9,12 @@ from collections import Counter
 
 import pytest
 import reverse_ner_fixtures as F
+import spacy
 
 from spacy_progner.ner import LabelSet
 from spacy_progner.ner.answers import entity_answer
 from spacy_progner.reverse_ner import prompts
-from spacy_progner.reverse_ner.build import LOST, BuildSettings, LibraryBuilder
+from spacy_progner.reverse_ner.build import LOST, BuildSettings, LibraryBuilder, completed
 from spacy_progner.reverse_ner.expand import length_fits, match_shape, repair
 from spacy_progner.reverse_ner.pools import _read_verdicts, name_key
 
@@ -158,3 +159,25 @@ def test_a_long_example_check_answer_fits_its_budget():
     stats: Counter = Counter()
     found = entity_answer(result.choices[0], labels, "example check", stats)
     assert len(found) >= 12 and stats["cut_off_items_kept"] == 0
+
+
+def test_the_check_completes_an_example_with_names_its_typed_pool_confirms_and_drops_it_otherwise():
+    """Examples and extras as the MIT-Restaurant build's example check found them (uncased text)."""
+    nlp = spacy.blank("en")
+    pools = {"Amenity": ["kid friendly", "live music"], "Location": ["Miami"], "Restaurant_Name": ["Wendy's"]}
+    sentence = "is there a kid-friendly restaurant near wendy's in miami?"
+    ents = [["wendy's", "Restaurant_Name"], ["miami", "Location"]]
+    merged = completed(nlp, sentence, ents, [("kid-friendly", "Amenity")], pools)
+    assert merged == [("kid-friendly", "Amenity"), ("wendy's", "Restaurant_Name"), ("miami", "Location")]
+    # a mention no pool of its type holds ("restaurant" as a name, "nearby" not in the Location pool): no
+    generic = [("kid-friendly", "Amenity"), ("restaurant", "Restaurant_Name")]
+    assert completed(nlp, sentence, ents, generic, pools) is None
+    assert completed(nlp, sentence, ents, [("kid-friendly", "Location")], pools) is None
+    # a pool name that overlaps a labelled entity cannot join it
+    hall = [["music hall", "Location"]]
+    assert completed(nlp, "live music hall tonight", hall, [("live music", "Amenity")], pools) is None
+
+
+def test_the_complete_check_mode_is_validated_and_off_leaves_examples_unchecked():
+    with pytest.raises(ValueError, match="check_examples must be one of"):
+        LibraryBuilder(LabelSet(F.MUSIC_LABELS), None, BuildSettings(check_examples="fix"))
