@@ -36,9 +36,10 @@ def _phrase(a: int, b: int) -> str:
 
 
 def test_readme_speed_sentence_matches_the_benchmark_json():
+    """k=4 only: its row and spacy.NER.v3's are timed in the same session (docs/s drift by a quarter between
+    sessions on this machine), while the k=2 rows were timed in an earlier one."""
     k4 = [_change("benchmarks/reverse_ner.json", d) for d in ("conll2003", "wikigold")]
-    k2 = [_change("benchmarks/reverse_ner_k2.json", d) for d in ("conll2003", "wikigold")]
     sentence = re.search(r"<!-- speed -->(.*?)<!-- /speed -->", (ROOT / "README.md").read_text(encoding="utf8"))
     assert sentence, "the README lost its speed sentence markers"
-    expected = f"its speed at k=4 {_phrase(*k4)} spacy-llm's `spacy.NER.v3`, at k=2 {_phrase(*k2)}"
+    expected = f"its speed at k=4 {_phrase(*k4)} spacy-llm's `spacy.NER.v3`"
     assert sentence.group(1) == expected
