@@ -67,6 +67,13 @@ class BuildSettings:
     min_feature_tokens: int = 3
     max_feature_tokens: int = 60
 
+    def __post_init__(self) -> None:
+        """Checked when the settings are made, so a `reverse_ner` pipe with a bad one fails when it is built."""
+        if self.check_examples not in CHECK_MODES:
+            raise SettingsError(f"check_examples must be one of {CHECK_MODES}, got {self.check_examples!r}")
+        if self.min_examples_per_type < 0 or self.max_top_up_calls < 0:
+            raise SettingsError("min_examples_per_type and max_top_up_calls must be >= 0")
+
 
 def _pool_key(name: str) -> str:
     return name_key(name.replace("-", " "))
@@ -93,10 +100,6 @@ class LibraryBuilder:
         self.labels = labels
         self.model = model
         self.s = settings or BuildSettings()
-        if self.s.check_examples not in CHECK_MODES:
-            raise SettingsError(f"check_examples must be one of {CHECK_MODES}, got {self.s.check_examples!r}")
-        if self.s.min_examples_per_type < 0 or self.s.max_top_up_calls < 0:
-            raise SettingsError("min_examples_per_type and max_top_up_calls must be >= 0")
         self.stats: Dict[str, Counter] = {"pools": Counter(), "features": Counter(), "examples": Counter()}
         self._nlp = spacy.blank("en")
 

@@ -178,6 +178,7 @@ def test_the_check_completes_an_example_with_names_its_typed_pool_confirms_and_d
     assert completed(nlp, "live music hall tonight", hall, [("live music", "Amenity")], pools) is None
 
 
-def test_the_complete_check_mode_is_validated_and_off_leaves_examples_unchecked():
+def test_an_unknown_check_mode_fails_when_the_pipe_is_built():
     with pytest.raises(ValueError, match="check_examples must be one of"):
-        LibraryBuilder(LabelSet(F.MUSIC_LABELS), None, BuildSettings(check_examples="fix"))
+        config = {"labels": F.MUSIC_LABELS, "check_examples": "fix", "model": F.replay_block()}
+        spacy.blank("en").add_pipe("reverse_ner", config=config)
