@@ -79,15 +79,20 @@ def _pool_key(name: str) -> str:
     return name_key(name.replace("-", " "))
 
 
+def pool_keys(pools: Dict[str, List[str]]) -> Dict[str, set]:
+    """Each type's pool names as `completed` matches them (ignoring case, quotes and hyphens: "kid-friendly"
+    is the pool's "kid friendly"); made once per example check, not per example."""
+    return {label: {_pool_key(n) for n in names} for label, names in pools.items()}
+
+
 def completed(
-    nlp, sentence: str, ents: Sequence[Sequence[str]], extras: Sequence[Mention], pools: Dict[str, List[str]]
+    nlp, sentence: str, ents: Sequence[Sequence[str]], extras: Sequence[Mention], known: Dict[str, set]
 ) -> Optional[List[Mention]]:
     """The example's entities plus the check's `extras`, in sentence order, when every extra is a name of
-    its own type's pool (ignoring case, quotes and hyphens: "kid-friendly" is the pool's "kid friendly")
-    and all of them still align without overlap; else None. A written sentence often holds more than it
-    was asked to ("live music" in a restaurant query planned around a cuisine): a mention the check finds
-    and the typed pool confirms makes the example complete instead of lost."""
-    known = {label: {_pool_key(n) for n in names} for label, names in pools.items()}
+    its own type's pool (`known`, from `pool_keys`) and all of them still align without overlap; else None.
+    A written sentence often holds more than it was asked to ("live music" in a restaurant query planned
+    around a cuisine): a mention the check finds and the typed pool confirms makes the example complete
+    instead of lost."""
     if not all(_pool_key(text) in known.get(label, ()) for text, label in extras):
         return None
     merged = list(dict.fromkeys([(t, lab) for t, lab in ents] + list(extras)))
@@ -265,6 +270,7 @@ class LibraryBuilder:
         # For types whose names are capitalised (as in the pools), only a capitalised extra counts,
         # unless the example is written without capitals (then every extra does).
         capitals = {label: capitalised(pool) for label, pool in pools.items()}
+        known = pool_keys(pools)
         stats = self.stats["examples"]
         kept = []
         for ex, result in zip(examples, results):
@@ -288,7 +294,7 @@ class LibraryBuilder:
                 and (not capitals.get(lab) or uncased(ex["sentence"]) or any(c.isupper() for c in t))
             ]
             if extras and self.s.check_examples == "complete":
-                merged = completed(self._nlp, ex["sentence"], ex["entities"], extras, pools)
+                merged = completed(self._nlp, ex["sentence"], ex["entities"], extras, known)
                 if merged is not None:
                     ex["entities"], extras = [list(m) for m in merged], []
                     stats["completed_from_pools"] += 1

@@ -14,7 +14,7 @@ import spacy
 from spacy_progner.ner import LabelSet
 from spacy_progner.ner.answers import entity_answer
 from spacy_progner.reverse_ner import prompts
-from spacy_progner.reverse_ner.build import LOST, BuildSettings, LibraryBuilder, completed
+from spacy_progner.reverse_ner.build import LOST, BuildSettings, LibraryBuilder, completed, pool_keys
 from spacy_progner.reverse_ner.expand import length_fits, match_shape, repair
 from spacy_progner.reverse_ner.pools import _read_verdicts, name_key
 
@@ -164,7 +164,8 @@ def test_a_long_example_check_answer_fits_its_budget():
 def test_the_check_completes_an_example_with_names_its_typed_pool_confirms_and_drops_it_otherwise():
     """Examples and extras as the MIT-Restaurant build's example check found them (uncased text)."""
     nlp = spacy.blank("en")
-    pools = {"Amenity": ["kid friendly", "live music"], "Location": ["Miami"], "Restaurant_Name": ["Wendy's"]}
+    names = {"Amenity": ["kid friendly", "live music"], "Location": ["Miami"], "Restaurant_Name": ["Wendy's"]}
+    pools = pool_keys(names)
     sentence = "is there a kid-friendly restaurant near wendy's in miami?"
     ents = [["wendy's", "Restaurant_Name"], ["miami", "Location"]]
     merged = completed(nlp, sentence, ents, [("kid-friendly", "Amenity")], pools)
