@@ -11,13 +11,14 @@ import json
 import time
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import srsly
 from spacy.tokens import DocBin
 from wasabi import msg
 
 from ..distill.tagcheck import tagcheck
+from ..errors import SettingsError
 from ..llm import ChatModel, UsageLedger
 from ..llm.ledger import booked
 from ..ner.domain import DomainSpec
@@ -48,6 +49,15 @@ CONFIGS: Dict[str, Dict[str, Any]] = {
 }
 TAGCHECK_K = 2  # demos per sentence of the tagger's second annotation (the CPU setting, as in distill)
 LLM_STEPS = ("attributes", "entities", "generate", "correct")
+ALL_CONFIGS = (*CONFIGS, "real-train")
+
+
+def check_configs(names: Sequence[str]) -> List[str]:
+    """The configurations asked for, each known (a 1,500-sentence run picks the ones worth hours of model time)."""
+    unknown = [n for n in names if n not in ALL_CONFIGS]
+    if unknown or not names:
+        raise SettingsError(f"benchmark proggen: unknown configuration(s) {unknown}; choose from {list(ALL_CONFIGS)}")
+    return list(names)
 
 
 def pool_settings(seed: int) -> EntitySettings:
@@ -138,6 +148,7 @@ def run_dataset(
     train_steps: Optional[int],
     test_limit: Optional[int],
     seed: int,
+    configs: Sequence[str] = ALL_CONFIGS,
 ) -> Dict[str, Any]:
     spec = DomainSpec.load(domains_dir / f"{dataset}.yml")
     labels = list(spec.types)
@@ -148,13 +159,15 @@ def run_dataset(
         base / "shared", "test-data", [test], lambda: dataset_docbin(dataset, "test", labels, test, test_limit, seed)
     )
     shared_steps = _shared_steps(bench, spec, base / "shared", seed)
-    for name in CONFIGS:
+    for name in (c for c in CONFIGS if c in configs):
         steps, samples_file = _corpus_steps(bench, spec, base, name, n_sentences, seed)
         steps = (list(shared_steps) if uses_shared(name) else []) + steps
         out["configs"][name] = _train_and_eval(bench, base / name, train_config, train_steps, test, steps)
         bench.step(
             base / name, "report", [base / name / "report.html"], partial(_report, spec, base, name, samples_file, seed)
         )
+    if "real-train" not in configs:
+        return out
     folder = base / "real-train"
     steps = [
         bench.step(
@@ -375,13 +388,15 @@ def run(
     seed: int = 0,
     force: bool = False,
     cache_path: Optional[str] = None,
+    configs: Sequence[str] = ALL_CONFIGS,
 ) -> Dict[str, Any]:
     if not datasets:
         raise StepError("benchmark: no dataset given")
+    configs = check_configs(configs)
     bench = Bench(output_dir, model_factory, force, cache_path)
     report: Dict[str, Any] = {"n_sentences": n_sentences, "seed": seed, "datasets": []}
     for dataset in datasets:
         report["datasets"].append(
-            run_dataset(bench, dataset, domains_dir, train_config, n_sentences, train_steps, test_limit, seed)
+            run_dataset(bench, dataset, domains_dir, train_config, n_sentences, train_steps, test_limit, seed, configs)
         )
     return report

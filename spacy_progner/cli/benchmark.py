@@ -13,6 +13,7 @@ import typer
 from wasabi import msg
 
 from ..benchmarks.datasets import ANNOTATE_N, DOMAINS_DIR, ENV
+from ..benchmarks.proggen import ALL_CONFIGS as PROGGEN_CONFIGS
 from ..benchmarks.reverse_ner import CONFIGS as NER_CONFIGS
 from ..distill.crosscheck import CrossCheckSettings
 from ..errors import SettingsError
@@ -139,11 +140,12 @@ def proggen_cli(
     seed: int = SEED,
     force: bool = typer.Option(False, help="Redo finished steps."),
     summarize_only: bool = typer.Option(False, help="Only tabulate what the step records hold (no step is run)."),
+    configs: str = typer.Option(",".join(PROGGEN_CONFIGS), help="Comma-separated configurations to run."),
 ) -> None:
     """ProgGen: simple vs diversify-x+y + correction vs the real train split, on the real test split."""
-    from ..benchmarks.proggen import collect, markdown, run
+    from ..benchmarks.proggen import check_configs, collect, markdown, run
 
-    names = _names(datasets)
+    names, chosen = _names(datasets), check_configs(_names(configs))
     start = time.perf_counter()
     if summarize_only:
         report = collect(output_dir, names, n_sentences, seed)
@@ -152,7 +154,7 @@ def proggen_cli(
     else:
         factory = lambda: load_model(model, cache_path)  # noqa: E731
         args = (domains_dir, train_config, n_sentences, train_steps, test_limit, seed, force)
-        report = run(names, output_dir, factory, *args, cache_path=cache_path)
+        report = run(names, output_dir, factory, *args, cache_path=cache_path, configs=chosen)
         report["seconds"] = round(time.perf_counter() - start, 2)
     table = markdown(report)
     print(table)

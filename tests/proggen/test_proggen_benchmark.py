@@ -94,3 +94,15 @@ def test_an_evaluated_configuration_is_not_trained_again_without_its_model(tmp_p
     summary = _train_and_eval(bench, folder, missing, None, tmp_path / "test.spacy", [])
     assert summary["f1"] == 0.5 and summary["seconds_per_step"] == {"train": 111.0, "evaluate": 5.0}
     assert not (folder / "model").exists()
+
+
+def test_an_unknown_configuration_is_named_before_any_step_runs(tmp_path):
+    import pytest
+
+    from spacy_progner.benchmarks.proggen import check_configs, run
+    from spacy_progner.errors import SettingsError
+
+    assert check_configs(["x+y+trustpool", "simple"]) == ["x+y+trustpool", "simple"]
+    with pytest.raises(SettingsError, match=r"unknown configuration\(s\) \['x\+y\+typo'\]"):
+        run(["conll2003"], tmp_path, model_factory=lambda: None, configs=["simple", "x+y+typo"])
+    assert not any(tmp_path.iterdir())  # nothing was started
