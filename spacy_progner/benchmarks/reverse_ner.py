@@ -38,7 +38,11 @@ NEWS_LABELS = {
 }
 NEWS = ("conll2003", "wikigold")
 DATASETS = (*NEWS, "mit_movie", "mit_restaurant")
-CONFIGS = ("spacy.NER.v3", "k0", "library", "library+sc", "gold")
+DEFAULT_CONFIGS = ("spacy.NER.v3", "k0", "library", "library+sc", "gold")
+# On request, the rows that separate what the library gives from what its shape filter gives: the k=0
+# prompt with the filter learnt from the self-made library, and the library's demos without the filter.
+CONFIGS = (*DEFAULT_CONFIGS, "k0+filter", "library-nofilter")
+SELF_LIBRARY = ("library", "library+sc", "k0+filter", "library-nofilter")
 # Where the committed rows and their libraries live, and the libraries' feature sentences (`--n-clusters
 # 64`): the distillation and ProgGen benchmarks tag with the same library of the same unlabelled text.
 REVERSE_NER_DIR = Path("benchmarks/reverse_ner")
@@ -117,7 +121,7 @@ class Libraries:
         return path if path.exists() else None
 
     def get(self, config: str) -> Optional[ExampleLibrary]:
-        if config not in ("library", "library+sc", "gold"):
+        if config not in (*SELF_LIBRARY, "gold"):
             return None
         kind = "gold" if config == "gold" else "self"
         if kind not in self.made:
@@ -155,8 +159,9 @@ def make_nlp(config: str, labels: LabelSet, cache_path, library: Optional[Exampl
     settings = {
         "labels": labels.to_dict(),
         "model": model_block(cache_path),
-        "k": 0 if config == "k0" else tagging.k,
+        "k": 0 if config.startswith("k0") else tagging.k,
         "domain": tagging.domain,
+        "shape_filter": config != "library-nofilter",
     }
     settings.update(tagging.options)
     if config == "library+sc":
@@ -317,7 +322,7 @@ def _row(dataset, config, refs, labels, libs, out, tagging, force, time_n, summa
 def _library_summary(libs: Libraries, configs: List[str], summarize_only: bool) -> Optional[Dict[str, Any]]:
     """The self-made library's counts, written beside the rows (committed: the library holds dataset text),
     or the committed summary when the library is not on this machine."""
-    if any(c in ("library", "library+sc") for c in configs):
+    if any(c in SELF_LIBRARY for c in configs):
         if not summarize_only:
             libs.get("library")
         elif (saved := libs.saved_library()) is not None:

@@ -15,6 +15,7 @@ from wasabi import msg
 from ..benchmarks.datasets import ANNOTATE_N, DOMAINS_DIR, ENV
 from ..benchmarks.proggen import ALL_CONFIGS as PROGGEN_CONFIGS
 from ..benchmarks.reverse_ner import CONFIGS as NER_CONFIGS
+from ..benchmarks.reverse_ner import DEFAULT_CONFIGS as NER_DEFAULTS
 from ..distill.crosscheck import CrossCheckSettings
 from ..errors import SettingsError
 from ..reverse_ner.build import BuildSettings
@@ -64,7 +65,9 @@ def ner_cli(
     datasets: str = typer.Option(
         "conll2003,wikigold", help="Comma-separated, of conll2003, wikigold, mit_movie, mit_restaurant."
     ),
-    configs: str = typer.Option(",".join(NER_CONFIGS), help="Comma-separated configurations."),
+    configs: str = typer.Option(
+        ",".join(NER_DEFAULTS), help=f"Comma-separated configurations, of {', '.join(NER_CONFIGS)}."
+    ),
     n: int = typer.Option(150, help="Test sentences per dataset (fixed sample)."),
     seed: int = typer.Option(2024, help="Seed of the test sample."),
     k: int = typer.Option(TagSettings.k, help="Demos per sentence."),

@@ -83,8 +83,10 @@ class Tagger:
 
     @property
     def shapes(self) -> dict:
-        """The library's entity shapes (recomputed when the library changes); none without demos."""
-        if self.library is None or not self.s.shape_filter or self.s.k <= 0:
+        """The library's entity shapes (recomputed when the library changes); none without a library. At
+        k=0 with a library the filter still applies (the benchmark's `k0+filter` row: what the filter gives
+        without the demos)."""
+        if self.library is None or not self.s.shape_filter:
             return {}
         if self._shapes[0] is not self.library:
             self._shapes = (self.library, self.library.shapes())

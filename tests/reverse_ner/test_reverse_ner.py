@@ -269,6 +269,21 @@ def test_tagger_applies_the_shape_filter_and_counts_drops(built):
     assert tagger.stats["dropped_shape_no_letter"] == before + 1
 
 
+def test_shape_filter_follows_the_library_not_k(built):
+    """The benchmark's k0+filter and library-nofilter rows: the filter comes with a library, at any k, and
+    only the setting turns it off."""
+    from spacy_progner.reverse_ner.infer import Tagger, TagSettings
+
+    pipe = built.get_pipe("reverse_ner")
+    answer = Choice(text=json.dumps({"entities": [{"text": "3-1", "label": "LOC"}]}))
+    at_k0 = Tagger(pipe.tagger.labels, None, pipe.library, TagSettings(k=0))
+    assert at_k0.vote("Vienna won 3-1 .", [answer]) == []
+    assert at_k0.stats["dropped_shape_no_letter"] == 1
+    off = Tagger(pipe.tagger.labels, None, pipe.library, TagSettings(shape_filter=False))
+    assert off.vote("Vienna won 3-1 .", [answer]) == [("3-1", "LOC", 1.0, None)]
+    assert Tagger(pipe.tagger.labels, None, None, TagSettings(k=0)).shapes == {}  # plain zero-shot: no library
+
+
 def test_shipped_config_agrees_with_the_defaults():
     """configs/reverse_ner.cfg spells out every setting; each must equal the default its dataclass owns."""
     import inspect
