@@ -137,28 +137,31 @@ class Libraries:
 class Tagging:
     """How a row tags: demos per sentence, the self-consistency row's samples, and more reverse_ner
     settings (`options`: answer_form, group_size) for the rows of a speed lever; `domain`: the dataset's
-    kind of text, as the pipe's `domain` setting."""
+    kind of text, as the pipe's `domain` setting; `model`: settings of the embedded model's block
+    (`n_parallel`, the LocalGGUF lever), for quality and timing alike."""
 
     k: int
     n_samples: int = 1
     options: Dict[str, Any] = field(default_factory=dict)
     domain: str = ""
+    model: Dict[str, Any] = field(default_factory=dict)
 
 
 def make_nlp(config: str, labels: LabelSet, cache_path, library: Optional[ExampleLibrary], tagging: Tagging):
     nlp = spacy.blank("en")
+    model = {**model_block(cache_path), **tagging.model}
     if config == "spacy.NER.v3":
         nlp.add_pipe(
             "llm",
             config={
                 "task": {"@llm_tasks": "spacy.NER.v3", "labels": list(labels), "label_definitions": labels.to_dict()},
-                "model": model_block(cache_path),
+                "model": model,
             },
         )
         return nlp
     settings = {
         "labels": labels.to_dict(),
-        "model": model_block(cache_path),
+        "model": model,
         "k": 0 if config.startswith("k0") else tagging.k,
         "domain": tagging.domain,
         "shape_filter": config != "library-nofilter",
@@ -232,7 +235,7 @@ def time_config(
     """Speed on the first sentences with the answer cache off, on a freshly loaded model: every call
     really goes to the model, and none reuses a prompt an earlier pass left in llama.cpp's cache."""
     nlp = make_nlp(config, labels, False, library, tagging)
-    reload_local_model()
+    reload_local_model(**tagging.model)
     _, wall, usage = tag(nlp, refs, f"timing/{config}")
     return {
         "docs": len(refs),
@@ -260,6 +263,7 @@ def run(
     options: Optional[Dict[str, Any]] = None,
     library_dir: Optional[Path] = None,
     split: str = "test",
+    model_options: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
     """Run what is missing and tabulate; `summarize_only` tabulates the finished rows without the model;
     `retime` times finished rows again and keeps their quality pass (and its usage) as it is; `split`
@@ -273,6 +277,7 @@ def run(
         "seed": seed,
         "k": k,
         "options": options or {},
+        "model_options": model_options or {},
         "n_samples": n_samples,
         "build": build.__dict__,
         "time_n": time_n,
@@ -288,7 +293,7 @@ def run(
         vocab = spacy.blank("en").vocab
         refs = [row_to_doc(vocab, rows[i], keep=labels) for i in idx]
         libs = Libraries(dataset, labels, dataset_build, library_dir or out, cache_path)
-        tagging = Tagging(k, n_samples, options or {}, dataset_build.domain)
+        tagging = Tagging(k, n_samples, options or {}, dataset_build.domain, model_options or {})
         for config in configs:
             result = _row(dataset, config, refs, labels, libs, out, tagging, force, time_n, summarize_only, retime)
             if result is not None:
