@@ -80,6 +80,14 @@ def split_texts(dataset: str, n: int = ANNOTATE_N, seed: int = ANNOTATE_SEED) ->
 EVAL_SPLITS = ("test", "tune")
 
 
+def known_configs(names: Sequence[str], choices: Sequence[str], benchmark: str) -> List[str]:
+    """The configurations asked of a benchmark, each one it has (a typo is named before any row runs)."""
+    unknown = [n for n in names if n not in choices]
+    if unknown:
+        raise SettingsError(f"benchmark {benchmark}: unknown configuration(s) {unknown}; choose from {list(choices)}")
+    return list(names)
+
+
 def eval_rows(dataset: str, split: str = "test") -> List[Dict[str, Any]]:
     """The rows a tagging benchmark draws its sample from (see EVAL_SPLITS)."""
     if split not in EVAL_SPLITS:

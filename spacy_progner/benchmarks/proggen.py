@@ -31,7 +31,7 @@ from ..proggen.evaluate import evaluate_model
 from ..proggen.generate import GenerateSettings, generate
 from ..proggen.report import build_report, write_report
 from ..reverse_ner.build import BuildSettings
-from .datasets import DOMAINS_DIR, dataset_docbin, read_split, row_to_doc, split_path
+from .datasets import DOMAINS_DIR, dataset_docbin, known_configs, read_split, row_to_doc, split_path
 from .reverse_ner import LIBRARY_CLUSTERS, REVERSE_NER_DIR, build_library, dataset_task, pipeline_for
 from .tables import abcd_cell, per_type_cell
 
@@ -54,10 +54,9 @@ ALL_CONFIGS = (*CONFIGS, "real-train")
 
 def check_configs(names: Sequence[str]) -> List[str]:
     """The configurations asked for, each known (a 1,500-sentence run picks the ones worth hours of model time)."""
-    unknown = [n for n in names if n not in ALL_CONFIGS]
-    if unknown or not names:
-        raise SettingsError(f"benchmark proggen: unknown configuration(s) {unknown}; choose from {list(ALL_CONFIGS)}")
-    return list(names)
+    if not names:
+        raise SettingsError(f"benchmark proggen: no configuration given; choose from {list(ALL_CONFIGS)}")
+    return known_configs(names, ALL_CONFIGS, "proggen")
 
 
 def pool_settings(seed: int) -> EntitySettings:

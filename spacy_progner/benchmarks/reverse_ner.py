@@ -27,7 +27,17 @@ from ..ner.domain import DomainSpec
 from ..reverse_ner.build import BuildSettings, LibraryBuilder
 from ..reverse_ner.component import ReverseNER
 from ..reverse_ner.library import ExampleLibrary
-from .datasets import DOMAINS_DIR, eval_rows, library_texts, mentions, read_split, row_to_doc, sample_rows, split_path
+from .datasets import (
+    DOMAINS_DIR,
+    eval_rows,
+    known_configs,
+    library_texts,
+    mentions,
+    read_split,
+    row_to_doc,
+    sample_rows,
+    split_path,
+)
 
 # Written by the project for PER/LOC/ORG (MISC is dropped, as both papers do).
 NEWS_LABELS = {
@@ -268,9 +278,7 @@ def run(
     """Run what is missing and tabulate; `summarize_only` tabulates the finished rows without the model;
     `retime` times finished rows again and keeps their quality pass (and its usage) as it is; `split`
     "tune" samples the distillation's train sentences instead of the test split (see EVAL_SPLITS)."""
-    unknown = [c for c in configs if c not in CONFIGS]
-    if unknown:
-        raise SettingsError(f"unknown benchmark configuration(s) {unknown}; choose from {CONFIGS}")
+    known_configs(configs, CONFIGS, "ner")
     report: Dict[str, Any] = {
         "split": split,
         "n": n,
