@@ -19,6 +19,7 @@ character offsets) are, so a new machine rebuilds the corpus from the dataset wi
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections import defaultdict
 from functools import partial
@@ -28,10 +29,12 @@ from typing import Any, Dict, List, Optional, Tuple
 import spacy
 import srsly
 from spacy.scorer import PRFScore
+from spacy.tokens import Doc
 from wasabi import msg
 
 from ..distill.annotate import AnnotateSettings, annotate
 from ..distill.crosscheck import CrossCheckSettings, crosscheck
+from ..distill.relabel import load_student, relabel
 from ..llm import select
 from ..llm.ledger import booked
 from ..ner.domain import DomainSpec
@@ -205,13 +208,18 @@ def signal_quality(samples: List[Dict[str, Any]], rows: List[Dict[str, Any]], la
 
 
 MISSING_SHARE = 0.2  # the least confident fifth: signal_quality's lowest_logprob_20pct (CoNLL-2003 train sample)
-# configuration -> (its corpus, share of least confident entities trained as missing, add ProgGen's x+y corpus)
-CONFIGS: Dict[str, Tuple[str, float, bool]] = {
-    "distill": ("distill", 0.0, False),
-    "distill+correct": ("distill+correct", 0.0, False),
-    "distill+correct+proggen": ("distill+correct", 0.0, True),
-    "distill+missing": ("distill", MISSING_SHARE, False),
+# configuration -> (its corpus, share of least confident entities trained as missing, add ProgGen's x+y corpus,
+# the student: "cnn" is the --train-config (configs/train.cfg), "minilm" configs/train_minilm.cfg)
+CONFIGS: Dict[str, Tuple[str, float, bool, str]] = {
+    "distill": ("distill", 0.0, False, "cnn"),
+    "distill+correct": ("distill+correct", 0.0, False, "cnn"),
+    "distill+correct+proggen": ("distill+correct", 0.0, True, "cnn"),
+    "distill+missing": ("distill", MISSING_SHARE, False, "cnn"),
+    "distill+correct+proggen+minilm": ("distill+correct", 0.0, True, "minilm"),
 }
+MINILM_CONFIG = Path("configs/train_minilm.cfg")
+# configuration -> the row whose (transformer) model labels every train-split sentence for a CNN
+RELABELLED = {"distill+correct+proggen+minilm+relabel": "distill+correct+proggen+minilm"}
 
 
 def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, Any]) -> Dict[str, Any]:
@@ -241,7 +249,7 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
     bench.step(folder, "correct", [folder / "corrected.jsonl"], corr)
     corpus["distill+correct"] = folder / "corrected.jsonl"
     rows: Dict[str, Any] = {}
-    for name, (source, missing_share, add_proggen) in CONFIGS.items():
+    for name, (source, missing_share, add_proggen, student) in CONFIGS.items():
         folder = base / name
         files = [corpus[source]]
         if add_proggen:
@@ -253,10 +261,49 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
             [folder / "train.spacy"],
             partial(to_docbin, spec, samples, folder, seed=args["seed"], missing_share=missing_share),
         )
+        config = args["train_config"] if student == "cnn" else MINILM_CONFIG
+        rows[name] = _train_and_eval(bench, folder, config, args["train_steps"], test, [])
+    for name, teacher in RELABELLED.items():
+        folder, teacher_folder = base / name, base / teacher
+        teacher_model = teacher_folder / "model" / "model-best"
+        bench.step(folder, "relabel", [folder / "train.spacy"], partial(relabel_split, dataset, teacher_model, folder))
+        shutil.copyfile(teacher_folder / "dev.spacy", folder / "dev.spacy")
         rows[name] = _train_and_eval(bench, folder, args["train_config"], args["train_steps"], test, [])
     model = base / "distill+correct" / "model" / "model-best"
     bench.step(shared.folder, "speed", [], lambda: speed(dataset, shared, model, args["k"]))
+    students = {name: base / name / "model" / "model-best" for name in STUDENT_SPEED}
+    bench.step(shared.folder, "speed-students", [], lambda: student_speed(dataset, students))
     return rows
+
+
+def relabel_split(dataset: str, model_path: Path, folder: Path) -> Dict[str, Any]:
+    """The student labels every train-split sentence, read as tokens only (joined by spaces, as
+    `annotate` reads them): the user's unlabelled text, beyond the thousand the LLM labelled."""
+    nlp = load_student(model_path, "teacher")
+    rows = read_split(split_path(dataset, "train"))
+    docbin, counts = relabel(nlp, (Doc(nlp.vocab, words=row["tokens"]) for row in rows), total=len(rows))
+    folder.mkdir(parents=True, exist_ok=True)
+    docbin.to_disk(folder / "train.spacy")
+    return {"train_docs": counts["docs"], "entities": counts["entities"], "teacher": str(model_path)}
+
+
+# the `speed` step timed the CNN student of distill+correct; these are the two-stage students
+STUDENT_SPEED = ("distill+correct+proggen+minilm", "distill+correct+proggen+minilm+relabel")
+
+
+def student_speed(dataset: str, models: Dict[str, Path]) -> Dict[str, Any]:
+    """docs/s of each student on the `speed` step's test sentences (best of 5 passes, as there)."""
+    rows = read_split(split_path(dataset, "test"))
+    texts = [" ".join(rows[i]["tokens"]) for i in sample_rows(rows, 150, 2024)[:TIME_N]]
+    out: Dict[str, Any] = {"docs": len(texts)}
+    for name, path in models.items():
+        out[name] = _docs_per_s(spacy.load(path), texts)
+    return out
+
+
+def _docs_per_s(nlp, texts: List[str]) -> float:
+    list(nlp.pipe(texts[:4]))  # warm-up: the first call loads lazily
+    return round(len(texts) / min(_seconds(lambda: list(nlp.pipe(texts))) for _ in range(5)), 1)
 
 
 TIME_N = 30  # sentences timed: the first of the reverse_ner benchmark's sample (seed 2024), as there
@@ -269,14 +316,11 @@ def speed(dataset: str, shared: Shared, model_path: Path, k: int) -> Dict[str, A
     vocab = spacy.blank("en").vocab
     refs = [row_to_doc(vocab, rows[i], keep=list(shared.labels)) for i in sample_rows(rows, 150, 2024)[:TIME_N]]
     pipe = time_config("library", refs, shared.labels, shared.library(), Tagging(k, domain=shared.build.domain))
-    nlp = spacy.load(model_path)
-    texts = [ref.text for ref in refs]
-    best = min(_seconds(lambda: list(nlp.pipe(texts))) for _ in range(5))
     return {
         "docs": len(refs),
         "pipe_docs_per_s": pipe["docs_per_s"],
         "pipe": pipe,
-        "model_docs_per_s": round(len(refs) / best, 1),
+        "model_docs_per_s": _docs_per_s(spacy.load(model_path), [ref.text for ref in refs]),
     }
 
 
@@ -320,6 +364,7 @@ def summarize(base: Path, name: str, annotated: Dict[str, Any]) -> Optional[Dict
     if "evaluate" not in steps:
         return None
     scores = steps["evaluate"]
+    docbin = steps.get("to-docbin") or steps["relabel"]  # a relabelled row's sentences are the student's
     correct = srsly.read_json(base / "distill+correct" / "steps" / "correct.json") if "correct" in name else {}
     usage_steps = [annotated] + ([correct] if correct else [])
     usage = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
@@ -336,7 +381,7 @@ def summarize(base: Path, name: str, annotated: Dict[str, Any]) -> Optional[Dict
         "p": scores["ents_p"],
         "r": scores["ents_r"],
         "per_type_f1": {k: v["f"] for k, v in scores["per_type"].items()},
-        "kept_sentences": steps["to-docbin"]["train_docs"] + steps["to-docbin"]["dev_docs"],
+        "kept_sentences": docbin["train_docs"] + docbin.get("dev_docs", 0),
         "correction_choices": correct.get("choices"),
         "llm_usage": {k: round(v, 1) for k, v in usage.items()},
         "llm_per_1000_kept": {k: round(v * 1000 / n, 1) for k, v in usage.items()},
@@ -364,7 +409,7 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
         configs: Dict[str, Any] = {}
         if "x+y+correct" in theirs.get(dataset, {}):
             configs["proggen x+y+correct"] = theirs[dataset]["x+y+correct"]
-        for name in CONFIGS:
+        for name in [*CONFIGS, *RELABELLED]:
             row = summarize(base, name, annotated)
             if row is not None:
                 configs[name] = row
@@ -377,9 +422,9 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
         check_record = base / "shared" / "steps" / "crosscheck.json"
         if check_record.exists():
             entry["signals"] = srsly.read_json(check_record)["signals"]
-        speed = base / "shared" / "steps" / "speed.json"
-        if speed.exists():
-            entry["speed"] = srsly.read_json(speed)
+        for key, step in (("speed", "speed"), ("student_speed", "speed-students")):
+            if (base / "shared" / "steps" / f"{step}.json").exists():
+                entry[key] = srsly.read_json(base / "shared" / "steps" / f"{step}.json")
         report["datasets"].append(entry)
     return report
 
@@ -417,4 +462,8 @@ def markdown(report: Dict[str, Any]) -> str:
                 f"{sp['pipe_docs_per_s']:.3f} docs/s, distilled spaCy model {sp['model_docs_per_s']:.0f} docs/s "
                 f"({sp['model_docs_per_s'] / sp['pipe_docs_per_s']:.0f}x)"
             )
+        if ds.get("speed") and ds.get("student_speed"):
+            pipe = ds["speed"]["pipe_docs_per_s"]
+            cells = [f"{k} {v:.0f} docs/s ({v / pipe:.0f}x)" for k, v in ds["student_speed"].items() if k != "docs"]
+            lines.append(f"- **{ds['dataset']}** students on the same sentences: " + ", ".join(cells))
     return "\n".join(lines) + "\n"

