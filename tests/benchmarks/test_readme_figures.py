@@ -43,3 +43,10 @@ def test_readme_speed_sentence_matches_the_benchmark_json():
     assert sentence, "the README lost its speed sentence markers"
     expected = f"its speed at k=4 {_phrase(*k4)} spacy-llm's `spacy.NER.v3`"
     assert sentence.group(1) == expected
+
+
+def test_the_readme_distillation_table_is_the_generated_one():
+    """The README's distillation table is `benchmark distill --summarize-only`'s benchmark.md, verbatim."""
+    readme = (ROOT / "README.md").read_text(encoding="utf8")
+    block = readme.split("<!-- distill-table -->\n", 1)[1].split("<!-- /distill-table -->", 1)[0]
+    assert block.strip() == (ROOT / "benchmarks" / "distill" / "benchmark.md").read_text(encoding="utf8").strip()
