@@ -67,6 +67,7 @@ def test_bench_ner_summarize_only_tabulates_finished_rows_without_the_model(tmp_
     assert "55 examples from 64 feature sentences" in table
 
 
+@pytest.mark.skipif(not (datasets_root() / "conll2003" / "test.jsonl").exists(), reason="shared datasets not here")
 def test_bench_ner_retime_keeps_the_quality_pass(tmp_path, monkeypatch):
     """--retime replaces a finished row's timing and leaves its scores and first-pass usage as they are."""
     from spacy_progner.benchmarks import reverse_ner as benchmark
