@@ -5,6 +5,7 @@ problem named, never a bare parser traceback."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, Dict, List, Tuple, Type, Union
 
@@ -70,3 +71,12 @@ def read_text_lines(
     if not out:
         raise error(f"{path}: no text in the {what} file")
     return out
+
+
+def write_json_atomic(path: Union[str, Path], data: Any) -> None:
+    """Write JSON so that a kill mid-write leaves the previous file whole (a temporary file, then a rename):
+    checkpoints a long run resumes from must never be half written."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data), encoding="utf8")
+    os.replace(tmp, path)

@@ -19,6 +19,7 @@ from wasabi import msg
 
 from ..distill.tagcheck import tagcheck
 from ..errors import SettingsError
+from ..files import write_json_atomic
 from ..llm import ChatModel, UsageLedger
 from ..llm.ledger import booked
 from ..ner.domain import DomainSpec
@@ -210,7 +211,7 @@ def _corpus_steps(bench: Bench, spec: DomainSpec, base: Path, name: str, n_sente
         # LLM cache, and the run goes on from this state without repeating a call)
         state = source / "generate.state.json"
         resume = srsly.read_json(state) if state.exists() else None
-        save = partial(srsly.write_json, state)
+        save = partial(write_json_atomic, state)
         result = generate(bench.model, spec, settings, attrs, pools, resume=resume, checkpoint=save)
         write_jsonl(source / "generated.jsonl", result["samples"])
         state.unlink(missing_ok=True)

@@ -73,3 +73,26 @@ def test_resume_from_a_saved_state_needs_no_cache(inputs):
     assert ledger.total().calls == full["metrics"]["calls"] - 2
     with pytest.raises(StepError, match="saved state is of other settings"):
         generate(resumed, spec, replace(settings, n_sentences=5), dims, pools, resume=saved[-1])
+
+
+def test_a_checkpoint_killed_mid_write_leaves_the_previous_one_whole(tmp_path, monkeypatch):
+    """generate's state is written through a temporary file: a write cut short keeps the last good state."""
+    from pathlib import Path
+
+    from spacy_progner.files import write_json_atomic
+
+    state = tmp_path / "generate.state.json"
+    write_json_atomic(state, {"call": 8, "samples": ["a"]})
+
+    def killed(self, text, encoding=None):
+        with open(self, "w", encoding=encoding) as f:
+            f.write(text[: len(text) // 2])
+        raise KeyboardInterrupt  # the run is killed half way through the write
+
+    monkeypatch.setattr(Path, "write_text", killed)
+    try:
+        write_json_atomic(state, {"call": 16, "samples": ["a", "b"]})
+    except KeyboardInterrupt:
+        pass
+    monkeypatch.undo()
+    assert json.loads(state.read_text(encoding="utf8")) == {"call": 8, "samples": ["a"]}
