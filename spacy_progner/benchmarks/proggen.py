@@ -210,6 +210,7 @@ def _corpus_steps(bench: Bench, spec: DomainSpec, base: Path, name: str, n_sente
         # the run's state after every batch of calls (commit it during a long run: a new machine has no
         # LLM cache, and the run goes on from this state without repeating a call)
         state = source / "generate.state.json"
+        source.mkdir(parents=True, exist_ok=True)  # a first run's folder: the first checkpoint lands in it
         resume = srsly.read_json(state) if state.exists() else None
         save = partial(write_json_atomic, state)
         result = generate(bench.model, spec, settings, attrs, pools, resume=resume, checkpoint=save)
