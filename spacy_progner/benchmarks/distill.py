@@ -266,9 +266,14 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
         rows[name] = _train_and_eval(bench, folder, config, steps, test, [])
     for name, teacher in RELABELLED.items():
         folder, teacher_folder = base / name, base / teacher
+        # Like the trained models, a relabelled corpus is not committed: once its row is evaluated, a fresh
+        # checkout neither needs the (uncommitted) teacher model nor labels again.
+        evaluated = (folder / "steps" / "evaluate.json").is_file()
         teacher_model = teacher_folder / "model" / "model-best"
-        bench.step(folder, "relabel", [folder / "train.spacy"], partial(relabel_split, dataset, teacher_model, folder))
-        shutil.copyfile(teacher_folder / "dev.spacy", folder / "dev.spacy")
+        outputs = [] if evaluated else [folder / "train.spacy"]
+        bench.step(folder, "relabel", outputs, partial(relabel_split, dataset, teacher_model, folder))
+        if not evaluated:
+            shutil.copyfile(teacher_folder / "dev.spacy", folder / "dev.spacy")
         rows[name] = _train_and_eval(bench, folder, args["train_config"], args["train_steps"], test, [])
     model = base / "distill+correct" / "model" / "model-best"
     bench.step(shared.folder, "speed", [], lambda: speed(dataset, shared, model, args["k"]))
@@ -288,14 +293,22 @@ def relabel_split(dataset: str, model_path: Path, folder: Path) -> Dict[str, Any
     return {"train_docs": counts["docs"], "entities": counts["entities"], "teacher": str(model_path)}
 
 
+TIME_N = 30  # sentences timed: the first of the reverse_ner benchmark's sample (seed 2024), as there
+
+
+def timed_rows(dataset: str) -> List[Dict[str, Any]]:
+    """The test sentences every speed figure of this benchmark is timed on."""
+    rows = read_split(split_path(dataset, "test"))
+    return [rows[i] for i in sample_rows(rows, 150, 2024)[:TIME_N]]
+
+
 # the `speed` step timed the CNN student of distill+correct; these are the two-stage students
 STUDENT_SPEED = ("distill+correct+proggen+minilm", "distill+correct+proggen+minilm+relabel")
 
 
 def student_speed(dataset: str, models: Dict[str, Path]) -> Dict[str, Any]:
     """docs/s of each student on the `speed` step's test sentences (best of 5 passes, as there)."""
-    rows = read_split(split_path(dataset, "test"))
-    texts = [" ".join(rows[i]["tokens"]) for i in sample_rows(rows, 150, 2024)[:TIME_N]]
+    texts = [text_of(row) for row in timed_rows(dataset)]
     out: Dict[str, Any] = {"docs": len(texts)}
     for name, path in models.items():
         out[name] = _docs_per_s(spacy.load(path), texts)
@@ -307,15 +320,11 @@ def _docs_per_s(nlp, texts: List[str]) -> float:
     return round(len(texts) / min(_seconds(lambda: list(nlp.pipe(texts))) for _ in range(5)), 1)
 
 
-TIME_N = 30  # sentences timed: the first of the reverse_ner benchmark's sample (seed 2024), as there
-
-
 def speed(dataset: str, shared: Shared, model_path: Path, k: int) -> Dict[str, Any]:
     """docs/s of the reverse_ner pipe (answer cache off, freshly loaded model) and of the distilled spaCy
     model on the same test sentences (the model's time is the best of 5 passes: it is too fast to time once)."""
-    rows = read_split(split_path(dataset, "test"))
     vocab = spacy.blank("en").vocab
-    refs = [row_to_doc(vocab, rows[i], keep=list(shared.labels)) for i in sample_rows(rows, 150, 2024)[:TIME_N]]
+    refs = [row_to_doc(vocab, row, keep=list(shared.labels)) for row in timed_rows(dataset)]
     pipe = time_config("library", refs, shared.labels, shared.library(), Tagging(k, domain=shared.build.domain))
     return {
         "docs": len(refs),

@@ -8,7 +8,6 @@ model comes from the installed package, never from a hub, so the config names it
 
 from __future__ import annotations
 
-import os
 from typing import Callable, Optional
 
 from spacy.util import registry
@@ -29,8 +28,6 @@ def make_embedder_transformer(
         from spacy_transformers.architectures import create_TransformerModel_v3
     except ImportError as err:  # pragma: no cover - spacy-transformers is a declared dependency
         raise ImportError("the transformer student needs spacy-transformers: pip install spacy-transformers") from err
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     return create_TransformerModel_v3(
         embedder_path(name), get_spans, dict(tokenizer_config or {}), dict(transformer_config or {})
     )

