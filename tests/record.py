@@ -57,19 +57,22 @@ def record_reverse_ner() -> None:
 
 
 def record_forms(library=None) -> None:
-    """The by_type answer form on the recorded library (replayed when not given)."""
+    """The compact answer forms (by_type, pairs) on the recorded library (replayed when not given)."""
     import reverse_ner_fixtures as F
 
     if library is None:
         built = F.make_nlp(F.replay_block())
         built.get_pipe("reverse_ner").initialize(texts=F.TASK_TEXTS)
         library = built.get_pipe("reverse_ner").library
-    nlp = F.by_type_nlp(F.replay_block(mode="record", inner=LOCAL), library)
-    for doc in nlp.pipe(F.TAG_TEXTS):
-        print("by_type:", doc.text, [(e.text, e.label_) for e in doc.ents], doc.spans["reverse_ner"].attrs["logprobs"])
-    grouped = F.by_type_nlp(F.replay_block(mode="record", inner=LOCAL), library, group_size=F.GROUP_SIZE)
-    for doc in grouped.pipe(F.TAG_TEXTS):
-        print("grouped:", doc.text, [(e.text, e.label_) for e in doc.ents])
+    for form in ("by_type", "pairs"):
+        nlp = F.form_nlp(F.replay_block(mode="record", inner=LOCAL), library, form)
+        for doc in nlp.pipe(F.TAG_TEXTS):
+            print(
+                f"{form}:", doc.text, [(e.text, e.label_) for e in doc.ents], doc.spans["reverse_ner"].attrs["logprobs"]
+            )
+        grouped = F.form_nlp(F.replay_block(mode="record", inner=LOCAL), library, form, group_size=F.GROUP_SIZE)
+        for doc in grouped.pipe(F.TAG_TEXTS):
+            print(f"{form} grouped:", doc.text, [(e.text, e.label_) for e in doc.ents])
 
 
 def record_many_types() -> None:

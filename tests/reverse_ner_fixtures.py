@@ -166,9 +166,9 @@ def cut_off_request():
     return replace(prompts.typecheck_request(LabelSet(MUSIC_LABELS), CUT_OFF_NAMES), max_tokens=CUT_OFF_BUDGET)
 
 
-def by_type_nlp(model: dict, library, **config):
-    """The pipe with the by_type answer form (and log-probs, to read them per mention) on `library`."""
-    nlp = make_nlp(model, answer_form="by_type", logprobs=True, **config)
+def form_nlp(model: dict, library, form: str, **config):
+    """The pipe with answer form `form` (and log-probs, to read them per mention) on `library`."""
+    nlp = make_nlp(model, answer_form=form, logprobs=True, **config)
     nlp.get_pipe("reverse_ner").set_library(library)
     return nlp
 

@@ -85,7 +85,7 @@ def ner_cli(
     summarize_only: bool = typer.Option(False, help="Tabulate the finished rows; never call the model."),
     retime: bool = typer.Option(False, help="Time finished rows again (their quality pass is kept)."),
     domains_dir: Path = typer.Option(DOMAINS_DIR, help="Where <dataset>.yml domain specs live (MIT types)."),
-    answer_form: str = typer.Option(TagSettings.answer_form, help="Tagging answer form: mentions | by_type."),
+    answer_form: str = typer.Option(TagSettings.answer_form, help="Tagging answer form: mentions | pairs | by_type."),
     group_size: int = typer.Option(TagSettings.group_size, help="Similar sentences per request (shared demos)."),
     library_dir: Optional[Path] = typer.Option(
         None, help="Where the self-made libraries are (default: --output-dir); rows of another setting reuse them."

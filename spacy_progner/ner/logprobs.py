@@ -78,6 +78,8 @@ def item_logprobs(choice: Choice, form: str = "mentions") -> Dict[Tuple[str, str
         return {}
     if form == "by_type":
         return _by_type_logprobs(choice)
+    if form == "pairs":
+        return _pairs_logprobs(choice)
     try:
         data = json.loads(choice.text)
     except ValueError:
@@ -116,4 +118,32 @@ def _by_type_logprobs(choice: Choice) -> Dict[Tuple[str, str], float]:
             score = _mean_lp(offsets, [key, (at + 1, cursor - 1)])
             if score is not None:
                 out.setdefault((item.strip(), label), score)
+    return out
+
+
+def _pairs_logprobs(choice: Choice) -> Dict[Tuple[str, str], float]:
+    """Per mention of a pairs answer: the mean log-prob of the tokens of its text and its type."""
+    offsets = token_offsets(choice)
+    try:
+        data = json.loads(choice.text)
+    except ValueError:
+        data = complete_items(choice.text)
+    if offsets is None or not isinstance(data, dict) or not isinstance(data.get("entities"), list):
+        return {}
+    text, cursor = choice.text, 0
+    out: Dict[Tuple[str, str], float] = {}
+    for item in data["entities"]:
+        if not (isinstance(item, list) and len(item) == 2 and all(isinstance(v, str) for v in item)):
+            continue
+        ranges = []
+        for value in item:
+            lit = json.dumps(value, ensure_ascii=False)
+            at = text.find(lit, cursor)
+            if at < 0:
+                break
+            cursor = at + len(lit)
+            ranges.append((at + 1, cursor - 1))
+        score = _mean_lp(offsets, ranges) if len(ranges) == 2 else None
+        if score is not None:
+            out.setdefault((item[0].strip(), item[1].strip()), score)
     return out

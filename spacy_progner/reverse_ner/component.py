@@ -100,8 +100,9 @@ def make_reverse_ner(
     llm_models block. k: demos per sentence (0 = plain zero-shot). n_samples/temperature/threshold:
     entity-level self-consistency. shape_filter: drop answers unlike every
     self-made entity of their type (a bare number as LOC, a lower-case word as PER). logprobs: ask for
-    token log-probs and keep each span's mean in doc.spans[name].attrs["logprobs"]. answer_form: "mentions"
-    or "by_type" (one list per type: about half the answer tokens, see ner.forms). group_size: similar
+    token log-probs and keep each span's mean in doc.spans[name].attrs["logprobs"]. answer_form: "mentions",
+    "pairs" (one [text, type] pair per mention: fewer answer tokens) or "by_type" (one list per type:
+    about half the answer tokens); see ner.forms. group_size: similar
     sentences per request, sharing one set of demos (see groups; their mentions get no log-probs).
     The rest shapes the library built in `initialize` (min_examples_per_type: the build asks for more
     examples of a type that has fewer, within a call budget)."""

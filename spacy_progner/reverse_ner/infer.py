@@ -47,8 +47,8 @@ class TagSettings:
     max_tokens: int = 256
     shape_filter: bool = True  # drop mentions unlike every library entity of their type (see ExampleLibrary.shapes)
     logprobs: bool = False  # ask for token log-probs: each mention gets `Scored.logprob` (annotate's confidence)
-    # "mentions" ({"entities":[{"text","label"}]}) or "by_type" ({"PER":["..."]}: about half the answer
-    # tokens); see ner.forms
+    # "mentions" ({"entities":[{"text","label"}]}), "pairs" ({"entities":[["text","label"]]}: ~4 fewer answer
+    # tokens a mention) or "by_type" ({"PER":["..."]}: about half the answer tokens); see ner.forms
     answer_form: str = "mentions"
     # sentences per request sharing one set of k demos, retrieved for the group (see groups); 1: one each
     group_size: int = 1

@@ -65,6 +65,11 @@ def answer_format(labels: LabelSet, form: str, grouped: bool) -> str:
             f'Answer in compact JSON with one list of mentions per type that occurs, e.g. {{"{first}":["...","..."]}}'
             "; leave out the types that do not occur, and answer {} if there is none."
         )
+    if form == "pairs":
+        return (
+            f'Answer in compact JSON with one [text, type] pair per mention, e.g. {{"entities":[["...","{first}"]]}}'
+            '. If there is none, answer {"entities":[]}.'
+        )
     return 'If there is none, answer {"entities":[]}. Answer in compact JSON.'
 
 

@@ -1,5 +1,6 @@
-"""The by_type answer form ({"PER": ["..."]}): schema, demos, reading (cut-off answers too), log-probs,
-and the pipe tagging with it on answers recorded from the embedded model (`python tests/record.py forms`)."""
+"""The compact answer forms, by_type ({"PER": ["..."]}) and pairs ({"entities": [["...", "PER"]]}): schema,
+demos, reading (cut-off answers too), log-probs, and the pipe tagging with each on answers recorded from the
+embedded model (`python tests/record.py forms`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,15 @@ import reverse_ner_fixtures as F
 from spacy_progner.errors import SettingsError
 from spacy_progner.llm import Choice
 from spacy_progner.ner import AnswerError, LabelSet
-from spacy_progner.ner.forms import by_type_answer, by_type_schema, complete_by_type, render
+from spacy_progner.ner.forms import (
+    answer_schema,
+    by_type_answer,
+    by_type_schema,
+    complete_by_type,
+    pairs_answer,
+    read_value,
+    render,
+)
 from spacy_progner.ner.logprobs import item_logprobs
 from spacy_progner.reverse_ner.groups import read_group, similar_groups
 from spacy_progner.reverse_ner.infer import Tagger, TagSettings
@@ -74,21 +83,75 @@ def test_the_request_asks_for_and_shows_the_form():
     assert request.json_schema == by_type_schema(list(labels), max_items=3)
 
 
+# --- pairs ----------------------------------------------------------------------------------------------
+
+
+def test_demos_write_one_pair_per_mention_and_the_grammar_holds_each_pair_to_text_and_type():
+    assert (
+        render([("Anna Berg", "PER"), ("Oslo", "LOC")], "pairs") == '{"entities":[["Anna Berg","PER"],["Oslo","LOC"]]}'
+    )
+    assert render([], "pairs") == '{"entities":[]}'
+    schema = answer_schema(LABELS, "pairs", max_items=3)["properties"]["entities"]
+    assert schema["maxItems"] == 3
+    assert schema["items"]["prefixItems"][1]["enum"] == LABELS and schema["items"]["maxItems"] == 2
+
+
+def test_bad_pairs_are_dropped_and_counted_and_a_cut_off_answer_keeps_its_complete_pairs():
+    drops: Counter = Counter()
+    answer = Choice('{"entities":[["Anna Berg","PER"],["Oslo","CITY"],["Bergen"],[" ","LOC"]]}')
+    assert pairs_answer(answer, LABELS, "p1", drops) == [("Anna Berg", "PER")]
+    assert drops == Counter(unknown_label=1, malformed_item=1, empty_text=1)
+    cut = Choice('{"entities":[["Anna Berg","PER"],["Oslo","LOC"],["Ber', finish_reason="length")
+    assert pairs_answer(cut, LABELS, "p2", drops) == [("Anna Berg", "PER"), ("Oslo", "LOC")]
+    assert drops["cut_off_items_kept"] == 1
+    with pytest.raises(AnswerError, match="p3: answer has no 'entities' list"):
+        pairs_answer(Choice('{"PER":["Anna"]}'), LABELS, "p3")
+    assert read_value([["Anna", "PER"]], LABELS, "p4", "pairs", drops) == [("Anna", "PER")]
+
+
+def test_logprob_of_a_pair_is_read_from_its_text_and_its_type():
+    text = '{"entities":[["Anna","PER"],["Oslo","LOC"]]}'
+    tokens = [(c, -0.5 if c in "Oslo" else -1.0) for c in text]
+    scores = item_logprobs(Choice(text, logprobs=tokens), "pairs")
+    assert scores[("Anna", "PER")] == -1.0
+    assert scores[("Oslo", "LOC")] == round((4 * -0.5 + -1.0 + -0.5 + -1.0) / 7, 4)
+
+
+def test_the_pairs_request_asks_for_and_shows_pairs():
+    labels = LabelSet(F.LABELS)
+    request = ner_request(
+        labels, "Anna Berg flew to Oslo .", [("Bo Lind left Rome .", [("Bo Lind", "PER")])], form="pairs"
+    )
+    assert "one [text, type] pair per mention" in request.messages[0]["content"]
+    assert request.messages[2]["content"] == '{"entities":[["Bo Lind","PER"]]}'
+    assert request.json_schema == answer_schema(list(labels), "pairs", max_items=3)
+
+
+# --- each compact form on recorded answers ------------------------------------------------------------
+
+
 @pytest.fixture(scope="module")
-def by_type_docs():
+def library():
     built = F.make_nlp(F.replay_block())
     built.get_pipe("reverse_ner").initialize(texts=F.TASK_TEXTS)
-    nlp = F.by_type_nlp(F.replay_block(), built.get_pipe("reverse_ner").library)
-    return nlp, list(nlp.pipe(F.TAG_TEXTS))
+    return built.get_pipe("reverse_ner").library
 
 
-def test_the_pipe_tags_with_the_by_type_form_on_recorded_answers(by_type_docs):
-    nlp, docs = by_type_docs
+@pytest.fixture(scope="module", params=["by_type", "pairs"])
+def form_docs(request, library):
+    nlp = F.form_nlp(F.replay_block(), library, request.param)
+    return request.param, nlp, list(nlp.pipe(F.TAG_TEXTS))
+
+
+def test_the_pipe_tags_with_each_compact_form_on_recorded_answers(form_docs):
+    form, nlp, docs = form_docs
     pipe = nlp.get_pipe("reverse_ner")
     assert any(doc.ents for doc in docs), "the recorded answers name nothing: the test would not exercise the form"
     for doc, request in zip(docs, pipe.tagger.requests(F.TAG_TEXTS)):
         for demo in request.messages[2:-1:2]:
-            assert isinstance(json.loads(demo["content"]), dict) and "entities" not in demo["content"]
+            shown = json.loads(demo["content"])
+            assert ("entities" in shown) == (form == "pairs")
+            assert form == "by_type" or all(isinstance(p, list) and len(p) == 2 for p in shown["entities"])
         group = doc.spans["reverse_ner"]
         assert all(lp is not None and lp <= 0 for lp in group.attrs["logprobs"])
         assert all(e.label_ in F.LABELS for e in doc.ents)
@@ -122,9 +185,9 @@ def test_an_unusable_group_size_is_refused_when_the_pipe_is_built():
         Tagger(LabelSet({"PER": "a person"}), None, None, TagSettings(group_size=0))
 
 
-def test_the_pipe_tags_a_group_in_one_request_on_recorded_answers(by_type_docs):
-    nlp, single = by_type_docs
-    grouped = F.by_type_nlp(F.replay_block(), nlp.get_pipe("reverse_ner").library, group_size=F.GROUP_SIZE)
+def test_the_pipe_tags_a_group_in_one_request_on_recorded_answers(form_docs, library):
+    form, _, single = form_docs
+    grouped = F.form_nlp(F.replay_block(), library, form, group_size=F.GROUP_SIZE)
     pipe = grouped.get_pipe("reverse_ner")
     groups, [request] = pipe.tagger.group_requests(F.TAG_TEXTS)
     assert groups == [[0, 1, 2]]
