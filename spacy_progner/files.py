@@ -14,6 +14,16 @@ import yaml
 from .errors import SettingsError
 
 
+def load_saved_pipeline(path: Union[str, Path], where: str, error: Type[Exception] = SettingsError, hint: str = ""):
+    """A spaCy pipeline saved with `nlp.to_disk` (a folder with its config.cfg); anything else is `error`
+    naming `where` and the path, before spaCy would fail on it with a bare traceback."""
+    if not (Path(path) / "config.cfg").is_file():
+        raise error(f"{where} {path}: not a saved spaCy pipeline (no config.cfg){hint}")
+    import spacy
+
+    return spacy.load(path)
+
+
 def read_data_file(path: Union[str, Path], what: str, error: Type[Exception] = SettingsError, hint: str = "") -> Any:
     """The parsed content of a YAML or JSON file (a .json file is read as JSON, anything else as YAML,
     which also reads JSON); `error` names `what` and `path`."""

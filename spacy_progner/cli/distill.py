@@ -15,7 +15,7 @@ from ..distill.annotate import AnnotateError, AnnotateSettings, annotate, tagger
 from ..distill.crosscheck import CrossCheckSettings, crosscheck
 from ..distill.relabel import load_student, relabel
 from ..distill.tagcheck import tagcheck
-from ..files import read_text_lines
+from ..files import load_saved_pipeline, read_text_lines
 from ..ner import LabelSet
 from ..ner.domain import spec_domain
 from ..proggen.common import read_jsonl, write_jsonl
@@ -27,9 +27,7 @@ from .proggen import CACHE, MODEL, SEED, _Step, load_model
 def load_tagger(pipeline: Optional[Path], labels: Optional[Path], texts: List[str], k: Optional[int], llm):
     """A saved pipeline, or a new one for a labels file / domain spec whose library is built from `texts`."""
     if pipeline is not None:
-        if not (pipeline / "config.cfg").is_file():
-            raise AnnotateError(f"--pipeline {pipeline}: not a saved spaCy pipeline (no config.cfg)")
-        nlp = spacy.load(pipeline)
+        nlp = load_saved_pipeline(pipeline, "--pipeline", AnnotateError)
         pipe = tagger_pipe(nlp, f"--pipeline {pipeline}")
         if labels is not None:
             wanted = LabelSet.from_any(labels)

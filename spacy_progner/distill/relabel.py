@@ -11,18 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict, Iterable, Optional, Union
 
-import spacy
 from spacy.tokens import Doc, DocBin
 from tqdm import tqdm
 
 from ..errors import SettingsError
+from ..files import load_saved_pipeline
 
 
 def load_student(path: Path, where: str):
     """A trained spaCy pipeline with an `ner` component, or a clear error naming `where`."""
-    if not (Path(path) / "config.cfg").is_file():
-        raise SettingsError(f"{where} {path}: not a saved spaCy pipeline (no config.cfg); train the student first")
-    nlp = spacy.load(path)
+    nlp = load_saved_pipeline(path, where, hint="; train the student first")
     if "ner" not in nlp.pipe_names:
         raise SettingsError(f"{where} {path}: the pipeline has no ner component (it has {nlp.pipe_names})")
     return nlp
