@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..llm import Choice
 from .answers import complete_items
@@ -80,10 +80,7 @@ def item_logprobs(choice: Choice, form: str = "mentions") -> Dict[Tuple[str, str
         return _by_type_logprobs(choice)
     if form == "pairs":
         return _pairs_logprobs(choice)
-    try:
-        data = json.loads(choice.text)
-    except ValueError:
-        data = complete_items(choice.text)
+    data = _answer_data(choice, complete_items)
     if not isinstance(data, dict) or not isinstance(data.get("entities"), list):
         return {}
     out: Dict[Tuple[str, str], float] = {}
@@ -96,10 +93,7 @@ def item_logprobs(choice: Choice, form: str = "mentions") -> Dict[Tuple[str, str
 def _by_type_logprobs(choice: Choice) -> Dict[Tuple[str, str], float]:
     """Per mention of a by_type answer: the mean log-prob of the tokens of its type key and its text."""
     offsets = token_offsets(choice)
-    try:
-        data = json.loads(choice.text)
-    except ValueError:
-        data = complete_by_type(choice.text)
+    data = _answer_data(choice, complete_by_type)
     if offsets is None or not isinstance(data, dict):
         return {}
     text, cursor = choice.text, 0
@@ -124,10 +118,7 @@ def _by_type_logprobs(choice: Choice) -> Dict[Tuple[str, str], float]:
 def _pairs_logprobs(choice: Choice) -> Dict[Tuple[str, str], float]:
     """Per mention of a pairs answer: the mean log-prob of the tokens of its text and its type."""
     offsets = token_offsets(choice)
-    try:
-        data = json.loads(choice.text)
-    except ValueError:
-        data = complete_items(choice.text)
+    data = _answer_data(choice, complete_items)
     if offsets is None or not isinstance(data, dict) or not isinstance(data.get("entities"), list):
         return {}
     text, cursor = choice.text, 0
@@ -147,3 +138,11 @@ def _pairs_logprobs(choice: Choice) -> Dict[Tuple[str, str], float]:
         if score is not None:
             out.setdefault((item[0].strip(), item[1].strip()), score)
     return out
+
+
+def _answer_data(choice: Choice, salvage: Callable[[str], Any]) -> Any:
+    """The answer's JSON, or what `salvage` finds written in full in a cut-off one."""
+    try:
+        return json.loads(choice.text)
+    except ValueError:
+        return salvage(choice.text)
