@@ -8,7 +8,7 @@
   none). About half the answer tokens of `mentions`, and as many fewer prompt tokens in every demo; on a
   CPU, generated tokens are the dearest part of a call.
 
-A cut-off answer keeps its complete items in either form.
+A cut-off answer keeps its complete items in every form.
 """
 
 from __future__ import annotations
