@@ -28,7 +28,6 @@ from .answers import (
     complete_pairs,
     entity_answer,
     entity_list_schema,
-    entity_schema,
     list_answer,
     parse_entities,
     parse_or_salvage,
@@ -61,17 +60,16 @@ def pair_list_schema(labels: Iterable[str], max_items: Optional[int] = None) -> 
 
 
 def answer_schema(labels: Sequence[str], form: str, max_items: Optional[int] = None) -> Dict[str, Any]:
+    """A whole answer: the by_type object, or {"entities": <the form's list>}."""
+    value = value_schema(labels, form, max_items)
     if form == "by_type":
-        return by_type_schema(labels, max_items)
-    if form == "pairs":
-        entities = pair_list_schema(labels, max_items)
-        return {
-            "type": "object",
-            "properties": {"entities": entities},
-            "required": ["entities"],
-            "additionalProperties": False,
-        }
-    return entity_schema(labels, max_items=max_items)
+        return value
+    return {
+        "type": "object",
+        "properties": {"entities": value},
+        "required": ["entities"],
+        "additionalProperties": False,
+    }
 
 
 def value_schema(labels: Sequence[str], form: str, max_items: Optional[int] = None) -> Dict[str, Any]:
