@@ -61,6 +61,11 @@ def entity_schema(
     if sentence:
         props["sentence"] = _string(max_chars)
     props["entities"] = entity_list_schema(labels, max_items)
+    return closed_object(props)
+
+
+def closed_object(props: Dict[str, Any]) -> Dict[str, Any]:
+    """An object with exactly `props`, all required: an answer the grammar lets hold nothing else."""
     return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
 
 

@@ -23,6 +23,7 @@ from .answers import (
     AnswerError,
     Mention,
     check_item,
+    closed_object,
     compact,
     complete_items,
     complete_pairs,
@@ -64,12 +65,7 @@ def answer_schema(labels: Sequence[str], form: str, max_items: Optional[int] = N
     value = value_schema(labels, form, max_items)
     if form == "by_type":
         return value
-    return {
-        "type": "object",
-        "properties": {"entities": value},
-        "required": ["entities"],
-        "additionalProperties": False,
-    }
+    return closed_object({"entities": value})
 
 
 def value_schema(labels: Sequence[str], form: str, max_items: Optional[int] = None) -> Dict[str, Any]:
