@@ -18,7 +18,7 @@ DOMAIN = ROOT / "configs" / "domains" / "conll2003.yml"
 # The demo workflow's first steps at smaller sizes (same seeds: the demo's cache answers most of them).
 ATTRIBUTES = AttributeSettings(n_dimensions=2, n_values=6, calls_per_dimension=1)
 ENTITIES = EntitySettings(n_per_call=8, calls_per_type=1, n_per_topic=4, max_topics=2)
-GENERATE_XY = GenerateSettings(variant="diversify-x+y", n_sentences=9)
+GENERATE_XY = GenerateSettings(variant="diversify-x+y", n_sentences=12, seed=1)
 GENERATE_SIMPLE = GenerateSettings(variant="simple", n_sentences=6, per_call=3)
 # Small corpora have few annotations per type: a laxer threshold and a larger share, so prompts happen.
 CORRECT = CorrectSettings(threshold=-0.01, max_share=0.5, spans_per_prompt=3)

@@ -100,6 +100,7 @@ def record_proggen(cache_path: str) -> None:
 
     recorder = make_replay(str(F.CASSETTE), mode="record", model=make_local_gguf(cache_path=cache_path))
     out = F.run_all(recorder)
+    print("answers no longer asked for, dropped:", recorder.transport.prune_unused())
     for x in out["xy"]["samples"] + out["simple"]["samples"]:
         print(x["sentence"], [(e["text"], e["label"], e["logprob"]) for e in x["entities"]])
     print(json.dumps(out["corrected"]["metrics"], indent=1))

@@ -20,7 +20,7 @@ from wasabi import msg
 from ..distill.tagcheck import tagcheck
 from ..errors import SettingsError
 from ..files import write_json_atomic
-from ..llm import ChatModel, UsageLedger
+from ..llm import ChatModel, Usage, UsageLedger
 from ..llm.ledger import booked
 from ..ner.domain import DomainSpec
 from ..proggen.attributes import TOPIC, AttributeSettings, build_attributes, load_attributes
@@ -94,12 +94,26 @@ class Bench:
         start = time.perf_counter()
         with self.model.ledger.step(name) if uses_llm else _null():
             info = fn()
+        earlier = info.pop("earlier_legs", None)  # a step resumed from saved state: what its earlier legs cost
         record = {"step": name, "seconds": round(time.perf_counter() - start, 2), **info}
         if uses_llm:
-            record["usage"] = self.model.ledger.total().to_dict()
+            booked = with_earlier_legs(earlier, self.model.ledger.total(), record["seconds"])
+            record.update(seconds=round(booked["seconds"], 2), usage=booked["usage"], legs=booked["legs"])
         record_path.parent.mkdir(parents=True, exist_ok=True)
         srsly.write_json(record_path, record)
         return record
+
+
+def with_earlier_legs(earlier: Optional[Dict[str, Any]], usage: Usage, seconds: float) -> Dict[str, Any]:
+    """The usage and seconds of a step run in legs (killed, resumed from its saved state): this leg's plus
+    those booked by the earlier legs up to their last saved state."""
+    total = Usage(**earlier["usage"]) if earlier else Usage()
+    total += usage
+    return {
+        "usage": total.to_dict(),
+        "seconds": seconds + (earlier["seconds"] if earlier else 0.0),
+        "legs": (earlier["legs"] if earlier else 0) + 1,
+    }
 
 
 class _null:
@@ -212,11 +226,16 @@ def _corpus_steps(bench: Bench, spec: DomainSpec, base: Path, name: str, n_sente
         state = source / "generate.state.json"
         source.mkdir(parents=True, exist_ok=True)  # a first run's folder: the first checkpoint lands in it
         resume = srsly.read_json(state) if state.exists() else None
-        save = partial(write_json_atomic, state)
+        earlier, start = (resume or {}).get("earlier_legs"), time.perf_counter()
+
+        def save(run_state: Dict[str, Any]) -> None:  # with what the run has cost so far, for the step record
+            spent = with_earlier_legs(earlier, bench.model.ledger.total(), time.perf_counter() - start)
+            write_json_atomic(state, {**run_state, "earlier_legs": spent})
+
         result = generate(bench.model, spec, settings, attrs, pools, resume=resume, checkpoint=save)
         write_jsonl(source / "generated.jsonl", result["samples"])
         state.unlink(missing_ok=True)
-        return result["metrics"]
+        return {**result["metrics"], "earlier_legs": earlier}
 
     def corr() -> Dict[str, Any]:
         samples = read_jsonl(to_correct, "samples")
@@ -308,10 +327,15 @@ def summarize(steps: List[Dict[str, Any]], scores: Dict[str, Any]) -> Dict[str, 
     for s in steps:
         u = s.get("usage") or {}
         # An answer the cache served was paid for by an earlier run of the same step: it counts as a call.
-        usage["calls"] += u.get("calls", 0) + u.get("cache_hits", 0)
+        # A record whose usage covers its last leg only (`usage_incomplete`) counts its own calls.
+        usage["calls"] += s["calls"] if s.get("usage_incomplete") else u.get("calls", 0) + u.get("cache_hits", 0)
         for k in ("prompt_tokens", "completion_tokens"):
             usage[k] += u.get(k, 0)
-    per_1000 = {k: round(v * 1000 / kept, 1) for k, v in usage.items()} if kept and usage["calls"] else None
+    per_1000: Optional[Dict[str, Any]] = None
+    if kept and usage["calls"]:
+        per_1000 = {k: round(v * 1000 / kept, 1) for k, v in usage.items()}
+        if any(s.get("usage_incomplete") for s in steps):  # tokens unknown: not shown rather than too few
+            per_1000.update(prompt_tokens=None, completion_tokens=None)
     return {
         "f1": scores["ents_f"],
         "p": scores["ents_p"],
@@ -324,6 +348,7 @@ def summarize(steps: List[Dict[str, Any]], scores: Dict[str, Any]) -> Dict[str, 
         "llm_usage": usage,
         "llm_per_1000_kept": per_1000,
         "seconds_per_step": {s["step"]: s["seconds"] for s in steps},
+        "usage_incomplete": {s["step"]: s["usage_incomplete"] for s in steps if s.get("usage_incomplete")},
     }
 
 
@@ -356,7 +381,7 @@ def markdown(report: Dict[str, Any]) -> str:
             per_type, abcd = per_type_cell(r["per_type_f1"]), abcd_cell(r["correction_choices"])
             p1k = r["llm_per_1000_kept"]
             calls = f"{p1k['calls']:.0f}" if p1k else "–"
-            toks = f"{p1k['prompt_tokens'] + p1k['completion_tokens']:.0f}" if p1k else "–"
+            toks = f"{p1k['prompt_tokens'] + p1k['completion_tokens']:.0f}" if p1k and p1k["prompt_tokens"] else "–"
             secs = ", ".join(f"{k} {v:.0f}" for k, v in r["seconds_per_step"].items())
             lines.append(
                 f"| {ds['dataset']} | {name} | {r['kept_sentences']} | {r['f1']:.3f} | {r['p']:.3f} | {r['r']:.3f} | "
@@ -365,6 +390,8 @@ def markdown(report: Dict[str, Any]) -> str:
     notes = []
     for ds in report["datasets"]:
         for name, r in ds["configs"].items():
+            for step, why in (r.get("usage_incomplete") or {}).items():
+                notes.append(f"- **{ds['dataset']} {name}**, {step}: {why}")
             pc = r.get("pool_check")
             if pc:
                 notes.append(

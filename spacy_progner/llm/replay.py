@@ -42,6 +42,7 @@ class ReplayTransport:
         self.context_length = getattr(inner, "context_length", 4096)
         self._lock = threading.Lock()
         self.entries: Dict[str, dict] = self._load()
+        self.used: set = set()  # the keys asked for since this transport was made
 
     def _load(self) -> Dict[str, dict]:
         if not self.path.exists():
@@ -61,11 +62,23 @@ class ReplayTransport:
                     logger.warning("Replay cassette %s line %d is not a complete entry; skipped", self.path, lineno)
         return entries
 
+    def prune_unused(self) -> int:
+        """Rewrite the cassette with only the entries asked for since it was opened (after a re-recording,
+        the answers to prompts that changed are dead weight, and would be counted by tests reading the file);
+        returns how many were dropped."""
+        with self._lock:
+            kept = {k: e for k, e in self.entries.items() if k in self.used}
+            dropped, self.entries = len(self.entries) - len(kept), kept
+            lines = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in kept.values())
+            self.path.write_text(lines, encoding="utf8")
+        return dropped
+
     def identity(self) -> str:
         return f"cassette:{self.path.name}"
 
     def complete(self, request: ChatRequest) -> Tuple[Choice, Usage]:
         key = request.key()
+        self.used.add(key)
         entry = self.entries.get(key)
         if entry is not None:
             return Choice.from_dict(entry["choice"]), Usage(**entry["usage"])

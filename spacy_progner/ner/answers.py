@@ -37,30 +37,32 @@ def mention_bound(text: str) -> int:
     return min(16, max(3, (words + 1) // 2))
 
 
-def entity_list_schema(labels: Iterable[str], max_items: Optional[int] = None) -> Dict[str, Any]:
-    schema: Dict[str, Any] = {
-        "type": "array",
-        "items": {
-            "type": "object",
-            "properties": {"text": {"type": "string"}, "label": {"type": "string", "enum": list(labels)}},
-            "required": ["text", "label"],
-            "additionalProperties": False,
-        },
-    }
+def entity_list_schema(
+    labels: Iterable[str], max_items: Optional[int] = None, max_text_chars: Optional[int] = None
+) -> Dict[str, Any]:
+    """[{"text", "label"}, ...]; with `max_text_chars`, each text also holds 1 to that many characters (a
+    generating answer that loops inside a name, or lists empty names, closes instead of running on)."""
+    text = {"type": "string"} if max_text_chars is None else {**_string(max_text_chars), "minLength": 1}
+    item = closed_object({"text": text, "label": {"type": "string", "enum": list(labels)}})
+    schema: Dict[str, Any] = {"type": "array", "items": item}
     if max_items is not None:
         schema["maxItems"] = max_items
     return schema
 
 
 def entity_schema(
-    labels: Iterable[str], sentence: bool = False, max_items: Optional[int] = None, max_chars: Optional[int] = None
+    labels: Iterable[str],
+    sentence: bool = False,
+    max_items: Optional[int] = None,
+    max_chars: Optional[int] = None,
+    max_text_chars: Optional[int] = None,
 ) -> Dict[str, Any]:
     """{"entities": [{"text", "label"}]}, optionally with a "sentence" first (generation answers) of at most
     `max_chars` characters, so a sentence that loops inside its string closes instead of running on."""
     props: Dict[str, Any] = {}
     if sentence:
         props["sentence"] = _string(max_chars)
-    props["entities"] = entity_list_schema(labels, max_items)
+    props["entities"] = entity_list_schema(labels, max_items, max_text_chars)
     return closed_object(props)
 
 
@@ -230,9 +232,4 @@ def string_list_schema(key: str, n: int, max_chars: Optional[int] = None) -> Dic
     """{key: [str, ...]} with at most n items of at most `max_chars` characters each: the grammar closes
     the list and each string, so a model that starts repeating itself (a list item after item, or one
     item word after word) cannot run on to max_tokens."""
-    return {
-        "type": "object",
-        "properties": {key: {"type": "array", "items": _string(max_chars), "minItems": 1, "maxItems": n}},
-        "required": [key],
-        "additionalProperties": False,
-    }
+    return closed_object({key: {"type": "array", "items": _string(max_chars), "minItems": 1, "maxItems": n}})

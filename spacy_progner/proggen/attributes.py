@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List
 
 from ..llm import ChatModel, ChatRequest
-from ..ner.answers import AnswerError, compact, parse_json_answer, string_list_schema
+from ..ner.answers import AnswerError, closed_object, compact, parse_json_answer, string_list_schema
 from ..ner.domain import DomainSpec
 from .common import StepError, Warnings, ask_lists, dedupe, rng_for
 
@@ -44,24 +44,16 @@ def _examples(spec: DomainSpec, rng) -> str:
     return "\n".join(f"- {s}" for s in demos[:4])
 
 
-DIM_SCHEMA = {
-    "type": "object",
-    "properties": {
+DIM_SCHEMA = closed_object(
+    {
         "dimensions": {
             "type": "array",
             "minItems": 1,
             "maxItems": 8,
-            "items": {
-                "type": "object",
-                "properties": {"name": {"type": "string"}, "description": {"type": "string"}},
-                "required": ["name", "description"],
-                "additionalProperties": False,
-            },
+            "items": closed_object({"name": {"type": "string"}, "description": {"type": "string"}}),
         }
-    },
-    "required": ["dimensions"],
-    "additionalProperties": False,
-}
+    }
+)
 
 
 def dimension_request(spec: DomainSpec, s: AttributeSettings) -> ChatRequest:

@@ -22,7 +22,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ..llm import ChatModel, ChatRequest
 from ..ner.align import find_occurrences
-from ..ner.answers import AnswerError, compact, parse_json_answer
+from ..ner.answers import AnswerError, closed_object, compact, parse_json_answer
 from ..ner.domain import ANSWERS, OTHER, DomainSpec
 from .common import StepError, Warnings, rng_for
 from .poolcheck import check_pool_types, trust_pool
@@ -148,22 +148,10 @@ def mark(sentence: str, span: str, start: Optional[int] = None) -> str:
 
 
 def answer_schema(n: int) -> Dict[str, Any]:
-    item = {
-        "type": "object",
-        "properties": {
-            "span": {"type": "string"},
-            "choice": {"type": "string", "enum": list(ANSWERS)},
-            "fix": {"type": "string"},
-        },
-        "required": ["span", "choice", "fix"],
-        "additionalProperties": False,
-    }
-    return {
-        "type": "object",
-        "properties": {"answers": {"type": "array", "items": item, "minItems": n, "maxItems": n}},
-        "required": ["answers"],
-        "additionalProperties": False,
-    }
+    item = closed_object(
+        {"span": {"type": "string"}, "choice": {"type": "string", "enum": list(ANSWERS)}, "fix": {"type": "string"}}
+    )
+    return closed_object({"answers": {"type": "array", "items": item, "minItems": n, "maxItems": n}})
 
 
 Item = Tuple[str, str, Optional[int]]  # sentence, span text, the span's character offset (None: first hit)

@@ -28,7 +28,9 @@ def restyle(doc: Doc, surface: Surface) -> Tuple[Doc, int]:
         return doc, 0
     new_index = {t.i: j for j, t in enumerate(keep)}
     words = [t.lower_ if surface.lowercase else t.text for t in keep]
-    spaces = [True] * (len(words) - 1) + [False]
+    # A token keeps its own spacing ("July 24, 2017" stays so inside an entity); where a dropped token
+    # stood between two kept ones, a space ("Hello, world" -> "hello world").
+    spaces = [bool(t.whitespace_) or nxt.i != t.i + 1 for t, nxt in zip(keep, keep[1:])] + [False]
     out = Doc(doc.vocab, words=words, spaces=spaces)
     ents = [Span(out, new_index[e.start], new_index[e.end - 1] + 1, label=e.label_) for e in doc.ents]
     out.set_ents(ents, missing=[out[new_index[i] : new_index[i] + 1] for i in sorted(missing)], default="outside")

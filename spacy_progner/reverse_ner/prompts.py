@@ -10,7 +10,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 
 from ..llm import ChatRequest
 from ..ner import LabelSet, entity_schema, mention_bound
-from ..ner.answers import Mention, compact, item_budget, string_list_schema, text_tokens
+from ..ner.answers import Mention, closed_object, compact, item_budget, string_list_schema, text_tokens
 from ..ner.forms import answer_schema, as_value, render, value_schema
 from .expand import word_range
 from .groups import numbered
@@ -150,12 +150,7 @@ def group_request(
     messages.append({"role": "user", "content": numbered(sentences)})
     bounds = [mention_bound(sentence) for sentence in sentences]
     keys = [str(i) for i in range(1, len(sentences) + 1)]
-    schema = {
-        "type": "object",
-        "properties": {key: value_schema(list(labels), form, b) for key, b in zip(keys, bounds)},
-        "required": keys,
-        "additionalProperties": False,
-    }
+    schema = closed_object({key: value_schema(list(labels), form, b) for key, b in zip(keys, bounds)})
     budget = sum(min(max_tokens, 16 + 24 * b) for b in bounds)
     return ChatRequest(
         messages=messages, json_schema=schema, n=n, temperature=temperature, seed=seed, max_tokens=budget
@@ -207,12 +202,7 @@ def typecheck_schema(labels: LabelSet, names: Sequence[str]) -> Dict[str, Any]:
     every name, in order, under its own spelling (a list of {"text", "label"} items let the small model
     write the type into "text", skip names or respell them, and left most names unanswered)."""
     verdict = {"type": "string", "enum": [*labels, "NONE"]}
-    return {
-        "type": "object",
-        "properties": {name: verdict for name in names},
-        "required": list(dict.fromkeys(names)),
-        "additionalProperties": False,
-    }
+    return closed_object({name: verdict for name in names})
 
 
 def typecheck_request(labels: LabelSet, names: Sequence[str]) -> ChatRequest:

@@ -198,6 +198,8 @@ def test_variants_refuse_missing_inputs():
         generate(ChatModel.__new__(ChatModel), spec, GenerateSettings(variant="diversify-x"))
     with pytest.raises(StepError, match="variant must be one of"):
         GenerateSettings(variant="fancy")
+    with pytest.raises(StepError, match="max_entities=0, max_entity_chars=-1; each must be >= 1"):
+        GenerateSettings(max_entities=0, max_entity_chars=-1)
 
 
 def _samples():

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import srsly
 
-from spacy_progner.benchmarks.proggen import Bench, markdown, summarize
+from spacy_progner.benchmarks.proggen import Bench, markdown, summarize, with_earlier_legs
+from spacy_progner.llm import Usage
 
 
 def test_summary_counts_llm_usage_per_1000_kept_sentences():
@@ -22,6 +25,36 @@ def test_summary_counts_llm_usage_per_1000_kept_sentences():
     table = markdown({"datasets": [{"dataset": "conll2003", "configs": {"x+y+correct": s}}]})
     row = table.splitlines()[2]
     assert row.startswith("| conll2003 | x+y+correct | 400 | 0.500 | 0.600 | 0.430 | PER 0.70 | 7/1/2/3 | 412 |")
+
+
+def test_a_step_resumed_from_saved_state_books_its_earlier_legs(tmp_path):
+    """A 1,500-sentence generate runs in legs across sessions: its record counts every leg's calls and time."""
+    model = SimpleNamespace(ledger=None)
+    bench = Bench(tmp_path, model_factory=lambda: model)
+    first = with_earlier_legs(None, Usage(calls=5, prompt_tokens=500, completion_tokens=50), 40.0)  # saved state
+    second = with_earlier_legs(first, Usage(calls=2, prompt_tokens=200), 9.0)  # a leg killed after its save
+
+    def last_leg():
+        model.ledger.add(Usage(calls=3, prompt_tokens=300, completion_tokens=30))
+        return {"calls": 10, "kept_sentences": 9, "earlier_legs": second}
+
+    record = bench.step(tmp_path / "x", "generate", [], last_leg)
+    assert record["usage"]["calls"] == 10 and record["usage"]["prompt_tokens"] == 1000
+    assert record["usage"]["completion_tokens"] == 80
+    assert record["legs"] == 3 and record["seconds"] >= 49.0 and "earlier_legs" not in record
+
+
+def test_usage_a_record_lost_is_said_and_not_tabulated_as_too_few_tokens():
+    note = "usage covers the last leg only"
+    steps = [
+        {"step": "generate", "seconds": 5.0, "calls": 256, "kept_sentences": 1500, "usage_incomplete": note,
+         "usage": {"calls": 120, "prompt_tokens": 4000, "completion_tokens": 900}},
+    ]  # fmt: skip
+    scores = {"ents_f": 0.5, "ents_p": 0.6, "ents_r": 0.43, "per_type": {"PER": {"p": 1, "r": 1, "f": 0.7}}}
+    s = summarize(steps, scores)
+    assert s["llm_per_1000_kept"] == {"calls": 170.7, "prompt_tokens": None, "completion_tokens": None}
+    table = markdown({"datasets": [{"dataset": "conll2003", "configs": {"simple": s}}]})
+    assert "| 171 | – |" in table.splitlines()[2] and f"**conll2003 simple**, generate: {note}" in table
 
 
 def test_finished_steps_are_not_redone(tmp_path):

@@ -24,12 +24,13 @@ def test_commands_chain_on_a_replayed_model(tmp_path):
     cache = tmp_path / "cache.sqlite"
     common = ["--domain", F.DOMAIN, "--model", model, "--cache-path", cache]
     m = tmp_path / "metrics"
+    xy = ["--n-sentences", F.GENERATE_XY.n_sentences, "--seed", F.GENERATE_XY.seed]  # as the cassette was recorded
     _run(["attributes", *common, "-o", tmp_path / "attributes.yml", "--metrics", m / "attributes.json"]
          + ["--n-dimensions", 2, "--n-values", 6, "--calls-per-dimension", 1])  # fmt: skip
     _run(["entities", *common, "--attributes", tmp_path / "attributes.yml", "-o", tmp_path / "entities.json"]
          + ["--metrics", m / "entities.json", "--n-per-call", 8, "--calls-per-type", 1, "--n-per-topic", 4]
          + ["--max-topics", 2])  # fmt: skip
-    _run(["generate", *common, "--variant", "diversify-x+y", "--n-sentences", 9]
+    _run(["generate", *common, "--variant", "diversify-x+y", *xy]
          + ["--attributes", tmp_path / "attributes.yml", "--entities", tmp_path / "entities.json"]
          + ["-o", tmp_path / "generated.jsonl", "--metrics", m / "generate.json"])  # fmt: skip
     _run(["correct", *common, "-i", tmp_path / "generated.jsonl", "-o", tmp_path / "corrected.jsonl"]
@@ -41,7 +42,9 @@ def test_commands_chain_on_a_replayed_model(tmp_path):
          + ["--entities", tmp_path / "entities.json", "--metrics-dir", m, "-o", tmp_path / "report.html"])  # fmt: skip
 
     gen = srsly.read_json(m / "generate.json")
-    assert gen["kept_sentences"] == 9 == len(list(srsly.read_jsonl(tmp_path / "generated.jsonl")))
+    assert (
+        gen["kept_sentences"] == F.GENERATE_XY.n_sentences == len(list(srsly.read_jsonl(tmp_path / "generated.jsonl")))
+    )
     assert gen["usage"]["steps"]["generate"]["calls"] == gen["calls"] > 0
     corr = srsly.read_json(m / "correct.json")
     assert corr["usage"]["steps"]["correct"]["calls"] == corr["prompts"]
@@ -54,7 +57,7 @@ def test_commands_chain_on_a_replayed_model(tmp_path):
     assert "diversify-x+y" in html and 'class="entities"' in html
 
     # A rerun is answered by the cache: no model call at all.
-    _run(["generate", *common, "--variant", "diversify-x+y", "--n-sentences", 9]
+    _run(["generate", *common, "--variant", "diversify-x+y", *xy]
          + ["--attributes", tmp_path / "attributes.yml", "--entities", tmp_path / "entities.json"]
          + ["-o", tmp_path / "again.jsonl", "--metrics", m / "again.json"])  # fmt: skip
     again = srsly.read_json(m / "again.json")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
 from collections import Counter
 
@@ -70,6 +71,18 @@ def test_generated_samples_are_valid_and_every_drop_is_counted(run):
         examples = m["calls"] * F.GENERATE_XY.per_call
         assert examples == m["kept_sentences"] + sum(m["drops"].get(k, 0) for k in SENTENCE_DROPS)
     assert m["entities_per_type"] == dict(Counter(e["label"] for x in samples for e in x["entities"]))
+
+
+def test_recorded_generate_answers_keep_within_the_grammar_bounds(run):
+    """The embedded model's generate answers, under the schema built from the settings' bounds."""
+    rows = [json.loads(line) for line in F.CASSETTE.read_text(encoding="utf8").splitlines()]
+    answers = [r["choice"]["text"] for r in rows if "examples" in r["request"]["json_schema"]["properties"]]
+    assert len(answers) == run["xy"]["metrics"]["calls"] + run["simple"]["metrics"]["calls"]
+    s = F.GENERATE_XY
+    for answer in answers:
+        for ex in json.loads(answer)["examples"]:
+            assert len(ex["sentence"]) <= s.max_sentence_chars and len(ex["entities"]) <= s.max_entities
+            assert all(1 <= len(e["text"]) <= s.max_entity_chars for e in ex["entities"])
 
 
 def test_entities_are_asked_sentence_by_sentence_without_ambiguous_names(run):
