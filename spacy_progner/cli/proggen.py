@@ -345,7 +345,17 @@ def report_cli(
     spec = _spec(domain)
     rows = read_jsonl(samples, "samples")
     metrics: Dict[str, Any] = {}
-    for name in ("attributes", "entities", "generate", "annotate", "crosscheck", "correct", "to_docbin", "evaluate"):
+    for name in (
+        "attributes",
+        "entities",
+        "generate",
+        "annotate",
+        "crosscheck",
+        "tagcheck",
+        "correct",
+        "to_docbin",
+        "evaluate",
+    ):
         path = metrics_dir / f"{name}.json"
         if path.is_file():
             metrics[name] = srsly.read_json(path)

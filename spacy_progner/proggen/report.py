@@ -57,12 +57,24 @@ def confidence_histogram(samples: List[Dict[str, Any]]) -> Dict[str, int]:
 
 def agreement_counts(samples: List[Dict[str, Any]]) -> Dict[str, int]:
     marks = Counter(
-        "proposed by a student" if e.get("proposed") else ("agreed" if e["agree"] else "disagreed")
+        "proposed (missed by the answer)" if e.get("proposed") else ("agreed" if e["agree"] else "disagreed")
         for s in samples
         for e in s["entities"]
         if "agree" in e
     )
     return dict(marks)
+
+
+def agreement_source(metrics: Dict[str, Dict[str, Any]]) -> str:
+    """What the `agree` marks of a corpus were checked against, from the steps that ran."""
+    sources = []
+    if "crosscheck" in metrics:
+        sources.append("students trained on the other folds")
+    if "tagcheck" in metrics:
+        sources.append("the reverse_ner tagger's own annotation")
+    if (metrics.get("correct") or {}).get("pool_check"):
+        sources.append("the pool type of each required name found in its sentence")
+    return "; ".join(sources) or "a second annotation"
 
 
 def diversity(samples: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -108,6 +120,7 @@ def build_report(
         kind="Annotated" if "annotate" in metrics else "ProgGen",
         confidence=confidence_histogram(samples),
         agreement=agreement_counts(samples),
+        agreement_source=agreement_source(metrics),
         variant=variant,
         glance=glance(samples, div, correction, usage_rows, annotated="annotate" in metrics),
         shown=len(rendered),
@@ -156,6 +169,11 @@ def step_tables(metrics: Dict[str, Dict[str, Any]]):
     warnings: List[str] = []
     for step, m in metrics.items():
         steps = ((m or {}).get("usage") or {}).get("steps") or {}
+        if m.get("usage_incomplete"):  # a resumed run's record that lost its earlier legs: its own call count
+            steps = {
+                name: {**u, "calls": m["calls"], "cache_hits": 0} if name == step else u for name, u in steps.items()
+            }
+            warnings.append(f"{step}: {m['usage_incomplete']}")
         usage_rows.extend((name, u) for name, u in steps.items())
         if m.get("drops"):
             drop_tables.append((step, m["drops"]))

@@ -139,3 +139,13 @@ def test_an_unknown_configuration_is_named_before_any_step_runs(tmp_path):
     with pytest.raises(SettingsError, match=r"unknown configuration\(s\) \['x\+y\+typo'\]"):
         run(["conll2003"], tmp_path, model_factory=lambda: None, configs=["simple", "x+y+typo"])
     assert not any(tmp_path.iterdir())  # nothing was started
+
+
+def test_report_counts_a_record_that_lost_its_earlier_legs_by_its_own_calls():
+    from spacy_progner.proggen.report import step_tables
+
+    usage = {"steps": {"generate": {"calls": 120, "cache_hits": 0, "prompt_tokens": 9}}}
+    metrics = {"generate": {"calls": 256, "usage_incomplete": "last leg only", "usage": usage}}
+    rows, _, warnings = step_tables(metrics)
+    assert rows == [("generate", {"calls": 256, "cache_hits": 0, "prompt_tokens": 9})]
+    assert warnings == ["generate: last leg only"]

@@ -19,7 +19,7 @@ from spacy_progner.proggen.common import norm
 from spacy_progner.proggen.docbin import to_docbin
 from spacy_progner.proggen.generate import ambiguous_names, build_request
 from spacy_progner.proggen.poolcheck import check_pool_types
-from spacy_progner.proggen.report import build_report, diversity, label_colors
+from spacy_progner.proggen.report import agreement_counts, build_report, diversity, label_colors
 
 SENTENCE_DROPS = ("example_without_sentence", "sentence_too_long", "example_without_entities_list")
 SENTENCE_DROPS += ("sentence_copies_a_demo", "sentence_duplicate", "over_target")
@@ -206,6 +206,17 @@ def test_report_shows_samples_distributions_corrections_and_usage(run):
     words = [w for s in samples for w in s["sentence"].lower().split()]
     assert div["distinct 1-grams / 1-grams"] == round(len(set(words)) / len(words), 3)
     assert div["entities"] == sum(len(s["entities"]) for s in samples)
+
+
+def test_report_says_what_the_agreement_marks_were_checked_against(run):
+    """A pool-checked corpus's marks come from the pool types, not from distillation's students."""
+    out = run["pool_checked"]
+    metrics = {"correct": {**out["metrics"], "decisions": out["decisions"]}}
+    html = build_report(F.spec(), out["samples"], metrics, run["pools"]["pools"], variant="diversify-x+y")
+    marks = agreement_counts(out["samples"])
+    assert marks and "Cross-check" in html
+    assert "against the pool type of each required name found in its sentence" in html
+    assert "students" not in html
 
 
 def test_every_call_was_booked(run):
