@@ -36,7 +36,7 @@ from ..distill.annotate import AnnotateSettings, annotate
 from ..distill.crosscheck import CrossCheckSettings, crosscheck
 from ..distill.relabel import load_student, relabel
 from ..llm import select
-from ..llm.ledger import booked
+from ..llm.ledger import booked, paid_calls
 from ..ner.domain import DomainSpec
 from ..proggen.common import read_jsonl, write_jsonl
 from ..proggen.correct import CorrectSettings, correct
@@ -380,7 +380,7 @@ def summarize(base: Path, name: str, annotated: Dict[str, Any]) -> Optional[Dict
     usage = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
     for record in usage_steps:
         u = record.get("usage") or {}
-        usage["calls"] += u.get("calls", 0) + u.get("cache_hits", 0)
+        usage["calls"] += paid_calls(u)
         usage["prompt_tokens"] += u.get("prompt_tokens", 0)
         usage["completion_tokens"] += u.get("completion_tokens", 0)
     # Model time is wall time: calls run concurrently (n_parallel slots), so their summed durations overstate it.

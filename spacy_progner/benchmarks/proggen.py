@@ -24,7 +24,7 @@ from ..llm import ChatModel, Usage, UsageLedger
 from ..llm.ledger import booked
 from ..ner.domain import DomainSpec
 from ..proggen.attributes import TOPIC, AttributeSettings, build_attributes, load_attributes
-from ..proggen.common import StepError, read_jsonl, read_yaml, rng_for, write_jsonl, write_yaml
+from ..proggen.common import StepError, read_jsonl, read_yaml, rng_for, step_calls, write_jsonl, write_yaml
 from ..proggen.correct import CorrectSettings, correct
 from ..proggen.docbin import to_docbin
 from ..proggen.entities import EntitySettings, build_pools
@@ -326,9 +326,7 @@ def summarize(steps: List[Dict[str, Any]], scores: Dict[str, Any]) -> Dict[str, 
     usage = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
     for s in steps:
         u = s.get("usage") or {}
-        # An answer the cache served was paid for by an earlier run of the same step: it counts as a call.
-        # A record whose usage covers its last leg only (`usage_incomplete`) counts its own calls.
-        usage["calls"] += s["calls"] if s.get("usage_incomplete") else u.get("calls", 0) + u.get("cache_hits", 0)
+        usage["calls"] += step_calls(s, u)
         for k in ("prompt_tokens", "completion_tokens"):
             usage[k] += u.get(k, 0)
     per_1000: Optional[Dict[str, Any]] = None

@@ -20,7 +20,7 @@ from wasabi import msg
 
 from ..errors import SettingsError
 from ..llm import select
-from ..llm.ledger import booked
+from ..llm.ledger import booked, paid_calls
 from ..llm.local import reload_local_model
 from ..ner import LabelSet
 from ..ner.domain import DomainSpec
@@ -359,7 +359,7 @@ def library_line(lib: Dict[str, Any]) -> str:
     """The build in one line: examples kept of those generated and why the rest went, the type check's
     verdicts, answers cut off at max_tokens (the counts of older builds lack some of these), calls, time."""
     usage = lib.get("usage") or {}
-    calls = sum(u.get("calls", 0) + u.get("cache_hits", 0) for u in usage.values())
+    calls = sum(paid_calls(u) for u in usage.values())
     counts = lib.get("counts") or {}
     ex, pools = counts.get("examples", {}), counts.get("pools", {})
     drops = ", ".join(f"{k[len('dropped_') :]} {v}" for k, v in sorted(ex.items()) if k.startswith("dropped_"))

@@ -55,6 +55,12 @@ class UsageLedger:
         return {"steps": {k: v.to_dict() for k, v in self.steps.items()}, "total": self.total().to_dict()}
 
 
+def paid_calls(usage: Dict[str, Any]) -> int:
+    """The model calls behind a usage record: its calls, and the answers the cache served (each paid for
+    by an earlier run of the same step)."""
+    return usage.get("calls", 0) + usage.get("cache_hits", 0)
+
+
 _DEFAULT = UsageLedger()
 
 

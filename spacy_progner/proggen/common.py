@@ -15,6 +15,7 @@ from wasabi import msg
 from ..errors import ProgNERError
 from ..files import jsonl_rows, read_data_file
 from ..llm import ChatModel, ChatRequest, ChatResult
+from ..llm.ledger import paid_calls
 from ..ner.answers import AnswerError, compact, parse_json_answer
 
 MAX_WARNINGS = 20
@@ -97,6 +98,12 @@ def parse_list(result: ChatResult, key: str, where: str, warnings: Warnings) -> 
         warnings.add(f"{where}: answer has no '{key}' list: {compact(data)[:120]}")
         return None
     return [v for v in data[key] if isinstance(v, str)]
+
+
+def step_calls(record: Dict[str, Any], usage: Dict[str, Any]) -> int:
+    """The model calls a step record stands for: those behind its usage (`paid_calls`), or, where that usage
+    lost a resumed run's earlier legs (`usage_incomplete`), the record's own count of calls."""
+    return record["calls"] if record.get("usage_incomplete") else paid_calls(usage)
 
 
 def read_jsonl(path: Union[str, Path], what: str) -> List[Dict[str, Any]]:

@@ -12,8 +12,9 @@ import jinja2
 import spacy
 from spacy import displacy
 
+from ..llm.ledger import paid_calls
 from ..ner.domain import DomainSpec
-from .common import rng_for
+from .common import rng_for, step_calls
 from .docbin import samples_to_docs
 
 TEMPLATE = Path(__file__).parent / "templates" / "report.html"
@@ -171,7 +172,8 @@ def step_tables(metrics: Dict[str, Dict[str, Any]]):
         steps = ((m or {}).get("usage") or {}).get("steps") or {}
         if m.get("usage_incomplete"):  # a resumed run's record that lost its earlier legs: its own call count
             steps = {
-                name: {**u, "calls": m["calls"], "cache_hits": 0} if name == step else u for name, u in steps.items()
+                name: {**u, "calls": step_calls(m, u), "cache_hits": 0} if name == step else u
+                for name, u in steps.items()
             }
             warnings.append(f"{step}: {m['usage_incomplete']}")
         usage_rows.extend((name, u) for name, u in steps.items())
@@ -203,7 +205,7 @@ def glance(samples, div: Dict[str, Any], correction, usage_rows, annotated: bool
     if correction:
         out.append(("annotations re-checked", correction["selection"]["selected"]))
     # Requests the cache answered were model calls of an earlier run of the same step: count them.
-    out.append(("LLM calls (incl. cached)", sum(u.get("calls", 0) + u.get("cache_hits", 0) for _, u in usage_rows)))
+    out.append(("LLM calls (incl. cached)", sum(paid_calls(u) for _, u in usage_rows)))
     return out
 
 
