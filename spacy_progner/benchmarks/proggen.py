@@ -11,7 +11,7 @@ import json
 import time
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import srsly
 from spacy.tokens import DocBin
@@ -30,6 +30,7 @@ from ..proggen.docbin import to_docbin
 from ..proggen.entities import EntitySettings, build_pools
 from ..proggen.evaluate import evaluate_model
 from ..proggen.generate import GenerateSettings, generate
+from ..proggen.poolcheck import three_way
 from ..proggen.report import build_report, write_report
 from ..reverse_ner.build import BuildSettings
 from .datasets import DOMAINS_DIR, dataset_docbin, known_configs, read_split, row_to_doc, split_path
@@ -251,7 +252,8 @@ def _corpus_steps(bench: Bench, spec: DomainSpec, base: Path, name: str, n_sente
     samples_file = to_correct = source / "generated.jsonl"
     if cfg.get("tagcheck"):
         to_correct = folder / "tagchecked.jsonl"
-        run = partial(_tagcheck, base.name, source / "generated.jsonl", to_correct, bench.cache_path)
+        corpus = (source / "generated.jsonl", shared / "entities.json")
+        run = partial(_tagcheck, base.name, spec, corpus, to_correct, bench.cache_path)
         steps.append(bench.step(folder, "tagcheck", [to_correct], run))
     if cfg["correct"]:
         steps.append(bench.step(folder, "correct", [folder / "corrected.jsonl"], corr))
@@ -262,15 +264,21 @@ def _corpus_steps(bench: Bench, spec: DomainSpec, base: Path, name: str, n_sente
     return steps, samples_file
 
 
-def _tagcheck(dataset: str, samples: Path, out: Path, cache_path: Optional[str]) -> Dict[str, Any]:
+def _tagcheck(
+    dataset: str, spec: DomainSpec, corpus: Tuple[Path, Path], out: Path, cache_path: Optional[str]
+) -> Dict[str, Any]:
     """The generated corpus annotated again by the tagger, with the reverse_ner benchmark's library of
-    the dataset's unlabelled text (built here if it is not on disk); usage booked to this step."""
+    the dataset's unlabelled text (built here if it is not on disk); usage booked to this step. With the
+    agreement of the answer, the tagger and the pool types on the required pool names (`corpus`: the
+    generated samples and the entity pools they were generated from)."""
+    samples, pools = corpus
     labels, build = dataset_task(dataset, BuildSettings(n_clusters=LIBRARY_CLUSTERS))
     library = build_library(dataset, labels, build, REVERSE_NER_DIR, cache_path)
     nlp = pipeline_for(labels, library, cache_path, TAGCHECK_K, build.domain)
     result, usage = booked("tagcheck", lambda: tagcheck(nlp, read_jsonl(samples, "samples")))
     write_jsonl(out, result["samples"])
-    return {**result["metrics"], "usage": usage.to_dict() if usage else None}
+    pool_names = three_way(result["samples"], srsly.read_json(pools), list(spec.types))
+    return {**result["metrics"], "pool_names": pool_names, "usage": usage.to_dict() if usage else None}
 
 
 def _docbin(spec: DomainSpec, samples: Path, folder: Path, seed: int) -> Dict[str, Any]:
@@ -343,11 +351,21 @@ def summarize(steps: List[Dict[str, Any]], scores: Dict[str, Any]) -> Dict[str, 
         "correction_choices": (by.get("correct") or {}).get("choices"),
         "correction_outcomes": (by.get("correct") or {}).get("outcomes"),
         "pool_check": (by.get("correct") or {}).get("pool_check"),
+        "tagger_check": _tagger_check(by.get("tagcheck")),
         "llm_usage": usage,
         "llm_per_1000_kept": per_1000,
         "seconds_per_step": {s["step"]: s["seconds"] for s in steps},
         "usage_incomplete": {s["step"]: s["usage_incomplete"] for s in steps if s.get("usage_incomplete")},
     }
+
+
+def _tagger_check(record: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """What the tagger's second annotation found: its agreement with the answer on every annotation, and
+    the three-way agreement (answer, tagger, pool type) on the required pool names."""
+    if not record:
+        return None
+    keys = ("agree", "disagree", "proposed", "agreement", "pool_names")
+    return {k: record.get(k) for k in keys}
 
 
 def collect(output_dir: Path, datasets: List[str], n_sentences: int, seed: int) -> Dict[str, Any]:
@@ -397,6 +415,16 @@ def markdown(report: Dict[str, Any]) -> str:
                     f"sentences; the generating answer agreed with the pool type on {pc['agree']}, typed "
                     f"{pc['typed_differently']} differently, bounded {pc['other_boundary']} otherwise, missed "
                     f"{pc['missed']}; outcomes {r.get('correction_outcomes')}"
+                )
+            tc = r.get("tagger_check")
+            if tc:
+                pn = tc["pool_names"] or {}
+                notes.append(
+                    f"- **{ds['dataset']} {name}**: the tagger agreed with {tc['agree']} of the answer's "
+                    f"{tc['agree'] + tc['disagree']} annotations ({tc['agreement']}) and proposed {tc['proposed']} "
+                    f"more; on the {pn.get('pool_names_in_sentence')} required pool names it gave the pool type to "
+                    f"{(pn.get('tagger') or {}).get('agree')}, the answer to {(pn.get('answer') or {}).get('agree')}; "
+                    f"answer/tagger verdicts {pn.get('pairs')}"
                 )
     lines += [""] + notes if notes else []
     return "\n".join(lines) + "\n"

@@ -209,7 +209,7 @@ def per_doc(usage, n: int) -> Dict[str, float]:
     if usage is None:
         return {}
     return {
-        "calls_per_doc": round((usage.calls + usage.cache_hits) / n, 2),
+        "calls_per_doc": round(paid_calls(usage.to_dict()) / n, 2),
         "prompt_tokens_per_doc": round(usage.prompt_tokens / n, 1),
         "completion_tokens_per_doc": round(usage.completion_tokens / n, 1),
         "cached_prompt_tokens_per_doc": round(usage.cached_tokens / n, 1),

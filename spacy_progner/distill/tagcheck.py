@@ -21,13 +21,16 @@ from .crosscheck import compare
 def tagcheck(
     nlp: Language, samples: List[Dict[str, Any]], settings: Optional[AnnotateSettings] = None
 ) -> Dict[str, Any]:
-    """The samples with `agree` on every entity and the tagger's missed spans `proposed`; counts."""
+    """The samples with `agree` on every entity, the tagger's missed spans `proposed` and its whole
+    annotation as `tagger` ([start, end, label] spans); counts."""
     s = settings or AnnotateSettings()
     tagged = annotate(nlp, [(str(x.get("id", i)), x["sentence"]) for i, x in enumerate(samples)], s, "tagcheck")
     out = copy.deepcopy(samples)
     counts: Counter = Counter()
     for sample, other in zip(out, tagged["samples"]):
-        compare(sample, {(e["start"], e["end"], e["label"]) for e in other["entities"]}, counts)
+        spans = [(e["start"], e["end"], e["label"]) for e in other["entities"]]
+        compare(sample, set(spans), counts)
+        sample["tagger"] = [list(span) for span in spans]  # the tagger's own annotation, to count agreement later
     total = counts["agree"] + counts["disagree"]
     return {
         "samples": out,

@@ -345,6 +345,7 @@ def test_tagcheck_marks_what_a_generating_answer_got_otherwise_than_the_tagger(c
         proposed = [(e["text"], e["label"]) for e in sample["entities"] if e.get("proposed")]
         assert proposed == [(x["entities"][-1]["text"], x["entities"][-1]["label"])]
         assert all("start" not in e for e in sample["entities"])
+        assert sample["tagger"] == [[e["start"], e["end"], e["label"]] for e in x["entities"]]
     m = out["metrics"]
     assert (m["disagree"], m["proposed"]) == (len(tagged), len(tagged))
 

@@ -57,6 +57,27 @@ def test_usage_a_record_lost_is_said_and_not_tabulated_as_too_few_tokens():
     assert "| 171 | – |" in table.splitlines()[2] and f"**conll2003 simple**, generate: {note}" in table
 
 
+def test_the_tagger_check_is_summarized_and_noted_beside_the_table():
+    pool_names = {
+        "pool_names_in_sentence": 10,
+        "answer": {"agree": 7},
+        "tagger": {"agree": 8},
+        "pairs": {"agree/agree": 6},
+    }
+    steps = [
+        {"step": "generate", "seconds": 5.0, "kept_sentences": 9, "usage": {"calls": 3}},
+        {"step": "tagcheck", "seconds": 9.0, "agree": 20, "disagree": 5, "proposed": 4, "agreement": 0.8,
+         "pool_names": pool_names, "tagger": {"calls": 9}, "usage": {"calls": 9}},
+    ]  # fmt: skip
+    scores = {"ents_f": 0.5, "ents_p": 0.6, "ents_r": 0.43, "per_type": {"PER": {"p": 1, "r": 1, "f": 0.7}}}
+    s = summarize(steps, scores)
+    assert s["tagger_check"] == {"agree": 20, "disagree": 5, "proposed": 4, "agreement": 0.8, "pool_names": pool_names}
+    assert summarize(steps[:1], scores)["tagger_check"] is None
+    table = markdown({"datasets": [{"dataset": "conll2003", "configs": {"x+y+tagcheck": s}}]})
+    assert "the tagger agreed with 20 of the answer's 25 annotations (0.8) and proposed 4 more" in table
+    assert "on the 10 required pool names it gave the pool type to 8, the answer to 7" in table
+
+
 def test_finished_steps_are_not_redone(tmp_path):
     calls = []
     bench = Bench(tmp_path, model_factory=lambda: None)

@@ -18,7 +18,7 @@ from spacy_progner.ner.domain import Surface
 from spacy_progner.proggen.common import norm
 from spacy_progner.proggen.docbin import to_docbin
 from spacy_progner.proggen.generate import ambiguous_names, build_request
-from spacy_progner.proggen.poolcheck import check_pool_types
+from spacy_progner.proggen.poolcheck import answer_spans, check_pool_types, pool_names, pool_types, three_way
 from spacy_progner.proggen.report import agreement_counts, build_report, diversity, label_colors
 
 SENTENCE_DROPS = ("example_without_sentence", "sentence_too_long", "example_without_entities_list")
@@ -134,6 +134,28 @@ def test_pool_disagreements_are_rechecked_first_and_their_answers_applied(run):
     assert disagreements <= decided, "a pool disagreement was not re-checked"
     assert decided != {(d["id"], d["text"]) for d in run["corrected"]["decisions"]}
     assert_applied(out)
+
+
+def test_three_way_agreement_puts_the_answer_and_a_second_annotation_beside_the_pool_types(run):
+    """On the recorded x+y corpus: a second annotation that is exactly the pool types agrees on every pool
+    name, and the answer's verdicts match `check_pool_types`; one that copies the answer agrees with it."""
+    samples, pools, labels = copy.deepcopy(run["xy"]["samples"]), run["pools"]["pools"], ["PER", "LOC", "ORG"]
+    types = pool_types(pools)
+    for x in samples:
+        x["tagger"] = [list(span) for span in pool_names(x, types, labels)]
+    both = three_way(samples, pools, labels)
+    checked = check_pool_types(copy.deepcopy(samples), pools, labels)
+    assert both["pool_names_in_sentence"] == checked["pool_names_in_sentence"] > 0
+    assert both["tagger"]["agree"] == both["pool_names_in_sentence"]
+    assert {k: both["answer"][k] for k in ("agree", "typed_differently", "other_boundary", "missed")} == {
+        k: checked[k] for k in ("agree", "typed_differently", "other_boundary", "missed")
+    }
+    assert both["answer"]["agree"] < both["pool_names_in_sentence"], "no disagreement: nothing exercised"
+    for x in samples:
+        x["tagger"] = [list(span) for span in answer_spans(x)]
+    same = three_way(samples, pools, labels)
+    assert same["tagger"] == same["answer"] == both["answer"]
+    assert all(a == b for a, b in (k.split("/") for k in same["pairs"]))
 
 
 def assert_applied(out):
