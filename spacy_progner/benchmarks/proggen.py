@@ -48,6 +48,9 @@ CONFIGS: Dict[str, Dict[str, Any]] = {
     # ... and first annotated again by the reverse_ner tagger (`distill.tagcheck`): its disagreements with
     # the generating answer and with the pool types are re-checked (no log-probs needed)
     "x+y+tagcheck": {**XY_POOLS, "pools": "recheck", "tagcheck": True},
+    # the tagger's marks (from x+y+tagcheck's pass: one tagging pass serves both) with the pool types
+    # settling the required names, so the re-checks go to what the pools cannot settle
+    "x+y+trustpool+tagcheck": {**XY_POOLS, "pools": "trust_pool", "tagcheck": True, "tagged_by": "x+y+tagcheck"},
 }
 TAGCHECK_K = 2  # demos per sentence of the tagger's second annotation (the CPU setting, as in distill)
 LLM_STEPS = ("attributes", "entities", "generate", "correct")
@@ -251,10 +254,11 @@ def _corpus_steps(bench: Bench, spec: DomainSpec, base: Path, name: str, n_sente
     steps = [bench.step(source, "generate", [source / "generated.jsonl"], gen)]
     samples_file = to_correct = source / "generated.jsonl"
     if cfg.get("tagcheck"):
-        to_correct = folder / "tagchecked.jsonl"
+        tagged = base / cfg.get("tagged_by", name)  # where the tagged corpus lies (its tagcheck step)
+        to_correct = tagged / "tagchecked.jsonl"
         corpus = (source / "generated.jsonl", shared / "entities.json")
         run = partial(_tagcheck, base.name, spec, corpus, to_correct, bench.cache_path)
-        steps.append(bench.step(folder, "tagcheck", [to_correct], run))
+        steps.append(bench.step(tagged, "tagcheck", [to_correct], run))
     if cfg["correct"]:
         steps.append(bench.step(folder, "correct", [folder / "corrected.jsonl"], corr))
         samples_file = folder / "corrected.jsonl"
@@ -296,8 +300,9 @@ def record_paths(base: Path, config: str) -> Dict[str, Path]:
     shared = ["attributes", "entities"] if uses_shared(config) else []
     paths = {name: base / "shared" / "steps" / f"{name}.json" for name in shared}
     paths.update({name: base / config / "steps" / f"{name}.json" for name in own + ["train", "evaluate"]})
-    if "generated_by" in CONFIGS.get(config, {}):
-        paths["generate"] = base / CONFIGS[config]["generated_by"] / "steps" / "generate.json"
+    for step, by in (("generate", "generated_by"), ("tagcheck", "tagged_by")):  # a step another config ran
+        if by in CONFIGS.get(config, {}):
+            paths[step] = base / CONFIGS[config][by] / "steps" / f"{step}.json"
     return paths
 
 

@@ -170,3 +170,13 @@ def test_report_counts_a_record_that_lost_its_earlier_legs_by_its_own_calls():
     rows, _, warnings = step_tables(metrics)
     assert rows == [("generate", {"calls": 256, "cache_hits": 0, "prompt_tokens": 9})]
     assert warnings == ["generate: last leg only"]
+
+
+def test_one_tagging_pass_serves_both_tagger_configurations(tmp_path):
+    """x+y+trustpool+tagcheck reads the corpus x+y+correct generated and the marks x+y+tagcheck's pass wrote."""
+    from spacy_progner.benchmarks.proggen import record_paths
+
+    paths = record_paths(tmp_path, "x+y+trustpool+tagcheck")
+    assert paths["generate"] == tmp_path / "x+y+correct" / "steps" / "generate.json"
+    assert paths["tagcheck"] == record_paths(tmp_path, "x+y+tagcheck")["tagcheck"]
+    assert paths["correct"] == tmp_path / "x+y+trustpool+tagcheck" / "steps" / "correct.json"
