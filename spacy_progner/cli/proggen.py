@@ -182,6 +182,10 @@ def generate_cli(
         GenerateSettings.shape_filter,
         help="Drop annotations unlike all of their type's entities in the spec (a lower-case word as PER).",
     ),
+    script_filter: bool = typer.Option(
+        GenerateSettings.script_filter,
+        help="Drop sentences with letters of a script none of the spec's demos use (a Chinese word in English).",
+    ),
     per_sentence: bool = typer.Option(
         GenerateSettings.per_sentence,
         help="Assign the pool names to each sentence (--no-per-sentence: one list per call, as ProgGen).",
@@ -203,6 +207,7 @@ def generate_cli(
         max_calls,
         temperature=temperature,
         shape_filter=shape_filter,
+        script_filter=script_filter,
         per_sentence=per_sentence,
         skip_ambiguous=skip_ambiguous,
         seed=seed,

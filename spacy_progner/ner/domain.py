@@ -33,13 +33,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple, Union
 
 from ..errors import ProgNERError
 from ..files import read_data_file
 from .align import find_occurrences
 from .labels import LabelSet
-from .shapes import Shapes, learn_shapes
+from .shapes import Shapes, learn_scripts, learn_shapes
 
 ANSWERS = ("A", "B", "C", "D")
 OTHER = "other"
@@ -123,6 +123,10 @@ class DomainSpec:
     def shapes(self) -> Shapes:
         """What each type's entities look like in the spec (see ner.shapes); at least 3 names a type."""
         return learn_shapes(self.names(), min_names=3)
+
+    def scripts(self) -> FrozenSet[str]:
+        """The scripts the spec's demo sentences are written in (see ner.shapes.foreign_letters)."""
+        return learn_scripts(d.sentence for d in self.demos())
 
     def demos(self) -> List[Demo]:
         """One demo per type, the extra ones, and the no-entity demo."""

@@ -6,8 +6,9 @@ Types whose examples are numbers or lower case (a price, a cuisine) learn no suc
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
-from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Mapping, Sequence, Tuple
 
 Shapes = Dict[str, Dict[str, bool]]
 CAPITAL_SHARE = 0.95  # "nearly all": a type is capitalised if this share of its names holds a capital
@@ -53,3 +54,21 @@ def keep_shaped(mentions: Sequence[Tuple[str, str]], shapes: Shapes, stats: Coun
         else:
             kept.append((text, label))
     return kept
+
+
+def script_of(char: str) -> str:
+    """The Unicode script a letter belongs to, as the first word of its name (LATIN, CJK, CYRILLIC, ...)."""
+    return unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
+
+
+def learn_scripts(texts: Iterable[str]) -> FrozenSet[str]:
+    """The scripts the letters of some example texts are written in (a spec's demos: its language's)."""
+    return frozenset(script_of(c) for text in texts for c in text if c.isalpha())
+
+
+def foreign_letters(text: str, scripts: FrozenSet[str]) -> str:
+    """The letters of `text` in a script none of the examples use ('' if none, or no scripts learnt):
+    the small model now and then drops a word of another language into a sentence ("a good下午 tea")."""
+    if not scripts:
+        return ""
+    return "".join(c for c in text if c.isalpha() and script_of(c) not in scripts)

@@ -57,6 +57,7 @@ class GenerateSettings:
     max_entities: int = 8
     max_entity_chars: int = 80
     shape_filter: bool = True  # drop annotations unlike every entity of their type in the spec (ner.shapes)
+    script_filter: bool = True  # drop sentences with letters of a script no demo of the spec uses
     per_sentence: bool = True  # entities assigned to each sentence (False: one list for the whole call)
     skip_ambiguous: bool = True  # leave out pool names listed under more than one type
     seed: int = 0
@@ -262,13 +263,14 @@ class Kept:
         self.warnings = Warnings("generate")
         self.dedupe = Deduper(d.sentence for d in spec.demos())
         self.shapes = spec.shapes() if s.shape_filter else {}
+        self.scripts = spec.scripts() if s.script_filter else frozenset()
         self.samples: List[Dict[str, Any]] = []
 
     def add(self, call: int, request, req: Dict[str, Any], result) -> int:
         """Keep the usable, new sentences of one answer (up to the target); returns how many."""
         where = f"generate call {call} (seed {request.seed})"
         answer = parse_generation(
-            result.choices[0], self.labels, where, self.drops, self.warnings, self.fixes, self.shapes
+            result.choices[0], self.labels, where, self.drops, self.warnings, self.fixes, self.shapes, self.scripts
         )
         before = len(self.samples)
         for i, ex in enumerate(answer):
@@ -330,6 +332,7 @@ class Kept:
             "sentences_without_entities": sum(1 for x in self.samples if not x["entities"]),
             "entities_per_type": dict(types),
             "shapes": self.shapes,
+            "scripts": sorted(self.scripts),
             "drops": dict(self.drops),
             "fixes": dict(self.fixes),
             "warnings": self.warnings.to_dict(),

@@ -8,13 +8,13 @@ kept entity carries `logprob`: the mean token log-prob of its text and label in 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence
 
 from ..llm import Choice
 from ..ner.align import find_occurrences
 from ..ner.answers import AnswerError, check_item, compact, parse_json_answer
 from ..ner.logprobs import entity_logprobs
-from ..ner.shapes import Shapes, fits_shape
+from ..ner.shapes import Shapes, fits_shape, foreign_letters
 from .common import Warnings, norm
 
 MAX_SENTENCE_WORDS = 80
@@ -34,9 +34,11 @@ def parse_generation(
     warnings: Warnings,
     fixes: Optional[Counter] = None,
     shapes: Optional[Shapes] = None,
+    scripts: FrozenSet[str] = frozenset(),
 ) -> List[Dict[str, Any]]:
-    """The usable examples in one answer: sentence + entities (text found in the sentence, known type,
-    shaped like the type's entities in `shapes`, e.g. not a lower-case common noun as PER)."""
+    """The usable examples in one answer: sentence (its letters in the `scripts` of the spec's demos, if
+    given) + entities (text found in the sentence, known type, shaped like the type's entities in
+    `shapes`, e.g. not a lower-case common noun as PER)."""
     try:
         data = parse_json_answer(choice, where)
     except AnswerError as err:
@@ -58,6 +60,11 @@ def parse_generation(
         sentence = " ".join(ex["sentence"].split())
         if len(sentence.split()) > MAX_SENTENCE_WORDS:
             drops["sentence_too_long"] += 1
+            continue
+        foreign = foreign_letters(sentence, scripts)
+        if foreign:
+            drops["sentence_other_script"] += 1
+            warnings.add(f"{place}: letters of a script the spec's demos do not use ({foreign!r}): {sentence[:80]!r}")
             continue
         if not isinstance(ex.get("entities"), list):
             drops["example_without_entities_list"] += 1

@@ -110,6 +110,24 @@ def test_annotations_unlike_their_type_in_the_spec_are_dropped_and_counted():
     assert len(unfiltered[0]["entities"]) == 4
 
 
+def test_a_sentence_with_letters_of_another_script_than_the_spec_demos_is_dropped_and_named():
+    """Written as the embedded model wrote them into the 1,500-sentence MIT-Restaurant corpus ("a good下午
+    tea"); accented Latin letters, digits and symbols are the demos' script and stay."""
+    scripts = DomainSpec.load(F.DOMAIN).scripts()
+    assert scripts == {"LATIN"}
+    answer = {"examples": [
+        {"sentence": "which café is the best for a good下午 tea", "entities": [{"text": "café", "label": "LOC"}]},
+        {"sentence": "Zoë Müller met Ørsted's chief in São Paulo for €5m.",
+         "entities": [{"text": "São Paulo", "label": "LOC"}]},
+    ]}  # fmt: skip
+    drops, warnings = Counter(), Warnings("t")
+    out = parse_generation(Choice(json.dumps(answer)), LABELS, "generate call 7", drops, warnings, scripts=scripts)
+    assert [x["sentence"] for x in out] == [answer["examples"][1]["sentence"]]
+    assert drops == Counter(sentence_other_script=1)
+    assert "generate call 7, example 0" in str(warnings.to_dict()) and "下午" in str(warnings.to_dict())
+    assert len(parse_generation(Choice(json.dumps(answer)), LABELS, "generate call 7", Counter(), warnings)) == 2
+
+
 def test_logprob_of_an_annotation_is_read_from_its_own_tokens():
     """Mean over the tokens of the entity's text and label values, not the same words in the sentence."""
     pieces = [
