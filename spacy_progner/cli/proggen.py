@@ -178,6 +178,10 @@ def generate_cli(
     output: Path = typer.Option(Path("corpus/generated.jsonl"), "--output", "-o", help="Samples JSONL."),
     metrics: Path = typer.Option(Path("metrics/generate.json"), help="Metrics JSON."),
     temperature: float = typer.Option(GenerateSettings.temperature, help="Sampling temperature."),
+    tokens_per_sentence: int = typer.Option(
+        GenerateSettings.tokens_per_sentence,
+        help="Answer budget per sentence asked (max_tokens); raise it if answers are cut off. A resumed run may.",
+    ),
     shape_filter: bool = typer.Option(
         GenerateSettings.shape_filter,
         help="Drop annotations unlike all of their type's entities in the spec (a lower-case word as PER).",
@@ -206,6 +210,7 @@ def generate_cli(
         per_call,
         max_calls,
         temperature=temperature,
+        tokens_per_sentence=tokens_per_sentence,
         shape_filter=shape_filter,
         script_filter=script_filter,
         per_sentence=per_sentence,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from tqdm import tqdm
@@ -67,7 +67,14 @@ class GenerateSettings:
             raise StepError(f"generate: variant must be one of {', '.join(VARIANTS)}, got {self.variant!r}")
         if self.per_call is None:
             self.per_call = 6 if self.variant == "simple" else 3
-        bounds = ("n_sentences", "per_call", "max_sentence_chars", "max_entities", "max_entity_chars")
+        bounds = (
+            "n_sentences",
+            "per_call",
+            "tokens_per_sentence",
+            "max_sentence_chars",
+            "max_entities",
+            "max_entity_chars",
+        )
         low = [f"{name}={getattr(self, name)}" for name in bounds if getattr(self, name) < 1]
         if low:
             raise StepError(f"generate: {', '.join(low)}; each must be >= 1")
@@ -203,6 +210,11 @@ def build_request(
     return request, req
 
 
+DEFAULTS = {f.name: f.default for f in fields(GenerateSettings)}
+# not part of a run's identity: how many calls go out at once, and the answer budget
+NOT_IDENTITY = ("batch", "tokens_per_sentence")
+
+
 def generate(
     model: ChatModel,
     spec: DomainSpec,
@@ -297,21 +309,28 @@ class Kept:
         }
 
     def restore(self, state: Dict[str, Any]) -> int:
-        """Take up a saved `state` (of the same settings); returns the next call."""
-        if state.get("settings") != self._identity():
+        """Take up a saved `state` (of the same settings); returns the next call. A setting added to the
+        package since the state was saved is taken at its default, and named: it applies from here on."""
+        saved = {k: v for k, v in (state.get("settings") or {}).items() if k not in NOT_IDENTITY}
+        now = self._identity()
+        added = {k: v for k, v in now.items() if k not in saved and v == DEFAULTS.get(k)}
+        if saved != {k: v for k, v in now.items() if k not in added}:
             raise StepError(
-                f"generate: the saved state is of other settings ({state.get('settings')}, now {self._identity()}); "
-                "delete it to start over"
+                f"generate: the saved state is of other settings ({saved}, now {now}); delete it to start over"
             )
         self.samples = list(state["samples"])
         self.drops, self.fixes = Counter(state["drops"]), Counter(state["fixes"])
         self.warnings.count, self.warnings.items = state["warnings"]["count"], list(state["warnings"]["items"])
+        if added:
+            setting = ", ".join(f"{k}={v}" for k, v in added.items())
+            self.warnings.add(f"resumed a state saved before {setting} existed: it applies from call {state['call']}")
         self.dedupe.seen = {norm(x["sentence"]) for x in self.samples}
         return int(state["call"])
 
     def _identity(self) -> Dict[str, Any]:
-        """The settings that shape the requests and what is kept (not how many calls go out at once)."""
-        return {k: v for k, v in sorted(vars(self.s).items()) if k != "batch"}
+        """The settings that shape what is kept: not how many calls go out at once, nor the answer budget
+        (a run resumed with more room only finishes answers that would have been cut off)."""
+        return {k: v for k, v in sorted(vars(self.s).items()) if k not in NOT_IDENTITY}
 
     def metrics(self, calls: int) -> Dict[str, Any]:
         if not self.samples:
@@ -322,6 +341,11 @@ class Kept:
         if len(self.samples) < self.s.n_sentences:
             self.warnings.add(
                 f"only {len(self.samples)} of {self.s.n_sentences} sentences kept after {calls} calls (max_calls)"
+            )
+        if self.drops["answer_truncated"]:
+            self.warnings.add(
+                f"{self.drops['answer_truncated']} of {calls} answers were cut off at max_tokens (their complete "
+                f"sentences kept): raise tokens_per_sentence (now {self.s.tokens_per_sentence})"
             )
         types = Counter(e["label"] for x in self.samples for e in x["entities"])
         return {

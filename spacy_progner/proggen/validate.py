@@ -12,7 +12,7 @@ from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence
 
 from ..llm import Choice
 from ..ner.align import find_occurrences
-from ..ner.answers import AnswerError, check_item, compact, parse_json_answer
+from ..ner.answers import AnswerError, check_item, compact, complete_items, parse_or_salvage
 from ..ner.logprobs import entity_logprobs
 from ..ner.shapes import Shapes, fits_shape, foreign_letters
 from .common import Warnings, norm
@@ -39,12 +39,15 @@ def parse_generation(
     """The usable examples in one answer: sentence (its letters in the `scripts` of the spec's demos, if
     given) + entities (text found in the sentence, known type, shaped like the type's entities in
     `shapes`, e.g. not a lower-case common noun as PER)."""
-    try:
-        data = parse_json_answer(choice, where)
+    try:  # an answer cut off at max_tokens keeps the examples it wrote in full
+        data = parse_or_salvage(choice, where, lambda text: complete_items(text, "examples"), drops)
     except AnswerError as err:
         drops["answer_truncated" if choice.truncated else "answer_not_json"] += 1
         warnings.add(str(err))
         return []
+    if choice.truncated:
+        drops["answer_truncated"] += 1
+        warnings.add(f"{where}: answer was cut off at max_tokens; its unfinished example dropped, the rest kept")
     examples = data.get("examples") if isinstance(data, dict) else None
     if not isinstance(examples, list):
         drops["answer_without_examples"] += 1

@@ -55,6 +55,21 @@ def test_non_json_and_truncated_answers_are_counted_and_named():
     assert "generate call 4 (seed 4): answer was cut off at max_tokens" in warnings.items[1]
 
 
+def test_an_answer_cut_off_at_max_tokens_keeps_the_examples_it_wrote_in_full():
+    """As the embedded model's MIT-Restaurant answer (generate call 38) was cut: two examples whole, the
+    third inside its entity list. The two are kept, the third dropped; both counted."""
+    whole = [
+        {"sentence": "Ana Silva flew to Porto.", "entities": [{"text": "Ana Silva", "label": "PER"}]},
+        {"sentence": "Acme hired Bo Li.", "entities": [{"text": "Acme", "label": "ORG"}]},
+    ]
+    text = json.dumps({"examples": whole})[:-2] + ',{"sentence":"Rui met Eva in Faro.","entities":[{"text":"Rui"'
+    drops, warnings = Counter(), Warnings("t")
+    out = parse_generation(Choice(text, finish_reason="length"), LABELS, "generate call 38", drops, warnings)
+    assert [x["sentence"] for x in out] == [x["sentence"] for x in whole]
+    assert drops == Counter(answer_truncated=1, cut_off_items_kept=1)
+    assert "generate call 38: answer was cut off at max_tokens; its unfinished example dropped" in warnings.items[0]
+
+
 def test_unknown_type_missing_text_and_case_are_handled_per_entity():
     answer = {
         "examples": [

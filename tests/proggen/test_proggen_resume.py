@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import replace
 
@@ -73,6 +74,31 @@ def test_resume_from_a_saved_state_needs_no_cache(inputs):
     assert ledger.total().calls == full["metrics"]["calls"] - 2
     with pytest.raises(StepError, match="saved state is of other settings"):
         generate(resumed, spec, replace(settings, n_sentences=5), dims, pools, resume=saved[-1])
+
+
+def test_a_state_saved_by_an_older_package_resumes_and_names_the_new_setting(inputs):
+    """A state saved before `script_filter` existed goes on with it at its default (named in the warnings);
+    the answer budget is no part of a run's identity; a setting changed on purpose still refuses."""
+    spec, dims, pools = inputs
+    settings = replace(F.GENERATE_XY, batch=1)
+    saved = []
+    killed = ChatModel(DiesAfter(ReplayTransport(F.CASSETTE), 2), ledger=UsageLedger())
+    with pytest.raises(LLMError, match="killed"):
+        generate(
+            killed, spec, settings, dims, pools, checkpoint=lambda state: saved.append(json.loads(json.dumps(state)))
+        )
+    old = copy.deepcopy(saved[-1])
+    del old["settings"]["script_filter"]
+    old["settings"]["tokens_per_sentence"] = 60
+    full = generate(ChatModel(ReplayTransport(F.CASSETTE), ledger=UsageLedger()), spec, settings, dims, pools)
+    out = generate(
+        ChatModel(ReplayTransport(F.CASSETTE), ledger=UsageLedger()), spec, settings, dims, pools, resume=old
+    )
+    assert out["samples"] == full["samples"]
+    named = "resumed a state saved before script_filter=True existed: it applies from call 2"
+    assert named in out["metrics"]["warnings"]["first"]
+    with pytest.raises(StepError, match="saved state is of other settings"):
+        generate(killed, spec, replace(settings, script_filter=False), dims, pools, resume=old)
 
 
 def test_a_checkpoint_killed_mid_write_leaves_the_previous_one_whole(tmp_path, monkeypatch):
