@@ -84,10 +84,14 @@ def dataset_task(dataset: str, build: BuildSettings, domains_dir: Path = DOMAINS
     return spec.labels, replace(build, domain=build.domain or spec.domain)
 
 
-def pipeline_for(labels: LabelSet, library: ExampleLibrary, cache_path: Optional[str], k: int, domain: str = ""):
-    """A blank pipeline with a reverse_ner pipe on the embedded model tagging with `library`."""
+def pipeline_for(
+    labels: LabelSet, library: ExampleLibrary, cache_path: Optional[str], k: int, domain: str = "", **options: Any
+):
+    """A blank pipeline with a reverse_ner pipe on the embedded model tagging with `library` (`options`:
+    more reverse_ner settings, such as group_size)."""
     nlp = spacy.blank("en")
-    config = {"labels": labels.to_dict(), "model": select.model_block("local", cache_path), "k": k, "domain": domain}
+    model = select.model_block("local", cache_path)
+    config = {"labels": labels.to_dict(), "model": model, "k": k, "domain": domain, **options}
     pipe = cast(ReverseNER, nlp.add_pipe("reverse_ner", config=config))
     pipe.set_library(library)
     return nlp
