@@ -18,7 +18,7 @@ from spacy.tokens import DocBin
 from wasabi import msg
 
 from ..distill.annotate import AnnotateSettings
-from ..distill.tagcheck import tagcheck
+from ..distill.tagcheck import tagcheck, take_tagger
 from ..errors import SettingsError
 from ..files import write_json_atomic
 from ..llm import ChatModel, Usage, UsageLedger
@@ -52,6 +52,8 @@ CONFIGS: Dict[str, Dict[str, Any]] = {
     # the tagger's marks (from x+y+tagcheck's pass: one tagging pass serves both) with the pool types
     # settling the required names, so the re-checks go to what the pools cannot settle
     "x+y+trustpool+tagcheck": {**XY_POOLS, "pools": "trust_pool", "tagcheck": True, "tagged_by": "x+y+tagcheck"},
+    # the tagger's annotation instead of the generating answer's, the pool types settling required names
+    "x+y+tagger": {**XY_POOLS, "pools": "trust_pool", "tagcheck": True, "tagged_by": "x+y+tagcheck", "take": "tagger"},
 }
 # the tagger's second annotation: the CPU preset (README, reverse_ner speed), k=2 demos shared by groups
 # of 2 similar sentences; its marks need no log-probs, and 1,500 sentences take ~1 h instead of ~1.5 h
@@ -246,6 +248,7 @@ def _corpus_steps(bench: Bench, spec: DomainSpec, base: Path, name: str, n_sente
 
     def corr() -> Dict[str, Any]:
         samples = read_jsonl(to_correct, "samples")
+        samples = take_tagger(samples) if cfg.get("take") == "tagger" else samples
         pools = srsly.read_json(shared / "entities.json") if cfg.get("pools") else None
         select_by = "agreement" if cfg.get("tagcheck") else CorrectSettings.select_by
         rule = cfg.get("pools") or CorrectSettings.pool_rule

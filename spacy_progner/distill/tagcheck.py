@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional
 
 from spacy.language import Language
 
-from .annotate import AnnotateSettings, annotate
+from .annotate import AnnotateError, AnnotateSettings, annotate
 from .crosscheck import compare
 
 
@@ -40,3 +40,17 @@ def tagcheck(
             "tagger": tagged["metrics"],
         },
     }
+
+
+def take_tagger(samples: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The samples annotated by the tagger instead of the generating answer (its `tagger` spans, with
+    character offsets): the tagger's demos come from real text of the domain, so its boundaries and types
+    follow the domain's conventions where the generating answer follows its own."""
+    out = []
+    for sample in samples:
+        if "tagger" not in sample:
+            raise AnnotateError(f"sample {sample.get('id')!r} has no tagger annotation (run tagcheck first)")
+        sentence = sample["sentence"]
+        ents = [{"text": sentence[a:b], "label": label, "start": a, "end": b} for a, b, label in sample["tagger"]]
+        out.append({**{k: v for k, v in sample.items() if k != "entities"}, "entities": ents})
+    return out

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from spacy_progner.cli import app
 from spacy_progner.distill.annotate import AnnotateError, annotate, check_texts
 from spacy_progner.distill.crosscheck import CrossCheckSettings, crosscheck
-from spacy_progner.distill.tagcheck import tagcheck
+from spacy_progner.distill.tagcheck import tagcheck, take_tagger
 from spacy_progner.files import read_text_lines
 from spacy_progner.llm import ChatModel, LLMError, ResponseCache, UsageLedger
 from spacy_progner.llm.replay import ReplayTransport
@@ -346,6 +346,12 @@ def test_tagcheck_marks_what_a_generating_answer_got_otherwise_than_the_tagger(c
         assert proposed == [(x["entities"][-1]["text"], x["entities"][-1]["label"])]
         assert all("start" not in e for e in sample["entities"])
         assert sample["tagger"] == [[e["start"], e["end"], e["label"]] for e in x["entities"]]
+    taken = take_tagger(out["samples"])
+    assert [[(e["text"], e["label"]) for e in x["entities"]] for x in taken] == [
+        [(e["text"], e["label"]) for e in x["entities"]] for x in tagged
+    ]
+    with pytest.raises(AnnotateError, match="no tagger annotation"):
+        take_tagger(generated)
     m = out["metrics"]
     assert (m["disagree"], m["proposed"]) == (len(tagged), len(tagged))
 
