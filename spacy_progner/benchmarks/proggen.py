@@ -376,8 +376,8 @@ def _tagger_check(record: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
     the three-way agreement (answer, tagger, pool type) on the required pool names."""
     if not record:
         return None
-    keys = ("agree", "disagree", "proposed", "agreement", "pool_names")
-    return {k: record.get(k) for k in keys}
+    counts = {k: record.get(k, 0) for k in ("agree", "disagree", "proposed")}
+    return {**counts, "agreement": record.get("agreement"), "pool_names": record.get("pool_names")}
 
 
 def collect(output_dir: Path, datasets: List[str], n_sentences: int, seed: int) -> Dict[str, Any]:
@@ -422,9 +422,10 @@ def markdown(report: Dict[str, Any]) -> str:
                 notes.append(f"- **{ds['dataset']} {name}**, {step}: {why}")
             pc = r.get("pool_check")
             if pc:
+                whose = "tagger's annotation" if CONFIGS.get(name, {}).get("take") == "tagger" else "generating answer"
                 notes.append(
                     f"- **{ds['dataset']} {name}**: {pc['pool_names_in_sentence']} required pool names in their "
-                    f"sentences; the generating answer agreed with the pool type on {pc['agree']}, typed "
+                    f"sentences; the {whose} agreed with the pool type on {pc['agree']}, typed "
                     f"{pc['typed_differently']} differently, bounded {pc['other_boundary']} otherwise, missed "
                     f"{pc['missed']}; outcomes {r.get('correction_outcomes')}"
                 )

@@ -180,7 +180,7 @@ def generate_cli(
     temperature: float = typer.Option(GenerateSettings.temperature, help="Sampling temperature."),
     tokens_per_sentence: int = typer.Option(
         GenerateSettings.tokens_per_sentence,
-        help="Answer budget per sentence asked (max_tokens); raise it if answers are cut off. A resumed run may.",
+        help="Answer budget (max_tokens) per sentence asked; raise it if answers are cut off at max_tokens.",
     ),
     shape_filter: bool = typer.Option(
         GenerateSettings.shape_filter,

@@ -20,7 +20,7 @@ import spacy
 from spacy.tokens import DocBin
 from wasabi import msg
 
-from ..ner.align import entity_offsets
+from ..ner.align import entity_offsets, overlaps, with_offsets
 from ..proggen.common import StepError, rng_for
 from ..proggen.docbin import samples_to_docs
 
@@ -121,11 +121,11 @@ def compare(sample: Dict[str, Any], other: Set[Tuple[int, int, str]], counts: Co
         same = any((a, b, e["label"]) in other for a, b in hits)
         e["agree"] = same and e.get("agree", True)
         counts["agree" if same else "disagree"] += 1
-    with_offsets = all("start" in e for e in sample["entities"])
+    placed = with_offsets(sample["entities"])
     for start, end, label in sorted(other):
-        if any(start < b and end > a for a, b in taken):
+        if any(overlaps(a, b, start, end) for a, b in taken):
             continue
-        offsets = {"start": start, "end": end} if with_offsets else {}
+        offsets = {"start": start, "end": end} if placed else {}
         sample["entities"].append(
             {"text": sentence[start:end], "label": label, **offsets, "agree": False, "proposed": True}
         )

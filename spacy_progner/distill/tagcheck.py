@@ -35,7 +35,7 @@ def tagcheck(
     return {
         "samples": out,
         "metrics": {
-            **dict(counts),
+            **{k: counts[k] for k in ("agree", "disagree", "proposed")},
             "agreement": round(counts["agree"] / total, 4) if total else None,
             "tagger": tagged["metrics"],
         },

@@ -58,6 +58,17 @@ def entity_offsets(sentence: str, entity: Dict[str, Any]) -> List[Tuple[int, int
     return find_occurrences(sentence, entity["text"])
 
 
+def overlaps(a: int, b: int, start: int, end: int) -> bool:
+    """Whether the character ranges [a, b) and [start, end) share a character."""
+    return a < end and start < b
+
+
+def with_offsets(entities: Sequence[Dict[str, Any]]) -> bool:
+    """Whether a sample's entities are placed by character offsets (all of them, or there are none), so an
+    entity added to them must carry its offsets too."""
+    return all("start" in e for e in entities)
+
+
 def align_mentions(
     doc: Doc,
     mentions: Iterable[Union[Tuple[str, str], Tuple[str, str, float]]],

@@ -56,14 +56,24 @@ def keep_shaped(mentions: Sequence[Tuple[str, str]], shapes: Shapes, stats: Coun
     return kept
 
 
+# Scripts named by the first word of their letters' Unicode names. A letter named otherwise (MICRO SIGN,
+# FEMININE ORDINAL INDICATOR, MODIFIER LETTER APOSTROPHE, FULLWIDTH LATIN ...) belongs to none of them
+# and is never taken for another language.
+SCRIPTS = frozenset(
+    "LATIN CJK HIRAGANA KATAKANA HANGUL CYRILLIC GREEK ARABIC HEBREW THAI LAO DEVANAGARI BENGALI GURMUKHI "
+    "GUJARATI TAMIL TELUGU KANNADA MALAYALAM SINHALA TIBETAN MYANMAR GEORGIAN ARMENIAN ETHIOPIC KHMER".split()
+)
+
+
 def script_of(char: str) -> str:
-    """The Unicode script a letter belongs to, as the first word of its name (LATIN, CJK, CYRILLIC, ...)."""
-    return unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
+    """The script of a letter (one of SCRIPTS), or '' if its Unicode name names none."""
+    word = unicodedata.name(char, "").split(" ", 1)[0]
+    return word if word in SCRIPTS else ""
 
 
 def learn_scripts(texts: Iterable[str]) -> FrozenSet[str]:
     """The scripts the letters of some example texts are written in (a spec's demos: its language's)."""
-    return frozenset(script_of(c) for text in texts for c in text if c.isalpha())
+    return frozenset(script_of(c) for text in texts for c in text if c.isalpha()) - {""}
 
 
 def foreign_letters(text: str, scripts: FrozenSet[str]) -> str:
@@ -71,4 +81,4 @@ def foreign_letters(text: str, scripts: FrozenSet[str]) -> str:
     the small model now and then drops a word of another language into a sentence ("a good下午 tea")."""
     if not scripts:
         return ""
-    return "".join(c for c in text if c.isalpha() and script_of(c) not in scripts)
+    return "".join(c for c in text if c.isalpha() and script_of(c) not in scripts | {""})

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from tqdm import tqdm
@@ -210,7 +210,6 @@ def build_request(
     return request, req
 
 
-DEFAULTS = {f.name: f.default for f in fields(GenerateSettings)}
 # not part of a run's identity: how many calls go out at once, and the answer budget
 NOT_IDENTITY = ("batch", "tokens_per_sentence")
 
@@ -310,10 +309,10 @@ class Kept:
 
     def restore(self, state: Dict[str, Any]) -> int:
         """Take up a saved `state` (of the same settings); returns the next call. A setting added to the
-        package since the state was saved is taken at its default, and named: it applies from here on."""
+        package since the state was saved takes the value given now, named: it applies from here on."""
         saved = {k: v for k, v in (state.get("settings") or {}).items() if k not in NOT_IDENTITY}
         now = self._identity()
-        added = {k: v for k, v in now.items() if k not in saved and v == DEFAULTS.get(k)}
+        added = {k: v for k, v in now.items() if k not in saved}  # settings the package gained since
         if saved != {k: v for k, v in now.items() if k not in added}:
             raise StepError(
                 f"generate: the saved state is of other settings ({saved}, now {now}); delete it to start over"
@@ -342,10 +341,11 @@ class Kept:
             self.warnings.add(
                 f"only {len(self.samples)} of {self.s.n_sentences} sentences kept after {calls} calls (max_calls)"
             )
-        if self.drops["answer_truncated"]:
+        cut, kept_part = self.drops["answer_truncated"], self.drops["cut_off_items_kept"]
+        if cut + kept_part:
             self.warnings.add(
-                f"{self.drops['answer_truncated']} of {calls} answers were cut off at max_tokens (their complete "
-                f"sentences kept): raise tokens_per_sentence (now {self.s.tokens_per_sentence})"
+                f"{cut + kept_part} of {calls} answers were cut off at max_tokens ({kept_part} kept the sentences "
+                f"they wrote in full): raise tokens_per_sentence (now {self.s.tokens_per_sentence})"
             )
         types = Counter(e["label"] for x in self.samples for e in x["entities"])
         return {

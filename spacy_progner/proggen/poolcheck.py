@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from ..ner.align import entity_offsets, find_occurrences
-from .common import norm
+from ..ner.align import entity_offsets, find_occurrences, overlaps, with_offsets
+from .common import StepError, norm
 
 Pools = Dict[str, Any]
 Span = Tuple[int, int, str]
@@ -32,10 +32,11 @@ def pool_types(pools: Pools) -> Dict[str, str]:
 
 
 def check_sample(sample: Dict[str, Any], types: Dict[str, str], labels: List[str], counts: Counter) -> None:
-    """Mark one sample's annotations against the required pool names that occur in its sentence."""
+    """Mark one sample's annotations against the required pool names that occur in its sentence; one
+    verdict counted per occurrence (the best of the annotations covering it)."""
     for a, b, label in pool_names(sample, types, labels):
         counts["pool_names_in_sentence"] += 1
-        _judge(sample, a, b, label, counts)
+        counts[_judge(sample, a, b, label)] += 1
 
 
 def pool_names(sample: Dict[str, Any], types: Dict[str, str], labels: List[str]) -> Iterator[Span]:
@@ -46,23 +47,32 @@ def pool_names(sample: Dict[str, Any], types: Dict[str, str], labels: List[str])
             yield from ((a, b, label) for a, b in find_occurrences(sample["sentence"], name))
 
 
-def _judge(sample: Dict[str, Any], a: int, b: int, label: str, counts: Counter) -> None:
+def _judge(sample: Dict[str, Any], a: int, b: int, label: str) -> str:
+    """Mark the answer's annotations covering the occurrence [a, b) (or the name as missed); its verdict."""
     sentence = sample["sentence"]
-    covering = [e for e in sample["entities"] if any(s < b and t > a for s, t in entity_offsets(sentence, e))]
-    if not covering:
-        text = sample["sentence"][a:b]
-        sample["entities"].append(
-            {"text": text, "label": label, "agree": False, "proposed": True, "pool_type": label, "pool": "missed"}
-        )
-        counts["missed"] += 1
-        return
-    for e in covering:
-        if e.get("proposed"):
-            continue
-        verdict = _verdict(norm(e["text"]) == norm(sentence[a:b]), e["label"] == label)
-        e["agree"] = verdict == "agree" and e.get("agree", True)
-        e["pool_type"], e["pool"] = label, verdict
-        counts[verdict] += 1
+    own = [e for e in sample["entities"] if not e.get("proposed")]
+    verdict = occurrence_verdict(sentence, answer_spans(sample), a, b, label)
+    if verdict == "missed":
+        _mark_missed(sample, a, b, label)
+    for e in own:
+        if any(overlaps(s, t, a, b) for s, t in entity_offsets(sentence, e)):
+            mine = _verdict(norm(e["text"]) == norm(sentence[a:b]), e["label"] == label)
+            e["agree"] = mine == "agree" and e.get("agree", True)
+            e["pool_type"], e["pool"] = label, mine
+    return verdict
+
+
+def _mark_missed(sample: Dict[str, Any], a: int, b: int, label: str) -> None:
+    """A required name no annotation covers: the entity another source proposed exactly there (a tagger's
+    span) is marked, else one is proposed with the pool's type (placed as the sample's entities are)."""
+    sentence, ents = sample["sentence"], sample["entities"]
+    for e in ents:
+        if e.get("proposed") and (a, b) in entity_offsets(sentence, e):
+            e.update(agree=False, pool_type=label, pool="missed")
+            return
+    offsets = {"start": a, "end": b} if with_offsets(ents) else {}
+    missed = {"agree": False, "proposed": True, "pool_type": label, "pool": "missed"}
+    ents.append({"text": sentence[a:b], "label": label, **offsets, **missed})
 
 
 def _verdict(exact: bool, same_type: bool) -> str:
@@ -75,9 +85,8 @@ VERDICTS = ("agree", "typed_differently", "other_boundary", "missed")  # best fi
 def occurrence_verdict(sentence: str, spans: List[Span], a: int, b: int, label: str) -> str:
     """How one annotation, as (start, end, label) spans, treats one pool-name occurrence [a, b): the best
     verdict over the spans that overlap it ("missed" if none does)."""
-    found = [
-        _verdict(norm(sentence[s:t]) == norm(sentence[a:b]), lab == label) for s, t, lab in spans if s < b and t > a
-    ]
+    name = norm(sentence[a:b])
+    found = [_verdict(norm(sentence[s:t]) == name, lab == label) for s, t, lab in spans if overlaps(s, t, a, b)]
     return min(found, key=VERDICTS.index) if found else "missed"
 
 
@@ -95,14 +104,18 @@ def three_way(samples: List[Dict[str, Any]], pools: Optional[Pools], labels: Lis
     types = pool_types(pools or {})
     counts: Dict[str, Counter] = {"answer": Counter(), "tagger": Counter(), "pairs": Counter()}
     for sample in samples:
-        sentence = sample["sentence"]
-        tagger: List[Span] = [(x[0], x[1], x[2]) for x in sample.get("tagger") or []]
+        if "tagger" not in sample:
+            raise StepError(f"three_way: sample {sample.get('id')!r} has no tagger annotation (run tagcheck first)")
+        sentence, mine = sample["sentence"], answer_spans(sample)
+        tagger: List[Span] = [(x[0], x[1], x[2]) for x in sample["tagger"]]
         for a, b, label in pool_names(sample, types, labels):
-            mine = occurrence_verdict(sentence, answer_spans(sample), a, b, label)
-            theirs = occurrence_verdict(sentence, tagger, a, b, label)
-            counts["answer"][mine] += 1
-            counts["tagger"][theirs] += 1
-            counts["pairs"][f"{mine}/{theirs}"] += 1
+            verdicts = (
+                occurrence_verdict(sentence, mine, a, b, label),
+                occurrence_verdict(sentence, tagger, a, b, label),
+            )
+            counts["answer"][verdicts[0]] += 1
+            counts["tagger"][verdicts[1]] += 1
+            counts["pairs"]["/".join(verdicts)] += 1
     n = sum(counts["answer"].values())
     return {
         "pool_names_in_sentence": n,
@@ -119,7 +132,7 @@ def trust_pool(samples: List[Dict[str, Any]], outcomes: Counter) -> None:
     for sample in samples:
         for e in sample["entities"]:
             if e.get("pool") == "missed" and e.get("proposed"):
-                e.update(proposed=False, agree=True, correction="pool")
+                e.update(label=e["pool_type"], proposed=False, agree=True, correction="pool")
                 outcomes["added from pool"] += 1
             elif e.get("pool") == "typed_differently":
                 e.update(label=e["pool_type"], agree=True, correction="pool")
@@ -127,14 +140,15 @@ def trust_pool(samples: List[Dict[str, Any]], outcomes: Counter) -> None:
 
 
 def check_pool_types(samples: List[Dict[str, Any]], pools: Optional[Pools], labels: List[str]) -> Dict[str, Any]:
-    """Mark every sample in place; counts of the required pool names found and how the answer typed them."""
+    """Mark every sample in place; counts of the required pool names found and how the answer treated
+    them (one verdict per occurrence: they add up to `pool_names_in_sentence`)."""
     counts: Counter = Counter()
     types = pool_types(pools or {})
     for sample in samples:
         check_sample(sample, types, labels, counts)
-    judged = counts["agree"] + counts["typed_differently"] + counts["other_boundary"]
+    n = counts["pool_names_in_sentence"]
     return {
-        **{k: counts.get(k, 0) for k in ("pool_names_in_sentence", "agree", "typed_differently", "other_boundary")},
-        "missed": counts.get("missed", 0),
-        "agreement": round(counts["agree"] / judged, 4) if judged else None,
+        "pool_names_in_sentence": n,
+        **{v: counts[v] for v in VERDICTS},
+        "agreement": round(counts["agree"] / n, 4) if n else None,
     }

@@ -39,14 +39,14 @@ def parse_generation(
     """The usable examples in one answer: sentence (its letters in the `scripts` of the spec's demos, if
     given) + entities (text found in the sentence, known type, shaped like the type's entities in
     `shapes`, e.g. not a lower-case common noun as PER)."""
-    try:  # an answer cut off at max_tokens keeps the examples it wrote in full
+    salvaged = drops["cut_off_items_kept"]
+    try:  # an answer cut off at max_tokens keeps the examples it wrote in full (counted: cut_off_items_kept)
         data = parse_or_salvage(choice, where, lambda text: complete_items(text, "examples"), drops)
-    except AnswerError as err:
+    except AnswerError as err:  # nothing whole in it: dropped
         drops["answer_truncated" if choice.truncated else "answer_not_json"] += 1
         warnings.add(str(err))
         return []
-    if choice.truncated:
-        drops["answer_truncated"] += 1
+    if drops["cut_off_items_kept"] > salvaged:
         warnings.add(f"{where}: answer was cut off at max_tokens; its unfinished example dropped, the rest kept")
     examples = data.get("examples") if isinstance(data, dict) else None
     if not isinstance(examples, list):

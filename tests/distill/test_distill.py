@@ -347,9 +347,8 @@ def test_tagcheck_marks_what_a_generating_answer_got_otherwise_than_the_tagger(c
         assert all("start" not in e for e in sample["entities"])
         assert sample["tagger"] == [[e["start"], e["end"], e["label"]] for e in x["entities"]]
     taken = take_tagger(out["samples"])
-    assert [[(e["text"], e["label"]) for e in x["entities"]] for x in taken] == [
-        [(e["text"], e["label"]) for e in x["entities"]] for x in tagged
-    ]
+    placed = [[(e["text"], e["label"], e["start"], e["end"]) for e in x["entities"]] for x in tagged]
+    assert [[(e["text"], e["label"], e["start"], e["end"]) for e in x["entities"]] for x in taken] == placed
     with pytest.raises(AnnotateError, match="no tagger annotation"):
         take_tagger(generated)
     m = out["metrics"]

@@ -8,7 +8,7 @@ import pytest
 
 from spacy_progner.proggen.common import StepError
 from spacy_progner.proggen.correct import CorrectSettings, select
-from spacy_progner.proggen.poolcheck import check_pool_types, pool_types, trust_pool
+from spacy_progner.proggen.poolcheck import check_pool_types, pool_types, three_way, trust_pool
 
 LABELS = ["PER", "LOC", "ORG"]
 POOLS = {
@@ -49,7 +49,7 @@ def test_each_kind_of_disagreement_is_marked_and_counted():
         "typed_differently": 1,
         "other_boundary": 1,
         "missed": 1,
-        "agreement": 0.5,
+        "agreement": 0.4,  # of the 5 names, missed ones included
     }
     gates, microsoft = samples[0]["entities"]
     assert (gates["agree"], gates["pool"], gates["pool_type"]) == (False, "typed_differently", "PER")
@@ -107,3 +107,34 @@ def test_trust_pool_settles_type_and_missed_names_and_leaves_boundaries_to_the_r
 def test_an_unknown_pool_rule_is_refused_when_settings_are_built():
     with pytest.raises(StepError, match="pool_rule must be one of recheck, trust_pool"):
         CorrectSettings(pool_rule="always")
+
+
+def test_each_pool_name_occurrence_gets_one_verdict_and_a_proposed_span_is_marked_not_doubled():
+    """Hand-made edge cases: two occurrences of one name (one inside a longer annotation), a name only a
+    second annotator proposed, a name nobody covers in a sample placed by offsets."""
+    pools = {"vanilla": {"LOC": ["Paris", "Faro"], "PER": ["Ana"]}}
+    samples = [
+        {"id": "a", "sentence": "Paris Hilton flew to Paris.", "requirements": {"entities": ["Paris"]},
+         "entities": [{"text": "Paris Hilton", "label": "PER"}, {"text": "Paris", "label": "LOC"}]},
+        {"id": "b", "sentence": "Ana met Rui in Faro.", "requirements": {"entities": ["Ana", "Faro"]},
+         "entities": [{"text": "Rui", "label": "PER"},
+                      {"text": "Faro", "label": "ORG", "agree": False, "proposed": True}]},
+        {"id": "c", "sentence": "Ana sailed.", "requirements": {"entities": ["Ana"]}, "entities": []},
+    ]  # fmt: skip
+    counts = check_pool_types(samples, pools, ["PER", "LOC"])
+    # "Paris" without offsets stands at both of its occurrences (as to-docbin places it): both agree
+    assert counts == {"pool_names_in_sentence": 5, "agree": 2, "typed_differently": 0, "other_boundary": 0,
+                      "missed": 3, "agreement": 0.4}  # fmt: skip
+    assert samples[0]["entities"][0]["pool"] == "other_boundary"  # "Paris Hilton" is still marked for a re-check
+    faro = [e for e in samples[1]["entities"] if e["text"] == "Faro"]
+    assert len(faro) == 1 and faro[0]["pool"] == "missed" and faro[0]["pool_type"] == "LOC"
+    assert samples[2]["entities"] == [{"text": "Ana", "label": "PER", "start": 0, "end": 3, "agree": False,
+                                       "proposed": True, "pool_type": "PER", "pool": "missed"}]  # fmt: skip
+    outcomes = Counter()
+    trust_pool(samples, outcomes)
+    assert faro[0]["label"] == "LOC" and not faro[0]["proposed"] and outcomes["added from pool"] == 3
+    for x in samples:
+        x["tagger"] = []
+    assert three_way(samples, pools, ["PER", "LOC"])["tagger"]["missed"] == 5
+    with pytest.raises(StepError, match="sample 'c' has no tagger annotation"):
+        three_way([{k: v for k, v in samples[2].items() if k != "tagger"}], pools, ["PER"])

@@ -66,8 +66,10 @@ def test_an_answer_cut_off_at_max_tokens_keeps_the_examples_it_wrote_in_full():
     drops, warnings = Counter(), Warnings("t")
     out = parse_generation(Choice(text, finish_reason="length"), LABELS, "generate call 38", drops, warnings)
     assert [x["sentence"] for x in out] == [x["sentence"] for x in whole]
-    assert drops == Counter(answer_truncated=1, cut_off_items_kept=1)
-    assert "generate call 38: answer was cut off at max_tokens; its unfinished example dropped" in warnings.items[0]
+    assert drops == Counter(cut_off_items_kept=1)
+    assert warnings.items == [
+        "generate call 38: answer was cut off at max_tokens; its unfinished example dropped, the rest kept"
+    ]
 
 
 def test_unknown_type_missing_text_and_case_are_handled_per_entity():
@@ -127,12 +129,12 @@ def test_annotations_unlike_their_type_in_the_spec_are_dropped_and_counted():
 
 def test_a_sentence_with_letters_of_another_script_than_the_spec_demos_is_dropped_and_named():
     """Written as the embedded model wrote them into the 1,500-sentence MIT-Restaurant corpus ("a good下午
-    tea"); accented Latin letters, digits and symbols are the demos' script and stay."""
+    tea"); accented Latin letters, digits, symbols and letters of no script (ª µ ʼ, fullwidth) stay."""
     scripts = DomainSpec.load(F.DOMAIN).scripts()
     assert scripts == {"LATIN"}
     answer = {"examples": [
         {"sentence": "which café is the best for a good下午 tea", "entities": [{"text": "café", "label": "LOC"}]},
-        {"sentence": "Zoë Müller met Ørsted's chief in São Paulo for €5m.",
+        {"sentence": "Zoë Müller met Ørsted's 1ª chief in São Paulo for €5m of µg-grade McDonaldʼs ｆｏｏｄ.",
          "entities": [{"text": "São Paulo", "label": "LOC"}]},
     ]}  # fmt: skip
     drops, warnings = Counter(), Warnings("t")

@@ -77,8 +77,8 @@ def test_resume_from_a_saved_state_needs_no_cache(inputs):
 
 
 def test_a_state_saved_by_an_older_package_resumes_and_names_the_new_setting(inputs):
-    """A state saved before `script_filter` existed goes on with it at its default (named in the warnings);
-    the answer budget is no part of a run's identity; a setting changed on purpose still refuses."""
+    """A state saved before `script_filter` existed goes on with the value given now (named in the warnings);
+    the answer budget is no part of a run's identity; a setting the state has, changed, still refuses."""
     spec, dims, pools = inputs
     settings = replace(F.GENERATE_XY, batch=1)
     saved = []
@@ -97,8 +97,14 @@ def test_a_state_saved_by_an_older_package_resumes_and_names_the_new_setting(inp
     assert out["samples"] == full["samples"]
     named = "resumed a state saved before script_filter=True existed: it applies from call 2"
     assert named in out["metrics"]["warnings"]["first"]
+    off = generate(
+        ChatModel(ReplayTransport(F.CASSETTE), ledger=UsageLedger()),
+        *(spec, replace(settings, script_filter=False), dims, pools),
+        resume=old,
+    )
+    assert "resumed a state saved before script_filter=False existed" in off["metrics"]["warnings"]["first"][-1]
     with pytest.raises(StepError, match="saved state is of other settings"):
-        generate(killed, spec, replace(settings, script_filter=False), dims, pools, resume=old)
+        generate(killed, spec, replace(settings, max_demos=2), dims, pools, resume=old)
 
 
 def test_a_checkpoint_killed_mid_write_leaves_the_previous_one_whole(tmp_path, monkeypatch):

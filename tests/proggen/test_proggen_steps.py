@@ -18,7 +18,13 @@ from spacy_progner.ner.domain import Surface
 from spacy_progner.proggen.common import norm
 from spacy_progner.proggen.docbin import to_docbin
 from spacy_progner.proggen.generate import ambiguous_names, build_request
-from spacy_progner.proggen.poolcheck import answer_spans, check_pool_types, pool_names, pool_types, three_way
+from spacy_progner.proggen.poolcheck import (
+    answer_spans,
+    check_pool_types,
+    pool_names,
+    pool_types,
+    three_way,
+)
 from spacy_progner.proggen.report import agreement_counts, build_report, diversity, label_colors
 
 SENTENCE_DROPS = ("example_without_sentence", "sentence_too_long", "example_without_entities_list")
