@@ -81,4 +81,5 @@ def foreign_letters(text: str, scripts: FrozenSet[str]) -> str:
     the small model now and then drops a word of another language into a sentence ("a good下午 tea")."""
     if not scripts:
         return ""
-    return "".join(c for c in text if c.isalpha() and script_of(c) not in scripts | {""})
+    allowed = scripts | {""}  # a letter of no named script is never foreign
+    return "".join(c for c in text if c.isalpha() and script_of(c) not in allowed)

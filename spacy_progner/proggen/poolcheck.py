@@ -18,6 +18,7 @@ from .common import StepError, norm
 
 Pools = Dict[str, Any]
 Span = Tuple[int, int, str]
+Placed = Tuple[Dict[str, Any], int, int]  # an annotation and one place it stands
 
 
 def pool_types(pools: Pools) -> Dict[str, str]:
@@ -34,9 +35,10 @@ def pool_types(pools: Pools) -> Dict[str, str]:
 def check_sample(sample: Dict[str, Any], types: Dict[str, str], labels: List[str], counts: Counter) -> None:
     """Mark one sample's annotations against the required pool names that occur in its sentence; one
     verdict counted per occurrence (the best of the annotations covering it)."""
+    placed = _placed(sample)  # before any missed name is added: those are proposed, never the answer's
     for a, b, label in pool_names(sample, types, labels):
         counts["pool_names_in_sentence"] += 1
-        counts[_judge(sample, a, b, label)] += 1
+        counts[_judge(sample, placed, a, b, label)] += 1
 
 
 def pool_names(sample: Dict[str, Any], types: Dict[str, str], labels: List[str]) -> Iterator[Span]:
@@ -47,18 +49,17 @@ def pool_names(sample: Dict[str, Any], types: Dict[str, str], labels: List[str])
             yield from ((a, b, label) for a, b in find_occurrences(sample["sentence"], name))
 
 
-def _judge(sample: Dict[str, Any], a: int, b: int, label: str) -> str:
+def _judge(sample: Dict[str, Any], placed: List[Placed], a: int, b: int, label: str) -> str:
     """Mark the answer's annotations covering the occurrence [a, b) (or the name as missed); its verdict."""
     sentence = sample["sentence"]
-    own = [e for e in sample["entities"] if not e.get("proposed")]
-    verdict = occurrence_verdict(sentence, answer_spans(sample), a, b, label)
+    covering = [(e, s, t) for e, s, t in placed if overlaps(s, t, a, b)]
+    verdict = occurrence_verdict(sentence, [(s, t, e["label"]) for e, s, t in covering], a, b, label)
     if verdict == "missed":
         _mark_missed(sample, a, b, label)
-    for e in own:
-        if any(overlaps(s, t, a, b) for s, t in entity_offsets(sentence, e)):
-            mine = _verdict(norm(e["text"]) == norm(sentence[a:b]), e["label"] == label)
-            e["agree"] = mine == "agree" and e.get("agree", True)
-            e["pool_type"], e["pool"] = label, mine
+    for e, s, t in covering:
+        mine = _verdict(norm(sentence[s:t]) == norm(sentence[a:b]), e["label"] == label)
+        e["agree"] = mine == "agree" and e.get("agree", True)
+        e["pool_type"], e["pool"] = label, mine
     return verdict
 
 
@@ -90,11 +91,16 @@ def occurrence_verdict(sentence: str, spans: List[Span], a: int, b: int, label: 
     return min(found, key=VERDICTS.index) if found else "missed"
 
 
+def _placed(sample: Dict[str, Any]) -> List[Placed]:
+    """The generating answer's own annotations (no entity another source proposed), at each place each
+    stands (see ner.align.entity_offsets)."""
+    own = [e for e in sample["entities"] if not e.get("proposed")]
+    return [(e, s, t) for e in own for s, t in entity_offsets(sample["sentence"], e)]
+
+
 def answer_spans(sample: Dict[str, Any]) -> List[Span]:
-    """The generating answer's own annotation (no entity another source proposed) as spans."""
-    sentence = sample["sentence"]
-    ents = [e for e in sample["entities"] if not e.get("proposed")]
-    return [(s, t, e["label"]) for e in ents for s, t in entity_offsets(sentence, e)]
+    """The generating answer's own annotation as (start, end, label) spans."""
+    return [(s, t, e["label"]) for e, s, t in _placed(sample)]
 
 
 def three_way(samples: List[Dict[str, Any]], pools: Optional[Pools], labels: List[str]) -> Dict[str, Any]:
