@@ -46,6 +46,8 @@ CONFIGS: Dict[str, Dict[str, Any]] = {
     # (`proggen.poolcheck`), settled by each rule in turn
     "x+y+poolcheck": {**XY_POOLS, "pools": "recheck"},
     "x+y+trustpool": {**XY_POOLS, "pools": "trust_pool"},
+    # ... and the spec's own D judgements ("restaurant" is no Restaurant_Name) settled without a call
+    "x+y+trustpool+spec": {**XY_POOLS, "pools": "trust_pool", "trust_spec": True},
     # ... and first annotated again by the reverse_ner tagger (`distill.tagcheck`): its disagreements with
     # the generating answer and with the pool types are re-checked (no log-probs needed)
     "x+y+tagcheck": {**XY_POOLS, "pools": "recheck", "tagcheck": True},
@@ -252,7 +254,8 @@ def _corpus_steps(bench: Bench, spec: DomainSpec, base: Path, name: str, n_sente
         pools = srsly.read_json(shared / "entities.json") if cfg.get("pools") else None
         select_by = "agreement" if cfg.get("tagcheck") else CorrectSettings.select_by
         rule = cfg.get("pools") or CorrectSettings.pool_rule
-        settings = CorrectSettings(seed=seed, pool_rule=rule, select_by=select_by)
+        spec_rule = cfg.get("trust_spec", CorrectSettings.trust_spec)
+        settings = CorrectSettings(seed=seed, pool_rule=rule, select_by=select_by, trust_spec=spec_rule)
         result = correct(bench.model, spec, samples, settings, pools=pools)
         write_jsonl(folder / "corrected.jsonl", result["samples"])
         return {**result["metrics"], "decisions": result["decisions"]}

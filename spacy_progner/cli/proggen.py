@@ -250,6 +250,9 @@ def correct_cli(
     pool_rule: str = typer.Option(
         CorrectSettings.pool_rule, help="With --entities: recheck (A/B/C/D) | trust_pool (the pool type wins)."
     ),
+    trust_spec: bool = typer.Option(
+        CorrectSettings.trust_spec, help="Drop annotations the spec's guideline demos judge D under their type."
+    ),
     model: str = MODEL,
     cache_path: Optional[str] = CACHE,
     seed: int = SEED,
@@ -259,7 +262,13 @@ def correct_cli(
     spec = step.spec
     samples = read_jsonl(input, "samples")
     settings = CorrectSettings(
-        threshold, max_share, spans_per_prompt, seed=seed, select_by=select_by, pool_rule=pool_rule
+        threshold,
+        max_share,
+        spans_per_prompt,
+        seed=seed,
+        select_by=select_by,
+        pool_rule=pool_rule,
+        trust_spec=trust_spec,
     )
     pools = _read_pools(entities)
     result = step.ask(model, cache_path, lambda llm: correct(llm, spec, samples, settings, pools))

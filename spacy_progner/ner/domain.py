@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple, Union
 
 from ..errors import ProgNERError
 from ..files import read_data_file
@@ -118,6 +118,17 @@ class DomainSpec:
                     out.setdefault(label, []).append(g.fix)
                 elif g.answer == "C" and g.fix in self.types:
                     out.setdefault(g.fix, []).append(g.span)
+        return out
+
+    def not_entities(self) -> Dict[str, Set[str]]:
+        """Per type, the spans its guideline demos judge D, not an entity ("book the
+        restaurant for six": "restaurant" is no Restaurant_Name): an annotation of exactly such a text
+        under that type contradicts the spec itself, so correction can drop it without a call."""
+        out: Dict[str, Set[str]] = {}
+        for label, t in self.types.items():
+            for g in t.guideline_demos:
+                if g.answer == "D":
+                    out.setdefault(label, set()).add(g.span)
         return out
 
     def shapes(self) -> Shapes:

@@ -9,7 +9,8 @@ asked about one type per prompt, a few spans per prompt, each marked in its sent
 type's guideline and labelled demos, and chooses:
   A correct; B wrong boundary (fix = the right span); C wrong type (fix = the type or "other");
   D not a named entity.
-Applied: B replaces the span, C retypes (or drops if the type is not known), D drops.
+Applied: B replaces the span, C retypes (or drops if the type is not known), D drops. With `trust_spec`,
+an annotation the spec's own guideline demos judge D under its type is dropped before selection.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from ..ner.align import find_occurrences
 from ..ner.answers import AnswerError, closed_object, compact, parse_json_answer
 from ..ner.domain import ANSWERS, OTHER, DomainSpec
 from .common import StepError, Warnings, rng_for
-from .poolcheck import check_pool_types, trust_pool
+from .poolcheck import check_pool_types, trust_pool, trust_spec
 
 SIGNALS = ("logprob", "agreement")
 POOL_RULES = ("recheck", "trust_pool")
@@ -46,6 +47,9 @@ class CorrectSettings:
     # required name the answer missed): "recheck" asks A/B/C/D first; "trust_pool" retypes it (adds the
     # missed name) without a call, and re-checks only a different boundary
     pool_rule: str = "recheck"
+    # drop, without a call, an annotation whose exact text the spec's guideline demos judge D under its
+    # type (`DomainSpec.not_entities`), before the uncertain ones are selected
+    trust_spec: bool = False
 
     def __post_init__(self) -> None:
         if self.select_by not in SIGNALS:
@@ -209,6 +213,8 @@ def correct(
     pool_check = check_pool_types(out, pools, list(spec.types)) if pools else None
     if pools and s.pool_rule == "trust_pool":
         trust_pool(out, tally.outcomes)
+    if s.trust_spec:
+        trust_spec(out, spec.not_entities(), tally.outcomes)
     chosen, selection = select(out, s)
     warnings = Warnings("correct")
     if selection["without_score"] == selection["annotations"] and selection["annotations"]:
@@ -232,6 +238,7 @@ def correct(
             "spans_per_prompt": s.spans_per_prompt,
             "select_by": s.select_by,
             "pool_rule": s.pool_rule if pools else None,
+            "trust_spec": s.trust_spec,
         },
         "pool_check": pool_check,
         "selection": selection,

@@ -6,8 +6,10 @@ from collections import Counter
 
 import pytest
 
+from spacy_progner.benchmarks.datasets import DOMAINS_DIR
+from spacy_progner.ner.domain import DomainSpec
 from spacy_progner.proggen.common import StepError
-from spacy_progner.proggen.correct import CorrectSettings, select
+from spacy_progner.proggen.correct import CorrectSettings, correct, select
 from spacy_progner.proggen.poolcheck import check_pool_types, pool_types, three_way, trust_pool
 
 LABELS = ["PER", "LOC", "ORG"]
@@ -138,3 +140,23 @@ def test_each_pool_name_occurrence_gets_one_verdict_and_a_proposed_span_is_marke
     assert three_way(samples, pools, ["PER", "LOC"])["tagger"]["missed"] == 5
     with pytest.raises(StepError, match="sample 'c' has no tagger annotation"):
         three_way([{k: v for k, v in samples[2].items() if k != "tagger"}], pools, ["PER"])
+
+
+def test_trust_spec_drops_what_the_specs_own_demos_judge_no_entity_of_that_type_without_a_call():
+    spec = DomainSpec.load(DOMAINS_DIR / "mit_restaurant.yml")
+    assert spec.not_entities()["Restaurant_Name"] == {"restaurant"}
+    samples = [
+        sample(
+            "book the Restaurant at blue lantern",
+            [ent("Restaurant", "Restaurant_Name"), ent("blue lantern", "Restaurant_Name")],
+            [],
+        ),
+        sample("a restaurant with a patio", [ent("restaurant", "Cuisine"), ent("patio", "Amenity")], []),
+    ]
+    result = correct(None, spec, samples, CorrectSettings(trust_spec=True))  # nothing uncertain: no call
+    assert [[e["text"] for e in x["entities"]] for x in result["samples"]] == [
+        ["blue lantern"],
+        ["restaurant", "patio"],  # D only under the type whose demo says so
+    ]
+    assert result["metrics"]["outcomes"] == {"dropped (spec: not an entity)": 1}
+    assert result["metrics"]["prompts"] == 0
