@@ -418,32 +418,51 @@ def markdown(report: Dict[str, Any]) -> str:
                 f"| {ds['dataset']} | {name} | {r['kept_sentences']} | {r['f1']:.3f} | {r['p']:.3f} | {r['r']:.3f} | "
                 f"{per_type} | {abcd} | {calls} | {toks} | {secs} |"
             )
-    notes = []
-    for ds in report["datasets"]:
-        for name, r in ds["configs"].items():
-            for step, why in (r.get("usage_incomplete") or {}).items():
-                notes.append(f"- **{ds['dataset']} {name}**, {step}: {why}")
-            pc = r.get("pool_check")
-            if pc:
-                whose = "tagger's annotation" if CONFIGS.get(name, {}).get("take") == "tagger" else "generating answer"
-                notes.append(
-                    f"- **{ds['dataset']} {name}**: {pc['pool_names_in_sentence']} required pool names in their "
-                    f"sentences; the {whose} agreed with the pool type on {pc['agree']}, typed "
-                    f"{pc['typed_differently']} differently, bounded {pc['other_boundary']} otherwise, missed "
-                    f"{pc['missed']}; outcomes {r.get('correction_outcomes')}"
-                )
-            tc = r.get("tagger_check")
-            if tc:
-                pn = tc["pool_names"] or {}
-                notes.append(
-                    f"- **{ds['dataset']} {name}**: the tagger agreed with {tc['agree']} of the answer's "
-                    f"{tc['agree'] + tc['disagree']} annotations ({tc['agreement']}) and proposed {tc['proposed']} "
-                    f"more; on the {pn.get('pool_names_in_sentence')} required pool names it gave the pool type to "
-                    f"{(pn.get('tagger') or {}).get('agree')}, the answer to {(pn.get('answer') or {}).get('agree')}; "
-                    f"answer/tagger verdicts {pn.get('pairs')}"
-                )
+    notes = [note for ds in report["datasets"] for note in dataset_notes(ds["dataset"], ds["configs"])]
     lines += [""] + notes if notes else []
     return "\n".join(lines) + "\n"
+
+
+def dataset_notes(dataset: str, configs: Dict[str, Any]) -> List[str]:
+    """The notes under the table for one dataset: incomplete usage, each correction's pool check and
+    outcomes, and each tagging pass's agreement once (the configurations sharing it named together)."""
+    notes: List[str] = []
+    passes: Dict[str, Tuple[Dict[str, Any], List[str]]] = {}
+    for name, r in configs.items():
+        notes += [f"- **{dataset} {name}**, {step}: {why}" for step, why in (r.get("usage_incomplete") or {}).items()]
+        if r.get("pool_check"):
+            notes.append(_pool_note(dataset, name, r["pool_check"], r.get("correction_outcomes")))
+        if r.get("tagger_check"):
+            passes.setdefault(CONFIGS[name].get("tagged_by", name), (r["tagger_check"], []))[1].append(name)
+    notes += [_tagger_note(dataset, names, tc) for tc, names in passes.values()]
+    return notes
+
+
+def counted(counts: Optional[Dict[str, int]]) -> str:
+    """ "kept 106, span replaced 10, …", largest first."""
+    return ", ".join(f"{k} {v}" for k, v in sorted((counts or {}).items(), key=lambda kv: -kv[1])) or "none"
+
+
+def _pool_note(dataset: str, name: str, pc: Dict[str, Any], outcomes: Optional[Dict[str, int]]) -> str:
+    whose = "tagger's annotation" if CONFIGS.get(name, {}).get("take") == "tagger" else "generating answer"
+    return (
+        f"- **{dataset} {name}**: {pc['pool_names_in_sentence']} required pool names in their sentences; the "
+        f"{whose} agreed with the pool type on {pc['agree']}, typed {pc['typed_differently']} differently, bounded "
+        f"{pc['other_boundary']} otherwise, missed {pc['missed']}; correction outcomes: {counted(outcomes)}"
+    )
+
+
+def _tagger_note(dataset: str, names: List[str], tc: Dict[str, Any]) -> str:
+    pn = tc["pool_names"] or {}
+    judged = tc["agree"] + tc["disagree"]
+    share = f" ({tc['agree'] / judged:.1%})" if judged else ""
+    return (
+        f"- **{dataset}, the tagger's pass** (used by {', '.join(names)}): the tagger agreed with {tc['agree']} of "
+        f"the answer's {judged} annotations{share} and proposed {tc['proposed']} more; on the "
+        f"{pn.get('pool_names_in_sentence')} required pool names it gave the pool type to "
+        f"{(pn.get('tagger') or {}).get('agree')}, the answer to {(pn.get('answer') or {}).get('agree')}; "
+        f"answer/tagger verdicts: {counted(pn.get('pairs'))}"
+    )
 
 
 def run(

@@ -74,8 +74,11 @@ def test_the_tagger_check_is_summarized_and_noted_beside_the_table():
     assert s["tagger_check"] == {"agree": 20, "disagree": 5, "proposed": 4, "agreement": 0.8, "pool_names": pool_names}
     assert summarize(steps[:1], scores)["tagger_check"] is None
     table = markdown({"datasets": [{"dataset": "conll2003", "configs": {"x+y+tagcheck": s}}]})
-    assert "the tagger agreed with 20 of the answer's 25 annotations (0.8) and proposed 4 more" in table
+    assert "the tagger agreed with 20 of the answer's 25 annotations (80.0%) and proposed 4 more" in table
     assert "on the 10 required pool names it gave the pool type to 8, the answer to 7" in table
+    shared = markdown({"datasets": [{"dataset": "conll2003", "configs": {"x+y+tagcheck": s, "x+y+tagger": s}}]})
+    assert shared.count("the tagger agreed") == 1  # one tagging pass, noted once
+    assert "the tagger's pass** (used by x+y+tagcheck, x+y+tagger)" in shared
 
 
 def test_finished_steps_are_not_redone(tmp_path):
