@@ -135,14 +135,18 @@ class _null:
         return False
 
 
-def _train(config: Path, folder: Path, train_steps: Optional[int]) -> Dict[str, Any]:
+def _train(config: Path, folder: Path, train_steps: Optional[int], seed: Optional[int] = None) -> Dict[str, Any]:
+    """`spacy train` on the folder's DocBins into `model/` (seed None: the config's seed) or `model-seed<k>/`."""
     from spacy.cli.train import train
 
     overrides: Dict[str, Any] = {"paths.train": str(folder / "train.spacy"), "paths.dev": str(folder / "dev.spacy")}
     if train_steps:
         overrides["training.max_steps"] = train_steps
-    train(config, folder / "model", use_gpu=-1, overrides=overrides)
-    return {"model": str(folder / "model" / "model-best")}
+    if seed is not None:
+        overrides["system.seed"] = seed
+    out = folder / ("model" if seed is None else f"model-seed{seed}")
+    train(config, out, use_gpu=-1, overrides=overrides)
+    return {"model": str(out / "model-best"), **({"seed": seed} if seed is not None else {})}
 
 
 def _real_train_docbins(dataset: str, labels: List[str], folder: Path, seed: int) -> Dict[str, Any]:
@@ -174,6 +178,7 @@ def run_dataset(
     test_limit: Optional[int],
     seed: int,
     configs: Sequence[str] = ALL_CONFIGS,
+    train_seeds: Sequence[int] = (),
 ) -> Dict[str, Any]:
     spec = DomainSpec.load(domains_dir / f"{dataset}.yml")
     labels = list(spec.types)
@@ -187,7 +192,7 @@ def run_dataset(
     for name in (c for c in CONFIGS if c in configs):
         steps, samples_file = _corpus_steps(bench, spec, base, name, n_sentences, seed)
         steps = (list(shared_steps) if uses_shared(name) else []) + steps
-        out["configs"][name] = _train_and_eval(bench, base / name, train_config, train_steps, test, steps)
+        out["configs"][name] = _train_and_eval(bench, base / name, train_config, train_steps, test, steps, train_seeds)
         bench.step(
             base / name, "report", [base / name / "report.html"], partial(_report, spec, base, name, samples_file, seed)
         )
@@ -199,7 +204,7 @@ def run_dataset(
             folder, "real-docbin", [folder / "train.spacy"], lambda: _real_train_docbins(dataset, labels, folder, seed)
         )
     ]
-    out["configs"]["real-train"] = _train_and_eval(bench, folder, train_config, train_steps, test, steps)
+    out["configs"]["real-train"] = _train_and_eval(bench, folder, train_config, train_steps, test, steps, train_seeds)
     return out
 
 
@@ -332,19 +337,50 @@ def _report(spec: DomainSpec, base: Path, config: str, samples: Path, seed: int)
     return {"report": str(base / config / "report.html")}
 
 
-def _train_and_eval(bench: Bench, folder: Path, config: Path, train_steps, test: Path, steps: List[Dict[str, Any]]):
-    best = folder / "model" / "model-best"
-    scores_record = folder / "steps" / "evaluate.json"
+def _train_and_eval(
+    bench: Bench,
+    folder: Path,
+    config: Path,
+    train_steps,
+    test: Path,
+    steps: List[Dict[str, Any]],
+    train_seeds: Sequence[int] = (),
+):
+    """Train and evaluate the row's model (the config's own seed), then once more per extra training seed:
+    one seed moves F1 by several points on these small synthetic corpora, more than many differences
+    between configurations."""
+    scores = _trained(bench, folder, config, train_steps, test, steps, None)
+    for seed in train_seeds:
+        _trained(bench, folder, config, train_steps, test, [], seed)
+    return summarize(steps, scores, seed_scores(folder))
+
+
+def _trained(bench: Bench, folder: Path, config: Path, train_steps, test, steps: List[Dict[str, Any]], seed):
+    """The evaluate record of one trained model; seed None: the config's own (`model/`), else `model-seed<k>/`."""
+    tag = "" if seed is None else f"-seed{seed}"
+    best = folder / f"model{tag}" / "model-best"
+    scores_record = folder / "steps" / f"evaluate{tag}.json"
     # Trained models are not committed: once evaluated, a fresh checkout does not train again.
     outputs = [] if scores_record.is_file() else [best]
-    steps.append(bench.step(folder, "train", outputs, lambda: _train(config, folder, train_steps)))
-    scores = bench.step(folder, "evaluate", [scores_record], lambda: evaluate_model(best, test))
+    run = partial(_train, config, folder, train_steps, seed)
+    steps.append(bench.step(folder, f"train{tag}", outputs, run))
+    scores = bench.step(folder, f"evaluate{tag}", [scores_record], lambda: evaluate_model(best, test))
     steps.append(scores)
-    return summarize(steps, scores)
+    return scores
 
 
-def summarize(steps: List[Dict[str, Any]], scores: Dict[str, Any]) -> Dict[str, Any]:
+def seed_scores(folder: Path) -> Dict[int, float]:
+    """F1 of each extra training seed evaluated so far (`steps/evaluate-seed<k>.json`)."""
+    found = {int(p.stem.rsplit("seed", 1)[1]): p for p in (folder / "steps").glob("evaluate-seed*.json")}
+    return {k: srsly.read_json(found[k])["ents_f"] for k in sorted(found)}
+
+
+def summarize(
+    steps: List[Dict[str, Any]], scores: Dict[str, Any], seeds: Optional[Dict[int, float]] = None
+) -> Dict[str, Any]:
+    """One table row from a configuration's step records; `seeds`: F1 of its extra training seeds."""
     by = {s["step"]: s for s in steps}
+    all_f1 = [scores["ents_f"], *(seeds or {}).values()]
     kept = (by.get("generate") or {}).get("kept_sentences") or (by.get("real-docbin") or {}).get("train_docs")
     usage = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
     for s in steps:
@@ -362,6 +398,8 @@ def summarize(steps: List[Dict[str, Any]], scores: Dict[str, Any]) -> Dict[str, 
         "p": scores["ents_p"],
         "r": scores["ents_r"],
         "per_type_f1": {k: v["f"] for k, v in scores["per_type"].items()},
+        "f1_other_train_seeds": {str(k): v for k, v in (seeds or {}).items()},
+        "f1_mean_over_train_seeds": round(sum(all_f1) / len(all_f1), 4) if seeds else None,
         "kept_sentences": kept,
         "correction_choices": (by.get("correct") or {}).get("choices"),
         "correction_outcomes": (by.get("correct") or {}).get("outcomes"),
@@ -395,7 +433,7 @@ def collect(output_dir: Path, datasets: List[str], n_sentences: int, seed: int) 
             if not paths["evaluate"].is_file():
                 continue
             steps = [srsly.read_json(p) for p in paths.values() if p.is_file()]
-            configs[name] = summarize(steps, srsly.read_json(paths["evaluate"]))
+            configs[name] = summarize(steps, srsly.read_json(paths["evaluate"]), seed_scores(base / name))
         if configs:
             report["datasets"].append({"dataset": dataset, "configs": configs})
     return report
@@ -403,9 +441,9 @@ def collect(output_dir: Path, datasets: List[str], n_sentences: int, seed: int) 
 
 def markdown(report: Dict[str, Any]) -> str:
     lines = [
-        "| dataset | training data | kept sentences | micro F1 | P | R | per-type F1 | A/B/C/D | LLM calls / 1k kept | "
-        "tokens (prompt+completion) / 1k kept | wall time per step (s) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| dataset | training data | kept sentences | micro F1 | P | R | F1, other train seeds (mean of all) | "
+        "per-type F1 | A/B/C/D | LLM calls / 1k kept | tokens (prompt+completion) / 1k kept | wall time per step (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for ds in report["datasets"]:
         for name, r in ds["configs"].items():
@@ -416,11 +454,20 @@ def markdown(report: Dict[str, Any]) -> str:
             secs = ", ".join(f"{k} {v:.0f}" for k, v in r["seconds_per_step"].items())
             lines.append(
                 f"| {ds['dataset']} | {name} | {r['kept_sentences']} | {r['f1']:.3f} | {r['p']:.3f} | {r['r']:.3f} | "
-                f"{per_type} | {abcd} | {calls} | {toks} | {secs} |"
+                f"{seeds_cell(r)} | {per_type} | {abcd} | {calls} | {toks} | {secs} |"
             )
     notes = [note for ds in report["datasets"] for note in dataset_notes(ds["dataset"], ds["configs"])]
     lines += [""] + notes if notes else []
     return "\n".join(lines) + "\n"
+
+
+def seeds_cell(row: Dict[str, Any]) -> str:
+    """ "seed 1 0.331, seed 2 0.345 (0.344)", or a dash where only the config's own seed was trained."""
+    other = row.get("f1_other_train_seeds") or {}
+    if not other:
+        return "–"
+    listed = ", ".join(f"seed {k} {f:.3f}" for k, f in other.items())
+    return f"{listed} ({row['f1_mean_over_train_seeds']:.3f})"
 
 
 def dataset_notes(dataset: str, configs: Dict[str, Any]) -> List[str]:
@@ -478,6 +525,7 @@ def run(
     force: bool = False,
     cache_path: Optional[str] = None,
     configs: Sequence[str] = ALL_CONFIGS,
+    train_seeds: Sequence[int] = (),
 ) -> Dict[str, Any]:
     if not datasets:
         raise StepError("benchmark: no dataset given")
@@ -485,7 +533,6 @@ def run(
     bench = Bench(output_dir, model_factory, force, cache_path)
     report: Dict[str, Any] = {"n_sentences": n_sentences, "seed": seed, "datasets": []}
     for dataset in datasets:
-        report["datasets"].append(
-            run_dataset(bench, dataset, domains_dir, train_config, n_sentences, train_steps, test_limit, seed, configs)
-        )
+        args = (domains_dir, train_config, n_sentences, train_steps, test_limit, seed, configs, train_seeds)
+        report["datasets"].append(run_dataset(bench, dataset, *args))
     return report

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 from wasabi import msg
@@ -42,6 +42,14 @@ def datasets_option(
 
 def _names(datasets: str) -> list:
     return [d.strip() for d in datasets.split(",") if d.strip()]
+
+
+def _seeds(values: str, option: str) -> List[int]:
+    """Comma-separated non-negative integers, or a clear error naming the option."""
+    names = _names(values)
+    if not all(x.isdigit() for x in names):
+        raise SettingsError(f"{option}: expected comma-separated non-negative integers, got {values!r}")
+    return [int(x) for x in names]
 
 
 @benchmark_app.command("llm")
@@ -149,6 +157,9 @@ def proggen_cli(
     force: bool = typer.Option(False, help="Redo finished steps."),
     summarize_only: bool = typer.Option(False, help="Only tabulate what the step records hold (no step is run)."),
     configs: str = typer.Option(",".join(PROGGEN_CONFIGS), help="Comma-separated configurations to run."),
+    train_seeds: str = typer.Option(
+        "", help="Comma-separated extra `spacy train` seeds per configuration (e.g. 1,2): the spread one seed makes."
+    ),
 ) -> None:
     """ProgGen: simple vs diversify-x+y + correction vs the real train split, on the real test split."""
     from ..benchmarks.proggen import check_configs, collect, markdown, run
@@ -162,7 +173,8 @@ def proggen_cli(
     else:
         factory = lambda: load_model(model, cache_path)  # noqa: E731
         args = (domains_dir, train_config, n_sentences, train_steps, test_limit, seed, force)
-        report = run(names, output_dir, factory, *args, cache_path=cache_path, configs=chosen)
+        seeds = _seeds(train_seeds, "--train-seeds")
+        report = run(names, output_dir, factory, *args, cache_path=cache_path, configs=chosen, train_seeds=seeds)
         report["seconds"] = round(time.perf_counter() - start, 2)
     table = markdown(report)
     print(table)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import srsly
@@ -24,7 +25,7 @@ def test_summary_counts_llm_usage_per_1000_kept_sentences():
     assert s["seconds_per_step"]["train"] == 100.0
     table = markdown({"datasets": [{"dataset": "conll2003", "configs": {"x+y+correct": s}}]})
     row = table.splitlines()[2]
-    assert row.startswith("| conll2003 | x+y+correct | 400 | 0.500 | 0.600 | 0.430 | PER 0.70 | 7/1/2/3 | 412 |")
+    assert row.startswith("| conll2003 | x+y+correct | 400 | 0.500 | 0.600 | 0.430 | – | PER 0.70 | 7/1/2/3 | 412 |")
 
 
 def test_a_step_resumed_from_saved_state_books_its_earlier_legs(tmp_path):
@@ -183,3 +184,40 @@ def test_one_tagging_pass_serves_both_tagger_configurations(tmp_path):
     assert paths["generate"] == tmp_path / "x+y+correct" / "steps" / "generate.json"
     assert paths["tagcheck"] == record_paths(tmp_path, "x+y+tagcheck")["tagcheck"]
     assert paths["correct"] == tmp_path / "x+y+trustpool+tagcheck" / "steps" / "correct.json"
+
+
+def test_extra_training_seeds_are_trained_once_and_reported_beside_the_row(tmp_path):
+    """A seed's model is really trained with that seed (its saved config says so); a seed evaluated
+    before is not trained again; the row lists the other seeds' F1 and the mean of all."""
+    import spacy
+    from spacy.tokens import DocBin, Span
+
+    from spacy_progner.benchmarks.proggen import _train_and_eval, seeds_cell
+
+    nlp = spacy.blank("en")
+    docs = []
+    for text, start, end in [("Ana flew to Faro", 0, 1), ("Rui met Ana", 2, 3)] * 2:
+        doc = nlp(text)
+        doc.ents = [Span(doc, start, end, label="PER")]
+        docs.append(doc)
+    folder = tmp_path / "conll2003" / "simple"
+    folder.mkdir(parents=True)
+    for name in ("train", "dev"):
+        DocBin(docs=docs).to_disk(folder / f"{name}.spacy")
+    DocBin(docs=docs).to_disk(tmp_path / "test.spacy")
+    scores = {"ents_f": 0.5, "ents_p": 0.6, "ents_r": 0.43, "per_type": {"PER": {"p": 1, "r": 1, "f": 0.7}}}
+    (folder / "steps").mkdir()
+    srsly.write_json(folder / "steps" / "evaluate.json", {"step": "evaluate", "seconds": 5.0, **scores})
+    srsly.write_json(folder / "steps" / "train.json", {"step": "train", "seconds": 1})
+    srsly.write_json(folder / "steps" / "train-seed2.json", {"step": "train-seed2", "seconds": 1})
+    srsly.write_json(folder / "steps" / "evaluate-seed2.json", {"step": "evaluate-seed2", "seconds": 1, **scores})
+    bench = Bench(tmp_path, model_factory=lambda: None)
+    config = Path(__file__).parents[2] / "configs" / "train.cfg"
+    summary = _train_and_eval(bench, folder, config, 2, tmp_path / "test.spacy", [], train_seeds=[1, 2])
+    saved = spacy.util.load_config(folder / "model-seed1" / "model-last" / "config.cfg")
+    assert saved["system"]["seed"] == 1
+    assert not (folder / "model-seed2").exists()  # evaluated before: not trained again
+    other = summary["f1_other_train_seeds"]
+    assert list(other) == ["1", "2"] and other["2"] == 0.5
+    assert summary["f1_mean_over_train_seeds"] == round((0.5 + other["1"] + 0.5) / 3, 4)
+    assert seeds_cell(summary).startswith("seed 1 ") and seeds_cell({"f1_other_train_seeds": {}}) == "–"
