@@ -462,7 +462,7 @@ def markdown(report: Dict[str, Any]) -> str:
 
 
 def seeds_cell(row: Dict[str, Any]) -> str:
-    """ "seed 1 0.331, seed 2 0.345 (0.344)", or a dash where only the config's own seed was trained."""
+    """The seeds cell, e.g. "seed 1 0.331, seed 2 0.345 (0.344)"; a dash where only the config's seed ran."""
     other = row.get("f1_other_train_seeds") or {}
     if not other:
         return "–"
@@ -486,7 +486,7 @@ def dataset_notes(dataset: str, configs: Dict[str, Any]) -> List[str]:
 
 
 def counted(counts: Optional[Dict[str, int]]) -> str:
-    """ "kept 106, span replaced 10, …", largest first."""
+    """Counts as "kept 106, span replaced 10, …", largest first."""
     return ", ".join(f"{k} {v}" for k, v in sorted((counts or {}).items(), key=lambda kv: -kv[1])) or "none"
 
 
