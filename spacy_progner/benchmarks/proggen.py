@@ -135,8 +135,8 @@ class _null:
         return False
 
 
-def _train(config: Path, folder: Path, train_steps: Optional[int], seed: Optional[int] = None) -> Dict[str, Any]:
-    """`spacy train` on the folder's DocBins into `model/` (seed None: the config's seed) or `model-seed<k>/`."""
+def _train(config: Path, folder: Path, out: Path, train_steps: Optional[int], seed: Optional[int]) -> Dict[str, Any]:
+    """`spacy train` on the folder's DocBins into `out` (seed None: the config's own seed)."""
     from spacy.cli.train import train
 
     overrides: Dict[str, Any] = {"paths.train": str(folder / "train.spacy"), "paths.dev": str(folder / "dev.spacy")}
@@ -144,7 +144,6 @@ def _train(config: Path, folder: Path, train_steps: Optional[int], seed: Optiona
         overrides["training.max_steps"] = train_steps
     if seed is not None:
         overrides["system.seed"] = seed
-    out = folder / ("model" if seed is None else f"model-seed{seed}")
     train(config, out, use_gpu=-1, overrides=overrides)
     return {"model": str(out / "model-best"), **({"seed": seed} if seed is not None else {})}
 
@@ -358,11 +357,12 @@ def _train_and_eval(
 def _trained(bench: Bench, folder: Path, config: Path, train_steps, test, steps: List[Dict[str, Any]], seed):
     """The evaluate record of one trained model; seed None: the config's own (`model/`), else `model-seed<k>/`."""
     tag = "" if seed is None else f"-seed{seed}"
-    best = folder / f"model{tag}" / "model-best"
+    model = folder / f"model{tag}"
+    best = model / "model-best"
     scores_record = folder / "steps" / f"evaluate{tag}.json"
     # Trained models are not committed: once evaluated, a fresh checkout does not train again.
     outputs = [] if scores_record.is_file() else [best]
-    run = partial(_train, config, folder, train_steps, seed)
+    run = partial(_train, config, folder, model, train_steps, seed)
     steps.append(bench.step(folder, f"train{tag}", outputs, run))
     scores = bench.step(folder, f"evaluate{tag}", [scores_record], lambda: evaluate_model(best, test))
     steps.append(scores)
