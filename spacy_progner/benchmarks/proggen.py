@@ -196,7 +196,7 @@ def run_dataset(
             base / name, "report", [base / name / "report.html"], partial(_report, spec, base, name, samples_file, seed)
         )
     if "real-train" not in configs:
-        return out
+        return {**out, "tagger_passes": tagger_passes(base)}
     folder = base / "real-train"
     steps = [
         bench.step(
@@ -204,7 +204,7 @@ def run_dataset(
         )
     ]
     out["configs"]["real-train"] = _train_and_eval(bench, folder, train_config, train_steps, test, steps, train_seeds)
-    return out
+    return {**out, "tagger_passes": tagger_passes(base)}
 
 
 def _shared_steps(bench: Bench, spec: DomainSpec, shared: Path, seed: int) -> List[Dict[str, Any]]:
@@ -421,6 +421,14 @@ def _tagger_check(record: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
     return {**counts, "agreement": record.get("agreement"), "pool_names": record.get("pool_names")}
 
 
+def tagger_passes(base: Path) -> Dict[str, Dict[str, Any]]:
+    """Each tagging pass on record under `base` (one dataset), by the configuration that ran it: noted
+    whether or not a configuration using it has been trained yet (a pass is an hour of model time on its own)."""
+    own = [name for name, cfg in CONFIGS.items() if cfg.get("tagcheck") and "tagged_by" not in cfg]
+    records = {name: base / name / "steps" / "tagcheck.json" for name in own}
+    return {name: _tagger_check(srsly.read_json(path)) for name, path in records.items() if path.is_file()}
+
+
 def collect(output_dir: Path, datasets: List[str], n_sentences: int, seed: int) -> Dict[str, Any]:
     """The report from the step records on disk, for whatever has finished (a resumed or partial run):
     a configuration is listed once it has been evaluated."""
@@ -435,7 +443,7 @@ def collect(output_dir: Path, datasets: List[str], n_sentences: int, seed: int) 
             steps = [srsly.read_json(p) for p in paths.values() if p.is_file()]
             configs[name] = summarize(steps, srsly.read_json(paths["evaluate"]), seed_scores(base / name))
         if configs:
-            report["datasets"].append({"dataset": dataset, "configs": configs})
+            report["datasets"].append({"dataset": dataset, "configs": configs, "tagger_passes": tagger_passes(base)})
     return report
 
 
@@ -456,7 +464,7 @@ def markdown(report: Dict[str, Any]) -> str:
                 f"| {ds['dataset']} | {name} | {r['kept_sentences']} | {r['f1']:.3f} | {r['p']:.3f} | {r['r']:.3f} | "
                 f"{seeds_cell(r)} | {per_type} | {abcd} | {calls} | {toks} | {secs} |"
             )
-    notes = [note for ds in report["datasets"] for note in dataset_notes(ds["dataset"], ds["configs"])]
+    notes = [note for ds in report["datasets"] for note in dataset_notes(ds)]
     lines += [""] + notes if notes else []
     return "\n".join(lines) + "\n"
 
@@ -470,18 +478,17 @@ def seeds_cell(row: Dict[str, Any]) -> str:
     return f"{listed} ({row['f1_mean_over_train_seeds']:.3f})"
 
 
-def dataset_notes(dataset: str, configs: Dict[str, Any]) -> List[str]:
+def dataset_notes(ds: Dict[str, Any]) -> List[str]:
     """The notes under the table for one dataset: incomplete usage, each correction's pool check and
-    outcomes, and each tagging pass's agreement once (the configurations sharing it named together)."""
-    notes: List[str] = []
-    passes: Dict[str, Tuple[Dict[str, Any], List[str]]] = {}
+    outcomes, and each tagging pass's agreement once (the configurations using it named together)."""
+    dataset, configs, notes = ds["dataset"], ds["configs"], []
     for name, r in configs.items():
         notes += [f"- **{dataset} {name}**, {step}: {why}" for step, why in (r.get("usage_incomplete") or {}).items()]
         if r.get("pool_check"):
             notes.append(_pool_note(dataset, name, r["pool_check"], r.get("correction_outcomes")))
-        if r.get("tagger_check"):
-            passes.setdefault(CONFIGS[name].get("tagged_by", name), (r["tagger_check"], []))[1].append(name)
-    notes += [_tagger_note(dataset, names, tc) for tc, names in passes.values()]
+    for by, tc in (ds.get("tagger_passes") or {}).items():
+        users = [n for n in configs if CONFIGS.get(n, {}).get("tagcheck") and CONFIGS[n].get("tagged_by", n) == by]
+        notes.append(_tagger_note(dataset, by, users, tc))
     return notes
 
 
@@ -499,12 +506,13 @@ def _pool_note(dataset: str, name: str, pc: Dict[str, Any], outcomes: Optional[D
     )
 
 
-def _tagger_note(dataset: str, names: List[str], tc: Dict[str, Any]) -> str:
+def _tagger_note(dataset: str, by: str, users: List[str], tc: Dict[str, Any]) -> str:
     pn = tc["pool_names"] or {}
     judged = tc["agree"] + tc["disagree"]
     share = f" ({tc['agree'] / judged:.1%})" if judged else ""
+    used = f"used by {', '.join(users)}" if users else "no configuration using it trained yet"
     return (
-        f"- **{dataset}, the tagger's pass** (used by {', '.join(names)}): the tagger agreed with {tc['agree']} of "
+        f"- **{dataset}, the tagger's pass** (run by {by}; {used}): the tagger agreed with {tc['agree']} of "
         f"the answer's {judged} annotations{share} and proposed {tc['proposed']} more; on the "
         f"{pn.get('pool_names_in_sentence')} required pool names it gave the pool type to "
         f"{(pn.get('tagger') or {}).get('agree')}, the answer to {(pn.get('answer') or {}).get('agree')}; "

@@ -74,12 +74,16 @@ def test_the_tagger_check_is_summarized_and_noted_beside_the_table():
     s = summarize(steps, scores)
     assert s["tagger_check"] == {"agree": 20, "disagree": 5, "proposed": 4, "agreement": 0.8, "pool_names": pool_names}
     assert summarize(steps[:1], scores)["tagger_check"] is None
-    table = markdown({"datasets": [{"dataset": "conll2003", "configs": {"x+y+tagcheck": s}}]})
+    passes = {"x+y+tagcheck": s["tagger_check"]}
+    table = markdown({"datasets": [{"dataset": "conll2003", "configs": {"x+y+tagcheck": s}, "tagger_passes": passes}]})
     assert "the tagger agreed with 20 of the answer's 25 annotations (80.0%) and proposed 4 more" in table
     assert "on the 10 required pool names it gave the pool type to 8, the answer to 7" in table
-    shared = markdown({"datasets": [{"dataset": "conll2003", "configs": {"x+y+tagcheck": s, "x+y+tagger": s}}]})
+    both = {"x+y+tagcheck": s, "x+y+tagger": s}
+    shared = markdown({"datasets": [{"dataset": "conll2003", "configs": both, "tagger_passes": passes}]})
     assert shared.count("the tagger agreed") == 1  # one tagging pass, noted once
-    assert "the tagger's pass** (used by x+y+tagcheck, x+y+tagger)" in shared
+    assert "the tagger's pass** (run by x+y+tagcheck; used by x+y+tagcheck, x+y+tagger)" in shared
+    alone = markdown({"datasets": [{"dataset": "conll2003", "configs": {"simple": s}, "tagger_passes": passes}]})
+    assert "(run by x+y+tagcheck; no configuration using it trained yet)" in alone
 
 
 def test_finished_steps_are_not_redone(tmp_path):
@@ -124,6 +128,7 @@ def test_collect_tabulates_only_evaluated_configurations_from_the_records(tmp_pa
         "x+y+correct/steps/train.json": {"step": "train", "seconds": 5.0},
         "x+y+correct/steps/evaluate.json": {"step": "evaluate", "seconds": 6.0, **scores},
         "simple/steps/generate.json": {"step": "generate", "seconds": 3.0, "kept_sentences": 10, "usage": {"calls": 2}},
+        "x+y+tagcheck/steps/tagcheck.json": {"step": "tagcheck", "seconds": 7.0, "agree": 3, "disagree": 1},
     }
     for rel, record in records.items():
         path = tmp_path / "conll2003" / rel
@@ -132,7 +137,8 @@ def test_collect_tabulates_only_evaluated_configurations_from_the_records(tmp_pa
     report = collect(tmp_path, ["conll2003", "mit_restaurant"], 400, 0)
     assert [d["dataset"] for d in report["datasets"]] == ["conll2003"]
     configs = report["datasets"][0]["configs"]
-    assert list(configs) == ["x+y+correct"]  # simple has not been evaluated yet
+    assert list(configs) == ["x+y+correct"]  # simple and x+y+tagcheck have not been evaluated yet
+    assert report["datasets"][0]["tagger_passes"]["x+y+tagcheck"]["agree"] == 3  # its tagging pass has finished
     r = configs["x+y+correct"]
     assert r["llm_usage"]["calls"] == 20 and r["correction_choices"] == {"A": 1}
     assert list(r["seconds_per_step"]) == ["attributes", "entities", "generate", "correct", "train", "evaluate"]
