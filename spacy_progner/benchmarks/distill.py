@@ -36,7 +36,7 @@ from ..distill.annotate import AnnotateSettings, annotate
 from ..distill.crosscheck import CrossCheckSettings, crosscheck
 from ..distill.relabel import load_student, relabel
 from ..llm import select
-from ..llm.ledger import booked, paid_calls
+from ..llm.ledger import booked
 from ..ner.domain import DomainSpec
 from ..proggen.common import read_jsonl, write_jsonl
 from ..proggen.correct import CorrectSettings, correct
@@ -65,7 +65,7 @@ from .reverse_ner import (
     pipeline_for,
     time_config,
 )
-from .tables import abcd_cell, per_type_cell
+from .tables import abcd_cell, per_type_cell, summed_usage
 
 
 def gold_char_spans(row: Dict[str, Any], labels) -> List[Tuple[int, int, str]]:
@@ -377,12 +377,7 @@ def summarize(base: Path, name: str, annotated: Dict[str, Any]) -> Optional[Dict
     docbin = steps.get("to-docbin") or steps["relabel"]  # a relabelled row's sentences are the student's
     correct = srsly.read_json(base / "distill+correct" / "steps" / "correct.json") if "correct" in name else {}
     usage_steps = [annotated] + ([correct] if correct else [])
-    usage = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
-    for record in usage_steps:
-        u = record.get("usage") or {}
-        usage["calls"] += paid_calls(u)
-        usage["prompt_tokens"] += u.get("prompt_tokens", 0)
-        usage["completion_tokens"] += u.get("completion_tokens", 0)
+    usage: Dict[str, Any] = summed_usage(usage_steps)
     # Model time is wall time: calls run concurrently (n_parallel slots), so their summed durations overstate it.
     usage["seconds"] = annotated["tag_seconds"] + sum(r["seconds"] for r in usage_steps[1:])
     n = annotated["texts"]

@@ -25,7 +25,7 @@ from ..llm import ChatModel, Usage, UsageLedger
 from ..llm.ledger import booked
 from ..ner.domain import DomainSpec
 from ..proggen.attributes import TOPIC, AttributeSettings, build_attributes, load_attributes
-from ..proggen.common import StepError, read_jsonl, read_yaml, rng_for, step_calls, write_jsonl, write_yaml
+from ..proggen.common import StepError, read_jsonl, read_yaml, rng_for, write_jsonl, write_yaml
 from ..proggen.correct import CorrectSettings, correct
 from ..proggen.docbin import to_docbin
 from ..proggen.entities import EntitySettings, build_pools
@@ -36,7 +36,7 @@ from ..proggen.report import build_report, write_report
 from ..reverse_ner.build import BuildSettings
 from .datasets import DOMAINS_DIR, dataset_docbin, known_configs, read_split, row_to_doc, split_path
 from .reverse_ner import LIBRARY_CLUSTERS, REVERSE_NER_DIR, build_library, dataset_task, pipeline_for
-from .tables import abcd_cell, per_type_cell
+from .tables import abcd_cell, per_type_cell, summed_usage
 
 XY_POOLS = {"variant": "diversify-x+y", "correct": True, "generated_by": "x+y+correct"}
 CONFIGS: Dict[str, Dict[str, Any]] = {
@@ -382,12 +382,7 @@ def summarize(
     by = {s["step"]: s for s in steps}
     all_f1 = [scores["ents_f"], *(seeds or {}).values()]
     kept = (by.get("generate") or {}).get("kept_sentences") or (by.get("real-docbin") or {}).get("train_docs")
-    usage = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
-    for s in steps:
-        u = s.get("usage") or {}
-        usage["calls"] += step_calls(s, u)
-        for k in ("prompt_tokens", "completion_tokens"):
-            usage[k] += u.get(k, 0)
+    usage = summed_usage(steps)
     per_1000: Optional[Dict[str, Any]] = None
     if kept and usage["calls"]:
         per_1000 = {k: round(v * 1000 / kept, 1) for k, v in usage.items()}
@@ -421,7 +416,7 @@ def _tagger_check(record: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
     return {**counts, "agreement": record.get("agreement"), "pool_names": record.get("pool_names")}
 
 
-def tagger_passes(base: Path) -> Dict[str, Dict[str, Any]]:
+def tagger_passes(base: Path) -> Dict[str, Any]:
     """Each tagging pass on record under `base` (one dataset), by the configuration that ran it: noted
     whether or not a configuration using it has been trained yet (a pass is an hour of model time on its own)."""
     own = [name for name, cfg in CONFIGS.items() if cfg.get("tagcheck") and "tagged_by" not in cfg]

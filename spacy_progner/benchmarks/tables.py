@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Any, Dict, Iterable, Optional
+
+from ..proggen.common import step_calls
 
 
 def per_type_cell(per_type_f1: Dict[str, float]) -> str:
@@ -12,3 +14,15 @@ def per_type_cell(per_type_f1: Dict[str, float]) -> str:
 def abcd_cell(choices: Optional[Dict[str, int]]) -> str:
     """Self-correction choices as A/B/C/D counts, or a dash where the row had no correction."""
     return "/".join(str(choices.get(c, 0)) for c in "ABCD") if choices else "–"
+
+
+def summed_usage(records: Iterable[Dict[str, Any]]) -> Dict[str, int]:
+    """The model calls and tokens behind a row's step records (calls the cache served count: an earlier
+    run of the same step paid for them)."""
+    usage = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
+    for record in records:
+        u = record.get("usage") or {}
+        usage["calls"] += step_calls(record, u)
+        usage["prompt_tokens"] += u.get("prompt_tokens", 0)
+        usage["completion_tokens"] += u.get("completion_tokens", 0)
+    return usage
