@@ -160,3 +160,5 @@ def test_trust_spec_drops_what_the_specs_own_demos_judge_no_entity_of_that_type_
     ]
     assert result["metrics"]["outcomes"] == {"dropped (spec: not an entity)": 1}
     assert result["metrics"]["prompts"] == 0
+    clean = [sample("a patio", [ent("patio", "Amenity")], [])]
+    assert correct(None, spec, clean, CorrectSettings(trust_spec=True))["metrics"]["outcomes"] == {}
