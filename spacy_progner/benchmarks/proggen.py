@@ -262,7 +262,8 @@ def _corpus_steps(bench: Bench, spec: DomainSpec, base: Path, name: str, n_sente
         settings = CorrectSettings(seed=seed, pool_rule=rule, select_by=select_by, trust_spec=spec_rule)
         result = correct(bench.model, spec, samples, settings, pools=pools)
         write_jsonl(folder / "corrected.jsonl", result["samples"])
-        return {**result["metrics"], "decisions": result["decisions"]}
+        taken = {"annotated_by": "tagger"} if cfg.get("take") == "tagger" else {}  # for the report's caption
+        return {**result["metrics"], **taken, "decisions": result["decisions"]}
 
     steps = [bench.step(source, "generate", [source / "generated.jsonl"], gen)]
     samples_file = to_correct = source / "generated.jsonl"

@@ -67,11 +67,12 @@ def agreement_counts(samples: List[Dict[str, Any]]) -> Dict[str, int]:
 
 
 def agreement_source(metrics: Dict[str, Dict[str, Any]]) -> str:
-    """What the `agree` marks of a corpus were checked against, from the steps that ran."""
+    """What the `agree` marks of a corpus were checked against, from the steps that ran (a corpus that
+    took the tagger's annotation instead of the answer's kept none of the tagger's marks)."""
     sources = []
     if "crosscheck" in metrics:
         sources.append("students trained on the other folds")
-    if "tagcheck" in metrics:
+    if "tagcheck" in metrics and (metrics.get("correct") or {}).get("annotated_by") != "tagger":
         sources.append("the reverse_ner tagger's own annotation")
     if (metrics.get("correct") or {}).get("pool_check"):
         sources.append("the pool type of each required name found in its sentence")

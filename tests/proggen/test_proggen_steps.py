@@ -25,7 +25,7 @@ from spacy_progner.proggen.poolcheck import (
     pool_types,
     three_way,
 )
-from spacy_progner.proggen.report import agreement_counts, build_report, diversity, label_colors
+from spacy_progner.proggen.report import agreement_counts, agreement_source, build_report, diversity, label_colors
 
 SENTENCE_DROPS = ("example_without_sentence", "sentence_too_long", "example_without_entities_list")
 SENTENCE_DROPS += ("sentence_copies_a_demo", "sentence_duplicate", "over_target")
@@ -245,6 +245,10 @@ def test_report_says_what_the_agreement_marks_were_checked_against(run):
     assert marks and "Cross-check" in html
     assert "against the pool type of each required name found in its sentence" in html
     assert "students" not in html
+    tagged = {**metrics, "tagcheck": {"agree": 1}}
+    assert "the reverse_ner tagger's own annotation; the pool type" in agreement_source(tagged)
+    took = {**tagged, "correct": {**metrics["correct"], "annotated_by": "tagger"}}  # its marks: the pool types'
+    assert agreement_source(took) == "the pool type of each required name found in its sentence"
 
 
 def test_every_call_was_booked(run):
