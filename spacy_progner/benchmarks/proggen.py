@@ -11,7 +11,7 @@ import json
 import time
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import srsly
 from spacy.tokens import DocBin
@@ -86,6 +86,7 @@ class Bench:
         self._factory = model_factory
         self._model: Optional[ChatModel] = None
         self.force = force
+        self._ran: Set[Path] = set()  # records this run wrote: --force redoes a shared step once, not per config
 
     @property
     def model(self) -> ChatModel:
@@ -95,7 +96,8 @@ class Bench:
 
     def step(self, folder: Path, name: str, outputs: List[Path], fn: Callable[[], Dict[str, Any]]) -> Dict[str, Any]:
         record_path = folder / "steps" / f"{name}.json"
-        if not self.force and record_path.is_file() and all(p.exists() for p in outputs):
+        redo = self.force and record_path not in self._ran
+        if not redo and record_path.is_file() and all(p.exists() for p in outputs):
             msg.info(f"{folder.name}/{name}: done before, skipped")
             return srsly.read_json(record_path)
         msg.divider(f"{folder.parent.name}/{folder.name}: {name}")
@@ -112,6 +114,7 @@ class Bench:
             record.update(seconds=round(booked["seconds"], 2), usage=booked["usage"], legs=booked["legs"])
         record_path.parent.mkdir(parents=True, exist_ok=True)
         srsly.write_json(record_path, record)
+        self._ran.add(record_path)
         return record
 
 

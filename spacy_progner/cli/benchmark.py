@@ -154,7 +154,7 @@ def proggen_cli(
     model: str = MODEL,
     cache_path: Optional[str] = CACHE,
     seed: int = SEED,
-    force: bool = typer.Option(False, help="Redo finished steps."),
+    force: bool = typer.Option(False, help="Redo finished steps (a step several configurations share: once)."),
     summarize_only: bool = typer.Option(False, help="Only tabulate what the step records hold (no step is run)."),
     configs: str = typer.Option(",".join(PROGGEN_CONFIGS), help="Comma-separated configurations to run."),
     train_seeds: str = typer.Option(

@@ -106,6 +106,25 @@ def test_finished_steps_are_not_redone(tmp_path):
     assert calls == [1, 1]
 
 
+def test_force_redoes_a_shared_step_once_per_run_not_once_per_configuration(tmp_path):
+    """`--force` with several configurations: the shared steps (attributes, pools, x+y's generate) are
+    asked for by each configuration, and run again only the first time."""
+    calls = []
+    out = tmp_path / "shared" / "file.txt"
+
+    def step():
+        calls.append(1)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("done")
+        return {"n": len(calls)}
+
+    Bench(tmp_path, model_factory=lambda: None).step(tmp_path / "shared", "to-docbin", [out], step)
+    forced = Bench(tmp_path, model_factory=lambda: None, force=True)
+    for _ in ("x+y+correct", "x+y+trustpool"):  # two configurations sharing the step
+        record = forced.step(tmp_path / "shared", "to-docbin", [out], step)
+    assert calls == [1, 1] and record["n"] == 2  # redone once by the forced run, then reused
+
+
 def test_collect_tabulates_only_evaluated_configurations_from_the_records(tmp_path):
     from spacy_progner.benchmarks.proggen import collect
 
