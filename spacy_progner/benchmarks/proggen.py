@@ -198,15 +198,12 @@ def run_dataset(
         bench.step(
             base / name, "report", [base / name / "report.html"], partial(_report, spec, base, name, samples_file, seed)
         )
-    if "real-train" not in configs:
-        return {**out, "tagger_passes": tagger_passes(base)}
-    folder = base / "real-train"
-    steps = [
-        bench.step(
-            folder, "real-docbin", [folder / "train.spacy"], lambda: _real_train_docbins(dataset, labels, folder, seed)
-        )
-    ]
-    out["configs"]["real-train"] = _train_and_eval(bench, folder, train_config, train_steps, test, steps, train_seeds)
+    if "real-train" in configs:
+        folder = base / "real-train"
+        run = partial(_real_train_docbins, dataset, labels, folder, seed)
+        steps = [bench.step(folder, "real-docbin", [folder / "train.spacy"], run)]
+        args = (train_config, train_steps, test, steps, train_seeds)
+        out["configs"]["real-train"] = _train_and_eval(bench, folder, *args)
     return {**out, "tagger_passes": tagger_passes(base)}
 
 
