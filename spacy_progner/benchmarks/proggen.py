@@ -267,8 +267,9 @@ def _corpus_steps(bench: Bench, spec: DomainSpec, base: Path, name: str, n_sente
 
     steps = [bench.step(source, "generate", [source / "generated.jsonl"], gen)]
     samples_file = to_correct = source / "generated.jsonl"
-    if cfg.get("tagcheck"):
-        tagged = base / cfg.get("tagged_by", name)  # where the tagged corpus lies (its tagcheck step)
+    by = tagging_pass(name)
+    if by:
+        tagged = base / by  # where the tagged corpus lies (its tagcheck step)
         to_correct = tagged / "tagchecked.jsonl"
         corpus = (source / "generated.jsonl", shared / "entities.json")
         run = partial(_tagcheck, base.name, spec, corpus, to_correct, bench.cache_path)
@@ -302,6 +303,13 @@ def _tagcheck(
 
 def _docbin(spec: DomainSpec, samples: Path, folder: Path, seed: int) -> Dict[str, Any]:
     return to_docbin(spec, read_jsonl(samples, "samples"), folder, seed=seed)
+
+
+def tagging_pass(config: str) -> Optional[str]:
+    """The configuration whose tagging pass serves `config` (itself, or the one whose pass it shares);
+    None for a configuration without one."""
+    cfg = CONFIGS.get(config, {})
+    return cfg.get("tagged_by", config) if cfg.get("tagcheck") else None
 
 
 def uses_shared(config: str) -> bool:
@@ -420,7 +428,7 @@ def _tagger_check(record: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
 def tagger_passes(base: Path) -> Dict[str, Any]:
     """Each tagging pass on record under `base` (one dataset), by the configuration that ran it: noted
     whether or not a configuration using it has been trained yet (a pass is an hour of model time on its own)."""
-    own = [name for name, cfg in CONFIGS.items() if cfg.get("tagcheck") and "tagged_by" not in cfg]
+    own = [name for name in CONFIGS if tagging_pass(name) == name]
     records = {name: base / name / "steps" / "tagcheck.json" for name in own}
     return {name: _tagger_check(srsly.read_json(path)) for name, path in records.items() if path.is_file()}
 
@@ -483,8 +491,7 @@ def dataset_notes(ds: Dict[str, Any]) -> List[str]:
         if r.get("pool_check"):
             notes.append(_pool_note(dataset, name, r["pool_check"], r.get("correction_outcomes")))
     for by, tc in (ds.get("tagger_passes") or {}).items():
-        users = [n for n in configs if CONFIGS.get(n, {}).get("tagcheck") and CONFIGS[n].get("tagged_by", n) == by]
-        notes.append(_tagger_note(dataset, by, users, tc))
+        notes.append(_tagger_note(dataset, by, [n for n in configs if tagging_pass(n) == by], tc))
     return notes
 
 
