@@ -86,17 +86,23 @@ def test_the_tagger_check_is_summarized_and_noted_beside_the_table():
     assert "(run by x+y+tagcheck; no configuration using it trained yet)" in alone
 
 
-def test_finished_steps_are_not_redone(tmp_path):
-    calls = []
-    bench = Bench(tmp_path, model_factory=lambda: None)
-    out = tmp_path / "x" / "file.txt"
+def writing_step(out: Path, calls: list):
+    """A step that writes its output file and counts its runs; its record says which run wrote it."""
 
     def step():
         calls.append(1)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text("done")
-        return {"n": 1}
+        return {"n": len(calls)}
 
+    return step
+
+
+def test_finished_steps_are_not_redone(tmp_path):
+    calls: list = []
+    bench = Bench(tmp_path, model_factory=lambda: None)
+    out = tmp_path / "x" / "file.txt"
+    step = writing_step(out, calls)
     first = bench.step(tmp_path / "x", "to-docbin", [out], step)
     second = bench.step(tmp_path / "x", "to-docbin", [out], step)
     assert calls == [1] and first == second and first["n"] == 1
@@ -109,15 +115,9 @@ def test_finished_steps_are_not_redone(tmp_path):
 def test_force_redoes_a_shared_step_once_per_run_not_once_per_configuration(tmp_path):
     """`--force` with several configurations: the shared steps (attributes, pools, x+y's generate) are
     asked for by each configuration, and run again only the first time."""
-    calls = []
+    calls: list = []
     out = tmp_path / "shared" / "file.txt"
-
-    def step():
-        calls.append(1)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text("done")
-        return {"n": len(calls)}
-
+    step = writing_step(out, calls)
     Bench(tmp_path, model_factory=lambda: None).step(tmp_path / "shared", "to-docbin", [out], step)
     forced = Bench(tmp_path, model_factory=lambda: None, force=True)
     for _ in ("x+y+correct", "x+y+trustpool"):  # two configurations sharing the step
