@@ -11,3 +11,7 @@ class ProgNERError(Exception):
 
 class SettingsError(ProgNERError, ValueError):
     """A setting, file or piece of input given to the package cannot be used."""
+
+
+class StepError(ProgNERError, ValueError):
+    """A step cannot go on (empty pool, nothing kept, bad input file); the message names the place."""

@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict, List, Tuple, Type, Union
+from typing import Any, Dict, Iterable, List, Tuple, Type, Union
 
+import srsly
 import yaml
 
-from .errors import SettingsError
+from .errors import SettingsError, StepError
 
 
 def load_saved_pipeline(path: Union[str, Path], where: str, error: Type[Exception] = SettingsError, hint: str = ""):
@@ -90,3 +91,30 @@ def write_json_atomic(path: Union[str, Path], data: Any) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data), encoding="utf8")
     os.replace(tmp, path)
+
+
+def read_jsonl(path: Union[str, Path], what: str) -> List[Dict[str, Any]]:
+    """The samples of a corpus file (one {"sentence", "entities"} object a line); a missing file or a bad
+    line fails naming the file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise StepError(f"{what} file {path} does not exist; run the step that writes it first")
+    content = path.read_text(encoding="utf8")
+    return [row for _, row in jsonl_rows(path, content, "sentence", "needs a 'sentence' and 'entities'", StepError)]
+
+
+def write_jsonl(path: Union[str, Path], rows: Iterable[Dict[str, Any]]) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    srsly.write_jsonl(path, list(rows))
+
+
+def read_yaml(path: Union[str, Path], what: str) -> Any:
+    return read_data_file(path, what, StepError, hint="; run the step that writes it first")
+
+
+def write_yaml(path: Union[str, Path], data: Any, header: str = "") -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
+    path.write_text((header + "\n" if header else "") + text, encoding="utf8")

@@ -16,8 +16,7 @@ from ..ner.domain import spec_domain
 from ..reverse_ner.build import BuildSettings
 from ..reverse_ner.component import ReverseNER, read_texts
 from ..reverse_ner.infer import TagSettings
-from ._app import app, friendly_errors, write_metrics
-from .proggen import CACHE, MODEL
+from ._app import CACHE, MODEL, app, friendly_errors, write_metrics
 
 
 @app.command("build-pipeline")

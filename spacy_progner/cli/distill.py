@@ -15,13 +15,11 @@ from ..distill.annotate import AnnotateError, AnnotateSettings, annotate, tagger
 from ..distill.crosscheck import CrossCheckSettings, crosscheck
 from ..distill.relabel import load_student, relabel
 from ..distill.tagcheck import tagcheck
-from ..files import load_saved_pipeline, read_text_lines
+from ..files import load_saved_pipeline, read_jsonl, read_text_lines, write_jsonl
 from ..ner import LabelSet
 from ..ner.domain import spec_domain
-from ..proggen.common import read_jsonl, write_jsonl
 from ..reverse_ner.component import ReverseNER
-from ._app import app, friendly_errors
-from .proggen import CACHE, MODEL, SEED, _Step, load_model
+from ._app import CACHE, MODEL, SEED, Step, app, friendly_errors, load_model
 
 
 def load_tagger(pipeline: Optional[Path], labels: Optional[Path], texts: List[str], k: Optional[int], llm):
@@ -71,7 +69,7 @@ def annotate_cli(
     cache_path: Optional[str] = CACHE,
 ) -> None:
     """Label your own texts with reverse_ner: the corpus `correct`, `to-docbin` and `report` read."""
-    step = _Step("annotate")
+    step = Step("annotate")
     rows = [(f"line-{n}", text) for n, text in read_text_lines(texts, "texts")]
     rows = rows[:limit] if limit > 0 else rows
     step.llm = load_model(model, cache_path)
@@ -101,7 +99,7 @@ def crosscheck_cli(
     seed: int = SEED,
 ) -> None:
     """Mark each annotation by whether a student trained on the other folds agrees (no LLM calls)."""
-    step = _Step("crosscheck", domain)
+    step = Step("crosscheck", domain)
     settings = CrossCheckSettings(folds=folds, train_steps=train_steps, seed=seed)
     samples = read_jsonl(input, "annotated corpus")
     result = crosscheck(samples, list(step.spec.types), train_config, settings, lang=step.spec.language)
@@ -123,7 +121,7 @@ def tagcheck_cli(
 ) -> None:
     """Mark each generated annotation by whether the reverse_ner tagger, annotating the sentence on its own,
     agrees; add the tagger's spans the answer missed. Then `correct --select-by agreement` (any backend)."""
-    step = _Step("tagcheck")
+    step = Step("tagcheck")
     samples = read_jsonl(input, "generated corpus")
     step.llm = load_model(model, cache_path)
     with step.llm.ledger.step("tagcheck"):
@@ -144,7 +142,7 @@ def relabel_cli(
     metrics: Path = typer.Option(Path("metrics/relabel.json"), help="Metrics JSON (counts)."),
 ) -> None:
     """The student labels all your texts, for a fast CNN to train on (the second stage of `distill`)."""
-    step = _Step("relabel")
+    step = Step("relabel")
     nlp = load_student(model_path, "the student")
     rows = [text for _, text in read_text_lines(texts, "texts")]
     rows = rows[:limit] if limit > 0 else rows

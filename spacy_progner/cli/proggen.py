@@ -9,80 +9,24 @@ default), `gguf:/path/model.gguf`, or a JSON/YAML file holding a registry block 
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Dict, Optional
 
 import srsly
 import typer
 from wasabi import msg
 
-from ..benchmarks.datasets import dataset_docbin
-from ..llm import ChatModel, UsageLedger, select
-from ..ner.domain import DomainSpec
+from ..corpus.bio import bio_docbin
+from ..corpus.docbin import ALIGNMENT_MODE, DEV_SHARE, MISSING_SHARE, to_docbin
+from ..errors import StepError
+from ..files import read_jsonl, read_yaml, write_jsonl, write_yaml
 from ..proggen.attributes import TOPIC, AttributeSettings, build_attributes, load_attributes
-from ..proggen.common import StepError, read_jsonl, read_yaml, write_jsonl, write_yaml
 from ..proggen.correct import CorrectSettings, correct
-from ..proggen.docbin import ALIGNMENT_MODE, DEV_SHARE, MISSING_SHARE, to_docbin
 from ..proggen.entities import EntitySettings, build_pools, load_pools
 from ..proggen.evaluate import evaluate_model
 from ..proggen.generate import VARIANTS, GenerateSettings, generate
 from ..proggen.report import build_report, write_report
-from ._app import app, friendly_errors, write_metrics
-
-DOMAIN = typer.Option(Path("configs/domains/conll2003.yml"), "--domain", "-d", help="Domain spec (YAML).")
-MODEL = typer.Option("local", "--model", help="local | gguf:PATH | a JSON/YAML file with an @llm_models block.")
-CACHE = typer.Option(None, "--cache-path", help="LLM cache file (default: user cache dir); reruns are free.")
-SEED = typer.Option(0, "--seed", help="Seed of prompts and sampling (same seed: same requests, cache hits).")
-
-
-def load_model(spec: str, cache_path: Optional[str]) -> ChatModel:
-    """The model named by `--model`, with its own usage ledger; every answer goes through the cache."""
-    model = select.load_model(spec, cache_path)
-    model.ledger = UsageLedger()  # one command, one account (also when commands share a process)
-    return model
-
-
-def _spec(path: Path) -> DomainSpec:
-    spec = DomainSpec.load(path)
-    msg.info(f"Domain {spec.name}: {spec.domain}; types {', '.join(spec.types)}")
-    return spec
-
-
-class _Step:
-    """One step command's frame: timer, domain spec, the model's calls booked under the step's name,
-    and the metrics JSON (seconds, usage) written at the end."""
-
-    def __init__(self, name: str, domain: Optional[Path] = None):
-        self.name = name
-        self.start = time.perf_counter()
-        self._spec = _spec(domain) if domain is not None else None
-        self.llm: Optional[ChatModel] = None
-
-    @property
-    def spec(self) -> DomainSpec:
-        if self._spec is None:
-            raise StepError(f"{self.name}: this step needs a domain spec (--domain)")
-        return self._spec
-
-    def ask(self, model: str, cache_path: Optional[str], fn: Callable[[ChatModel], Dict[str, Any]]) -> Dict[str, Any]:
-        self.llm = load_model(model, cache_path)
-        with self.llm.ledger.step(self.name):
-            return fn(self.llm)
-
-    def finish(self, metrics_path: Path, data: Dict[str, Any]) -> None:
-        head: Dict[str, Any] = {"step": self.name}
-        if self._spec is not None:
-            head["domain"] = self._spec.name
-        data = {**head, **data, "seconds": round(time.perf_counter() - self.start, 2)}
-        if self.llm is not None:
-            data["usage"] = self.llm.ledger.to_dict()
-            total = data["usage"]["total"]
-            msg.info(
-                f"LLM: {total['calls']} calls, {total['cache_hits']} cache hits, "
-                f"{total['prompt_tokens']} prompt + {total['completion_tokens']} completion tokens"
-            )
-        write_metrics(metrics_path, data)
+from ._app import CACHE, DOMAIN, MODEL, SEED, Step, app, friendly_errors, read_spec
 
 
 @app.command("attributes")
@@ -109,7 +53,7 @@ def attributes_cli(
     seed: int = SEED,
 ) -> None:
     """Diversify X: attribute dimensions of the domain's text and values for each."""
-    step = _Step("attributes", domain)
+    step = Step("attributes", domain)
     spec = step.spec
     settings = AttributeSettings(n_dimensions, n_values, calls_per_dimension, max_values, probability, seed=seed)
     result = step.ask(model, cache_path, lambda llm: build_attributes(llm, spec, settings))
@@ -137,7 +81,7 @@ def entities_cli(
     seed: int = SEED,
 ) -> None:
     """Diversify Y: entity pools per type, vanilla and/or conditioned on each topic value."""
-    step = _Step("entities", domain)
+    step = Step("entities", domain)
     spec = step.spec
     topics = None
     if attributes is not None:
@@ -202,7 +146,7 @@ def generate_cli(
     seed: int = SEED,
 ) -> None:
     """Sentences with annotations (one JSON-schema call, log-probs kept), validated and deduplicated."""
-    step = _Step("generate", domain)
+    step = Step("generate", domain)
     spec = step.spec
     settings = GenerateSettings(
         variant,
@@ -258,7 +202,7 @@ def correct_cli(
     seed: int = SEED,
 ) -> None:
     """Self-correction: A/B/C/D re-annotation of the least certain annotations, applied."""
-    step = _Step("correct", domain)
+    step = Step("correct", domain)
     spec = step.spec
     samples = read_jsonl(input, "samples")
     settings = CorrectSettings(
@@ -301,7 +245,7 @@ def to_docbin_cli(
     ),
 ) -> None:
     """Tokenize, align the annotations to tokens (drops counted), write train/dev DocBins."""
-    step = _Step("to-docbin", domain)
+    step = Step("to-docbin", domain)
     spec = step.spec
     samples = read_jsonl(input, "samples")
     if extra.strip():
@@ -316,16 +260,15 @@ def to_docbin_cli(
 @app.command("dataset-docbin")
 @friendly_errors
 def dataset_docbin_cli(
-    dataset: str = typer.Argument(..., help="Folder under the datasets root, e.g. conll2003."),
-    split: str = typer.Argument("test", help="test | dev | train."),
+    data: Path = typer.Argument(..., help="Labelled data: JSONL with 'tokens' and BIO 'tags' per line.", exists=True),
+    output: Path = typer.Argument(..., help="DocBin to write."),
     domain: Path = DOMAIN,
-    output: Path = typer.Option(Path("corpus/real_test.spacy"), "--output", "-o", help="DocBin to write."),
     limit: Optional[int] = typer.Option(None, help="A fixed random sample of this many sentences."),
     seed: int = SEED,
 ) -> None:
-    """Convert a real split (tokens + BIO tags, read in place) to a DocBin with the domain's types only."""
-    spec = _spec(domain)
-    info = dataset_docbin(dataset, split, list(spec.types), output, limit, seed)
+    """Convert labelled tokens + BIO tags (read in place) to a DocBin with the domain's types only: a gold set."""
+    spec = read_spec(domain)
+    info = bio_docbin(data, list(spec.types), output, limit, seed)
     msg.good(f"Wrote {output}: {info['docs']} docs, {info['entities']} entities")
 
 
@@ -337,7 +280,7 @@ def evaluate_cli(
     output: Path = typer.Option(Path("metrics/evaluate.json"), "--output", "-o", help="Metrics JSON."),
 ) -> None:
     """spaCy evaluation on a real test set: micro and per-type P/R/F, docs/s."""
-    step = _Step("evaluate")
+    step = Step("evaluate")
     if not data.strip():
         msg.warn("evaluate: no gold test set given; skipped (give a DocBin, e.g. from dataset-docbin)")
         step.finish(output, {"model": str(trained), "skipped": "no gold test set"})
@@ -361,7 +304,7 @@ def report_cli(
     seed: int = SEED,
 ) -> None:
     """An HTML page: displaCy samples, type/attribute distributions, diversity, A/B/C/D counts, usage per step."""
-    spec = _spec(domain)
+    spec = read_spec(domain)
     rows = read_jsonl(samples, "samples")
     metrics: Dict[str, Any] = {}
     for name in (

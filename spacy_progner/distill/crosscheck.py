@@ -20,9 +20,10 @@ import spacy
 from spacy.tokens import DocBin
 from wasabi import msg
 
+from ..corpus.docbin import samples_to_docs
+from ..errors import StepError
 from ..ner.align import entity_offsets, overlaps, with_offsets
-from ..proggen.common import StepError, rng_for
-from ..proggen.docbin import samples_to_docs
+from ..seeds import rng_for
 
 
 @dataclass

@@ -5,6 +5,6 @@ attributes (Diversify X) -> entities (Diversify Y) -> generate (+ validate) -> c
 `python -m spacy_progner <step>` command in `spacy_progner.cli.proggen`.
 """
 
-from .common import StepError
+from ..errors import StepError
 
 __all__ = ["StepError"]

@@ -12,10 +12,12 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Dict, List
 
+from ..errors import StepError
 from ..llm import ChatModel, ChatRequest
 from ..ner.answers import AnswerError, closed_object, compact, parse_json_answer, string_list_schema
 from ..ner.domain import DomainSpec
-from .common import StepError, Warnings, ask_lists, dedupe, rng_for
+from ..seeds import rng_for
+from .common import Warnings, ask_lists, dedupe
 
 TOPIC = "topic"
 

@@ -1,33 +1,18 @@
-"""What every ProgGen step shares: files, seeds, asking for JSON answers."""
+"""What every ProgGen step shares: deduplication, named warnings, asking for JSON list answers."""
 
 from __future__ import annotations
 
-import random
 import re
 from collections import Counter
-from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-import srsly
-import yaml
 from wasabi import msg
 
-from ..errors import ProgNERError
-from ..files import jsonl_rows, read_data_file
 from ..llm import ChatModel, ChatRequest, ChatResult
 from ..llm.ledger import paid_calls
 from ..ner.answers import AnswerError, compact, parse_json_answer
 
 MAX_WARNINGS = 20
-
-
-class StepError(ProgNERError, ValueError):
-    """A step cannot go on (empty pool, nothing kept, bad input file); the message names the place."""
-
-
-def rng_for(*parts: Any) -> random.Random:
-    """A random generator determined by `parts` (str seeds are stable across processes)."""
-    return random.Random("|".join(str(p) for p in parts))
 
 
 def norm(text: str) -> str:
@@ -104,28 +89,3 @@ def step_calls(record: Dict[str, Any], usage: Dict[str, Any]) -> int:
     """The model calls a step record stands for: those behind its usage (`paid_calls`), or, where that usage
     lost a resumed run's earlier legs (`usage_incomplete`), the record's own count of calls."""
     return record["calls"] if record.get("usage_incomplete") else paid_calls(usage)
-
-
-def read_jsonl(path: Union[str, Path], what: str) -> List[Dict[str, Any]]:
-    path = Path(path)
-    if not path.is_file():
-        raise StepError(f"{what} file {path} does not exist; run the step that writes it first")
-    content = path.read_text(encoding="utf8")
-    return [row for _, row in jsonl_rows(path, content, "sentence", "needs a 'sentence' and 'entities'", StepError)]
-
-
-def write_jsonl(path: Union[str, Path], rows: Iterable[Dict[str, Any]]) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    srsly.write_jsonl(path, list(rows))
-
-
-def read_yaml(path: Union[str, Path], what: str) -> Any:
-    return read_data_file(path, what, StepError, hint="; run the step that writes it first")
-
-
-def write_yaml(path: Union[str, Path], data: Any, header: str = "") -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
-    path.write_text((header + "\n" if header else "") + text, encoding="utf8")

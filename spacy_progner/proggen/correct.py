@@ -21,11 +21,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
+from ..errors import StepError
 from ..llm import ChatModel, ChatRequest
 from ..ner.align import find_occurrences
 from ..ner.answers import AnswerError, closed_object, compact, parse_json_answer
 from ..ner.domain import ANSWERS, OTHER, DomainSpec
-from .common import StepError, Warnings, rng_for
+from ..seeds import rng_for
+from .common import Warnings
 from .poolcheck import check_pool_types, trust_pool, trust_spec
 
 SIGNALS = ("logprob", "agreement")

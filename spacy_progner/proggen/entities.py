@@ -9,11 +9,13 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
+from ..errors import StepError
 from ..llm import ChatModel, ChatRequest
 from ..ner.answers import string_list_schema
 from ..ner.domain import DomainSpec
+from ..seeds import rng_for
 from .attributes import TOPIC
-from .common import StepError, Warnings, ask_lists, dedupe, norm, rng_for
+from .common import Warnings, ask_lists, dedupe, norm
 
 KINDS = ("vanilla", "latent", "both")
 

@@ -10,7 +10,7 @@ import spacy
 from spacy.tokens import DocBin
 from spacy.training import Example
 
-from .common import StepError
+from ..errors import StepError
 
 
 def evaluate_model(model_path: Path, data_path: Path) -> Dict[str, Any]:

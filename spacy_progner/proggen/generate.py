@@ -26,11 +26,13 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from tqdm import tqdm
 
+from ..errors import StepError
 from ..llm import ChatModel, ChatRequest
 from ..ner.answers import closed_object, compact, entity_schema
 from ..ner.domain import DomainSpec
+from ..seeds import rng_for
 from .attributes import TOPIC
-from .common import StepError, Warnings, norm, rng_for
+from .common import Warnings, norm
 from .validate import Deduper, parse_generation
 
 VARIANTS = ("simple", "diversify-x", "diversify-y-vanilla", "diversify-y-latent", "diversify-x+y")

@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
+from ..errors import StepError
 from ..ner.align import entity_offsets, find_occurrences, overlaps, with_offsets
-from .common import StepError, norm
+from .common import norm
 
 Pools = Dict[str, Any]
 Span = Tuple[int, int, str]

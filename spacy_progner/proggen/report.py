@@ -12,10 +12,11 @@ import jinja2
 import spacy
 from spacy import displacy
 
+from ..corpus.docbin import samples_to_docs
 from ..llm.ledger import paid_calls
 from ..ner.domain import DomainSpec
-from .common import rng_for, step_calls
-from .docbin import samples_to_docs
+from ..seeds import rng_for
+from .common import step_calls
 
 TEMPLATE = Path(__file__).parent / "templates" / "report.html"
 

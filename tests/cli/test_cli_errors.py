@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 from spacy_progner.cli._app import friendly_errors
-from spacy_progner.errors import ProgNERError, SettingsError
+from spacy_progner.errors import ProgNERError, SettingsError, StepError
 from spacy_progner.llm import LLMError
 from spacy_progner.ner import AnswerError
-from spacy_progner.proggen.common import StepError
 
 
 def test_own_errors_become_one_line(capsys):

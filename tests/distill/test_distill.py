@@ -16,16 +16,16 @@ from spacy.tokens import DocBin
 from typer.testing import CliRunner
 
 from spacy_progner.cli import app
+from spacy_progner.corpus.docbin import to_docbin
 from spacy_progner.distill.annotate import AnnotateError, annotate, check_texts
 from spacy_progner.distill.crosscheck import CrossCheckSettings, crosscheck
 from spacy_progner.distill.tagcheck import tagcheck, take_tagger
+from spacy_progner.errors import StepError
 from spacy_progner.files import read_text_lines
 from spacy_progner.llm import ChatModel, LLMError, ResponseCache, UsageLedger
 from spacy_progner.llm.replay import ReplayTransport
 from spacy_progner.ner.domain import DomainSpec, Surface
-from spacy_progner.proggen.common import StepError
 from spacy_progner.proggen.correct import correct, mark, nearest
-from spacy_progner.proggen.docbin import to_docbin
 
 
 @pytest.fixture(scope="module")
@@ -297,22 +297,6 @@ def test_annotate_cli_chain_writes_corpus_metrics_and_report(tmp_path):
     result = run(app, [str(a) for a in args + ["--metrics", m / "to_docbin.json"]])
     assert result.exit_code == 0, result.output
     assert srsly.read_json(m / "to_docbin.json")["alignment"]["dropped"] == {}
-
-
-def test_benchmark_scores_the_corpus_by_character_spans_and_round_trips_without_text():
-    from spacy_progner.benchmarks.distill import gold_char_spans, score_corpus, with_text, without_text
-
-    row = {"tokens": ["Anna", "Berg", "moved", "to", "Graz", "."], "tags": ["B-PER", "I-PER", "O", "O", "B-LOC", "O"]}
-    assert gold_char_spans(row, ["PER", "LOC"]) == [(0, 9, "PER"), (19, 23, "LOC")]
-    sample = {"id": "train-0", "sentence": "Anna Berg moved to Graz .", "entities": [
-        {"text": "Anna Berg", "label": "PER", "start": 0, "end": 9},
-        {"text": "Graz", "label": "ORG", "start": 19, "end": 23}]}  # fmt: skip
-    scores = score_corpus([sample], [row], ["PER", "LOC", "ORG"])
-    assert (scores["p"], scores["r"], scores["f"]) == (0.5, 0.5, 0.5)
-    assert scores["per_type_f"] == {"LOC": 0.0, "ORG": 0.0, "PER": 1.0}
-    stripped = without_text([sample])
-    assert "sentence" not in stripped[0] and all("text" not in e for e in stripped[0]["entities"])
-    assert with_text(stripped, [row]) == [sample]
 
 
 def test_a_domain_spec_drives_the_pipe_labels_and_library_domain(spec, tmp_path):

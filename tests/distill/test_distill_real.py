@@ -5,10 +5,15 @@ from __future__ import annotations
 import pytest
 import spacy
 
-from spacy_progner.benchmarks.reverse_ner import NEWS_LABELS
 from spacy_progner.distill.annotate import AnnotateSettings, annotate
 
 pytestmark = pytest.mark.real_model
+
+LABELS = {
+    "PER": "the name of a person",
+    "ORG": "the name of an organisation: company, institution, club or party",
+    "LOC": "the name of a place: country, city, region or river",
+}
 
 TEXTS = [
     ("a", "Paris Hilton flew from Paris to Lagos on Monday ."),
@@ -20,7 +25,7 @@ TEXTS = [
 def test_annotate_on_the_real_model(local_model):
     nlp = spacy.blank("en")
     pipe = nlp.add_pipe(
-        "reverse_ner", config={"labels": NEWS_LABELS, "k": 0, "model": {"@llm_models": "spacy_progner.LocalGGUF.v1"}}
+        "reverse_ner", config={"labels": LABELS, "k": 0, "model": {"@llm_models": "spacy_progner.LocalGGUF.v1"}}
     )
     pipe.model = pipe.tagger.model = local_model
     result = annotate(nlp, TEXTS, AnnotateSettings(logprobs=True))

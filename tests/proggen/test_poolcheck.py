@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from repo_paths import DOMAINS_DIR
 
-from spacy_progner.benchmarks.datasets import DOMAINS_DIR
+from spacy_progner.errors import StepError
 from spacy_progner.ner.domain import DomainSpec
-from spacy_progner.proggen.common import StepError
 from spacy_progner.proggen.correct import CorrectSettings, correct, select
 from spacy_progner.proggen.poolcheck import check_pool_types, pool_types, three_way, trust_pool
 

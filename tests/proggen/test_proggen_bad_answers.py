@@ -10,12 +10,14 @@ import pytest
 from typer.testing import CliRunner
 
 from spacy_progner.cli import app
+from spacy_progner.corpus.docbin import to_docbin
+from spacy_progner.errors import StepError
+from spacy_progner.files import read_jsonl
 from spacy_progner.llm import ChatModel, Choice, UsageLedger, make_replay
 from spacy_progner.ner.domain import DomainSpec
 from spacy_progner.ner.logprobs import entity_logprobs
-from spacy_progner.proggen.common import StepError, Warnings, read_jsonl
+from spacy_progner.proggen.common import Warnings
 from spacy_progner.proggen.correct import CorrectSettings, correct, correction_request
-from spacy_progner.proggen.docbin import to_docbin
 from spacy_progner.proggen.entities import EntitySettings, build_pools, pool_request
 from spacy_progner.proggen.generate import GenerateSettings, ambiguous_names, build_request, generate
 from spacy_progner.proggen.validate import parse_generation

@@ -68,14 +68,13 @@ def test_commands_chain_on_a_replayed_model(tmp_path):
 def test_dataset_docbin_and_evaluate_on_real_data(tmp_path):
     """A real test split (read in place) to DocBin, and the per-type scores of a (tiny) trained pipeline."""
     import spacy
+    from repo_paths import DATASETS
     from spacy.training import Example
 
-    from spacy_progner.benchmarks.datasets import datasets_root
-
-    if not (datasets_root() / "conll2003" / "test.jsonl").is_file():
+    if not (DATASETS / "conll2003" / "test.jsonl").is_file():
         pytest.skip("datasets not available")
     data = tmp_path / "test.spacy"
-    _run(["dataset-docbin", "conll2003", "test", "--domain", F.DOMAIN, "-o", data, "--limit", 40])
+    _run(["dataset-docbin", DATASETS / "conll2003" / "test.jsonl", data, "--domain", F.DOMAIN, "--limit", 40])
     from spacy.tokens import DocBin
 
     nlp = spacy.blank("en")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from repo_paths import DATASETS
 from typer.testing import CliRunner
 
-from spacy_progner.benchmarks.datasets import datasets_root
 from spacy_progner.cli import app
 from spacy_progner.ner import LabelSet
 from spacy_progner.ner.domain import DomainSpec, DomainSpecError
@@ -66,7 +66,7 @@ def test_preset_sentences_are_not_copied_from_the_datasets():
     differently is caught too)."""
     import json
 
-    root = datasets_root()
+    root = DATASETS
     if not root.is_dir():
         pytest.skip("datasets not available")
     ours = set()

@@ -10,10 +10,10 @@ import proggen_fixtures as F
 import pytest
 from faults import DiesAfter
 
+from spacy_progner.errors import StepError
 from spacy_progner.llm import ChatModel, LLMError, ResponseCache, UsageLedger, make_replay
 from spacy_progner.llm.replay import ReplayTransport
 from spacy_progner.proggen.attributes import build_attributes, load_attributes
-from spacy_progner.proggen.common import StepError
 from spacy_progner.proggen.entities import build_pools
 from spacy_progner.proggen.generate import generate
 

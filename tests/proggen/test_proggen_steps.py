@@ -12,11 +12,11 @@ import proggen_fixtures as F
 import pytest
 from spacy.tokens import DocBin
 
+from spacy_progner.corpus.docbin import to_docbin
 from spacy_progner.llm import UsageLedger, make_replay
 from spacy_progner.ner.align import find_occurrences
 from spacy_progner.ner.domain import Surface
 from spacy_progner.proggen.common import norm
-from spacy_progner.proggen.docbin import to_docbin
 from spacy_progner.proggen.generate import ambiguous_names, build_request
 from spacy_progner.proggen.poolcheck import (
     answer_spans,
@@ -266,36 +266,3 @@ def test_kept_annotations_look_like_names_and_the_misfits_were_counted(run):
     assert drops["entity_shape_lowercase"] > 0  # the model did write some, e.g. "company" as ORG
     assert run["xy"]["metrics"]["shapes"]["PER"] == {"letter": True, "capital": True}
 
-
-def test_benchmark_report_reads_the_step_records(run, tmp_path):
-    """The benchmark's per-corpus report is built from its step records (usage stored as a total per step)."""
-    import srsly
-
-    from spacy_progner.benchmarks.proggen import _report
-    from spacy_progner.proggen.common import write_jsonl
-
-    shared, folder = tmp_path / "shared", tmp_path / "x+y+correct"
-    usage = run["ledger"].total().to_dict()
-    records = {
-        (shared, "attributes"): {"step": "attributes", **run["attributes"]["metrics"], "usage": usage},
-        (shared, "entities"): {"step": "entities", **run["pools"]["metrics"], "usage": usage},
-        (folder, "generate"): {"step": "generate", **run["xy"]["metrics"], "usage": usage},
-        (folder, "correct"): {
-            "step": "correct",
-            **run["corrected"]["metrics"],
-            "decisions": run["corrected"]["decisions"],
-            "usage": usage,
-        },
-    }
-    for (where, name), record in records.items():
-        (where / "steps").mkdir(parents=True, exist_ok=True)
-        srsly.write_json(where / "steps" / f"{name}.json", record)
-    srsly.write_json(shared / "entities.json", run["pools"]["pools"])
-    write_jsonl(folder / "corrected.jsonl", run["corrected"]["samples"])
-    out = _report(F.spec(), tmp_path, "x+y+correct", folder / "corrected.jsonl", seed=0)
-    html = (folder / "report.html").read_text(encoding="utf8")
-    assert out["report"].endswith("report.html")
-    for name in ("attributes", "entities", "generate", "correct"):
-        assert f'<tr><td>{name}</td><td class="num">{usage["calls"]}</td>' in html
-    d = run["corrected"]["decisions"][0]
-    assert f"<tr><td>{d['text']}</td><td>{d['label']}</td><td>{d['choice']}</td>" in html  # the decisions table

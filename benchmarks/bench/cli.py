@@ -1,6 +1,6 @@
-"""`python -m spacy_progner benchmark llm | ner | proggen | distill`: thin commands over
-`spacy_progner.benchmarks`, in the manner of spaCy's `benchmark` commands. Each prints a table and writes
-JSON (+ Markdown); each is resumable and `--summarize-only` tabulates finished rows without the model."""
+"""`python -m bench llm | ner | proggen | distill | tables`, run in `benchmarks/`: thin commands over the
+benchmark modules, in the manner of spaCy's `benchmark` commands. Each prints a table and writes JSON
+(+ Markdown); each is resumable and `--summarize-only` tabulates finished rows without the model."""
 
 from __future__ import annotations
 
@@ -12,22 +12,25 @@ from typing import List, Optional
 import typer
 from wasabi import msg
 
-from ..benchmarks.datasets import ANNOTATE_N, DOMAINS_DIR, ENV
-from ..benchmarks.proggen import ALL_CONFIGS as PROGGEN_CONFIGS
-from ..benchmarks.reverse_ner import CONFIGS as NER_CONFIGS
-from ..benchmarks.reverse_ner import DEFAULT_CONFIGS as NER_DEFAULTS
-from ..distill.crosscheck import CrossCheckSettings
-from ..errors import SettingsError
-from ..llm.local import N_PARALLEL
-from ..reverse_ner.build import BuildSettings
-from ..reverse_ner.infer import TagSettings
-from ._app import app, friendly_errors, write_metrics
-from .proggen import CACHE, MODEL, SEED, load_model
+from spacy_progner.cli._app import CACHE, MODEL, SEED, friendly_errors, load_model, write_metrics
+from spacy_progner.distill.crosscheck import CrossCheckSettings
+from spacy_progner.errors import SettingsError
+from spacy_progner.llm.local import N_PARALLEL
+from spacy_progner.reverse_ner.build import BuildSettings
+from spacy_progner.reverse_ner.infer import TagSettings
+
+from .datasets import ANNOTATE_N, ENV
+from .paths import DISTILL_DIR, DOMAINS_DIR, METRICS_DIR, PROGGEN_DIR, TRAIN_CONFIG, check_cwd
+from .proggen import ALL_CONFIGS as PROGGEN_CONFIGS
+from .reverse_ner import CONFIGS as NER_CONFIGS
+from .reverse_ner import DEFAULT_CONFIGS as NER_DEFAULTS
 
 benchmark_app = typer.Typer(
-    help="Benchmarks on real data: the LLM layer, reverse_ner, ProgGen corpora, distillation.", no_args_is_help=True
+    name="bench",
+    help="Benchmarks on real data: the LLM layer, reverse_ner, ProgGen corpora, distillation.",
+    no_args_is_help=True,
+    add_completion=False,
 )
-app.add_typer(benchmark_app, name="benchmark")
 
 
 @benchmark_app.callback()
@@ -36,6 +39,7 @@ def datasets_option(
         None, "--datasets-dir", help=f"The evaluation datasets folder (else ${ENV}, else ../shared/datasets)."
     ),
 ) -> None:
+    check_cwd()
     if datasets_dir is not None:
         os.environ[ENV] = str(datasets_dir)
 
@@ -55,13 +59,13 @@ def _seeds(values: str, option: str) -> List[int]:
 @benchmark_app.command("llm")
 @friendly_errors
 def llm_cli(
-    output: Path = typer.Option(Path("metrics/bench_llm.json"), "--output", "-o"),
+    output: Path = typer.Option(METRICS_DIR / "bench_llm.json", "--output", "-o"),
     model_path: Optional[str] = typer.Option(None, help="GGUF file; default: the embedded model."),
     repeats: int = typer.Option(2, help="Rounds over the 6 generation prompts per path."),
     hits: int = typer.Option(200, help="Cache hits to time."),
 ) -> None:
     """The LLM layer against raw xllamacpp: overhead, cache-hit latency, shared-prefix effect."""
-    from ..benchmarks.llm import run
+    from .llm import run
 
     result, rows = run(model_path, repeats, hits)
     msg.table(rows, header=("measure", "value"), divider=True)
@@ -85,8 +89,8 @@ def ner_cli(
     expansions: int = typer.Option(BuildSettings.expansions_per_feature, help="Expansions per feature sentence."),
     entities_per_type: int = typer.Option(BuildSettings.entities_per_type, help="Pool size asked for per type."),
     check_examples: str = typer.Option(BuildSettings.check_examples, help="Example check: drop | complete | off."),
-    output_dir: Path = typer.Option(Path("metrics/bench_ner"), help="Per-configuration results and libraries."),
-    output: Path = typer.Option(Path("metrics/bench_ner.json"), help="Summary JSON (a .md table beside it)."),
+    output_dir: Path = typer.Option(METRICS_DIR / "bench_ner", help="Per-configuration results and libraries."),
+    output: Path = typer.Option(METRICS_DIR / "bench_ner.json", help="Summary JSON (a .md table beside it)."),
     cache_path: Optional[str] = CACHE,
     force: bool = typer.Option(False, help="Recompute results that exist."),
     time_n: int = typer.Option(30, help="Sentences timed per configuration with the answer cache off (0: none)."),
@@ -106,7 +110,7 @@ def ner_cli(
     ),
 ) -> None:
     """reverse_ner vs spacy-llm's spacy.NER.v3 vs gold retrieval on fixed samples of real test sets."""
-    from ..benchmarks.reverse_ner import markdown, run
+    from .reverse_ner import markdown, run
 
     build = BuildSettings(
         n_clusters=n_clusters,
@@ -146,9 +150,9 @@ def ner_cli(
 def proggen_cli(
     datasets: str = typer.Option("conll2003,mit_restaurant", help="Comma-separated dataset presets."),
     n_sentences: int = typer.Option(400, help="Kept synthetic sentences per configuration."),
-    output_dir: Path = typer.Option(Path("benchmarks/proggen"), help="Per-step results (resumable)."),
+    output_dir: Path = typer.Option(PROGGEN_DIR, help="Per-step results (resumable)."),
     domains_dir: Path = typer.Option(DOMAINS_DIR, help="Where <dataset>.yml domain specs live."),
-    train_config: Path = typer.Option(Path("configs/train.cfg"), help="spaCy training config."),
+    train_config: Path = typer.Option(TRAIN_CONFIG, help="spaCy training config."),
     train_steps: Optional[int] = typer.Option(None, help="Override training.max_steps."),
     test_limit: Optional[int] = typer.Option(None, help="Evaluate on a fixed sample of this many test sentences."),
     model: str = MODEL,
@@ -162,7 +166,7 @@ def proggen_cli(
     ),
 ) -> None:
     """ProgGen: simple vs diversify-x+y + correction vs the real train split, on the real test split."""
-    from ..benchmarks.proggen import check_configs, collect, markdown, run
+    from .proggen import check_configs, collect, markdown, run
 
     names, chosen = _names(datasets), check_configs(_names(configs))
     start = time.perf_counter()
@@ -190,14 +194,14 @@ def distill_cli(
     n: int = typer.Option(ANNOTATE_N, "--n", help="Train-split sentences to annotate (read as text only)."),
     k: int = typer.Option(2, help="Demos per sentence when annotating (2: the CPU setting)."),
     folds: int = typer.Option(CrossCheckSettings.folds, help="Cross-check folds."),
-    output_dir: Path = typer.Option(Path("benchmarks/distill"), help="Step records and tables."),
+    output_dir: Path = typer.Option(DISTILL_DIR, help="Step records and tables."),
     train_steps: Optional[int] = typer.Option(None, help="Override training.max_steps of configs/train.cfg."),
     summarize_only: bool = typer.Option(False, help="Tabulate the finished steps without running anything."),
     cache_path: Optional[str] = CACHE,
     seed: int = SEED,
 ) -> None:
     """Distillation: reverse_ner labels train text, correction, spaCy trained on it, scored on the test split."""
-    from ..benchmarks.distill import markdown, run
+    from .distill import markdown, run
 
     names = _names(datasets)
     report = run(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, Optional
 
-from ..proggen.common import step_calls
+from spacy_progner.proggen.common import step_calls
 
 
 def per_type_cell(per_type_f1: Dict[str, float]) -> str:

@@ -17,25 +17,28 @@ import srsly
 from spacy.tokens import DocBin
 from wasabi import msg
 
-from ..distill.annotate import AnnotateSettings
-from ..distill.tagcheck import tagcheck, take_tagger
-from ..errors import SettingsError
-from ..files import write_json_atomic
-from ..llm import ChatModel, Usage, UsageLedger
-from ..llm.ledger import booked
-from ..ner.domain import DomainSpec
-from ..proggen.attributes import TOPIC, AttributeSettings, build_attributes, load_attributes
-from ..proggen.common import StepError, read_jsonl, read_yaml, rng_for, write_jsonl, write_yaml
-from ..proggen.correct import CorrectSettings, correct
-from ..proggen.docbin import to_docbin
-from ..proggen.entities import EntitySettings, build_pools
-from ..proggen.evaluate import evaluate_model
-from ..proggen.generate import GenerateSettings, generate
-from ..proggen.poolcheck import three_way
-from ..proggen.report import build_report, write_report
-from ..reverse_ner.build import BuildSettings
-from .datasets import DOMAINS_DIR, dataset_docbin, known_configs, read_split, row_to_doc, split_path
-from .reverse_ner import LIBRARY_CLUSTERS, REVERSE_NER_DIR, build_library, dataset_task, pipeline_for
+from spacy_progner.corpus.bio import read_bio, row_to_doc
+from spacy_progner.corpus.docbin import to_docbin
+from spacy_progner.distill.annotate import AnnotateSettings
+from spacy_progner.distill.tagcheck import tagcheck, take_tagger
+from spacy_progner.errors import SettingsError, StepError
+from spacy_progner.files import read_jsonl, read_yaml, write_json_atomic, write_jsonl, write_yaml
+from spacy_progner.llm import ChatModel, Usage, UsageLedger
+from spacy_progner.llm.ledger import booked
+from spacy_progner.ner.domain import DomainSpec
+from spacy_progner.proggen.attributes import TOPIC, AttributeSettings, build_attributes, load_attributes
+from spacy_progner.proggen.correct import CorrectSettings, correct
+from spacy_progner.proggen.entities import EntitySettings, build_pools
+from spacy_progner.proggen.evaluate import evaluate_model
+from spacy_progner.proggen.generate import GenerateSettings, generate
+from spacy_progner.proggen.poolcheck import three_way
+from spacy_progner.proggen.report import build_report, write_report
+from spacy_progner.reverse_ner.build import BuildSettings
+from spacy_progner.seeds import rng_for
+
+from .datasets import dataset_docbin, known_configs, split_path
+from .paths import DOMAINS_DIR, REVERSE_NER_DIR, TRAIN_CONFIG
+from .reverse_ner import LIBRARY_CLUSTERS, build_library, dataset_task, pipeline_for
 from .tables import abcd_cell, per_type_cell, summed_usage
 
 XY_POOLS = {"variant": "diversify-x+y", "correct": True, "generated_by": "x+y+correct"}
@@ -155,9 +158,9 @@ def _real_train_docbins(dataset: str, labels: List[str], folder: Path, seed: int
     import spacy
 
     nlp_vocab = spacy.blank("en").vocab
-    rows = read_split(split_path(dataset, "train"))
+    rows = read_bio(split_path(dataset, "train"))
     try:
-        dev_rows = read_split(split_path(dataset, "dev"))
+        dev_rows = read_bio(split_path(dataset, "dev"))
     except ValueError:  # no dev split (MIT sets): hold out 10% of train
         order = list(range(len(rows)))
         rng_for(seed, dataset, "dev").shuffle(order)
@@ -528,7 +531,7 @@ def run(
     output_dir: Path,
     model_factory: Callable[[], ChatModel],
     domains_dir: Path = DOMAINS_DIR,
-    train_config: Path = Path("configs/train.cfg"),
+    train_config: Path = TRAIN_CONFIG,
     n_sentences: int = 400,
     train_steps: Optional[int] = None,
     test_limit: Optional[int] = None,

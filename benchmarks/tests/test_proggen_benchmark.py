@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
+import proggen_fixtures as F
 import srsly
+from bench.proggen import Bench, markdown, summarize, with_earlier_legs
 
-from spacy_progner.benchmarks.proggen import Bench, markdown, summarize, with_earlier_legs
 from spacy_progner.llm import Usage
 
 
@@ -126,7 +127,7 @@ def test_force_redoes_a_shared_step_once_per_run_not_once_per_configuration(tmp_
 
 
 def test_collect_tabulates_only_evaluated_configurations_from_the_records(tmp_path):
-    from spacy_progner.benchmarks.proggen import collect
+    from bench.proggen import collect
 
     scores = {"ents_f": 0.5, "ents_p": 0.6, "ents_r": 0.43, "per_type": {"PER": {"p": 1, "r": 1, "f": 0.7}}}
     records = {
@@ -165,7 +166,7 @@ def test_collect_tabulates_only_evaluated_configurations_from_the_records(tmp_pa
 
 def test_an_evaluated_configuration_is_not_trained_again_without_its_model(tmp_path):
     """Trained models are gitignored: a fresh checkout with the committed records must not retrain."""
-    from spacy_progner.benchmarks.proggen import _train_and_eval
+    from bench.proggen import _train_and_eval
 
     folder = tmp_path / "conll2003" / "simple"
     scores = {"ents_f": 0.5, "ents_p": 0.6, "ents_r": 0.43, "per_type": {"PER": {"p": 1, "r": 1, "f": 0.7}}}
@@ -181,8 +182,8 @@ def test_an_evaluated_configuration_is_not_trained_again_without_its_model(tmp_p
 
 def test_an_unknown_configuration_is_named_before_any_step_runs(tmp_path):
     import pytest
+    from bench.proggen import check_configs, run
 
-    from spacy_progner.benchmarks.proggen import check_configs, run
     from spacy_progner.errors import SettingsError
 
     assert check_configs(["x+y+trustpool", "simple"]) == ["x+y+trustpool", "simple"]
@@ -203,7 +204,7 @@ def test_report_counts_a_record_that_lost_its_earlier_legs_by_its_own_calls():
 
 def test_one_tagging_pass_serves_both_tagger_configurations(tmp_path):
     """x+y+trustpool+tagcheck reads the corpus x+y+correct generated and the marks x+y+tagcheck's pass wrote."""
-    from spacy_progner.benchmarks.proggen import record_paths
+    from bench.proggen import record_paths
 
     paths = record_paths(tmp_path, "x+y+trustpool+tagcheck")
     assert paths["generate"] == tmp_path / "x+y+correct" / "steps" / "generate.json"
@@ -215,9 +216,8 @@ def test_extra_training_seeds_are_trained_once_and_reported_beside_the_row(tmp_p
     """A seed's model is really trained with that seed (its saved config says so); a seed evaluated
     before is not trained again; the row lists the other seeds' F1 and the mean of all."""
     import spacy
+    from bench.proggen import _train_and_eval, seeds_cell
     from spacy.tokens import DocBin, Span
-
-    from spacy_progner.benchmarks.proggen import _train_and_eval, seeds_cell
 
     nlp = spacy.blank("en")
     docs = []
@@ -246,3 +246,37 @@ def test_extra_training_seeds_are_trained_once_and_reported_beside_the_row(tmp_p
     assert list(other) == ["1", "2"] and other["2"] == 0.5
     assert summary["f1_mean_over_train_seeds"] == round((0.5 + other["1"] + 0.5) / 3, 4)
     assert seeds_cell(summary).startswith("seed 1 ") and seeds_cell({"f1_other_train_seeds": {}}) == "–"
+
+
+def test_benchmark_report_reads_the_step_records(run, tmp_path):
+    """The benchmark's per-corpus report is built from its step records (usage stored as a total per step)."""
+    import srsly
+    from bench.proggen import _report
+
+    from spacy_progner.files import write_jsonl
+
+    shared, folder = tmp_path / "shared", tmp_path / "x+y+correct"
+    usage = run["ledger"].total().to_dict()
+    records = {
+        (shared, "attributes"): {"step": "attributes", **run["attributes"]["metrics"], "usage": usage},
+        (shared, "entities"): {"step": "entities", **run["pools"]["metrics"], "usage": usage},
+        (folder, "generate"): {"step": "generate", **run["xy"]["metrics"], "usage": usage},
+        (folder, "correct"): {
+            "step": "correct",
+            **run["corrected"]["metrics"],
+            "decisions": run["corrected"]["decisions"],
+            "usage": usage,
+        },
+    }
+    for (where, name), record in records.items():
+        (where / "steps").mkdir(parents=True, exist_ok=True)
+        srsly.write_json(where / "steps" / f"{name}.json", record)
+    srsly.write_json(shared / "entities.json", run["pools"]["pools"])
+    write_jsonl(folder / "corrected.jsonl", run["corrected"]["samples"])
+    out = _report(F.spec(), tmp_path, "x+y+correct", folder / "corrected.jsonl", seed=0)
+    html = (folder / "report.html").read_text(encoding="utf8")
+    assert out["report"].endswith("report.html")
+    for name in ("attributes", "entities", "generate", "correct"):
+        assert f'<tr><td>{name}</td><td class="num">{usage["calls"]}</td>' in html
+    d = run["corrected"]["decisions"][0]
+    assert f"<tr><td>{d['text']}</td><td>{d['label']}</td><td>{d['choice']}</td>" in html  # the decisions table

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from ..llm import ChatModel, ChatRequest, ResponseCache
-from ..llm.local import LocalGGUFTransport
+from spacy_progner.llm import ChatModel, ChatRequest, ResponseCache
+from spacy_progner.llm.local import LocalGGUFTransport
 
 TOPICS = ["lighthouses", "sourdough bread", "glaciers", "chess openings", "bicycle repair", "honey bees"]
 PREFIX_RULES = "\n".join(

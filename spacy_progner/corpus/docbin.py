@@ -11,7 +11,8 @@ from spacy.tokens import Doc, DocBin, Span
 
 from ..ner.align import MODES, AlignStats, align_mentions
 from ..ner.domain import DomainSpec, Surface
-from .common import StepError, rng_for
+from ..errors import StepError
+from ..seeds import rng_for
 
 
 def restyle(doc: Doc, surface: Surface) -> Tuple[Doc, int]:

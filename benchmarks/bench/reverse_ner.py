@@ -18,26 +18,19 @@ from spacy.tokens import Doc
 from spacy.training import Example
 from wasabi import msg
 
-from ..errors import SettingsError
-from ..llm import select
-from ..llm.ledger import booked, paid_calls
-from ..llm.local import reload_local_model
-from ..ner import LabelSet
-from ..ner.domain import DomainSpec
-from ..reverse_ner.build import BuildSettings, LibraryBuilder
-from ..reverse_ner.component import ReverseNER
-from ..reverse_ner.library import ExampleLibrary
-from .datasets import (
-    DOMAINS_DIR,
-    eval_rows,
-    known_configs,
-    library_texts,
-    mentions,
-    read_split,
-    row_to_doc,
-    sample_rows,
-    split_path,
-)
+from spacy_progner.corpus.bio import read_bio, row_to_doc, sample_rows
+from spacy_progner.errors import SettingsError
+from spacy_progner.llm import select
+from spacy_progner.llm.ledger import booked, paid_calls
+from spacy_progner.llm.local import reload_local_model
+from spacy_progner.ner import LabelSet
+from spacy_progner.ner.domain import DomainSpec
+from spacy_progner.reverse_ner.build import BuildSettings, LibraryBuilder
+from spacy_progner.reverse_ner.component import ReverseNER
+from spacy_progner.reverse_ner.library import ExampleLibrary
+
+from .datasets import eval_rows, known_configs, library_texts, mentions, split_path
+from .paths import DOMAINS_DIR
 
 # Written by the project for PER/LOC/ORG (MISC is dropped, as both papers do).
 NEWS_LABELS = {
@@ -55,7 +48,6 @@ CONFIGS = (*DEFAULT_CONFIGS, "k0+filter", "library-nofilter")
 SELF_LIBRARY = ("library", "library+sc", "k0+filter", "library-nofilter")
 # Where the committed rows and their libraries live, and the libraries' feature sentences (`--n-clusters
 # 64`): the distillation and ProgGen benchmarks tag with the same library of the same unlabelled text.
-REVERSE_NER_DIR = Path("benchmarks/reverse_ner")
 LIBRARY_CLUSTERS = 64
 
 
@@ -111,7 +103,7 @@ def build_library(dataset: str, labels: LabelSet, settings: BuildSettings, out: 
 
 def gold_library(dataset: str, labels: LabelSet, n: int = 4000, seed: int = 0) -> ExampleLibrary:
     """The ceiling: demos retrieved from the gold-labelled train split instead of a self-made library."""
-    rows = read_split(split_path(dataset, "train"))
+    rows = read_bio(split_path(dataset, "train"))
     picked = [rows[i] for i in sample_rows(rows, n, seed)]
     examples: List[Dict[str, Any]] = [
         {"sentence": " ".join(r["tokens"]), "entities": [list(m) for m in mentions(r, labels)], "feature": i}

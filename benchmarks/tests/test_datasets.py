@@ -6,8 +6,9 @@ import json
 
 import pytest
 import spacy
+from bench.datasets import datasets_root, mentions
 
-from spacy_progner.benchmarks.datasets import bio_spans, datasets_root, mentions, read_split, row_to_doc, sample_rows
+from spacy_progner.corpus.bio import bio_spans, read_bio, row_to_doc, sample_rows
 
 
 def test_bio_spans_handle_stray_i_tags_and_filtering():
@@ -33,19 +34,20 @@ def test_bad_split_is_a_clear_error(tmp_path):
     path = tmp_path / "x.jsonl"
     path.write_text('{"tokens": ["a", "b"], "tags": ["O"]}\n', encoding="utf8")
     with pytest.raises(ValueError, match="line 1 needs 'tokens' and 'tags'"):
-        read_split(path)
+        read_bio(path)
 
 
 @pytest.mark.skipif(not (datasets_root() / "conll2003" / "test.jsonl").exists(), reason="shared datasets not here")
 def test_real_conll_test_split_reads():
-    rows = read_split(datasets_root() / "conll2003" / "test.jsonl")
+    rows = read_bio(datasets_root() / "conll2003" / "test.jsonl")
     assert len(rows) == 3453
     assert sum(len(bio_spans(r["tags"])) for r in rows) == 5648  # as the datasets README counts
 
 
 @pytest.mark.skipif(not (datasets_root() / "conll2003" / "test.jsonl").exists(), reason="shared datasets not here")
 def test_bench_ner_summarize_only_tabulates_finished_rows_without_the_model(tmp_path, monkeypatch):
-    from spacy_progner.benchmarks import reverse_ner as benchmark
+    from bench import reverse_ner as benchmark
+
     from spacy_progner.reverse_ner.build import BuildSettings
 
     def no_model(**_):
@@ -70,7 +72,8 @@ def test_bench_ner_summarize_only_tabulates_finished_rows_without_the_model(tmp_
 @pytest.mark.skipif(not (datasets_root() / "conll2003" / "test.jsonl").exists(), reason="shared datasets not here")
 def test_bench_ner_retime_keeps_the_quality_pass(tmp_path, monkeypatch):
     """--retime replaces a finished row's timing and leaves its scores and first-pass usage as they are."""
-    from spacy_progner.benchmarks import reverse_ner as benchmark
+    from bench import reverse_ner as benchmark
+
     from spacy_progner.reverse_ner.build import BuildSettings
 
     timed = []
@@ -96,8 +99,9 @@ def test_bench_ner_retime_keeps_the_quality_pass(tmp_path, monkeypatch):
 
 @pytest.mark.skipif(not (datasets_root() / "mit_restaurant").exists(), reason="shared datasets not here")
 def test_mit_sets_take_their_domain_spec_and_a_library_text_outside_the_annotated_sample():
-    from spacy_progner.benchmarks.datasets import ANNOTATE_N, library_texts, split_texts
-    from spacy_progner.benchmarks.reverse_ner import dataset_task, markdown
+    from bench.datasets import ANNOTATE_N, library_texts, split_texts
+    from bench.reverse_ner import dataset_task, markdown
+
     from spacy_progner.reverse_ner.build import BuildSettings
 
     labels, build = dataset_task("mit_restaurant", BuildSettings(n_clusters=64))
@@ -109,7 +113,7 @@ def test_mit_sets_take_their_domain_spec_and_a_library_text_outside_the_annotate
         dataset_task("ontonotes", BuildSettings())
     sample, texts = split_texts("mit_restaurant")
     assert len(sample) == ANNOTATE_N and texts == library_texts("mit_restaurant")
-    assert len(texts) == len(read_split(datasets_root() / "mit_restaurant" / "train.jsonl")) - ANNOTATE_N
+    assert len(texts) == len(read_bio(datasets_root() / "mit_restaurant" / "train.jsonl")) - ANNOTATE_N
     row = {"dataset": "mit_restaurant", "config": "k0", "p": 0.5, "r": 0.5, "f": 0.5, "per_type": {"Dish": {"f": 0.25}}}
     report = {"n": 150, "seed": 2024, "results": [row], "labels": {"mit_restaurant": list(labels)}, "libraries": {}}
     table = markdown(report)
@@ -119,11 +123,11 @@ def test_mit_sets_take_their_domain_spec_and_a_library_text_outside_the_annotate
 
 @pytest.mark.skipif(not (datasets_root() / "mit_restaurant").exists(), reason="shared datasets not here")
 def test_the_tuning_split_is_the_annotated_train_sample_which_no_library_reads():
-    from spacy_progner.benchmarks.datasets import eval_rows, library_texts, split_texts, text_of
+    from bench.datasets import eval_rows, library_texts, split_texts, text_of
 
     tune = eval_rows("mit_restaurant", "tune")
     assert tune == split_texts("mit_restaurant")[0]
     assert not {text_of(r) for r in tune} & set(library_texts("mit_restaurant"))
-    assert eval_rows("mit_restaurant") == read_split(datasets_root() / "mit_restaurant" / "test.jsonl")
+    assert eval_rows("mit_restaurant") == read_bio(datasets_root() / "mit_restaurant" / "test.jsonl")
     with pytest.raises(ValueError, match="unknown benchmark split 'dev'"):
         eval_rows("mit_restaurant", "dev")

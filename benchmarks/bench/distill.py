@@ -32,33 +32,24 @@ from spacy.scorer import PRFScore
 from spacy.tokens import Doc
 from wasabi import msg
 
-from ..distill.annotate import AnnotateSettings, annotate
-from ..distill.crosscheck import CrossCheckSettings, crosscheck
-from ..distill.relabel import load_student, relabel
-from ..llm import select
-from ..llm.ledger import booked
-from ..ner.domain import DomainSpec
-from ..proggen.common import read_jsonl, write_jsonl
-from ..proggen.correct import CorrectSettings, correct
-from ..proggen.docbin import to_docbin
-from ..reverse_ner.build import BuildSettings
-from ..reverse_ner.library import ExampleLibrary
-from .datasets import (
-    ANNOTATE_N,
-    ANNOTATE_SEED,
-    bio_spans,
-    dataset_docbin,
-    read_split,
-    row_to_doc,
-    sample_rows,
-    split_path,
-    split_texts,
-    text_of,
-)
+from spacy_progner.corpus.bio import bio_spans, read_bio, row_to_doc, sample_rows, text_of
+from spacy_progner.corpus.docbin import to_docbin
+from spacy_progner.distill.annotate import AnnotateSettings, annotate
+from spacy_progner.distill.crosscheck import CrossCheckSettings, crosscheck
+from spacy_progner.distill.relabel import load_student, relabel
+from spacy_progner.files import read_jsonl, write_jsonl
+from spacy_progner.llm import select
+from spacy_progner.llm.ledger import booked
+from spacy_progner.ner.domain import DomainSpec
+from spacy_progner.proggen.correct import CorrectSettings, correct
+from spacy_progner.reverse_ner.build import BuildSettings
+from spacy_progner.reverse_ner.library import ExampleLibrary
+
+from .datasets import ANNOTATE_N, ANNOTATE_SEED, dataset_docbin, split_path, split_texts
+from .paths import DOMAINS_DIR, MINILM_CONFIG, PROGGEN_DIR, REVERSE_NER_DIR, TRAIN_CONFIG
 from .proggen import Bench, _train_and_eval
 from .reverse_ner import (
     LIBRARY_CLUSTERS,
-    REVERSE_NER_DIR,
     Tagging,
     build_library,
     dataset_task,
@@ -217,7 +208,6 @@ CONFIGS: Dict[str, Tuple[str, float, bool, str]] = {
     "distill+missing": ("distill", MISSING_SHARE, False, "cnn"),
     "distill+correct+proggen+minilm": ("distill+correct", 0.0, True, "minilm"),
 }
-MINILM_CONFIG = Path("configs/train_minilm.cfg")
 # configuration -> the row whose (transformer) model labels every train-split sentence for a CNN
 RELABELLED = {"distill+correct+proggen+minilm+relabel": "distill+correct+proggen+minilm"}
 
@@ -253,7 +243,7 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
         folder = base / name
         files = [corpus[source]]
         if add_proggen:
-            files.append(Path("benchmarks/proggen") / dataset / "x+y+correct" / "corrected.jsonl")
+            files.append(PROGGEN_DIR / dataset / "x+y+correct" / "corrected.jsonl")
         samples = [x for f in files for x in read_jsonl(f, "samples")]
         bench.step(
             folder,
@@ -286,7 +276,7 @@ def relabel_split(dataset: str, model_path: Path, folder: Path) -> Dict[str, Any
     """The student labels every train-split sentence, read as tokens only (joined by spaces, as
     `annotate` reads them): the user's unlabelled text, beyond the thousand the LLM labelled."""
     nlp = load_student(model_path, "teacher")
-    rows = read_split(split_path(dataset, "train"))
+    rows = read_bio(split_path(dataset, "train"))
     docbin, counts = relabel(nlp, (Doc(nlp.vocab, words=row["tokens"]) for row in rows), total=len(rows))
     folder.mkdir(parents=True, exist_ok=True)
     docbin.to_disk(folder / "train.spacy")
@@ -298,7 +288,7 @@ TIME_N = 30  # sentences timed: the first of the reverse_ner benchmark's sample 
 
 def timed_rows(dataset: str) -> List[Dict[str, Any]]:
     """The test sentences every speed figure of this benchmark is timed on."""
-    rows = read_split(split_path(dataset, "test"))
+    rows = read_bio(split_path(dataset, "test"))
     return [rows[i] for i in sample_rows(rows, 150, 2024)[:TIME_N]]
 
 
@@ -348,9 +338,9 @@ def run(
     seed: int,
     cache_path: Optional[str],
     folds: int = CrossCheckSettings.folds,
-    train_config: Path = Path("configs/train.cfg"),
+    train_config: Path = TRAIN_CONFIG,
     train_steps: Optional[int] = None,
-    domains_dir: Path = Path("configs/domains"),
+    domains_dir: Path = DOMAINS_DIR,
     summarize_only: bool = False,
 ) -> Dict[str, Any]:
     bench = Bench(output_dir, lambda: select.load_model("local", cache_path), force=False)
@@ -399,8 +389,8 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
     """The table from the step records on disk: rows (a) ProgGen x+y+correct and (e) real-train from the
     ProgGen benchmark's committed summary, the distilled rows from their records."""
     proggen = (
-        srsly.read_json("benchmarks/proggen/benchmark.json")
-        if Path("benchmarks/proggen/benchmark.json").exists()
+        srsly.read_json(PROGGEN_DIR / "benchmark.json")
+        if (PROGGEN_DIR / "benchmark.json").exists()
         else {}
     )
     theirs = {d["dataset"]: d["configs"] for d in proggen.get("datasets", [])}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from spacy_progner.benchmarks.reverse_ner import Tagging, make_nlp
+from bench.reverse_ner import Tagging, make_nlp
+
 from spacy_progner.ner import LabelSet
 
 LABELS = LabelSet({"PER": "the name of a person", "LOC": "the name of a place"})

@@ -1,0 +1,3 @@
+from .cli import benchmark_app
+
+benchmark_app()
