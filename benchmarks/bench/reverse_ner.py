@@ -9,7 +9,7 @@ import json
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, cast
+from typing import Any, Dict, List, Optional, Tuple
 
 import spacy
 import srsly
@@ -26,8 +26,8 @@ from spacy_progner.llm.local import reload_local_model
 from spacy_progner.ner import LabelSet
 from spacy_progner.ner.domain import DomainSpec
 from spacy_progner.reverse_ner.build import BuildSettings, LibraryBuilder
-from spacy_progner.reverse_ner.component import ReverseNER
 from spacy_progner.reverse_ner.library import ExampleLibrary
+from spacy_progner.reverse_ner.pipeline import reverse_ner_pipeline
 
 from .datasets import eval_rows, known_configs, library_texts, mentions, split_path
 from .paths import DOMAINS_DIR
@@ -81,12 +81,8 @@ def pipeline_for(
 ):
     """A blank pipeline with a reverse_ner pipe on the embedded model tagging with `library` (`options`:
     more reverse_ner settings, such as group_size)."""
-    nlp = spacy.blank("en")
     model = select.model_block("local", cache_path)
-    config = {"labels": labels.to_dict(), "model": model, "k": k, "domain": domain, **options}
-    pipe = cast(ReverseNER, nlp.add_pipe("reverse_ner", config=config))
-    pipe.set_library(library)
-    return nlp
+    return reverse_ner_pipeline(labels, model, library=library, k=k, domain=domain, **options)[0]
 
 
 def build_library(dataset: str, labels: LabelSet, settings: BuildSettings, out: Path, cache_path) -> ExampleLibrary:
@@ -154,9 +150,9 @@ class Tagging:
 
 
 def make_nlp(config: str, labels: LabelSet, cache_path, library: Optional[ExampleLibrary], tagging: Tagging):
-    nlp = spacy.blank("en")
     model = {**model_block(cache_path), **tagging.model}
     if config == "spacy.NER.v3":
+        nlp = spacy.blank("en")
         nlp.add_pipe(
             "llm",
             config={
@@ -165,9 +161,7 @@ def make_nlp(config: str, labels: LabelSet, cache_path, library: Optional[Exampl
             },
         )
         return nlp
-    settings = {
-        "labels": labels.to_dict(),
-        "model": model,
+    settings: Dict[str, Any] = {
         "k": 0 if config.startswith("k0") else tagging.k,
         "domain": tagging.domain,
         "shape_filter": config != "library-nofilter",
@@ -177,10 +171,7 @@ def make_nlp(config: str, labels: LabelSet, cache_path, library: Optional[Exampl
         settings.update(n_samples=tagging.n_samples, temperature=0.7, threshold=0.5)
     if config == "gold":
         settings["retrieve_by"] = "example"
-    pipe = cast(ReverseNER, nlp.add_pipe("reverse_ner", config=settings))
-    if library is not None:
-        pipe.set_library(library)
-    return nlp
+    return reverse_ner_pipeline(labels, model, library=library, **settings)[0]
 
 
 def score(preds: List[Doc], refs: List[Doc]) -> Dict[str, Any]:

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Optional, cast
+from typing import Optional
 
-import spacy
 import typer
 from wasabi import msg
 
 from ..llm.select import model_block
-from ..ner import LabelSet
-from ..ner.domain import spec_domain
 from ..reverse_ner.build import BuildSettings
-from ..reverse_ner.component import ReverseNER, read_texts
+from ..reverse_ner.component import read_texts
 from ..reverse_ner.infer import TagSettings
+from ..reverse_ner.pipeline import reverse_ner_pipeline
 from ._app import CACHE, MODEL, app, friendly_errors, write_metrics
 
 
@@ -37,23 +35,15 @@ def build_pipeline_cli(
     metrics: Optional[Path] = typer.Option(None, help="Write build counts and usage here (JSON)."),
 ) -> None:
     """Build the example library with the LLM and save a pipeline that `spacy.load` brings back."""
-    label_set = LabelSet.from_any(labels)
     text_list = read_texts(texts)
-    nlp = spacy.blank(lang)
-    pipe = cast(
-        ReverseNER,
-        nlp.add_pipe(
-            "reverse_ner",
-            config={
-                "labels": label_set.to_dict(),
-                "domain": spec_domain(labels),  # a domain spec's text domain, else ""
-                "model": model_block(model, cache_path),
-                "k": k,
-                "n_clusters": n_clusters,
-                "entities_per_type": entities_per_type,
-                "expansions_per_feature": expansions,
-            },
-        ),
+    nlp, pipe = reverse_ner_pipeline(
+        labels,
+        model_block(model, cache_path),
+        lang=lang,
+        k=k,
+        n_clusters=n_clusters,
+        entities_per_type=entities_per_type,
+        expansions_per_feature=expansions,
     )
     start = time.perf_counter()
     with pipe.model.ledger.step("build-pipeline"):

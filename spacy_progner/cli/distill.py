@@ -5,9 +5,8 @@ the other folds mark the disagreements), `tagcheck` (the tagger's second look at
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional, cast
+from typing import Any, Dict, List, Optional
 
-import spacy
 import typer
 from wasabi import msg
 
@@ -17,8 +16,7 @@ from ..distill.relabel import load_student, relabel
 from ..distill.tagcheck import tagcheck
 from ..files import load_saved_pipeline, read_jsonl, read_text_lines, write_jsonl
 from ..ner import LabelSet
-from ..ner.domain import spec_domain
-from ..reverse_ner.component import ReverseNER
+from ..reverse_ner.pipeline import reverse_ner_pipeline
 from ._app import CACHE, MODEL, SEED, Step, app, friendly_errors, load_model
 
 
@@ -35,11 +33,8 @@ def load_tagger(pipeline: Optional[Path], labels: Optional[Path], texts: List[st
                     f"--labels {labels}: types {missing} are not in the pipeline's labels {list(pipe.label_set)}"
                 )
     elif labels is not None:
-        nlp = spacy.blank("en")
-        config: dict = {"labels": LabelSet.from_any(labels).to_dict(), "domain": spec_domain(labels)}
-        if k is not None:
-            config["k"] = k
-        pipe = cast(ReverseNER, nlp.add_pipe("reverse_ner", config=config))
+        settings: Dict[str, Any] = {} if k is None else {"k": k}
+        nlp, pipe = reverse_ner_pipeline(labels, **settings)
     else:
         raise AnnotateError(
             "annotate needs --pipeline (a saved reverse_ner pipeline) or --labels (labels or domain spec)"

@@ -69,6 +69,12 @@ class BuildSettings:
 
     def __post_init__(self) -> None:
         """Checked when the settings are made, so a `reverse_ner` pipe with a bad one fails when it is built."""
+        for name in ("entities_per_type", "entities_per_call", "n_clusters", "expansions_per_feature",
+                     "max_entities_per_example", "min_feature_tokens", "max_feature_tokens"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise SettingsError(f"reverse_ner {name} must be an integer >= 1, got {getattr(self, name)!r}")
+        if not 0.0 <= self.empty_rate <= 1.0:
+            raise SettingsError(f"reverse_ner empty_rate must be in [0, 1], got {self.empty_rate}")
         if self.check_examples not in CHECK_MODES:
             raise SettingsError(f"check_examples must be one of {CHECK_MODES}, got {self.check_examples!r}")
         if self.min_examples_per_type < 0 or self.max_top_up_calls < 0:

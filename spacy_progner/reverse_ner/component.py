@@ -111,10 +111,31 @@ def make_reverse_ner(
             "reverse_ner needs labels with a definition each, e.g. "
             "config={'labels': {'PER': 'a person's name', 'ORG': 'a company or institution'}}"
         )
-    given = locals()
-    given["domain"] = domain or spec_domain(labels)
-    build = BuildSettings(**{key: given[key] for key in BUILD_KEYS}, seed=seed, embedder=embedder)
-    tag = TagSettings(**{key: given[key] for key in TAG_KEYS}, seed=seed, embedder=embedder)
+    build = BuildSettings(
+        n_clusters=n_clusters,
+        entities_per_type=entities_per_type,
+        expansions_per_feature=expansions_per_feature,
+        check_pools=check_pools,
+        check_examples=check_examples,
+        min_examples_per_type=min_examples_per_type,
+        domain=domain or spec_domain(labels),
+        seed=seed,
+        embedder=embedder,
+    )
+    tag = TagSettings(
+        k=k,
+        n_samples=n_samples,
+        temperature=temperature,
+        threshold=threshold,
+        retrieve_by=retrieve_by,
+        max_empty=max_empty,
+        shape_filter=shape_filter,
+        logprobs=logprobs,
+        answer_form=answer_form,
+        group_size=group_size,
+        seed=seed,
+        embedder=embedder,
+    )
     return ReverseNER(
         nlp.vocab,
         name,
@@ -145,6 +166,8 @@ class ReverseNER(Pipe):
     ):
         if max_sentence_tokens < 8:
             raise SettingsError(f"reverse_ner max_sentence_tokens must be >= 8, got {max_sentence_tokens}")
+        if batch_size < 1:
+            raise SettingsError(f"reverse_ner batch_size must be >= 1, got {batch_size}")
         self.vocab = vocab
         self.name = name
         self.label_set = labels

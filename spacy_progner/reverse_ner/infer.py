@@ -20,7 +20,7 @@ from ..ner.shapes import keep_shaped
 from . import prompts
 from .embed import DEFAULT_EMBEDDER, embed
 from .groups import group_vector, read_group, similar_groups
-from .library import ExampleLibrary
+from .library import RETRIEVE_BY, ExampleLibrary
 
 logger = logging.getLogger("spacy_progner.reverse_ner")
 
@@ -55,6 +55,24 @@ class TagSettings:
     seed: int = 0
     embedder: str = DEFAULT_EMBEDDER
 
+    def __post_init__(self) -> None:
+        """Checked when the settings are made, so a `reverse_ner` pipe with a bad one fails when it is built
+        (a negative k is an error, not zero demos)."""
+        for name in ("k", "max_empty"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
+                raise SettingsError(f"reverse_ner {name} must be an integer >= 0, got {getattr(self, name)!r}")
+        for name in ("n_samples", "group_size", "max_tokens"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise SettingsError(f"reverse_ner {name} must be an integer >= 1, got {getattr(self, name)!r}")
+        if not 0.0 < self.threshold <= 1.0:
+            raise SettingsError(f"reverse_ner threshold must be in (0, 1], got {self.threshold}")
+        if self.temperature < 0:
+            raise SettingsError(f"reverse_ner temperature must be >= 0, got {self.temperature}")
+        if self.retrieve_by not in RETRIEVE_BY:
+            raise SettingsError(f"reverse_ner retrieve_by must be one of {RETRIEVE_BY}, got {self.retrieve_by!r}")
+        if self.answer_form not in ANSWER_FORMS:
+            raise SettingsError(f"reverse_ner answer_form must be one of {ANSWER_FORMS}, got {self.answer_form!r}")
+
 
 class Tagger:
     def __init__(
@@ -70,14 +88,6 @@ class Tagger:
         self.model = model
         self.library = library
         self.s = settings or TagSettings()
-        if self.s.n_samples < 1:
-            raise SettingsError(f"reverse_ner n_samples must be >= 1, got {self.s.n_samples}")
-        if not 0.0 < self.s.threshold <= 1.0:
-            raise SettingsError(f"reverse_ner threshold must be in (0, 1], got {self.s.threshold}")
-        if self.s.group_size < 1:
-            raise SettingsError(f"reverse_ner group_size must be >= 1, got {self.s.group_size}")
-        if self.s.answer_form not in ANSWER_FORMS:
-            raise SettingsError(f"reverse_ner answer_form must be one of {ANSWER_FORMS}, got {self.s.answer_form!r}")
         self.stats: Counter = Counter()
         self._shapes: Tuple[Optional[ExampleLibrary], dict] = (None, {})
 

@@ -18,6 +18,9 @@ from ..errors import SettingsError
 from ..ner.shapes import learn_shapes
 from .embed import DEFAULT_EMBEDDER, embed
 
+# How demos are retrieved: by similarity to the feature sentence an example was built from, to the
+# example itself, or the mean of both.
+RETRIEVE_BY = ("feature", "example", "both")
 FILES = ("examples.jsonl", "features.jsonl", "example_vectors.npy", "feature_vectors.npy", "meta.json")
 
 
@@ -68,7 +71,7 @@ class ExampleLibrary:
             return by_feature
         if by == "both":
             return (by_feature + query_vectors @ self.example_vectors.T) / 2
-        raise SettingsError(f"retrieve_by must be 'feature', 'example' or 'both', got {by!r}")
+        raise SettingsError(f"retrieve_by must be one of {RETRIEVE_BY}, got {by!r}")
 
     def shapes(self) -> Dict[str, Dict[str, bool]]:
         """What every self-made entity of a type looks like: whether all hold a letter, and whether

@@ -181,8 +181,30 @@ def test_a_group_answer_is_read_per_text_and_a_cut_off_one_keeps_the_texts_it_fi
 
 
 def test_an_unusable_group_size_is_refused_when_the_pipe_is_built():
-    with pytest.raises(SettingsError, match="group_size must be >= 1"):
-        Tagger(LabelSet({"PER": "a person"}), None, None, TagSettings(group_size=0))
+    with pytest.raises(SettingsError, match="group_size must be an integer >= 1"):
+        TagSettings(group_size=0)
+
+
+@pytest.mark.parametrize(
+    "setting,message",
+    [
+        ({"k": -1}, "k must be an integer >= 0, got -1"),
+        ({"max_empty": -2}, "max_empty must be an integer >= 0"),
+        ({"n_samples": 0}, "n_samples must be an integer >= 1"),
+        ({"threshold": 0.0}, "threshold must be in"),
+        ({"retrieve_by": "nearest"}, "retrieve_by must be one of"),
+        ({"n_clusters": 0}, "n_clusters must be an integer >= 1"),
+        ({"entities_per_type": -5}, "entities_per_type must be an integer >= 1"),
+        ({"batch_size": 0}, "batch_size must be >= 1"),
+    ],
+)
+def test_every_setting_is_checked_when_the_pipe_is_built(setting, message):
+    """A bad setting in a user's config fails at `add_pipe`, naming the setting (k = -1 is not zero demos)."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    with pytest.raises(SettingsError, match=message):
+        nlp.add_pipe("reverse_ner", config={"labels": {"PER": "a person"}, **setting})
 
 
 def test_the_pipe_tags_a_group_in_one_request_on_recorded_answers(form_docs, library):
