@@ -22,15 +22,16 @@ from spacy_progner.corpus.docbin import to_docbin
 from spacy_progner.distill.annotate import AnnotateSettings
 from spacy_progner.distill.tagcheck import tagcheck, take_tagger
 from spacy_progner.errors import SettingsError, StepError
-from spacy_progner.files import read_jsonl, read_yaml, write_json_atomic, write_jsonl, write_yaml
-from spacy_progner.llm import ChatModel, Usage, UsageLedger
+from spacy_progner.files import read_jsonl, read_yaml, write_jsonl, write_yaml
+from spacy_progner.llm import ChatModel, UsageLedger
 from spacy_progner.llm.ledger import booked
 from spacy_progner.ner.domain import DomainSpec
 from spacy_progner.proggen.attributes import TOPIC, AttributeSettings, build_attributes, load_attributes
+from spacy_progner.proggen.checkpoint import generate_in_legs, state_path, with_earlier_legs
 from spacy_progner.proggen.correct import CorrectSettings, correct
 from spacy_progner.proggen.entities import EntitySettings, build_pools
 from spacy_progner.proggen.evaluate import evaluate_model
-from spacy_progner.proggen.generate import GenerateSettings, generate
+from spacy_progner.proggen.generate import GenerateSettings
 from spacy_progner.proggen.poolcheck import three_way
 from spacy_progner.proggen.report import build_report, write_report
 from spacy_progner.reverse_ner.build import BuildSettings
@@ -119,18 +120,6 @@ class Bench:
         srsly.write_json(record_path, record)
         self._ran.add(record_path)
         return record
-
-
-def with_earlier_legs(earlier: Optional[Dict[str, Any]], usage: Usage, seconds: float) -> Dict[str, Any]:
-    """The usage and seconds of a step run in legs (killed, resumed from its saved state): this leg's plus
-    those booked by the earlier legs up to their last saved state."""
-    total = Usage(**earlier["usage"]) if earlier else Usage()
-    total += usage
-    return {
-        "usage": total.to_dict(),
-        "seconds": seconds + (earlier["seconds"] if earlier else 0.0),
-        "legs": (earlier["legs"] if earlier else 0) + 1,
-    }
 
 
 class _null:
@@ -241,19 +230,10 @@ def _corpus_steps(bench: Bench, spec: DomainSpec, base: Path, name: str, n_sente
         settings = GenerateSettings(cfg["variant"], n_sentences, seed=seed)
         # the run's state after every batch of calls (commit it during a long run: a new machine has no
         # LLM cache, and the run goes on from this state without repeating a call)
-        state = source / "generate.state.json"
-        source.mkdir(parents=True, exist_ok=True)  # a first run's folder: the first checkpoint lands in it
-        resume = srsly.read_json(state) if state.exists() else None
-        earlier, start = (resume or {}).get("earlier_legs"), time.perf_counter()
-
-        def save(run_state: Dict[str, Any]) -> None:  # with what the run has cost so far, for the step record
-            spent = with_earlier_legs(earlier, bench.model.ledger.total(), time.perf_counter() - start)
-            write_json_atomic(state, {**run_state, "earlier_legs": spent})
-
-        result = generate(bench.model, spec, settings, attrs, pools, resume=resume, checkpoint=save)
-        write_jsonl(source / "generated.jsonl", result["samples"])
-        state.unlink(missing_ok=True)
-        return {**result["metrics"], "earlier_legs": earlier}
+        output = source / "generated.jsonl"
+        result = generate_in_legs(bench.model, spec, settings, attrs, pools, state_path(output))
+        write_jsonl(output, result["samples"])
+        return result["metrics"]
 
     def corr() -> Dict[str, Any]:
         samples = read_jsonl(to_correct, "samples")

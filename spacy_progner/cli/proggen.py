@@ -21,10 +21,11 @@ from ..corpus.docbin import ALIGNMENT_MODE, DEV_SHARE, MISSING_SHARE, to_docbin
 from ..errors import StepError
 from ..files import read_jsonl, read_yaml, write_jsonl, write_yaml
 from ..proggen.attributes import TOPIC, AttributeSettings, build_attributes, load_attributes
+from ..proggen.checkpoint import generate_in_legs, state_path
 from ..proggen.correct import CorrectSettings, correct
 from ..proggen.entities import EntitySettings, build_pools, load_pools
 from ..proggen.evaluate import evaluate_model
-from ..proggen.generate import VARIANTS, GenerateSettings, generate
+from ..proggen.generate import VARIANTS, GenerateSettings
 from ..proggen.report import build_report, write_report
 from ._app import CACHE, DOMAIN, MODEL, SEED, Step, app, friendly_errors, read_spec
 
@@ -163,7 +164,10 @@ def generate_cli(
     )
     attrs = load_attributes(read_yaml(attributes, "attributes"), str(attributes)) if attributes else None
     pools = _read_pools(entities)
-    result = step.ask(model, cache_path, lambda llm: generate(llm, spec, settings, attrs, pools))
+    state = state_path(output)
+    if state.exists():
+        msg.info(f"Resuming from {state} (the run's saved state; delete it to start over)")
+    result = step.ask(model, cache_path, lambda llm: generate_in_legs(llm, spec, settings, attrs, pools, state))
     write_jsonl(output, result["samples"])
     m = result["metrics"]
     msg.good(f"Wrote {output}: {m['kept_sentences']} sentences, {m['kept_entities']} entities from {m['calls']} calls")

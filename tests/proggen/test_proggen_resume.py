@@ -128,3 +128,24 @@ def test_a_checkpoint_killed_mid_write_leaves_the_previous_one_whole(tmp_path, m
         pass
     monkeypatch.undo()
     assert json.loads(state.read_text(encoding="utf8")) == {"call": 8, "samples": ["a"]}
+
+
+def test_generate_in_legs_resumes_from_its_state_file_without_a_cache(inputs, tmp_path):
+    """What the `generate` command runs: its state lies beside the output; a killed run goes on from it with
+    no cache and no repeated call, the state file goes once the run is done, and the metrics count both legs."""
+    from spacy_progner.proggen.checkpoint import generate_in_legs, state_path
+
+    spec, dims, pools = inputs
+    settings = replace(F.GENERATE_XY, batch=1)
+    full = generate(ChatModel(ReplayTransport(F.CASSETTE), ledger=UsageLedger()), spec, settings, dims, pools)
+    state = state_path(tmp_path / "corpus" / "generated.jsonl")
+    assert state == tmp_path / "corpus" / "generated.state.json"
+    killed = ChatModel(DiesAfter(ReplayTransport(F.CASSETTE), 2), ledger=UsageLedger())
+    with pytest.raises(LLMError, match="killed"):
+        generate_in_legs(killed, spec, settings, dims, pools, state)
+    assert json.loads(state.read_text(encoding="utf8"))["call"] == 2
+    ledger = UsageLedger()
+    out = generate_in_legs(ChatModel(ReplayTransport(F.CASSETTE), ledger=ledger), spec, settings, dims, pools, state)
+    assert out["samples"] == full["samples"] and not state.exists()
+    assert ledger.total().calls == full["metrics"]["calls"] - 2
+    assert out["metrics"]["earlier_legs"]["legs"] == 1 and out["metrics"]["earlier_legs"]["usage"]["calls"] == 2
