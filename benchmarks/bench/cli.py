@@ -12,7 +12,7 @@ from typing import List, Optional
 import typer
 from wasabi import msg
 
-from spacy_progner.cli._app import CACHE, MODEL, SEED, friendly_errors, load_model, write_metrics
+from spacy_progner.cli._app import CACHE, MODEL, SEED, friendly_errors, gguf_path, load_model, write_metrics
 from spacy_progner.distill.crosscheck import CrossCheckSettings
 from spacy_progner.errors import SettingsError
 from spacy_progner.llm.local import N_PARALLEL
@@ -60,14 +60,14 @@ def _seeds(values: str, option: str) -> List[int]:
 @friendly_errors
 def llm_cli(
     output: Path = typer.Option(METRICS_DIR / "bench_llm.json", "--output", "-o"),
-    model_path: Optional[str] = typer.Option(None, help="GGUF file; default: the embedded model."),
+    model: str = MODEL,
     repeats: int = typer.Option(2, help="Rounds over the 6 generation prompts per path."),
     hits: int = typer.Option(200, help="Cache hits to time."),
 ) -> None:
     """The LLM layer against raw xllamacpp: overhead, cache-hit latency, shared-prefix effect."""
     from .llm import run
 
-    result, rows = run(model_path, repeats, hits)
+    result, rows = run(gguf_path(model, "bench llm"), repeats, hits)
     msg.table(rows, header=("measure", "value"), divider=True)
     write_metrics(output, result)
 
@@ -208,3 +208,51 @@ def distill_cli(
         names, output_dir, n, k, seed, cache_path, folds, train_steps=train_steps, summarize_only=summarize_only
     )
     print(markdown(report))
+
+
+@benchmark_app.command("tables")
+@friendly_errors
+def tables_cli() -> None:
+    """Every committed table and this folder's README.md, regenerated from the committed records (no model)."""
+    from .index import regenerate
+
+    for path in regenerate():
+        msg.good(f"Wrote {path}")
+
+
+@benchmark_app.command("corpus")
+@friendly_errors
+def corpus_cli(
+    dataset: str = typer.Argument(..., help="conll2003 | mit_restaurant"),
+    row: str = typer.Argument(..., help="A distillation row with a committed corpus, e.g. distill+correct."),
+    output: Path = typer.Argument(..., help="The corpus in the sample format, its text read from the dataset."),
+) -> None:
+    """A committed distillation corpus (ids and offsets only) with its text joined from the dataset's train
+    sample, as the package's own commands read it."""
+    from spacy_progner.files import write_jsonl
+
+    from .datasets import split_texts
+    from .distill import read_offsets, with_text
+
+    committed = DISTILL_DIR / dataset / row / "corrections.jsonl"
+    if not committed.is_file():
+        raise SettingsError(f"bench corpus: {committed} does not exist (rows with a committed corpus: distill+correct)")
+    samples = with_text(read_offsets(committed), split_texts(dataset)[0])
+    write_jsonl(output, samples)
+    msg.good(f"Wrote {output}: {len(samples)} texts")
+
+
+@benchmark_app.command("compare")
+@friendly_errors
+def compare_cli(
+    measured: Path = typer.Argument(..., help="evaluate's metrics JSON of the run again.", exists=True),
+    committed: Path = typer.Argument(..., help="The committed row's evaluate record.", exists=True),
+) -> None:
+    """A row run again beside its committed figures: same F1, or the difference."""
+    import srsly
+
+    new, old = srsly.read_json(measured), srsly.read_json(committed)
+    rows = [(key, old[key], new[key]) for key in ("ents_f", "ents_p", "ents_r", "docs")]
+    msg.table(rows, header=("measure", "committed", "run again"), divider=True)
+    same = all(a == b for _, a, b in rows)
+    (msg.good if same else msg.warn)("same figures" if same else "the figures differ")

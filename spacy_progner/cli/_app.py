@@ -14,7 +14,7 @@ import typer
 from confection import ConfigValidationError
 from wasabi import msg
 
-from ..errors import ProgNERError, StepError
+from ..errors import ProgNERError, SettingsError, StepError
 from ..llm import ChatModel, UsageLedger, select
 from ..ner.domain import DomainSpec
 
@@ -47,10 +47,34 @@ def write_metrics(path: Path, data: Dict[str, Any]) -> None:
     msg.good(f"Wrote {path}")
 
 
-DOMAIN = typer.Option(Path("configs/domains/conll2003.yml"), "--domain", "-d", help="Domain spec (YAML).")
-MODEL = typer.Option("local", "--model", help="local | gguf:PATH | a JSON/YAML file with an @llm_models block.")
+# The same option means the same thing in every command; paths a command reads are checked to exist.
+DOMAIN = typer.Argument(
+    ..., help="Domain spec (YAML): types, definitions, demos, guidelines.", exists=True, dir_okay=False
+)
+SAMPLES_IN = typer.Argument(..., help="Samples JSONL (one {sentence, entities} a line).", exists=True, dir_okay=False)
+GPU_ID = typer.Option(-1, "--gpu-id", "-g", help="GPU to run the spaCy model on (-1: CPU), as in spaCy's commands.")
+MODEL = typer.Option(
+    "local", "--model", "-m", help="local (the embedded model) | gguf:PATH | a JSON/YAML file with an @llm_models block"
+)
 CACHE = typer.Option(None, "--cache-path", help="LLM cache file (default: user cache dir); reruns are free.")
 SEED = typer.Option(0, "--seed", help="Seed of prompts and sampling (same seed: same requests, cache hits).")
+
+
+def use_gpu(gpu_id: int) -> None:
+    """spaCy's own GPU switch (`-1`: CPU), as `spacy train` and `spacy evaluate` do it."""
+    from spacy.cli._util import setup_gpu
+
+    setup_gpu(gpu_id)
+
+
+def gguf_path(model: str, command: str) -> Optional[str]:
+    """The GGUF file a command that runs llama.cpp in process takes from `--model`: None for the embedded
+    model; a model block (a remote server) is no model such a command can run."""
+    if model == "local":
+        return None
+    if model.startswith("gguf:"):
+        return model[len("gguf:") :]
+    raise SettingsError(f"{command} --model {model!r}: this command runs a model in process: give local or gguf:PATH")
 
 
 def load_model(spec: str, cache_path: Optional[str]) -> ChatModel:

@@ -20,8 +20,12 @@ from ._app import CACHE, MODEL, app, friendly_errors, write_metrics
 @app.command("build-pipeline")
 @friendly_errors
 def build_pipeline_cli(
-    texts: Path = typer.Argument(..., help="Unlabelled task text: .txt (one text per line) or .jsonl with 'text'."),
-    labels: Path = typer.Argument(..., help="Labels with definitions: YAML/JSON mapping, or a domain spec."),
+    texts: Path = typer.Argument(
+        ..., help="Unlabelled task text: .txt (one text per line) or .jsonl with 'text'.", exists=True, dir_okay=False
+    ),
+    labels: Path = typer.Argument(
+        ..., help="Labels with definitions: YAML/JSON mapping, or a domain spec.", exists=True, dir_okay=False
+    ),
     output: Path = typer.Argument(..., help="Directory to save the spaCy pipeline to."),
     lang: str = typer.Option("en", help="Language of the blank pipeline."),
     k: int = typer.Option(TagSettings.k, help="Demos per sentence."),

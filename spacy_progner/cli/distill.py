@@ -17,7 +17,7 @@ from ..distill.tagcheck import tagcheck
 from ..files import load_saved_pipeline, read_jsonl, read_text_lines, write_jsonl
 from ..ner import LabelSet
 from ..reverse_ner.pipeline import reverse_ner_pipeline
-from ._app import CACHE, MODEL, SEED, Step, app, friendly_errors, load_model
+from ._app import CACHE, DOMAIN, GPU_ID, MODEL, SAMPLES_IN, SEED, Step, app, friendly_errors, load_model, use_gpu
 
 
 def load_tagger(pipeline: Optional[Path], labels: Optional[Path], texts: List[str], k: Optional[int], llm):
@@ -49,7 +49,7 @@ def load_tagger(pipeline: Optional[Path], labels: Optional[Path], texts: List[st
 @app.command("annotate")
 @friendly_errors
 def annotate_cli(
-    texts: Path = typer.Argument(..., help="Texts to label: .txt (one per line) or .jsonl with 'text'."),
+    texts: Path = typer.Argument(..., help="Texts to label: .txt (one per line) or .jsonl with 'text'.", exists=True),
     output: Path = typer.Argument(..., help="The annotated corpus (JSONL samples with character offsets)."),
     pipeline: Optional[Path] = typer.Option(None, help="A saved reverse_ner pipeline (build-pipeline)."),
     labels: Optional[Path] = typer.Option(
@@ -84,10 +84,13 @@ def annotate_cli(
 @app.command("crosscheck")
 @friendly_errors
 def crosscheck_cli(
-    input: Path = typer.Option(Path("corpus/annotated.jsonl"), "--input", "-i", help="Annotated corpus JSONL."),
-    output: Path = typer.Option(Path("corpus/crosschecked.jsonl"), "--output", "-o", help="With `agree` marks."),
-    domain: Path = typer.Option(Path("configs/domains/conll2003.yml"), "--domain", "-d", help="Domain spec."),
-    train_config: Path = typer.Option(Path("configs/train.cfg"), help="spaCy training config of the students."),
+    domain: Path = DOMAIN,
+    input: Path = SAMPLES_IN,
+    output: Path = typer.Argument(..., help="The corpus with `agree` marks, to write."),
+    train_config: Path = typer.Option(
+        Path("configs/train.cfg"), help="spaCy training config of the students.", exists=True, dir_okay=False
+    ),
+    gpu_id: int = GPU_ID,
     folds: int = typer.Option(CrossCheckSettings.folds, help="Cross-validation folds (one student each)."),
     train_steps: int = typer.Option(CrossCheckSettings.train_steps, help="Training steps per student."),
     metrics: Path = typer.Option(Path("metrics/crosscheck.json"), help="Metrics JSON."),
@@ -95,6 +98,7 @@ def crosscheck_cli(
 ) -> None:
     """Mark each annotation by whether a student trained on the other folds agrees (no LLM calls)."""
     step = Step("crosscheck", domain)
+    use_gpu(gpu_id)
     settings = CrossCheckSettings(folds=folds, train_steps=train_steps, seed=seed)
     samples = read_jsonl(input, "annotated corpus")
     result = crosscheck(samples, list(step.spec.types), train_config, settings, lang=step.spec.language)
@@ -107,8 +111,8 @@ def crosscheck_cli(
 @app.command("tagcheck")
 @friendly_errors
 def tagcheck_cli(
-    input: Path = typer.Option(Path("corpus/generated.jsonl"), "--input", "-i", help="Generated corpus JSONL."),
-    output: Path = typer.Option(Path("corpus/tagchecked.jsonl"), "--output", "-o", help="With `agree` marks."),
+    input: Path = SAMPLES_IN,
+    output: Path = typer.Argument(..., help="The corpus with `agree` marks, to write."),
     pipeline: Path = typer.Option(..., help="A saved reverse_ner pipeline (build-pipeline) for the corpus's domain."),
     metrics: Path = typer.Option(Path("metrics/tagcheck.json"), help="Metrics JSON (counts, usage)."),
     model: str = MODEL,
@@ -130,14 +134,16 @@ def tagcheck_cli(
 @app.command("relabel")
 @friendly_errors
 def relabel_cli(
-    model_path: Path = typer.Argument(..., help="A trained student (e.g. from configs/train_minilm.cfg)."),
-    texts: Path = typer.Argument(..., help="Your texts: one per line, or JSONL with a 'text' field."),
+    model_path: Path = typer.Argument(..., help="A trained student (e.g. from configs/train_minilm.cfg).", exists=True),
+    texts: Path = typer.Argument(..., help="Your texts: one per line, or JSONL with a 'text' field.", exists=True),
     output: Path = typer.Argument(..., help="DocBin of the texts with the student's entities."),
     limit: int = typer.Option(0, help="Label only the first N texts (0: all)."),
     metrics: Path = typer.Option(Path("metrics/relabel.json"), help="Metrics JSON (counts)."),
+    gpu_id: int = GPU_ID,
 ) -> None:
     """The student labels all your texts, for a fast CNN to train on (the second stage of `distill`)."""
     step = Step("relabel")
+    use_gpu(gpu_id)
     nlp = load_student(model_path, "the student")
     rows = [text for _, text in read_text_lines(texts, "texts")]
     rows = rows[:limit] if limit > 0 else rows

@@ -27,16 +27,14 @@ from ..proggen.entities import EntitySettings, build_pools, load_pools
 from ..proggen.evaluate import evaluate_model
 from ..proggen.generate import VARIANTS, GenerateSettings
 from ..proggen.report import build_report, write_report
-from ._app import CACHE, DOMAIN, MODEL, SEED, Step, app, friendly_errors, read_spec
+from ._app import CACHE, DOMAIN, GPU_ID, MODEL, SAMPLES_IN, SEED, Step, app, friendly_errors, read_spec, use_gpu
 
 
 @app.command("attributes")
 @friendly_errors
 def attributes_cli(
     domain: Path = DOMAIN,
-    output: Path = typer.Option(
-        Path("corpus/attributes.yml"), "--output", "-o", help="Attributes YAML (review by hand)."
-    ),
+    output: Path = typer.Argument(..., help="Attributes YAML to write (review it by hand)."),
     metrics: Path = typer.Option(Path("metrics/attributes.json"), help="Metrics JSON."),
     n_dimensions: int = typer.Option(
         AttributeSettings.n_dimensions, help="Attribute dimensions to ask for besides topic."
@@ -70,7 +68,7 @@ def attributes_cli(
 def entities_cli(
     domain: Path = DOMAIN,
     attributes: Optional[Path] = typer.Option(None, help="Attributes YAML (its topic values condition latent pools)."),
-    output: Path = typer.Option(Path("corpus/entities.json"), "--output", "-o", help="Entity pools JSON."),
+    output: Path = typer.Argument(..., help="Entity pools JSON to write."),
     metrics: Path = typer.Option(Path("metrics/entities.json"), help="Metrics JSON."),
     kind: str = typer.Option(EntitySettings.kind, help="vanilla | latent | both."),
     n_per_call: int = typer.Option(EntitySettings.n_per_call, help="Vanilla: entities asked per call."),
@@ -120,7 +118,7 @@ def generate_cli(
     max_calls: Optional[int] = typer.Option(None, help="Give up after this many calls (default 3x the need)."),
     attributes: Optional[Path] = typer.Option(None, help="Attributes YAML (diversify-x, diversify-x+y)."),
     entities: Optional[Path] = typer.Option(None, help="Entity pools JSON (diversify-y-*, diversify-x+y)."),
-    output: Path = typer.Option(Path("corpus/generated.jsonl"), "--output", "-o", help="Samples JSONL."),
+    output: Path = typer.Argument(..., help="Samples JSONL to write (its run state lies beside it until done)."),
     metrics: Path = typer.Option(Path("metrics/generate.json"), help="Metrics JSON."),
     temperature: float = typer.Option(GenerateSettings.temperature, help="Sampling temperature."),
     tokens_per_sentence: int = typer.Option(
@@ -180,8 +178,8 @@ def generate_cli(
 @friendly_errors
 def correct_cli(
     domain: Path = DOMAIN,
-    input: Path = typer.Option(Path("corpus/generated.jsonl"), "--input", "-i", help="Generated samples JSONL."),
-    output: Path = typer.Option(Path("corpus/corrected.jsonl"), "--output", "-o", help="Corrected samples JSONL."),
+    input: Path = SAMPLES_IN,
+    output: Path = typer.Argument(..., help="Corrected samples JSONL to write."),
     metrics: Path = typer.Option(Path("metrics/correct.json"), help="Metrics JSON (with every decision)."),
     threshold: float = typer.Option(
         CorrectSettings.threshold, help="Re-check annotations whose mean token log-prob is below this."
@@ -233,8 +231,8 @@ def correct_cli(
 @friendly_errors
 def to_docbin_cli(
     domain: Path = DOMAIN,
-    input: Path = typer.Option(Path("corpus/corrected.jsonl"), "--input", "-i", help="Samples JSONL."),
-    output_dir: Path = typer.Option(Path("corpus"), "--output-dir", "-o", help="Writes train.spacy and dev.spacy."),
+    input: Path = SAMPLES_IN,
+    output_dir: Path = typer.Argument(..., help="Folder to write train.spacy and dev.spacy to."),
     metrics: Path = typer.Option(Path("metrics/to_docbin.json"), help="Metrics JSON."),
     dev_share: float = typer.Option(DEV_SHARE, help="Share of the samples held out as dev set."),
     alignment_mode: str = typer.Option(ALIGNMENT_MODE, help="strict | expand | contract (spaCy char_span)."),
@@ -264,9 +262,9 @@ def to_docbin_cli(
 @app.command("dataset-docbin")
 @friendly_errors
 def dataset_docbin_cli(
+    domain: Path = DOMAIN,
     data: Path = typer.Argument(..., help="Labelled data: JSONL with 'tokens' and BIO 'tags' per line.", exists=True),
     output: Path = typer.Argument(..., help="DocBin to write."),
-    domain: Path = DOMAIN,
     limit: Optional[int] = typer.Option(None, help="A fixed random sample of this many sentences."),
     seed: int = SEED,
 ) -> None:
@@ -282,9 +280,11 @@ def evaluate_cli(
     trained: Path = typer.Argument(..., help="Trained spaCy pipeline (e.g. training/model-best)."),
     data: str = typer.Argument(..., help="DocBin of a real test set (see dataset-docbin); '' when you have none."),
     output: Path = typer.Option(Path("metrics/evaluate.json"), "--output", "-o", help="Metrics JSON."),
+    gpu_id: int = GPU_ID,
 ) -> None:
     """spaCy evaluation on a real test set: micro and per-type P/R/F, docs/s."""
     step = Step("evaluate")
+    use_gpu(gpu_id)
     if not data.strip():
         msg.warn("evaluate: no gold test set given; skipped (give a DocBin, e.g. from dataset-docbin)")
         step.finish(output, {"model": str(trained), "skipped": "no gold test set"})
@@ -300,10 +300,10 @@ def evaluate_cli(
 @friendly_errors
 def report_cli(
     domain: Path = DOMAIN,
-    samples: Path = typer.Option(Path("corpus/corrected.jsonl"), help="Samples JSONL to show."),
+    samples: Path = SAMPLES_IN,
+    output: Path = typer.Argument(..., help="HTML page to write."),
     entities: Optional[Path] = typer.Option(None, help="Entity pools JSON."),
     metrics_dir: Path = typer.Option(Path("metrics"), help="Folder with the steps' metrics JSON."),
-    output: Path = typer.Option(Path("reports/report.html"), "--output", "-o", help="HTML page to write."),
     n_show: int = typer.Option(25, help="Sentences rendered with displaCy."),
     seed: int = SEED,
 ) -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import Optional
 
 import typer
 from wasabi import msg
 
 from ..llm.local import N_CTX, N_PARALLEL, LocalGGUFTransport
-from ._app import app, friendly_errors
+from ._app import MODEL, app, friendly_errors, gguf_path
 
 
 def start_http_server(transport: LocalGGUFTransport, host: str, port: int):
@@ -27,12 +26,12 @@ def start_http_server(transport: LocalGGUFTransport, host: str, port: int):
 def serve_cli(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8080, help="Port to listen on (0: any free port)."),
-    model_path: Optional[str] = typer.Option(None, help="GGUF file; default: the embedded model."),
+    model: str = MODEL,
     n_parallel: int = typer.Option(N_PARALLEL, help="Concurrent sequences."),
     n_ctx: int = typer.Option(N_CTX, help="Context tokens per sequence."),
 ) -> None:
     """Serve the model at http://HOST:PORT/v1 for `spacy_progner.OpenAICompatible.v1` (Ctrl-C stops)."""
-    transport = LocalGGUFTransport(model_path=model_path, n_ctx=n_ctx, n_parallel=n_parallel)
+    transport = LocalGGUFTransport(model_path=gguf_path(model, "serve"), n_ctx=n_ctx, n_parallel=n_parallel)
     server = start_http_server(transport, host, port)
     msg.good(f"Serving {transport.identity()} at {server.listening_address}/v1 (Ctrl-C to stop)")
     try:

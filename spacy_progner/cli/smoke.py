@@ -19,7 +19,7 @@ from wasabi import msg
 from ..llm import make_local_gguf
 from ..ner import AnswerError, LabelSet, entity_answer
 from ..reverse_ner.prompts import ner_request
-from ._app import app, friendly_errors, write_metrics
+from ._app import CACHE, MODEL, app, friendly_errors, gguf_path, write_metrics
 
 # Written for this project (not taken from any dataset).
 SENTENCES = [
@@ -39,14 +39,15 @@ LABELS = LabelSet(
 @friendly_errors
 def smoke_cli(
     output: Path = typer.Option(Path("metrics/smoke.json"), "--output", "-o", help="Metrics JSON to write."),
-    model_path: Optional[str] = typer.Option(None, help="Another GGUF file instead of the embedded default."),
-    cache_path: Optional[str] = typer.Option(None, help="LLM cache file (default: user cache dir)."),
+    model: str = MODEL,
+    cache_path: Optional[str] = CACHE,
 ) -> None:
     """Run a few sentences through the embedded model: JSON-schema NER and spacy-llm's spacy.NER.v3."""
     start = time.perf_counter()
-    model = make_local_gguf(model_path=model_path, cache_path=cache_path)
-    with model.ledger.step("json-schema"):
-        results = model.chat_many([ner_request(LABELS, s) for s in SENTENCES], progress="json-schema NER")
+    model_path = gguf_path(model, "smoke")
+    llm = make_local_gguf(model_path=model_path, cache_path=cache_path)
+    with llm.ledger.step("json-schema"):
+        results = llm.chat_many([ner_request(LABELS, s) for s in SENTENCES], progress="json-schema NER")
     found: List[dict] = []
     for sentence, result in zip(SENTENCES, results):
         try:
@@ -66,11 +67,11 @@ def smoke_cli(
             "save_io": False,
         },
     )
-    with model.ledger.step("spacy.NER.v3"):  # one process-wide ledger books both
+    with llm.ledger.step("spacy.NER.v3"):  # one process-wide ledger books both
         docs = list(nlp.pipe(SENTENCES))
     for item, doc in zip(found, docs):
         item["spacy_ner_v3"] = [{"text": e.text, "label": e.label_} for e in doc.ents]
         msg.text(f"{doc.text}\n  spacy.NER.v3: " + ", ".join(f"{e.text} [{e.label_}]" for e in doc.ents))
     write_metrics(
-        output, {"sentences": found, "usage": model.ledger.to_dict(), "seconds": round(time.perf_counter() - start, 2)}
+        output, {"sentences": found, "usage": llm.ledger.to_dict(), "seconds": round(time.perf_counter() - start, 2)}
     )

@@ -1,0 +1,201 @@
+"""Every committed results table regenerated from the committed records, and the benchmarks' index page
+(README.md) generated from the same JSON: `python -m bench tables`. Nothing here calls a model.
+
+- ProgGen and distillation: the summary JSON is collected again from the step records, then rendered.
+- reverse_ner: the summary JSON holds every row as it was measured (its per-row files hold the same rows
+  with their usage); the Markdown table is rendered from it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Tuple
+
+import srsly
+
+from . import distill, proggen, reverse_ner
+from .paths import DISTILL_DIR, PROGGEN_DIR
+
+# The reverse_ner tables the index shows (summary JSON beside its table), each with what it measures.
+NER_TABLES: Tuple[Tuple[str, str], ...] = (
+    ("reverse_ner", "k=4 demos, one text per request: reverse_ner against spacy-llm's spacy.NER.v3, zero-shot (k0), "
+     "self-consistency and gold demos"),
+    ("reverse_ner_k2", "k=2 demos, one text per request (the CPU setting)"),
+    ("reverse_ner_k2_group2", "k=2 demos, two similar texts per request sharing their demos"),
+)
+PROGGEN_TABLES: Tuple[Tuple[Path, str], ...] = (
+    (PROGGEN_DIR, "400 kept sentences per configuration"),
+    (Path("proggen_1500"), "1,500 kept sentences per configuration, three training seeds"),
+)
+
+
+def _write(path: Path, report: Dict[str, Any], render: Callable[[Dict[str, Any]], str]) -> Path:
+    srsly.write_json(path, report)
+    md = path.with_suffix(".md")
+    md.write_text(render(report), encoding="utf8")
+    return md
+
+
+def regenerate() -> List[Path]:
+    """Every table, rewritten from its records; returns the files written (a clean `git diff` afterwards
+    shows they are what the records say)."""
+    written: List[Path] = []
+    for name, _ in NER_TABLES:
+        report = srsly.read_json(Path(f"{name}.json"))
+        md = Path(f"{name}.md")
+        md.write_text(reverse_ner.markdown(report), encoding="utf8")
+        written.append(md)
+    for folder, _ in PROGGEN_TABLES:
+        old = srsly.read_json(folder / "benchmark.json")
+        datasets = [d["dataset"] for d in old["datasets"]]
+        report = proggen.collect(folder, datasets, old["n_sentences"], old["seed"])
+        written += [folder / "benchmark.json", _write(folder / "benchmark.json", report, proggen.markdown)]
+    old = srsly.read_json(DISTILL_DIR / "benchmark.json")
+    datasets = [d["dataset"] for d in old["datasets"]]
+    report = distill.collect(DISTILL_DIR, datasets, old["n_sentences"], old["k"], old["seed"])
+    written += [DISTILL_DIR / "benchmark.json", _write(DISTILL_DIR / "benchmark.json", report, distill.markdown)]
+    Path("README.md").write_text(readme(), encoding="utf8")
+    return [*written, Path("README.md")]
+
+
+# --- headline tables (the index page and the project README show the same ones) ----------------------------
+NER_ROWS = ("spacy.NER.v3", "k0", "library")
+NER_NAMES = {
+    "spacy.NER.v3": "spacy-llm `spacy.NER.v3`",
+    "k0": "zero-shot JSON prompt (k=0)",
+    "library": "`reverse_ner`",
+}
+DATASET_NAMES = {
+    "conll2003": "CoNLL-2003",
+    "wikigold": "WikiGold",
+    "mit_movie": "MIT-Movie",
+    "mit_restaurant": "MIT-Restaurant",
+}
+PROGGEN_ROWS = {"simple": "Simple prompt", "x+y+correct": "Diversify X+Y + self-correction",
+                "x+y+trustpool": "X+Y + pool types trusted", "real-train": "real train split (ceiling)"}
+DISTILL_ROWS = {"distill+correct": "CNN on the corrected labels",
+                "distill+correct+proggen+minilm": "transformer student (MiniLM)",
+                "distill+correct+proggen+minilm+relabel": "shipped CNN (learns from the student)",
+                "real-train": "real train split (ceiling)"}
+
+
+def _f(x: Any) -> str:
+    return "–" if x is None else f"{x:.3f}"
+
+
+def ner_headline(path: Path = Path("reverse_ner.json")) -> str:
+    """Micro F1 per dataset: reverse_ner against the two zero-shot prompts, same model, same sentences."""
+    report = srsly.read_json(path)
+    rows = {(r["dataset"], r["config"]): r for r in report["results"]}
+    datasets = list(dict.fromkeys(r["dataset"] for r in report["results"]))
+    lines = ["| method | " + " | ".join(DATASET_NAMES[d] for d in datasets) + " |", "|---|" + "---|" * len(datasets)]
+    for config in NER_ROWS:
+        cells = [_f(rows[(d, config)]["f"]) if (d, config) in rows else "–" for d in datasets]
+        lines.append(f"| {NER_NAMES[config]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def proggen_headline(folder: Path = Path("proggen_1500")) -> str:
+    """Micro F1 on the whole test split of a spaCy CNN trained on each corpus (mean of the training seeds)."""
+    report = srsly.read_json(folder / "benchmark.json")
+    datasets = [d["dataset"] for d in report["datasets"]]
+    configs = {d["dataset"]: d["configs"] for d in report["datasets"]}
+    names = " | ".join(DATASET_NAMES[d] for d in datasets)
+    lines = [f"| training data | {names} |", "|---|" + "---|" * len(datasets)]
+    for name, label in PROGGEN_ROWS.items():
+        cells = []
+        for d in datasets:
+            row = configs[d].get(name)
+            cells.append("–" if row is None else _f(row.get("f1_mean_over_train_seeds") or row["f1"]))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def distill_headline(folder: Path = DISTILL_DIR) -> str:
+    """Micro F1 on the whole test split and speed of each distilled model."""
+    report = srsly.read_json(folder / "benchmark.json")
+    datasets = [d["dataset"] for d in report["datasets"]]
+    by = {d["dataset"]: d for d in report["datasets"]}
+    head = " | ".join(f"{DATASET_NAMES[d]} F1 | docs/s" for d in datasets)
+    lines = [f"| model | {head} |", "|---|" + "---|---|" * len(datasets)]
+    for name, label in DISTILL_ROWS.items():
+        cells = []
+        for d in datasets:
+            row = by[d]["configs"].get(name)
+            speed = (by[d].get("student_speed") or {}).get(name) if name.endswith(("minilm", "relabel")) else None
+            speed = speed or (row or {}).get("model_docs_per_s") if name != "real-train" else None
+            cells += [_f(row and row["f1"]), "–" if not speed else f"{speed:.0f}"]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    teacher = ", ".join(
+        f"{DATASET_NAMES[d]} {by[d]['corpus_f1']['annotated']['f']:.3f}" for d in datasets if "corpus_f1" in by[d]
+    )
+    note = f"The teacher's own labels of the annotated texts (label F1 against the hidden gold): {teacher}."
+    return "\n".join(lines) + f"\n\n{note}\n"
+
+
+README = """# spacy-progner benchmarks
+
+A spaCy project of its own: every row below is measured by `project.yml` in this folder, whose steps call
+the package's own commands (or `python -m bench ...` for what only a benchmark does: sampling a dataset,
+scoring against the hidden gold, timing, tables). It reads the evaluation data in place from
+`../../shared/datasets` (tokens + BIO tags; set `SPACY_PROGNER_DATASETS` elsewhere) and commits only
+records: ids, offsets, scores, usage. All figures are on the embedded model (Qwen2.5-Coder-1.5B-Instruct
+Q4_K_M, CPU, 2 cores). This page is generated: `python -m bench tables` (or `spacy project run tables`)
+rewrites it and every table it links to from the committed records.
+
+## reverse_ner: zero-shot tagging
+
+Micro F1 on a fixed sample of 150 test sentences per dataset (seed 2024), same model and sentences for
+every row. Settings: {ner_settings}.
+
+{ner}
+Full tables: {ner_links}.
+Command: `spacy project run ner` (`python -m bench ner` with the settings above, all four datasets).
+
+## Distillation: reverse_ner labels texts, spaCy learns from them
+
+1,000 train-split sentences of each dataset annotated (text only; k=2, one text per request, a 64-cluster
+library built from the dev split), cross-checked, corrected; models scored on the whole test split.
+
+{distill}
+Full table: [distill/benchmark.md](distill/benchmark.md). Command: `spacy project run distill`.
+One row again from the committed annotations with the package's own commands: `spacy project run distill-row`.
+
+## ProgGen: synthetic corpora
+
+A spaCy CNN trained on each generated corpus, scored on the whole test split; mean of three training seeds.
+
+{proggen}
+Full tables: [proggen_1500/benchmark.md](proggen_1500/benchmark.md) (1,500 sentences),
+[proggen/benchmark.md](proggen/benchmark.md) (400). Command: `spacy project run proggen`.
+
+## The LLM layer
+
+Overhead of the package's model layer against raw xllamacpp, cache-hit latency, shared-prefix effect:
+[llm/bench_llm.json](llm/bench_llm.json) (`python -m bench llm`).
+
+## Older runs
+
+Superseded or exploratory runs (prompt variants, rebuilt libraries, other k and group sizes) are kept
+under [archive/](archive/) as they were recorded.
+"""
+
+
+def _settings(report: Dict[str, Any]) -> str:
+    build = report["build"]
+    return (
+        f"k={report['k']}, {report['options'].get('group_size', 1)} text(s) per request, "
+        f"{build['n_clusters']} feature sentences, {build['entities_per_type']} pool entities per type, "
+        f"example check `{build['check_examples']}`"
+    )
+
+
+def readme() -> str:
+    links = ", ".join(f"[{name}.md]({name}.md) ({what})" for name, what in NER_TABLES)
+    return README.format(
+        ner_settings=_settings(srsly.read_json(Path("reverse_ner.json"))),
+        ner=ner_headline(),
+        ner_links=links,
+        distill=distill_headline(),
+        proggen=proggen_headline(),
+    )
