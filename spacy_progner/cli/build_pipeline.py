@@ -29,6 +29,7 @@ def build_pipeline_cli(
     output: Path = typer.Argument(..., help="Directory to save the spaCy pipeline to."),
     lang: str = typer.Option("en", help="Language of the blank pipeline."),
     k: int = typer.Option(TagSettings.k, help="Demos per sentence."),
+    group_size: int = typer.Option(TagSettings.group_size, help="Similar texts per request, sharing their demos."),
     n_clusters: int = typer.Option(BuildSettings.n_clusters, help="Feature sentences taken from the task text."),
     entities_per_type: int = typer.Option(BuildSettings.entities_per_type, help="Entities asked for per type."),
     expansions: int = typer.Option(
@@ -45,6 +46,7 @@ def build_pipeline_cli(
         model_block(model, cache_path),
         lang=lang,
         k=k,
+        group_size=group_size,
         n_clusters=n_clusters,
         entities_per_type=entities_per_type,
         expansions_per_feature=expansions,

@@ -177,14 +177,12 @@ def test_generate_fails_clearly_when_no_answer_is_usable(tmp_path):
     model_file = tmp_path / "model.json"
     model_file.write_text(json.dumps({"@llm_models": "spacy_progner.Replay.v1", "path": str(path)}))
     out = tmp_path / "gen.jsonl"
-    args = ["generate", "--domain", str(F.DOMAIN), "--variant", "simple", "--n-sentences", "3", "--per-call", "3"]
+    args = ["generate", str(F.DOMAIN), str(out), "--variant", "simple", "--n-sentences", "3", "--per-call", "3"]
     args += [
         "--max-calls",
         "2",
         "--model",
         str(model_file),
-        "--output",
-        str(out),
         "--metrics",
         str(tmp_path / "m.json"),
     ]
@@ -299,6 +297,6 @@ def test_bad_model_option_is_a_clear_error(tmp_path):
     bad = tmp_path / "model.yml"
     bad.write_text("base_url: http://x\n", encoding="utf8")
     result = CliRunner().invoke(
-        app, ["generate", "--model", str(bad), "--variant", "simple", "--domain", str(F.DOMAIN)]
+        app, ["generate", str(F.DOMAIN), str(tmp_path / "gen.jsonl"), "--model", str(bad), "--variant", "simple"]
     )
     assert result.exit_code == 1 and "expected a mapping with '@llm_models'" in " ".join(result.output.split())

@@ -22,24 +22,24 @@ def test_commands_chain_on_a_replayed_model(tmp_path):
     model = tmp_path / "model.json"
     model.write_text(json.dumps({"@llm_models": "spacy_progner.Replay.v1", "path": str(F.CASSETTE)}))
     cache = tmp_path / "cache.sqlite"
-    common = ["--domain", F.DOMAIN, "--model", model, "--cache-path", cache]
+    common = ["--model", model, "--cache-path", cache]
     m = tmp_path / "metrics"
     xy = ["--n-sentences", F.GENERATE_XY.n_sentences, "--seed", F.GENERATE_XY.seed]  # as the cassette was recorded
-    _run(["attributes", *common, "-o", tmp_path / "attributes.yml", "--metrics", m / "attributes.json"]
+    _run(["attributes", F.DOMAIN, tmp_path / "attributes.yml", *common, "--metrics", m / "attributes.json"]
          + ["--n-dimensions", 2, "--n-values", 6, "--calls-per-dimension", 1])  # fmt: skip
-    _run(["entities", *common, "--attributes", tmp_path / "attributes.yml", "-o", tmp_path / "entities.json"]
+    _run(["entities", F.DOMAIN, tmp_path / "entities.json", *common, "--attributes", tmp_path / "attributes.yml"]
          + ["--metrics", m / "entities.json", "--n-per-call", 8, "--calls-per-type", 1, "--n-per-topic", 4]
          + ["--max-topics", 2])  # fmt: skip
-    _run(["generate", *common, "--variant", "diversify-x+y", *xy]
+    _run(["generate", F.DOMAIN, tmp_path / "generated.jsonl", *common, "--variant", "diversify-x+y", *xy]
          + ["--attributes", tmp_path / "attributes.yml", "--entities", tmp_path / "entities.json"]
-         + ["-o", tmp_path / "generated.jsonl", "--metrics", m / "generate.json"])  # fmt: skip
-    _run(["correct", *common, "-i", tmp_path / "generated.jsonl", "-o", tmp_path / "corrected.jsonl"]
+         + ["--metrics", m / "generate.json"])  # fmt: skip
+    _run(["correct", F.DOMAIN, tmp_path / "generated.jsonl", tmp_path / "corrected.jsonl", *common]
          + ["--metrics", m / "correct.json", "--threshold", -0.01, "--max-share", 0.5]
          + ["--spans-per-prompt", 3])  # fmt: skip
-    _run(["to-docbin", "--domain", F.DOMAIN, "-i", tmp_path / "corrected.jsonl", "-o", tmp_path]
+    _run(["to-docbin", F.DOMAIN, tmp_path / "corrected.jsonl", tmp_path]
          + ["--metrics", m / "to_docbin.json"])  # fmt: skip
-    _run(["report", "--domain", F.DOMAIN, "--samples", tmp_path / "corrected.jsonl"]
-         + ["--entities", tmp_path / "entities.json", "--metrics-dir", m, "-o", tmp_path / "report.html"])  # fmt: skip
+    _run(["report", F.DOMAIN, tmp_path / "corrected.jsonl", tmp_path / "report.html"]
+         + ["--entities", tmp_path / "entities.json", "--metrics-dir", m])  # fmt: skip
 
     gen = srsly.read_json(m / "generate.json")
     assert (
@@ -57,9 +57,9 @@ def test_commands_chain_on_a_replayed_model(tmp_path):
     assert "diversify-x+y" in html and 'class="entities"' in html
 
     # A rerun is answered by the cache: no model call at all.
-    _run(["generate", *common, "--variant", "diversify-x+y", *xy]
+    _run(["generate", F.DOMAIN, tmp_path / "again.jsonl", *common, "--variant", "diversify-x+y", *xy]
          + ["--attributes", tmp_path / "attributes.yml", "--entities", tmp_path / "entities.json"]
-         + ["-o", tmp_path / "again.jsonl", "--metrics", m / "again.json"])  # fmt: skip
+         + ["--metrics", m / "again.json"])  # fmt: skip
     again = srsly.read_json(m / "again.json")
     assert again["usage"]["total"]["calls"] == 0 and again["usage"]["total"]["cache_hits"] == gen["calls"]
     assert (tmp_path / "again.jsonl").read_text() == (tmp_path / "generated.jsonl").read_text()
@@ -74,7 +74,7 @@ def test_dataset_docbin_and_evaluate_on_real_data(tmp_path):
     if not (DATASETS / "conll2003" / "test.jsonl").is_file():
         pytest.skip("datasets not available")
     data = tmp_path / "test.spacy"
-    _run(["dataset-docbin", DATASETS / "conll2003" / "test.jsonl", data, "--domain", F.DOMAIN, "--limit", 40])
+    _run(["dataset-docbin", F.DOMAIN, DATASETS / "conll2003" / "test.jsonl", data, "--limit", 40])
     from spacy.tokens import DocBin
 
     nlp = spacy.blank("en")

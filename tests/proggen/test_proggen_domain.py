@@ -74,6 +74,8 @@ def test_preset_sentences_are_not_copied_from_the_datasets():
         spec = DomainSpec.load(DOMAINS / f"{name}.yml")
         ours |= {_words(d.sentence) for d in spec.demos()}
         ours |= {_words(g.sentence) for t in spec.types.values() for g in t.guideline_demos}
+    texts = DOMAINS.parents[1] / "assets" / "texts.txt"  # the bundled unlabelled texts, written for the project
+    ours |= {_words(line) for line in texts.read_text(encoding="utf8").splitlines() if line.strip()}
     our_grams = set().union(*(_grams(w, 7) for w in ours))
     for path in sorted(root.glob("*/*.jsonl")):
         for line in path.read_text(encoding="utf8").splitlines():
@@ -153,7 +155,7 @@ def test_malformed_yaml_and_missing_file(tmp_path):
 
 def test_cli_reports_a_bad_spec_in_one_line_without_traceback(tmp_path):
     path = _write(tmp_path, _broken(lambda d: d["entity_types"]["PER"]["guideline"]["demos"][2].update(fix="X")))
-    result = CliRunner().invoke(app, ["attributes", "--domain", str(path), "--output", str(tmp_path / "a.yml")])
+    result = CliRunner().invoke(app, ["attributes", str(path), str(tmp_path / "a.yml")])
     assert result.exit_code == 1
     assert "entity_types.PER.guideline.demos[2]: unknown type 'X'" in " ".join(result.output.split())
     assert "Traceback" not in " ".join(result.output.split()) and not (tmp_path / "a.yml").exists()
