@@ -9,9 +9,9 @@ from typing import Any, Dict, List, Optional, Tuple
 import spacy
 from spacy.tokens import Doc, DocBin, Span
 
+from ..errors import StepError
 from ..ner.align import MODES, AlignStats, align_mentions
 from ..ner.domain import DomainSpec, Surface
-from ..errors import StepError
 from ..seeds import rng_for
 
 
