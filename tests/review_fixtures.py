@@ -9,7 +9,7 @@ from typing import Any, Dict, List
 
 import yaml
 
-SPEC_PATH = Path(__file__).parents[2] / "configs" / "domains" / "conll2003.yml"
+SPEC_PATH = Path(__file__).parents[1] / "configs" / "domains" / "conll2003.yml"
 LABELS = ["PER", "LOC", "ORG"]
 
 
@@ -57,7 +57,6 @@ def spec_dict() -> Dict[str, Any]:
 
 
 # The review server in its own process, as a person starts it: `python -m spacy_progner review ...`.
-import os  # noqa: E402
 import re  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -117,7 +116,10 @@ class Server:
             self.proc.stdout.close()
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COLUMNS": "200"}
-    cmd = [sys.executable, "-m", "spacy_progner", *args]
-    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120, env=env)
+def run_cli(*args: str):
+    """The command in this process (typer's runner): exit code and output, as a person sees them."""
+    from typer.testing import CliRunner
+
+    from spacy_progner.cli import app
+
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
