@@ -97,8 +97,10 @@ class Handler(BaseHTTPRequestHandler):
         route = urlsplit(self.path).path
         if route == "/":
             nonce = secrets.token_urlsafe(12)
+            # scripts need the nonce; styles are inline (the label colours are style attributes, and a nonce
+            # would switch 'unsafe-inline' off); connections only back to this server
             csp = (
-                f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}' 'unsafe-inline'; "
+                f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; "
                 "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
             )
             body = page(self.server.colors, nonce).encode("utf8")
