@@ -113,7 +113,7 @@ def from_labelstudio(task: Dict[str, Any], labels, where: str) -> Tuple[Optional
 def from_prodigy(task: Dict[str, Any], labels, where: str) -> Tuple[Optional[Sample], str]:
     answer = task.get("answer")
     if answer in ("reject", "ignore"):
-        return None, f"{answer}ed"
+        return None, "rejected" if answer == "reject" else "ignored"
     if answer != "accept":
         return None, "unannotated"
     ents = [{"start": s.get("start"), "end": s.get("end"), "label": s.get("label")} for s in task.get("spans") or []]
