@@ -256,3 +256,24 @@ def compare_cli(
     msg.table(rows, header=("measure", "committed", "run again"), divider=True)
     same = all(a == b for _, a, b in rows)
     (msg.good if same else msg.warn)("same figures" if same else "the figures differ")
+
+
+@benchmark_app.command("review")
+@friendly_errors
+def review_cli(
+    datasets: str = typer.Option("conll2003,mit_restaurant", help="Comma-separated datasets (their distill+correct)."),
+    ns: str = typer.Option("0,50,100,200,400", help="Texts reviewed per row (0: the corpus without review)."),
+    orders: str = typer.Option("ranked,random", help="Review orders: ranked (the review's ranking), random."),
+    seeds: str = typer.Option("0,1,2", help="Training seeds (and the random order's seed), one row each."),
+    output_dir: Path = typer.Option(DISTILL_DIR, help="Where distill/<dataset> is; review.json and .md go here."),
+    train_steps: Optional[int] = typer.Option(None, help="Override training.max_steps of configs/train.cfg."),
+    folds: int = typer.Option(CrossCheckSettings.folds, help="Cross-check folds (the marks the ranking reads)."),
+) -> None:
+    """A simulated reviewer: N texts set to their gold tags, ranked vs random; corpus F1 and a CNN's test F1."""
+    from .review import markdown, run
+
+    table = run(
+        _names(datasets), output_dir, ns=_seeds(ns, "--ns"), orders=_names(orders), seeds=_seeds(seeds, "--seeds"),
+        train_steps=train_steps, folds=folds,
+    )  # fmt: skip
+    print(markdown(table))

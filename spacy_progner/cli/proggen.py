@@ -27,6 +27,7 @@ from ..proggen.entities import EntitySettings, build_pools, load_pools
 from ..proggen.evaluate import evaluate_model
 from ..proggen.generate import VARIANTS, GenerateSettings
 from ..proggen.report import build_report, write_report
+from ..review.decisions import read_reviewed
 from ._app import CACHE, DOMAIN, GPU_ID, MODEL, SAMPLES_IN, SEED, Step, app, friendly_errors, read_spec, use_gpu
 
 
@@ -245,6 +246,10 @@ def to_docbin_cli(
         MISSING_SHARE,
         help="Share of an annotated corpus's entities, the least confident, trained as unknown (missing) tokens.",
     ),
+    reviewed: Optional[Path] = typer.Option(
+        None, exists=True, dir_okay=False, help="Review log (`review`): its texts replace theirs, as gold."
+    ),
+    reviewed_dev: int = typer.Option(0, help="Hold out this many reviewed texts as dev.spacy (a real dev set)."),
 ) -> None:
     """Tokenize, align the annotations to tokens (drops counted), write train/dev DocBins."""
     step = Step("to-docbin", domain)
@@ -252,7 +257,11 @@ def to_docbin_cli(
     samples = read_jsonl(input, "samples")
     if extra.strip():
         samples += read_jsonl(Path(extra), "extra samples")
-    m = to_docbin(spec, samples, output_dir, dev_share, alignment_mode, demo_weight, seed, missing_share=missing_share)
+    gold = read_reviewed(reviewed) if reviewed else None
+    m = to_docbin(
+        spec, samples, output_dir, dev_share, alignment_mode, demo_weight, seed,
+        missing_share=missing_share, reviewed=gold, reviewed_dev=reviewed_dev,
+    )  # fmt: skip
     msg.good(f"Wrote {output_dir}/train.spacy ({m['train_docs']} docs) and dev.spacy ({m['dev_docs']} docs)")
     if m["alignment"]["dropped"]:
         msg.info("Alignment drops: " + ", ".join(f"{k} {v}" for k, v in m["alignment"]["dropped"].items()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 import spacy
 from spacy.tokens import Doc, DocBin, Span
@@ -117,6 +117,43 @@ def samples_to_docs(
     return docs, stats, dict(restyled)
 
 
+def with_reviewed(
+    samples: List[Dict[str, Any]], reviewed: List[Dict[str, Any]]
+) -> Tuple[List[Dict[str, Any]], List[bool], Dict[str, int]]:
+    """The corpus with each reviewed text in place of its unreviewed version (matched by id; a reviewed
+    text the corpus lacks is added), a flag per sample saying it is reviewed, and the counts."""
+    by_id = {str(r["id"]): r for r in reviewed}
+    out: List[Dict[str, Any]] = []
+    flags: List[bool] = []
+    for x in samples:
+        sid = str(x.get("id"))
+        out.append(by_id.get(sid, x))
+        flags.append(sid in by_id)
+    present = {str(x.get("id")) for x in samples}
+    extra = [r for k, r in by_id.items() if k not in present]
+    counts = {"reviewed_texts": len(by_id), "reviewed_replaced": len(by_id) - len(extra), "reviewed_added": len(extra)}
+    return out + extra, flags + [True] * len(extra), counts
+
+
+def _dev_split(n_docs: int, reviewed: List[bool], dev_share: float, reviewed_dev: int, seed: int) -> Set[int]:
+    """Indices of the dev docs: `reviewed_dev` reviewed texts (a real dev set) when asked for, else a
+    `dev_share` of the corpus, as spaCy needs one."""
+    if reviewed_dev > 0:
+        pool = [i for i, r in enumerate(reviewed) if r]
+        if len(pool) < reviewed_dev:
+            raise StepError(
+                f"to-docbin: reviewed_dev {reviewed_dev} asks for more reviewed texts than the {len(pool)} given"
+            )
+        rng_for(seed, "reviewed-dev").shuffle(pool)
+        return set(pool[:reviewed_dev])
+    order = list(range(n_docs))
+    rng_for(seed, "dev-split").shuffle(order)
+    n_dev = int(round(dev_share * n_docs))
+    if dev_share > 0 and n_docs >= 2:
+        n_dev = max(1, min(n_dev, n_docs - 1))
+    return set(order[:n_dev])
+
+
 def to_docbin(
     spec: DomainSpec,
     samples: List[Dict[str, Any]],
@@ -127,8 +164,14 @@ def to_docbin(
     seed: int = 0,
     lang: Optional[str] = None,
     missing_share: float = MISSING_SHARE,
+    reviewed: Optional[List[Dict[str, Any]]] = None,
+    reviewed_dev: int = 0,
 ) -> Dict[str, Any]:
-    """`missing_share`: see MISSING_SHARE (entities with character offsets and a confidence only)."""
+    """`missing_share`: see MISSING_SHARE (entities with character offsets and a confidence only).
+
+    `reviewed`: texts a person reviewed (`review`'s log, last line per id): they replace their unreviewed
+    versions, and being gold they are fully annotated (never marked missing). `reviewed_dev` of them are
+    held out as the dev set instead of a synthetic split: spaCy then picks its best model on real labels."""
     if alignment_mode not in MODES:
         raise StepError(f"to-docbin: alignment_mode must be one of {', '.join(MODES)}, got {alignment_mode!r}")
     if not 0 <= dev_share < 1:
@@ -137,16 +180,16 @@ def to_docbin(
         raise StepError(f"to-docbin: missing_share must be in [0, 1), got {missing_share}")
     if not samples:
         raise StepError("to-docbin: no samples (the corpus is empty); nothing to write")
+    if reviewed_dev < 0:
+        raise StepError(f"to-docbin: reviewed_dev must be >= 0, got {reviewed_dev}")
     nlp = spacy.blank(lang or spec.language)
     labels = list(spec.types)
-    samples, n_missing = mark_least_confident(samples, missing_share)
+    samples, is_reviewed, review_counts = with_reviewed(samples, reviewed or [])
+    marked, n_missing = mark_least_confident([x for x, r in zip(samples, is_reviewed) if not r], missing_share)
+    unreviewed = iter(marked)
+    samples = [x if r else next(unreviewed) for x, r in zip(samples, is_reviewed)]
     docs, stats, restyled = samples_to_docs(nlp, samples, labels, alignment_mode, spec.surface)
-    order = list(range(len(docs)))
-    rng_for(seed, "dev-split").shuffle(order)
-    n_dev = int(round(dev_share * len(docs)))
-    if dev_share > 0 and len(docs) >= 2:
-        n_dev = max(1, min(n_dev, len(docs) - 1))
-    dev_ids = set(order[:n_dev])
+    dev_ids = _dev_split(len(docs), is_reviewed, dev_share, reviewed_dev, seed)
     train = [d for i, d in enumerate(docs) if i not in dev_ids]
     dev = [d for i, d in enumerate(docs) if i in dev_ids] or list(train)  # spacy train needs a dev set
     demo_docs = []
@@ -166,6 +209,10 @@ def to_docbin(
     return {
         "train_docs": len(train_all),
         "train_synthetic_docs": len(train),
+        **review_counts,
+        "reviewed_train_docs": sum(1 for i, r in enumerate(is_reviewed) if r and i not in dev_ids),
+        "reviewed_dev_docs": sum(1 for i in dev_ids if is_reviewed[i]),
+        "dev_is_reviewed": reviewed_dev > 0,
         "train_demo_docs": len(demo_docs) * demo_weight,
         "dev_docs": len(dev),
         "dev_is_train_copy": not dev_ids,
