@@ -7,6 +7,7 @@ kept entity carries `logprob`: the mean token log-prob of its text and label in 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence
 
@@ -18,6 +19,18 @@ from ..ner.shapes import Shapes, fits_shape, foreign_letters
 from .common import Warnings, norm
 
 MAX_SENTENCE_WORDS = 80
+# A template slot left unfilled: "[Recipient's Name]", "[Insert product]", "{company}", "<date>". A
+# sentence holding one is a form, not text of the domain, and its "entities" are slot names. Bracketed
+# words only (1-8 words, a letter in them): "[1]" or "(AP)" stay.
+PLACEHOLDER = re.compile(r"\[[^\[\]\d]*[A-Za-z][^\[\]]{0,60}\]|\{[A-Za-z_][^{}]{0,60}\}|<[A-Za-z][^<>]{0,60}>")
+
+
+def placeholder(sentence: str) -> str:
+    """The first unfilled template slot in the sentence, or "" (see PLACEHOLDER)."""
+    for match in PLACEHOLDER.finditer(sentence):
+        if len(match.group(0).split()) <= 8:
+            return match.group(0)
+    return ""
 # check_item's reasons as the generate metrics name them (entity_* beside the sentence-level drops)
 ITEM_DROPS = {
     "malformed_item": "entity_malformed",
@@ -63,6 +76,11 @@ def parse_generation(
         sentence = " ".join(ex["sentence"].split())
         if len(sentence.split()) > MAX_SENTENCE_WORDS:
             drops["sentence_too_long"] += 1
+            continue
+        slot = placeholder(sentence)
+        if slot:
+            drops["template_placeholder"] += 1
+            warnings.add(f"{place}: an unfilled template slot {slot!r}: {sentence[:80]!r}")
             continue
         foreign = foreign_letters(sentence, scripts)
         if foreign:

@@ -147,6 +147,25 @@ def test_a_sentence_with_letters_of_another_script_than_the_spec_demos_is_droppe
     assert len(parse_generation(Choice(json.dumps(answer)), LABELS, "generate call 7", Counter(), warnings)) == 2
 
 
+def test_a_sentence_with_an_unfilled_template_slot_is_dropped_and_named():
+    """As the embedded model wrote them in the ProgGen demo's news corpus (an e-mail form with slots); a
+    bracketed number or a parenthesised agency stays. No sentence of the committed generated corpora
+    (8,000, both datasets, both sizes) holds such a slot, so the rule drops none of them."""
+    answer = {"examples": [
+        {"sentence": "Dear [Recipient's Name], I hope this message finds you well.",
+         "entities": [{"text": "Recipient's Name", "label": "PER"}]},
+        {"sentence": "Learn more about [Insert Apple Product Information] in Cupertino.",
+         "entities": [{"text": "Cupertino", "label": "LOC"}]},
+        {"sentence": "Shares in Apple rose 3 percent [1] , Reuters reported (AP).",
+         "entities": [{"text": "Apple", "label": "ORG"}]},
+    ]}  # fmt: skip
+    drops, warnings = Counter(), Warnings("t")
+    out = parse_generation(Choice(json.dumps(answer)), LABELS, "generate call 2", drops, warnings)
+    assert [x["sentence"] for x in out] == [answer["examples"][2]["sentence"]]
+    assert drops == Counter(template_placeholder=2)
+    assert "generate call 2, example 0: an unfilled template slot \"[Recipient's Name]\"" in warnings.items[0]
+
+
 def test_logprob_of_an_annotation_is_read_from_its_own_tokens():
     """Mean over the tokens of the entity's text and label values, not the same words in the sentence."""
     pieces = [
