@@ -277,3 +277,19 @@ def review_cli(
         train_steps=train_steps, folds=folds,
     )  # fmt: skip
     print(markdown(table))
+
+
+@benchmark_app.command("quickstart-record")
+@friendly_errors
+def quickstart_record_cli(
+    run: Path = typer.Argument(..., help="The quickstart's run folder (runs/quickstart).", exists=True),
+    wall_seconds: float = typer.Argument(..., help="Wall time of `spacy project run quickstart`, measured outside."),
+) -> None:
+    """Keep a quickstart run's figures (step times, LLM calls, gold F1; no text) as quickstart/run.json."""
+    import srsly
+
+    from .index import QUICKSTART, quickstart_record
+
+    QUICKSTART.parent.mkdir(parents=True, exist_ok=True)
+    srsly.write_json(QUICKSTART, quickstart_record(run, wall_seconds))
+    msg.good(f"Wrote {QUICKSTART}")

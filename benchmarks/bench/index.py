@@ -55,7 +55,9 @@ def regenerate() -> List[Path]:
     report = distill.collect(DISTILL_DIR, datasets, old["n_sentences"], old["k"], old["seed"])
     written += [DISTILL_DIR / "benchmark.json", _write(DISTILL_DIR / "benchmark.json", report, distill.markdown)]
     Path("README.md").write_text(readme(), encoding="utf8")
-    return [*written, Path("README.md")]
+    project_readme = Path("..") / "README.md"
+    project_readme.write_text(with_tables(project_readme.read_text(encoding="utf8")), encoding="utf8")
+    return [*written, Path("README.md"), project_readme]
 
 
 # --- headline tables (the index page and the project README show the same ones) ----------------------------
@@ -198,4 +200,87 @@ def readme() -> str:
         ner_links=links,
         distill=distill_headline(),
         proggen=proggen_headline(),
+    )
+
+
+# --- time per step of the distill workflow, from the distillation benchmark's step records --------------------
+TIMED_STEPS = (
+    ("library (64 feature sentences)", "shared", "library"),
+    ("annotate (k=2, one text a request)", "shared", "annotate"),
+    ("cross-check (5 folds, no LLM)", "shared", "crosscheck"),
+    ("self-correction", "distill+correct", "correct"),
+    ("transformer student (MiniLM)", "distill+correct+proggen+minilm", "train"),
+    ("the student relabels the train split", "distill+correct+proggen+minilm+relabel", "relabel"),
+    ("shipped CNN trained on its labels", "distill+correct+proggen+minilm+relabel", "train"),
+)
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+def distill_timing(folder: Path = DISTILL_DIR) -> str:
+    """Wall time of each distill step for 1,000 annotated texts on 2 cores (embedded model, CPU)."""
+    report = srsly.read_json(folder / "benchmark.json")
+    datasets = [d["dataset"] for d in report["datasets"]]
+    lines = ["| step | " + " | ".join(DATASET_NAMES[d] for d in datasets) + " |", "|---|" + "---|" * len(datasets)]
+    for label, row, step in TIMED_STEPS:
+        cells = []
+        for d in datasets:
+            record = srsly.read_json(folder / d / row / "steps" / f"{step}.json")
+            cells.append(_minutes(record.get("tag_seconds", record["seconds"])))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+# The project README shows these tables between `<!-- table:NAME -->` and `<!-- /table:NAME -->`.
+README_TABLES: Dict[str, Callable[[], str]] = {
+    "ner": ner_headline,
+    "distill": distill_headline,
+    "proggen": proggen_headline,
+    "timing": distill_timing,
+    "quickstart": lambda: quickstart_table(),
+}
+
+
+def with_tables(text: str) -> str:
+    """`text` (the project README) with every table block rendered afresh from the records."""
+    for name, render in README_TABLES.items():
+        start, end = f"<!-- table:{name} -->\n", f"<!-- /table:{name} -->"
+        if start in text and end in text:
+            head, rest = text.split(start, 1)
+            text = head + start + render() + rest[rest.index(end):]
+    return text
+
+
+# --- the quickstart: one committed run of the README's main command ------------------------------------------
+QUICKSTART = Path("quickstart") / "run.json"
+
+
+def quickstart_record(run: Path, wall_seconds: float) -> Dict[str, Any]:
+    """What to keep of a quickstart run (its metrics files; no text): step times, the LLM usage, the
+    gold F1 that scripts/next_steps.py measured, and the wall time of the whole workflow."""
+    metrics = run / "metrics"
+    steps = {p.stem: srsly.read_json(p) for p in sorted(metrics.glob("*.json"))}
+    gold = steps.get("evaluate_gold", {})
+    return {
+        "wall_seconds": round(wall_seconds, 1),
+        "texts": steps["annotate"]["texts"],
+        "seconds": {name: rec["seconds"] for name, rec in steps.items() if "seconds" in rec},
+        "llm_calls": sum(rec.get("usage", {}).get("total", {}).get("calls", 0) for rec in steps.values()),
+        "gold": {k: gold.get(k) for k in ("gold", "limit", "ents_f", "ents_p", "ents_r", "per_type")},
+    }
+
+
+def quickstart_table(path: Path = QUICKSTART) -> str:
+    if not path.is_file():
+        return "(no quickstart run recorded yet)\n"
+    rec = srsly.read_json(path)
+    gold = rec["gold"]
+    per_type = ", ".join(f"{k} {v['f']:.2f}" for k, v in sorted((gold.get("per_type") or {}).items()))
+    return (
+        "| texts | LLM calls | workflow wall time | F1 on 500 CoNLL-2003 test sentences | per type |\n"
+        "|---|---|---|---|---|\n"
+        f"| {rec['texts']} | {rec['llm_calls']} | {rec['wall_seconds'] / 60:.1f} min | {_f(gold['ents_f'])} "
+        f"| {per_type} |\n"
     )
