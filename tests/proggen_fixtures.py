@@ -53,3 +53,14 @@ def run_all(model):
         "corrected": corrected,
         "pool_checked": pool_checked,
     }
+
+
+def replayed_run() -> dict:
+    """Every ProgGen step on the replayed cassette, with the ledger that booked them (`run` fixtures)."""
+    from spacy_progner.llm import UsageLedger, make_replay
+
+    model = make_replay(str(CASSETTE))
+    model.ledger = UsageLedger()
+    out = run_all(model)
+    out["ledger"] = model.ledger
+    return out

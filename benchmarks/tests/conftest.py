@@ -18,13 +18,7 @@ def run():
     """The ProgGen steps on replayed answers of the embedded model (tests/cassettes/proggen_conll2003.jsonl)."""
     import proggen_fixtures as F
 
-    from spacy_progner.llm import UsageLedger, make_replay
-
-    model = make_replay(str(F.CASSETTE))
-    model.ledger = UsageLedger()
-    out = F.run_all(model)
-    out["ledger"] = model.ledger
-    return out
+    return F.replayed_run()
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,6 @@ import pytest
 from spacy.tokens import DocBin
 
 from spacy_progner.corpus.docbin import to_docbin
-from spacy_progner.llm import UsageLedger, make_replay
 from spacy_progner.ner.align import find_occurrences
 from spacy_progner.ner.domain import Surface
 from spacy_progner.proggen.common import norm
@@ -33,11 +32,7 @@ SENTENCE_DROPS += ("sentence_copies_a_demo", "sentence_duplicate", "over_target"
 
 @pytest.fixture(scope="module")
 def run():
-    model = make_replay(str(F.CASSETTE))
-    model.ledger = UsageLedger()
-    out = F.run_all(model)
-    out["ledger"] = model.ledger
-    return out
+    return F.replayed_run()
 
 
 def test_attributes_have_topic_first_and_deduplicated_values(run):
