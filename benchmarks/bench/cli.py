@@ -108,6 +108,9 @@ def ner_cli(
     n_parallel: Optional[int] = typer.Option(
         None, help=f"Sequences the embedded model batches together (default {N_PARALLEL}); a speed lever."
     ),
+    types: str = typer.Option(
+        "", help="Ask for and score only these types (comma-separated): an out-of-type row; '' for all."
+    ),
 ) -> None:
     """reverse_ner vs spacy-llm's spacy.NER.v3 vs gold retrieval on fixed samples of real test sets."""
     from .reverse_ner import markdown, run
@@ -137,6 +140,7 @@ def ner_cli(
         library_dir,
         split,
         {} if n_parallel is None else {"n_parallel": n_parallel},
+        _names(types) or None,
     )
     table = markdown(report)
     print(table)

@@ -261,8 +261,11 @@ def run(
     library_dir: Optional[Path] = None,
     split: str = "test",
     model_options: Optional[Dict[str, Any]] = None,
+    types: Optional[List[str]] = None,
 ) -> Dict[str, Any]:
     """Run what is missing and tabulate; `summarize_only` tabulates the finished rows without the model;
+    `types`: ask for (and score) only these of the dataset's types, the text's other names left to the
+    tagger to leave alone (an out-of-type row);
     `retime` times finished rows again and keeps their quality pass (and its usage) as it is; `split`
     "tune" samples the distillation's train sentences instead of the test split (see EVAL_SPLITS)."""
     known_configs(configs, CONFIGS, "ner")
@@ -282,6 +285,7 @@ def run(
     }
     for dataset in datasets:
         labels, dataset_build = dataset_task(dataset, build, domains_dir)
+        labels = asked_types(labels, types, dataset)
         report["labels"][dataset] = list(labels)
         rows = eval_rows(dataset, split)
         idx = sample_rows(rows, n, seed)
@@ -297,6 +301,16 @@ def run(
         if summary is not None:
             report["libraries"][dataset] = summary
     return report
+
+
+def asked_types(labels: LabelSet, types: Optional[List[str]], dataset: str) -> LabelSet:
+    """The dataset's label set, or the part of it a `--types` row asks for (an unknown type is named)."""
+    if not types:
+        return labels
+    unknown = [t for t in types if t not in labels]
+    if unknown:
+        raise SettingsError(f"bench ner --types: {unknown} are not types of {dataset} ({list(labels)})")
+    return LabelSet({t: labels[t] for t in types}, where=f"{dataset} (asked types)")
 
 
 def _row(dataset, config, refs, labels, libs, out, tagging, force, time_n, summarize_only, retime):

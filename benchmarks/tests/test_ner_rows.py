@@ -20,3 +20,17 @@ def test_a_model_lever_reaches_both_kinds_of_row_and_the_filter_rows_differ_only
     assert all(r["model"]["n_parallel"] == 2 and r["group_size"] == 2 for r in rows.values())
     assert [rows[c]["k"] for c in rows] == [0, 0, 2, 2]
     assert [rows[c]["shape_filter"] for c in rows] == [True, True, True, False]
+
+
+def test_an_out_of_type_row_asks_for_part_of_the_types_and_names_an_unknown_one():
+    import pytest
+    from bench.reverse_ner import NEWS_LABELS, asked_types
+
+    from spacy_progner.errors import SettingsError
+    from spacy_progner.ner import LabelSet
+
+    labels = LabelSet(NEWS_LABELS)
+    assert list(asked_types(labels, ["PER", "ORG"], "conll2003")) == ["PER", "ORG"]
+    assert asked_types(labels, None, "conll2003") is labels
+    with pytest.raises(SettingsError, match=r"\['MISC'\] are not types of conll2003"):
+        asked_types(labels, ["PER", "MISC"], "conll2003")
