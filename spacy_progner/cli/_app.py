@@ -53,9 +53,9 @@ CACHE = typer.Option(None, "--cache-path", help="LLM cache file (default: user c
 SEED = typer.Option(0, "--seed", help="Seed of prompts and sampling (same seed: same requests, cache hits).")
 
 
-def load_model(spec: str, cache_path: Optional[str]) -> ChatModel:
+def load_model(spec: str, cache_path: Optional[str], max_concurrency: Optional[int] = None) -> ChatModel:
     """The model named by `--model`, with its own usage ledger; every answer goes through the cache."""
-    model = select.load_model(spec, cache_path)
+    model = select.load_model(spec, cache_path, max_concurrency)
     model.ledger = UsageLedger()  # one command, one account (also when commands share a process)
     return model
 
