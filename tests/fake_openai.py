@@ -1,9 +1,14 @@
-"""A scriptable fake OpenAI-compatible server on 127.0.0.1 for the transport fault tests.
+"""A scriptable fake OpenAI-compatible server on 127.0.0.1 for the transport fault and scaling tests.
 
 Each request takes the next behaviour from `script` (or `default` once the script is used up):
-"ok" (echo the last user message), "429" (Retry-After: 0), "500", "400", "hang" (sleep
-`hang_seconds`, then try to answer ok) or "not_json" (200 with body "oops").
-It records every request (method, path, headers, JSON body) and the most requests in flight at once.
+"ok" (the `responder`'s answer: by default an echo of the last user message), "429" (Retry-After: 0),
+"500", "400", "hang" (sleep `hang_seconds`, then try to answer ok) or "not_json" (200 with body "oops").
+An "ok" answer takes `ok_delay` seconds (a fixed per-request latency). With `cap` set, at most `cap`
+requests are answered at once: beyond it a request *queues* (cap_mode "queue", as vLLM's scheduler
+does) or gets HTTP 429 with Retry-After: 0 (cap_mode "429", as a hosted API does).
+It records every request (method, path, headers, JSON body), the body of every request answered 200
+(`answered`: the request log that shows whether anything was asked twice), and the most requests in
+flight at once. `answer_batch` answers an OpenAI batch file the way the HTTP route answers.
 """
 
 from __future__ import annotations
@@ -13,13 +18,66 @@ import threading
 import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Deque, Dict, List, Optional
+from pathlib import Path
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 BEHAVIOURS = ("ok", "429", "500", "400", "401_echo_key", "hang", "not_json")
+CAP_MODES = ("queue", "429")
+
+Responder = Callable[[Dict[str, Any]], Tuple[str, Optional[List[Tuple[str, float]]]]]
 
 
 def echo(text: str) -> str:
     return f"echo: {text}"
+
+
+def echo_responder(body: Dict[str, Any]) -> Tuple[str, None]:
+    messages = body.get("messages") or []
+    last_user = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
+    return echo(last_user), None
+
+
+def cassette_responder(path: Path) -> Responder:
+    """Answers what a Replay cassette recorded for the request in the body (the request is rebuilt from
+    the body, so the key is the one the live path would look up); an unknown request is a test bug."""
+    from spacy_progner.llm import ChatRequest
+
+    entries = {}
+    for line in Path(path).read_text(encoding="utf8").splitlines():
+        if line.strip():
+            entry = json.loads(line)
+            entries[entry["key"]] = entry["choice"]
+
+    def respond(body: Dict[str, Any]) -> Tuple[str, Optional[List[Tuple[str, float]]]]:
+        schema = (body.get("response_format") or {}).get("json_schema", {}).get("schema")
+        request = ChatRequest(
+            messages=body["messages"], temperature=body["temperature"], seed=body["seed"],
+            max_tokens=body["max_tokens"], json_schema=schema, logprobs=bool(body.get("logprobs")),
+            stop=list(body.get("stop") or []),
+        )  # fmt: skip
+        choice = entries[request.key()]
+        return choice["text"], choice.get("logprobs")
+
+    return respond
+
+
+def completion(body: Dict[str, Any], content: str, logprobs: Optional[List[Tuple[str, float]]]) -> Dict[str, Any]:
+    """A chat.completion answer as OpenAI and vLLM write it."""
+    choice: Dict[str, Any] = {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+    if logprobs is not None:
+        choice["logprobs"] = {"content": [{"token": t, "logprob": lp, "top_logprobs": []} for t, lp in logprobs]}
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "model": body.get("model", ""),
+        "choices": [choice],
+        "usage": {
+            "prompt_tokens": 7,
+            "completion_tokens": 3,
+            "total_tokens": 10,
+            "prompt_tokens_details": {"cached_tokens": 2},
+        },
+    }
 
 
 class FakeOpenAI:
@@ -28,10 +86,15 @@ class FakeOpenAI:
         self.default = "ok"
         self.ok_delay = 0.0
         self.hang_seconds = 1.0
+        self.responder: Responder = echo_responder
+        self.cap: Optional[int] = None
+        self.cap_mode = "queue"
         self.requests: List[Dict[str, Any]] = []
+        self.answered: List[str] = []
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
+        self._slots: Optional[threading.BoundedSemaphore] = None
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.fake = self
         host, port = self._httpd.server_address[:2]
@@ -49,11 +112,42 @@ class FakeOpenAI:
             self.script = deque(behaviours)
             self.default = default
 
+    def set_cap(self, cap: Optional[int], mode: str = "queue") -> None:
+        """Answer at most `cap` requests at once (None: no cap); beyond it queue or answer 429."""
+        if mode not in CAP_MODES:
+            raise ValueError(f"unknown cap mode {mode!r}")
+        with self._lock:
+            self.cap, self.cap_mode = cap, mode
+            self._slots = threading.BoundedSemaphore(cap) if cap else None
+
     def reset(self) -> None:
         """Forget the recorded traffic (the port, hence the base_url and cache scope, stays the same)."""
         with self._lock:
             self.requests = []
+            self.answered = []
             self.max_in_flight = 0
+
+    def answer_batch(self, requests_path: Path, results_path: Path) -> int:
+        """Answer an OpenAI batch input file as the HTTP route answers each of its lines (what a hosted batch
+        or vLLM's run_batch writes); returns how many lines."""
+        out = []
+        for line in Path(requests_path).read_text(encoding="utf8").splitlines():
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            content, logprobs = self.responder(row["body"])
+            with self._lock:
+                self.answered.append(json.dumps(row["body"], sort_keys=True))
+            response = {
+                "status_code": 200,
+                "request_id": f"req-{len(out)}",
+                "body": completion(row["body"], content, logprobs),
+            }
+            out.append(
+                {"id": f"batch_req_{len(out)}", "custom_id": row["custom_id"], "response": response, "error": None}
+            )
+        Path(results_path).write_text("".join(json.dumps(r) + "\n" for r in out), encoding="utf8")
+        return len(out)
 
     @property
     def count(self) -> int:
@@ -69,9 +163,12 @@ class FakeOpenAI:
     def _enter(self, record: Dict[str, Any]) -> str:
         with self._lock:
             self.requests.append(record)
+            behaviour = self.script.popleft() if self.script else self.default
+            if self.cap and self.cap_mode == "429" and self.in_flight >= self.cap:
+                behaviour = "429"
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
-            return self.script.popleft() if self.script else self.default
+            return behaviour
 
     def _leave(self) -> None:
         with self._lock:
@@ -119,14 +216,19 @@ class _Handler(BaseHTTPRequestHandler):
             "body": body,
             "raw": raw,
         }
-        behaviour = fake._enter(record)
+        slots = fake._slots if fake.cap_mode == "queue" else None
+        if slots is not None:
+            slots.acquire()  # queued: not in flight until a slot is free
         self._left = False
         try:
+            behaviour = fake._enter(record)
             self._answer(fake, behaviour, body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (timeout) before we answered
         finally:
             self._leave_once()
+            if slots is not None:
+                slots.release()
 
     def _leave_once(self) -> None:
         # A request stops counting as in flight once its answer is ready, before it is written: the client
@@ -153,23 +255,10 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(fake.hang_seconds)
         elif fake.ok_delay:
             time.sleep(fake.ok_delay)
-        messages = (body or {}).get("messages") or []
-        last_user = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
-        answer = {
-            "id": "chatcmpl-fake",
-            "object": "chat.completion",
-            "model": (body or {}).get("model", ""),
-            "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": echo(last_user)}, "finish_reason": "stop"}
-            ],
-            "usage": {
-                "prompt_tokens": 7,
-                "completion_tokens": 3,
-                "total_tokens": 10,
-                "prompt_tokens_details": {"cached_tokens": 2},
-            },
-        }
-        return self._send(200, answer)
+        content, logprobs = fake.responder(body or {})
+        with fake._lock:
+            fake.answered.append(json.dumps(body, sort_keys=True))
+        return self._send(200, completion(body or {}, content, logprobs))
 
     def _send(self, status: int, payload: Any, headers: Optional[Dict[str, str]] = None) -> None:
         self._send_raw(status, json.dumps(payload).encode("utf8"), "application/json", headers)
