@@ -16,7 +16,7 @@ from ..distill.annotate import AnnotateError, AnnotateSettings, annotate_stream
 from ..errors import SettingsError
 from ..llm import ChatModel, UsageLedger
 from ..llm.select import model_block
-from ..scale.ray_engine import RaySettings
+from ..scale.ray_engine import RaySettings, require_ray
 from ._app import load_model
 
 ENGINES = ("local", "ray")
@@ -37,7 +37,10 @@ def ray_settings(engine: str, address: Optional[str], workers: int, block_size: 
     """Settings of a Ray run, or None for the single process."""
     if engine not in ENGINES:
         raise SettingsError(f"--engine {engine!r}: expected one of {ENGINES}")
-    return RaySettings(address=address, workers=workers, block_size=block_size) if engine == "ray" else None
+    if engine == "local":
+        return None
+    require_ray()  # before any work: a missing extra is said at once
+    return RaySettings(address=address, workers=workers, block_size=block_size)
 
 
 @dataclass
