@@ -91,6 +91,8 @@ class FakeOpenAI:
         self.cap_mode = "queue"
         self.requests: List[Dict[str, Any]] = []
         self.answered: List[str] = []
+        self.arrived_at: List[float] = []  # time.perf_counter() of each request's arrival
+        self.answered_at: List[float] = []  # and of each 200 answer
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
@@ -125,6 +127,8 @@ class FakeOpenAI:
         with self._lock:
             self.requests = []
             self.answered = []
+            self.arrived_at = []
+            self.answered_at = []
             self.max_in_flight = 0
 
     def answer_batch(self, requests_path: Path, results_path: Path) -> int:
@@ -163,6 +167,7 @@ class FakeOpenAI:
     def _enter(self, record: Dict[str, Any]) -> str:
         with self._lock:
             self.requests.append(record)
+            self.arrived_at.append(time.perf_counter())
             behaviour = self.script.popleft() if self.script else self.default
             if self.cap and self.cap_mode == "429" and self.in_flight >= self.cap:
                 behaviour = "429"
@@ -258,6 +263,7 @@ class _Handler(BaseHTTPRequestHandler):
         content, logprobs = fake.responder(body or {})
         with fake._lock:
             fake.answered.append(json.dumps(body, sort_keys=True))
+            fake.answered_at.append(time.perf_counter())
         return self._send(200, completion(body or {}, content, logprobs))
 
     def _send(self, status: int, payload: Any, headers: Optional[Dict[str, str]] = None) -> None:

@@ -16,6 +16,7 @@ from ..distill.annotate import AnnotateError, AnnotateSettings, annotate_stream
 from ..errors import SettingsError
 from ..llm import ChatModel, UsageLedger
 from ..llm.select import model_block
+from ..scale import shards
 from ..scale.ray_engine import RaySettings, require_ray
 from ._app import load_model
 
@@ -100,9 +101,16 @@ class AnnotateRun:
                 "with an OpenAICompatible block whose `model` is the served model"
             )
         assert self.batch_requests is not None
-        counts = write_requests(self.batch_requests, batch_requests(nlp, self.rows, self.settings), name)
-        msg.good(f"Wrote {self.batch_requests}: {counts['requests']} requests for {len(self.rows)} texts")
-        return {"texts": len(self.rows), **counts, "batch_requests": str(self.batch_requests)}
+        done, _ = shards.scan([self.output])  # a second batch asks only for the texts the first left out
+        rows = [(text_id, text) for text_id, text in self.rows if text_id not in done]
+        counts = write_requests(self.batch_requests, batch_requests(nlp, rows, self.settings), name)
+        msg.good(f"Wrote {self.batch_requests}: {counts['requests']} requests for {len(rows)} texts")
+        return {
+            "texts": len(rows),
+            "already_annotated": len(done),
+            **counts,
+            "batch_requests": str(self.batch_requests),
+        }
 
     def _read_results(self, nlp: Language) -> Dict[str, Any]:
         from ..scale.batch_files import tag_from_results

@@ -89,6 +89,20 @@ def test_bad_results_lines_are_counted_and_named(server, saved, tmp_path):
     assert [x["id"] for x in corpus] == ["line-1", "line-5", "line-6", "line-7", "line-8"]
     assert json.loads((tmp_path / "b.json").read_text())["not_tagged"] == 3
 
+    # a second batch asks only for the three texts left out, and completes the corpus
+    again, answers = tmp_path / "in2.jsonl", tmp_path / "out2.jsonl"
+    run("annotate", texts, tmp_path / "c.jsonl", "--pipeline", saved, "--model", model, "--batch-requests", again,
+        "--metrics", tmp_path / "r2.json")  # fmt: skip
+    assert [json.loads(x)["custom_id"].split(":")[0] for x in again.read_text().splitlines()] == [
+        "line-2", "line-3", "line-4"
+    ]  # fmt: skip
+    server.answer_batch(again, answers)
+    run("annotate", texts, tmp_path / "c.jsonl", "--pipeline", saved, "--model", model, "--batch-results", answers,
+        "--metrics", tmp_path / "b2.json")  # fmt: skip
+    live = tmp_path / "live.jsonl"
+    run("annotate", texts, live, "--pipeline", saved, "--model", model, "--metrics", tmp_path / "l.json")
+    assert (tmp_path / "c.jsonl").read_bytes() == live.read_bytes()
+
 
 def test_samples_and_several_calls_per_text_get_one_line_each(saved, tmp_path):
     import spacy
