@@ -9,11 +9,12 @@ the end, so no text is lost or written twice even without the cache.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -23,6 +24,8 @@ from tqdm import tqdm
 from wasabi import msg
 
 from ..errors import ProgNERError
+from ..files import write_json_atomic
+from ..llm.protocol import canonical_json, sha256_hex
 from ..reverse_ner.component import ReverseNER
 from ..scale import shards
 
@@ -157,6 +160,7 @@ def annotate_stream(
     output = Path(output)
     pipe = tagger_pipe(nlp, "annotate")
     counts = check_texts(nlp, texts, where)
+    claim_output(output, tagging_fingerprint(pipe, settings or AnnotateSettings()))
     done, _ = shards.scan([output])
     shards.check_against(done, texts, f"output {output}", "sentence")
     todo = [(text_id, text) for text_id, text in texts if text_id not in done]
@@ -175,6 +179,34 @@ def annotate_stream(
     written = sample_counts(row for _, _, _, row in shards.iter_lines(output))
     extra = {"not_tagged": len(texts) - len(ids)} if len(ids) < len(texts) else {}
     return {**written, **counts, "resumed": len(done), **extra, **tagger_metrics(pipe, stats, seconds)}
+
+
+def tagging_fingerprint(pipe: ReverseNER, settings: AnnotateSettings) -> str:
+    """What decides the tagger's questions: labels, domain, tag settings and the example library. A resumed
+    run must ask the same questions as the run whose samples it keeps."""
+    library = pipe.library
+    data = {
+        "labels": list(pipe.label_set),
+        "domain": pipe.tagger.domain,
+        "tag": {**asdict(pipe.tagger.s), "logprobs": settings.logprobs},
+        "library": [library.examples, library.features] if library is not None else None,
+    }
+    return sha256_hex(canonical_json(data))
+
+
+def claim_output(output: Path, fingerprint: str) -> None:
+    """Record which tagging writes `output` (`OUTPUT.run.json`), refusing an output that another pipeline or
+    other settings began: resuming it would mix two taggers' samples in one corpus."""
+    record = output.with_name(output.name + ".run.json")
+    if output.exists() and record.is_file():
+        before = json.loads(record.read_text(encoding="utf8")).get("fingerprint")
+        if before != fingerprint:
+            raise AnnotateError(
+                f"{output} was written by another pipeline or other tag settings ({record} differs); "
+                "move it away, or delete it to annotate again"
+            )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(record, {"fingerprint": fingerprint})
 
 
 def entities_of(doc: Doc, group: str) -> List[Dict[str, Any]]:

@@ -15,8 +15,9 @@ import spacy
 from spacy.tokens import DocBin
 from wasabi import msg
 
-from ..distill.annotate import AnnotateSettings, sample_counts
+from ..distill.annotate import AnnotateSettings, claim_output, sample_counts, tagger_pipe, tagging_fingerprint
 from ..errors import StepError
+from ..files import load_saved_pipeline
 from ..llm import ChatModel, UsageLedger
 from . import ray_engine, shards
 from .ray_engine import RaySettings, Rows
@@ -33,6 +34,8 @@ def annotate_ray(
 ) -> Tuple[Dict[str, Any], UsageLedger]:
     """Annotate `rows` on Ray workers into `output` (the corpus `annotate` writes); metrics and usage."""
     shard_dir = ray_engine.shard_dir_of(output)
+    nlp = load_saved_pipeline(pipeline_dir, "the annotate pipeline")
+    claim_output(output, tagging_fingerprint(tagger_pipe(nlp, str(pipeline_dir)), settings))
     done, _ = shards.scan([output, *shards.shard_files(shard_dir)])
     shards.check_against(done, rows, f"{output} (or its shards)", "sentence")
     if done:

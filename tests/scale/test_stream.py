@@ -73,3 +73,24 @@ def test_a_corrupt_line_inside_a_shard_is_named(tmp_path):
     shard.write_text('{"id": "a", "sentence": "A"}\nnot json\n{"id": "b", "sentence": "B"}\n', encoding="utf8")
     with pytest.raises(StepError, match="part-000000000.jsonl: line 2 is not JSON"):
         shards.scan([shard])
+
+
+def test_an_output_begun_by_other_tag_settings_is_refused(nlp, tmp_path):
+    from dataclasses import replace
+
+    from spacy_progner.distill.annotate import AnnotateError
+
+    out = tmp_path / "out.jsonl"
+    use(nlp, DiesAfter(ReplayTransport(F.CASSETTE), 3))
+    with pytest.raises(LLMError, match="killed"):
+        annotate_stream(nlp, F.rows(), out, ONE_BY_ONE)
+    pipe = nlp.get_pipe("reverse_ner")
+    before = pipe.tagger.s
+    pipe.tagger.s = replace(before, threshold=0.9)
+    try:
+        with pytest.raises(AnnotateError, match="out.jsonl.run.json differs"):
+            annotate_stream(nlp, F.rows(), out, ONE_BY_ONE)
+    finally:
+        pipe.tagger.s = before
+    use(nlp, ReplayTransport(F.CASSETTE))
+    assert annotate_stream(nlp, F.rows(), out, ONE_BY_ONE)["resumed"] == 3  # the same settings resume
