@@ -214,6 +214,8 @@ class _Handler(BaseHTTPRequestHandler):
             body: Optional[Any] = json.loads(raw) if raw else None
         except ValueError:
             body = None
+        if self.path.startswith("/_control/"):
+            return self._control(fake)
         record = {
             "method": self.command,
             "path": self.path,
@@ -234,6 +236,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._leave_once()
             if slots is not None:
                 slots.release()
+
+    def _control(self, fake: FakeOpenAI) -> None:
+        """GET /_control/log: the traffic so far (for a server in another process); POST /_control/reset."""
+        self._left = True  # never counted as in flight
+        if self.path == "/_control/reset":
+            fake.reset()
+            return self._send_raw(200, b"{}", "application/json")
+        with fake._lock:
+            log = {"arrived_at": fake.arrived_at, "answered_at": fake.answered_at, "answered": len(fake.answered),
+                   "distinct_answered": len(set(fake.answered)), "max_in_flight": fake.max_in_flight}  # fmt: skip
+        self._send(200, log)
 
     def _leave_once(self) -> None:
         # A request stops counting as in flight once its answer is ready, before it is written: the client
@@ -279,3 +292,31 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
         self.wfile.flush()
+
+
+def main() -> None:
+    """Serve in a process of its own (so a benchmarked client does not share its interpreter): prints the
+    base_url, answers every request with `--answer` after `--latency` seconds, at most `--cap` at once,
+    until stdin closes."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--latency", type=float, default=0.5)
+    parser.add_argument("--cap", type=int, default=0)
+    parser.add_argument("--cap-mode", default="queue", choices=CAP_MODES)
+    parser.add_argument("--answer", default='{"entities": []}')
+    args = parser.parse_args()
+    fake = FakeOpenAI()
+    fake.ok_delay = args.latency
+    fake.set_cap(args.cap or None, args.cap_mode)
+    fake.responder = lambda body: (args.answer, None)
+    print(fake.base_url, flush=True)
+    try:
+        sys.stdin.read()
+    finally:
+        fake.close()
+
+
+if __name__ == "__main__":
+    main()
