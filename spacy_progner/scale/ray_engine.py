@@ -81,7 +81,7 @@ def run_blocks(
         worker,
         fn_constructor_kwargs=kwargs,
         batch_size=s.block_size,
-        compute=ray.data.ActorPoolStrategy(size=s.workers, max_tasks_in_flight_per_actor=1),  # to a free worker
+        compute=ray.data.ActorPoolStrategy(size=s.workers, max_tasks_in_flight_per_actor=2),  # next block queued
         num_cpus=cpus_per_worker(ray, s),
     )  # a killed worker is restarted by Ray Data and its block retried: the block's shard says what is done
     return mapped.take_all()
