@@ -111,3 +111,19 @@ def test_relabel_on_ray_is_the_single_process_docbin(tmp_path):
     assert tokens(DocBin().from_disk(out)) == tokens(single)
     assert metrics["entities"] == counts["entities"] > 0 and metrics["docs"] == len(texts)
     assert json.dumps(metrics)  # metrics are JSON as the CLI writes them
+
+
+def test_the_cli_annotates_on_ray_with_its_usage_in_the_metrics(saved, expected, tmp_path):
+    from typer.testing import CliRunner
+
+    from spacy_progner.cli import app
+
+    texts, model = S.texts_file(tmp_path / "texts.txt"), S.replay_model_file(tmp_path / "replay.json")
+    out, metrics = tmp_path / "annotated.jsonl", tmp_path / "annotate.json"
+    args = ["annotate", texts, out, "--pipeline", saved, "--model", model, "--metrics", metrics,
+            "--engine", "ray", "--workers", "2", "--block-size", "3"]  # fmt: skip
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == expected
+    data = json.loads(metrics.read_text())
+    assert data["usage"]["total"]["calls"] == len(F.TEXTS) and data["engine"]["workers"] == 2
