@@ -216,7 +216,7 @@ def scale_cli(
     output_dir: Path = typer.Option(SCALE_DIR, help="Where scale.json and scale.md go."),
     latency: float = typer.Option(0.5, help="Seconds the fake server takes per answer."),
     cap: int = typer.Option(16, help="Requests the fake server answers at once (more queue)."),
-    rounds: int = typer.Option(16, help="Latency rounds of work per configuration (texts = rounds x in flight)."),
+    waves: int = typer.Option(16, help="Waves of requests per configuration (texts = waves x requests in flight)."),
     workers: str = typer.Option("1,2,4,8", help="Ray worker counts."),
     concurrency: str = typer.Option("2,4", help="Requests in flight per worker."),
     relabel_docs: int = typer.Option(4000, help="Texts the student relabels, single process and on Ray."),
@@ -227,7 +227,7 @@ def scale_cli(
 
     work = Path(".cache/scale")
     sizes = _seeds(workers, "--workers"), _seeds(concurrency, "--concurrency")
-    report = run(work, latency, cap, rounds, *sizes, relabel_docs)
+    report = run(work, latency, cap, waves, *sizes, relabel_docs)
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / "scale.md").write_text(markdown(report), encoding="utf8")
     write_metrics(output_dir / "scale.json", report)

@@ -109,14 +109,14 @@ def utilization(arrived: List[float], answered: List[float], slots: int) -> Tupl
 class AnnotateBench:
     """One fake server (latency, cap) and a saved k = 0 pipeline; runs single-process and Ray configurations."""
 
-    def __init__(self, work: Path, latency: float, cap: int, rounds: int):
-        self.work, self.latency, self.cap, self.rounds = work, latency, cap, rounds
+    def __init__(self, work: Path, latency: float, cap: int, waves: int):
+        self.work, self.latency, self.cap, self.waves = work, latency, cap, waves
         self.server = FakeServer(latency, cap)
         self.model = model_file(work / "model.json", self.server.base_url)
         self.pipeline = tagger_pipeline(work / "pipeline", self.model)
 
     def n_texts(self, in_flight: int) -> int:
-        return self.rounds * min(in_flight, self.cap)
+        return self.waves * min(in_flight, self.cap)
 
     def single(self, concurrency: int) -> Dict[str, Any]:
         rows = texts(self.n_texts(concurrency))
@@ -224,13 +224,13 @@ def relabel_rows(work: Path, n: int) -> List[Dict[str, Any]]:
 
 
 def run(
-    work: Path, latency: float, cap: int, rounds: int, workers: List[int], concurrency: List[int], relabel_docs: int
+    work: Path, latency: float, cap: int, waves: int, workers: List[int], concurrency: List[int], relabel_docs: int
 ) -> Dict[str, Any]:
     """Every configuration once; returns the report (settings, rows, overheads, relabel)."""
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     start(RaySettings(num_cpus=2))
-    bench = AnnotateBench(work, latency, cap, rounds)
+    bench = AnnotateBench(work, latency, cap, waves)
     try:
         rows = [bench.single(level) for level in sorted({w * c for w in workers for c in concurrency})]
         rows += [bench.ray(w, c) for w in workers for c in concurrency]
@@ -241,7 +241,7 @@ def run(
             "latency_s": latency,
             "server_cap": cap,
             "cap_mode": "queue",
-            "rounds": rounds,
+            "waves": waves,
             "ray_num_cpus": 2,
             "machine_cpus": 2,
         },  # fmt: skip

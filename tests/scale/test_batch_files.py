@@ -37,7 +37,7 @@ def run(*args):
     return " ".join(result.output.split())
 
 
-def test_batch_round_trip_equals_the_live_corpus(server, saved, tmp_path):
+def test_batch_files_read_back_equal_the_live_corpus(server, saved, tmp_path):
     texts, model = S.texts_file(tmp_path / "texts.txt"), S.fake_model_file(tmp_path / "m.json", server.base_url)
     server.reset()
     live = tmp_path / "live.jsonl"

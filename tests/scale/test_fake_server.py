@@ -32,7 +32,7 @@ def test_cap_in_queue_mode_answers_all_but_never_more_than_cap_at_once(server):
     server.set_cap(2, "queue")
     start = time.perf_counter()
     assert ask(server, 6) == [200] * 6
-    assert server.max_in_flight == 2 and time.perf_counter() - start >= 3 * 0.2  # three rounds of two
+    assert server.max_in_flight == 2 and time.perf_counter() - start >= 3 * 0.2  # three waves of two
 
 
 def test_cap_in_429_mode_refuses_beyond_the_cap(server):
