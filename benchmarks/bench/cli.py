@@ -1,4 +1,4 @@
-"""`python -m bench llm | ner | proggen | distill | tables`, run in `benchmarks/`: thin commands over the
+"""`python -m bench llm | ner | proggen | distill | tables | scale`, run in `benchmarks/`: thin commands over the
 benchmark modules, in the manner of spaCy's `benchmark` commands. Each prints a table and writes JSON
 (+ Markdown); each is resumable and `--summarize-only` tabulates finished rows without the model."""
 
@@ -20,7 +20,7 @@ from spacy_progner.reverse_ner.build import BuildSettings
 from spacy_progner.reverse_ner.infer import TagSettings
 
 from .datasets import ANNOTATE_N, ENV
-from .paths import DISTILL_DIR, DOMAINS_DIR, METRICS_DIR, PROGGEN_DIR, TRAIN_CONFIG, check_cwd
+from .paths import DISTILL_DIR, DOMAINS_DIR, METRICS_DIR, PROGGEN_DIR, SCALE_DIR, TRAIN_CONFIG, check_cwd
 from .proggen import ALL_CONFIGS as PROGGEN_CONFIGS
 from .reverse_ner import CONFIGS as NER_CONFIGS
 from .reverse_ner import DEFAULT_CONFIGS as NER_DEFAULTS
@@ -297,3 +297,27 @@ def quickstart_record_cli(
     QUICKSTART.parent.mkdir(parents=True, exist_ok=True)
     srsly.write_json(QUICKSTART, quickstart_record(run, wall_seconds))
     msg.good(f"Wrote {QUICKSTART}")
+
+
+@benchmark_app.command("scale")
+@friendly_errors
+def scale_cli(
+    output_dir: Path = typer.Option(SCALE_DIR, help="Where scale.json and scale.md go."),
+    latency: float = typer.Option(0.5, help="Seconds the fake server takes per answer."),
+    cap: int = typer.Option(16, help="Requests the fake server answers at once (more queue)."),
+    waves: int = typer.Option(16, help="Waves of requests per configuration (texts = waves x requests in flight)."),
+    workers: str = typer.Option("1,2,4,8", help="Ray worker counts."),
+    concurrency: str = typer.Option("2,4", help="Requests in flight per worker."),
+    relabel_docs: int = typer.Option(4000, help="Texts the student relabels, single process and on Ray."),
+) -> None:
+    """annotate against a fake OpenAI server (fixed latency, capped) in one process and on local Ray with
+    1-8 workers; relabel single-process vs 2 Ray workers. Needs spacy-progner[ray]."""
+    from .scale import markdown, run
+
+    work = Path(".cache/scale")
+    sizes = _seeds(workers, "--workers"), _seeds(concurrency, "--concurrency")
+    report = run(work, latency, cap, waves, *sizes, relabel_docs)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / "scale.md").write_text(markdown(report), encoding="utf8")
+    write_metrics(output_dir / "scale.json", report)
+    msg.good(f"Wrote {output_dir / 'scale.md'}")

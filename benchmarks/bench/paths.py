@@ -15,6 +15,7 @@ MINILM_CONFIG = CONFIGS / "train_minilm.cfg"
 REVERSE_NER_DIR = Path("reverse_ner")
 PROGGEN_DIR = Path("proggen")
 DISTILL_DIR = Path("distill")
+SCALE_DIR = Path("scale")
 METRICS_DIR = Path("metrics")
 
 

@@ -77,9 +77,9 @@ def gguf_path(model: str, command: str) -> Optional[str]:
     raise SettingsError(f"{command} --model {model!r}: this command runs a model in process: give local or gguf:PATH")
 
 
-def load_model(spec: str, cache_path: Optional[str]) -> ChatModel:
+def load_model(spec: str, cache_path: Optional[str], max_concurrency: Optional[int] = None) -> ChatModel:
     """The model named by `--model`, with its own usage ledger; every answer goes through the cache."""
-    model = select.load_model(spec, cache_path)
+    model = select.load_model(spec, cache_path, max_concurrency)
     model.ledger = UsageLedger()  # one command, one account (also when commands share a process)
     return model
 

@@ -10,13 +10,15 @@ from typing import Any, Dict, List, Optional
 import typer
 from wasabi import msg
 
-from ..distill.annotate import AnnotateError, AnnotateSettings, annotate, tagger_pipe
+from ..distill.annotate import AnnotateError, AnnotateSettings, tagger_pipe
 from ..distill.crosscheck import CrossCheckSettings, crosscheck
 from ..distill.relabel import load_student, relabel
 from ..distill.tagcheck import tagcheck
 from ..files import load_saved_pipeline, read_jsonl, read_text_lines, write_jsonl
+from ..llm import UsageLedger
 from ..ner import LabelSet
 from ..reverse_ner.pipeline import reverse_ner_pipeline
+from . import _scale as scale
 from ._app import CACHE, DOMAIN, GPU_ID, MODEL, SAMPLES_IN, SEED, Step, app, friendly_errors, load_model, use_gpu
 
 
@@ -62,22 +64,33 @@ def annotate_cli(
     metrics: Path = typer.Option(Path("metrics/annotate.json"), help="Metrics JSON (counts, usage)."),
     model: str = MODEL,
     cache_path: Optional[str] = CACHE,
+    engine: str = scale.ENGINE,
+    address: Optional[str] = scale.ADDRESS,
+    workers: int = scale.WORKERS,
+    concurrency: Optional[int] = scale.CONCURRENCY,
+    block_size: int = scale.BLOCK_SIZE,
+    batch_requests: Optional[Path] = scale.BATCH_REQUESTS,
+    batch_results: Optional[Path] = scale.BATCH_RESULTS,
 ) -> None:
-    """Label your own texts with reverse_ner: the corpus `correct`, `to-docbin` and `report` read."""
+    """Label your own texts with reverse_ner: the corpus `correct`, `to-docbin` and `report` read. Each text
+    is written as it is tagged; a rerun skips the texts already in OUTPUT."""
     step = Step("annotate")
     rows = [(f"line-{n}", text) for n, text in read_text_lines(texts, "texts")]
     rows = rows[:limit] if limit > 0 else rows
-    step.llm = load_model(model, cache_path)
-    with step.llm.ledger.step("annotate"):
+    run = scale.AnnotateRun(
+        rows, output, AnnotateSettings(logprobs=logprobs), str(texts), model, cache_path, concurrency,
+        scale.ray_settings(engine, address, workers, block_size), batch_requests, batch_results,
+    )  # fmt: skip
+    step.llm = run.driver_model(have_pipeline=pipeline is not None)
+    with (step.llm.ledger if step.llm else UsageLedger()).step("annotate"):
         nlp = load_tagger(pipeline, labels, [t for _, t in rows], k, step.llm)
         if save_pipeline is not None:
             save_pipeline.mkdir(parents=True, exist_ok=True)  # spaCy makes only the last folder
             nlp.to_disk(save_pipeline)
             msg.good(f"Saved the pipeline to {save_pipeline}")
-        result = annotate(nlp, rows, AnnotateSettings(logprobs=logprobs), where=str(texts))
-    write_jsonl(output, result["samples"])
-    m = result["metrics"]
-    msg.good(f"Wrote {output}: {m['entities']} entities in {m['texts']} texts")
+        m = run.run(nlp, pipeline or save_pipeline)
+    if batch_requests is None:
+        msg.good(f"Wrote {output}: {m['entities']} entities in {m['texts']} texts")
     step.finish(metrics, m)
 
 
@@ -140,15 +153,25 @@ def relabel_cli(
     limit: int = typer.Option(0, help="Label only the first N texts (0: all)."),
     metrics: Path = typer.Option(Path("metrics/relabel.json"), help="Metrics JSON (counts)."),
     gpu_id: int = GPU_ID,
+    engine: str = scale.ENGINE,
+    address: Optional[str] = scale.ADDRESS,
+    workers: int = scale.WORKERS,
+    block_size: int = scale.BLOCK_SIZE,
 ) -> None:
     """The student labels all your texts, for a fast CNN to train on (the second stage of `distill`)."""
     step = Step("relabel")
     use_gpu(gpu_id)
-    nlp = load_student(model_path, "the student")
-    rows = [text for _, text in read_text_lines(texts, "texts")]
+    ray = scale.ray_settings(engine, address, workers, block_size)
+    rows = [(f"line-{n}", text) for n, text in read_text_lines(texts, "texts")]
     rows = rows[:limit] if limit > 0 else rows
-    docbin, counts = relabel(nlp, rows, total=len(rows))
-    output.parent.mkdir(parents=True, exist_ok=True)
-    docbin.to_disk(output)
+    if ray is not None:
+        from ..scale.jobs import relabel_ray
+
+        counts = relabel_ray(model_path, rows, output, ray)
+    else:
+        nlp = load_student(model_path, "the student")
+        docbin, counts = relabel(nlp, [text for _, text in rows], total=len(rows))
+        output.parent.mkdir(parents=True, exist_ok=True)
+        docbin.to_disk(output)
     msg.good(f"Wrote {output}: {counts['entities']} entities in {counts['docs']} texts")
     step.finish(metrics, counts)

@@ -2,16 +2,21 @@
 `correct`, `to-docbin` and `report` read, with character offsets and a confidence per entity.
 
 Every answer goes through the LLM cache, so a killed run resumes by replaying what it has and asking
-only for the rest; the corpus is written once at the end, so no text is lost or written twice.
+only for the rest. `annotate` holds the corpus in memory; `annotate_stream` appends each sample to the
+output as it is tagged, skips on a rerun the ids already written, and puts the file in input order at
+the end, so no text is lost or written twice even without the cache.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections import Counter
-from dataclasses import dataclass, replace
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -19,7 +24,10 @@ from tqdm import tqdm
 from wasabi import msg
 
 from ..errors import ProgNERError
+from ..files import write_json_atomic
+from ..llm.protocol import canonical_json, sha256_hex
 from ..reverse_ner.component import ReverseNER
+from ..scale import shards
 
 LONG_TEXT_WORDS = 2000  # a text this long is tagged sentence by sentence: warn, it costs many calls
 
@@ -66,43 +74,139 @@ def check_texts(nlp: Language, texts: Sequence[Tuple[str, str]], where: str) -> 
     return counts
 
 
+def iter_samples(
+    nlp: Language, texts: Sequence[Tuple[str, str]], settings: Optional[AnnotateSettings] = None
+) -> Iterator[Dict[str, Any]]:
+    """The sample of each (id, text), in order, as soon as its batch is tagged: what both the in-memory
+    and the streaming paths (and each Ray worker) write."""
+    s = settings or AnnotateSettings()
+    pipe = tagger_pipe(nlp, "annotate")
+    with run_settings(pipe, s):
+        docs = nlp.pipe([text for _, text in texts], batch_size=s.batch_size)
+        for (text_id, _), doc in zip(texts, tqdm(docs, total=len(texts), desc="annotate", unit="text")):
+            yield {"id": text_id, "sentence": doc.text, "entities": entities_of(doc, pipe.name)}
+
+
+@contextmanager
+def run_settings(pipe: ReverseNER, settings: AnnotateSettings) -> Iterator[None]:
+    """The tagger asks for log-probs as `settings` say for this run only (the saved pipe is unchanged)."""
+    before = pipe.tagger.s
+    pipe.tagger.s = replace(before, logprobs=settings.logprobs)
+    try:
+        yield
+    finally:
+        pipe.tagger.s = before
+
+
+def sample_counts(samples: Iterable[Dict[str, Any]]) -> Dict[str, Any]:
+    """Texts, entities and entities per type of a corpus (read once, so it may be a stream)."""
+    per_type: Counter = Counter()
+    texts = empty = with_logprob = 0
+    for sample in samples:
+        texts += 1
+        empty += not sample["entities"]
+        per_type.update(e["label"] for e in sample["entities"])
+        with_logprob += sum(e["logprob"] is not None for e in sample["entities"])
+    return {
+        "texts": texts,
+        "texts_without_entities": empty,
+        "entities": sum(per_type.values()),
+        "entities_per_type": dict(sorted(per_type.items())),
+        "entities_with_logprob": with_logprob,
+    }
+
+
+def tagger_metrics(pipe: ReverseNER, stats: Dict[str, int], seconds: float) -> Dict[str, Any]:
+    """What the tagger did in this run (its answer statistics); warns about cut-off answers."""
+    if stats.get("cut_off_items_kept"):
+        msg.warn(
+            f"annotate: {stats['cut_off_items_kept']} answers were cut off at max_tokens "
+            "(they kept their complete items)"
+        )
+    return {
+        "tagger": dict(stats),
+        "k": pipe.tagger.s.k,
+        "library_examples": len(pipe.library) if pipe.library is not None else 0,
+        "tag_seconds": round(seconds, 2),
+    }
+
+
 def annotate(
     nlp: Language, texts: Sequence[Tuple[str, str]], settings: Optional[AnnotateSettings] = None, where: str = "texts"
 ) -> Dict[str, Any]:
     """Samples {"id", "sentence", "entities": [{"text", "label", "start", "end", "score", "logprob",
-    "confidence"}]} for (id, text) pairs, and metrics (counts, the tagger's answer statistics)."""
-    s = settings or AnnotateSettings()
+    "confidence"}]} for (id, text) pairs, and metrics (counts, the tagger's answer statistics).
+    Holds the corpus in memory; `annotate_stream` writes it to a file as it goes."""
     pipe = tagger_pipe(nlp, "annotate")
     counts = check_texts(nlp, texts, where)
-    before = pipe.tagger.s
-    pipe.tagger.s = replace(before, logprobs=s.logprobs)  # for this run only
     start = time.perf_counter()
-    samples = []
-    try:
-        docs = nlp.pipe([text for _, text in texts], batch_size=s.batch_size)
-        for (text_id, _), doc in zip(texts, tqdm(docs, total=len(texts), desc="annotate", unit="text")):
-            samples.append({"id": text_id, "sentence": doc.text, "entities": entities_of(doc, pipe.name)})
-    finally:
-        pipe.tagger.s = before
-    per_type = Counter(e["label"] for sample in samples for e in sample["entities"])
-    metrics = {
-        "texts": len(samples),
-        "texts_without_entities": sum(not sample["entities"] for sample in samples),
-        "entities": sum(per_type.values()),
-        "entities_per_type": dict(sorted(per_type.items())),
-        "entities_with_logprob": sum(e["logprob"] is not None for x in samples for e in x["entities"]),
-        **counts,
-        "tagger": dict(pipe.tagger.stats),
-        "k": pipe.tagger.s.k,
-        "library_examples": len(pipe.library) if pipe.library is not None else 0,
-        "tag_seconds": round(time.perf_counter() - start, 2),
+    samples = list(iter_samples(nlp, texts, settings))
+    tagging = tagger_metrics(pipe, pipe.tagger.stats, time.perf_counter() - start)
+    return {"samples": samples, "metrics": {**sample_counts(samples), **counts, **tagging}}
+
+
+def annotate_stream(
+    nlp: Language,
+    texts: Sequence[Tuple[str, str]],
+    output: Union[str, Path],
+    settings: Optional[AnnotateSettings] = None,
+    where: str = "texts",
+    tag: Optional[Callable[..., Iterator[Dict[str, Any]]]] = None,
+) -> Dict[str, Any]:
+    """`annotate`, each sample appended to `output` (flushed) as it is tagged; memory does not grow with the
+    corpus. A rerun skips every id already in `output` (resume without the LLM cache); at the end `output`
+    is rewritten once in input order, identical to what `annotate` returns. Returns the metrics. `tag`
+    (default `iter_samples`) may leave out texts it cannot tag: they are counted as `not_tagged`."""
+    output = Path(output)
+    pipe = tagger_pipe(nlp, "annotate")
+    counts = check_texts(nlp, texts, where)
+    claim_output(output, tagging_fingerprint(pipe, settings or AnnotateSettings()))
+    done, _ = shards.scan([output])
+    shards.check_against(done, texts, f"output {output}", "sentence")
+    todo = [(text_id, text) for text_id, text in texts if text_id not in done]
+    if done:
+        msg.info(f"annotate: {len(done)} texts already in {output}; tagging the other {len(todo)}")
+    stats_before = Counter(pipe.tagger.stats)
+    start = time.perf_counter()
+    with shards.ShardWriter(output) as writer:
+        for sample in (tag or iter_samples)(nlp, todo, settings):
+            writer.write(sample)
+    seconds = time.perf_counter() - start
+    index, _ = shards.scan([output])
+    ids = [text_id for text_id, _ in texts if text_id in index]
+    shards.merge(index, ids, output)
+    stats = dict(Counter(pipe.tagger.stats) - stats_before)
+    written = sample_counts(row for _, _, _, row in shards.iter_lines(output))
+    extra = {"not_tagged": len(texts) - len(ids)} if len(ids) < len(texts) else {}
+    return {**written, **counts, "resumed": len(done), **extra, **tagger_metrics(pipe, stats, seconds)}
+
+
+def tagging_fingerprint(pipe: ReverseNER, settings: AnnotateSettings) -> str:
+    """What decides the tagger's questions: labels, domain, tag settings and the example library. A resumed
+    run must ask the same questions as the run whose samples it keeps."""
+    library = pipe.library
+    data = {
+        "labels": list(pipe.label_set),
+        "domain": pipe.tagger.domain,
+        "tag": {**asdict(pipe.tagger.s), "logprobs": settings.logprobs},
+        "library": [library.examples, library.features] if library is not None else None,
     }
-    if pipe.tagger.stats.get("cut_off_items_kept"):
-        msg.warn(
-            f"annotate: {pipe.tagger.stats['cut_off_items_kept']} answers were cut off at max_tokens "
-            "(they kept their complete items)"
-        )
-    return {"samples": samples, "metrics": metrics}
+    return sha256_hex(canonical_json(data))
+
+
+def claim_output(output: Path, fingerprint: str) -> None:
+    """Record which tagging writes `output` (`OUTPUT.run.json`), refusing an output that another pipeline or
+    other settings began: resuming it would mix two taggers' samples in one corpus."""
+    record = output.with_name(output.name + ".run.json")
+    if output.exists() and record.is_file():
+        before = json.loads(record.read_text(encoding="utf8")).get("fingerprint")
+        if before != fingerprint:
+            raise AnnotateError(
+                f"{output} was written by another pipeline or other tag settings ({record} differs); "
+                "move it away, or delete it to annotate again"
+            )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(record, {"fingerprint": fingerprint})
 
 
 def entities_of(doc: Doc, group: str) -> List[Dict[str, Any]]:

@@ -17,6 +17,7 @@ from .model import ChatModel
 
 LOCAL = "spacy_progner.LocalGGUF.v1"
 REPLAY = "spacy_progner.Replay.v1"
+OPENAI = "spacy_progner.OpenAICompatible.v1"
 
 
 class ModelSpecError(ProgNERError, ValueError):
@@ -43,11 +44,15 @@ def model_block(spec: str, cache_path: Optional[str] = None) -> Dict[str, Any]:
     return block
 
 
-def load_model(spec: str, cache_path: Optional[str] = None) -> ChatModel:
-    """The model `spec` names; every answer goes through the cache at `cache_path` when one is given."""
+def load_model(spec: str, cache_path: Optional[str] = None, max_concurrency: Optional[int] = None) -> ChatModel:
+    """The model `spec` names; every answer goes through the cache at `cache_path` when one is given.
+    `max_concurrency` (requests in flight) overrides an OpenAI-compatible block's own setting, and is the
+    number of threads that ask any other transport."""
     from spacy_llm.registry import registry
 
     block = model_block(spec, cache_path)
+    if max_concurrency is not None and block["@llm_models"] == OPENAI:
+        block["max_concurrency"] = max_concurrency
     name = block.pop("@llm_models")
     try:
         factory = registry.llm_models.get(name)
@@ -58,4 +63,6 @@ def load_model(spec: str, cache_path: Optional[str] = None) -> ChatModel:
         raise ModelSpecError(f"--model {spec}: {name} is not a spacy-progner model (JSON schemas and log-probs needed)")
     if model.cache is None and cache_path:
         model.cache = ResponseCache(cache_path)
+    if max_concurrency is not None and name != OPENAI:
+        model.transport.max_concurrency = max_concurrency
     return model
