@@ -171,6 +171,12 @@ A spaCy CNN trained on each generated corpus, scored on the whole test split; me
 Full tables: [proggen_1500/benchmark.md](proggen_1500/benchmark.md) (1,500 sentences),
 [proggen/benchmark.md](proggen/benchmark.md) (400). Command: `spacy project run proggen`.
 
+## Scale-out
+
+`annotate` against a fake OpenAI server (0.5 s an answer, 16 at once) in one process and on local Ray
+with 1 to 8 workers, and `relabel` in one process and on 2 Ray workers: [scale/scale.md](scale/scale.md)
+(`python -m bench scale`, needs `spacy-progner[ray]`).
+
 ## The LLM layer
 
 Overhead of the package's model layer against raw xllamacpp, cache-hit latency, shared-prefix effect:
