@@ -35,6 +35,10 @@ def build_pipeline_cli(
     expansions: int = typer.Option(
         BuildSettings.expansions_per_feature, help="Example sentences per feature sentence."
     ),
+    check_pools: bool = typer.Option(BuildSettings.check_pools, help="The model checks each pool entity's type."),
+    check_examples: str = typer.Option(
+        BuildSettings.check_examples, help="Unlabelled mentions in an example: complete | drop | off (no check)."
+    ),
     model: str = MODEL,
     cache_path: Optional[str] = CACHE,
     metrics: Optional[Path] = typer.Option(None, help="Write build counts and usage here (JSON)."),
@@ -50,6 +54,8 @@ def build_pipeline_cli(
         n_clusters=n_clusters,
         entities_per_type=entities_per_type,
         expansions_per_feature=expansions,
+        check_pools=check_pools,
+        check_examples=check_examples,
     )
     start = time.perf_counter()
     with pipe.model.ledger.step("build-pipeline"):
