@@ -64,11 +64,9 @@ def main(
             msg.good(f"{prf} on {sample}{gold}")
             msg.text(f"per type: {per_type}")
     msg.good(f"Trained spaCy model: {model}")
-    msg.text(
-        f'  import spacy; nlp = spacy.load("{model}"); print(nlp("Your text here").ents)\n'
-        f"  python -m spacy package {model} packages --name my_ner --version 0.1.0   (a pip-installable package)\n"
-        f"  report of the labelled texts: {run / 'report.html'}"
-    )
+    print(f'  load it:     import spacy; nlp = spacy.load("{model}"); print(nlp("Your text here").ents)')
+    print(f"  package it:  python -m spacy package {model} packages --name my_ner --version 0.1.0")
+    print(f"  the report:  {run / 'report.html'} (the labelled texts, types, confidence, usage per step)")
 
 
 if __name__ == "__main__":

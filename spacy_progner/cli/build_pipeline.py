@@ -39,6 +39,9 @@ def build_pipeline_cli(
     check_examples: str = typer.Option(
         BuildSettings.check_examples, help="Unlabelled mentions in an example: complete | drop | off (no check)."
     ),
+    min_examples_per_type: int = typer.Option(
+        BuildSettings.min_examples_per_type, help="A type with fewer examples gets expansions of its own (0: none)."
+    ),
     model: str = MODEL,
     cache_path: Optional[str] = CACHE,
     metrics: Optional[Path] = typer.Option(None, help="Write build counts and usage here (JSON)."),
@@ -56,6 +59,7 @@ def build_pipeline_cli(
         expansions_per_feature=expansions,
         check_pools=check_pools,
         check_examples=check_examples,
+        min_examples_per_type=min_examples_per_type,
     )
     start = time.perf_counter()
     with pipe.model.ledger.step("build-pipeline"):
