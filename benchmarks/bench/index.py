@@ -273,9 +273,16 @@ def quickstart_record(run: Path, wall_seconds: float) -> Dict[str, Any]:
         "wall_seconds": round(wall_seconds, 1),
         "texts": steps["annotate"]["texts"],
         "seconds": {name: rec["seconds"] for name, rec in steps.items() if "seconds" in rec},
-        "llm_calls": sum(rec.get("usage", {}).get("total", {}).get("calls", 0) for rec in steps.values()),
+        "llm_calls": sum(_calls(rec.get("usage") or {}) for rec in steps.values()),
         "gold": {k: gold.get(k) for k in ("gold", "limit", "ents_f", "ents_p", "ents_r", "per_type")},
     }
+
+
+def _calls(usage: Dict[str, Any]) -> int:
+    """Model calls in a usage record: a ledger's total, or (a library's build record) the sum of its steps."""
+    if "total" in usage:
+        return usage["total"]["calls"]
+    return sum(step.get("calls", 0) for step in usage.values() if isinstance(step, dict))
 
 
 def quickstart_table(path: Path = QUICKSTART) -> str:
