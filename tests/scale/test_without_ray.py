@@ -21,6 +21,7 @@ def run_without_ray(code: str, tmp_path) -> subprocess.CompletedProcess:
 def test_the_cli_imports_and_names_the_extra_when_ray_is_missing(tmp_path):
     texts = tmp_path / "texts.txt"
     texts.write_text("\n".join(F.TEXTS), encoding="utf8")
+    (tmp_path / "no-student").mkdir()  # it exists (the command line checks that), but holds no pipeline
     code = (
         "import spacy_progner.scale.jobs, spacy_progner.scale.batch_files\n"
         "from spacy_progner.cli import main\n"
