@@ -9,21 +9,10 @@ from dataclasses import replace
 import distill_fixtures as F
 import pytest
 import scale_fixtures as S
-from fake_openai import FakeOpenAI, cassette_responder
 from typer.testing import CliRunner
 
 from spacy_progner.cli import app
 from spacy_progner.scale.batch_files import batch_requests, read_results, request_hash
-
-
-@pytest.fixture(scope="module")
-def server():
-    fake = FakeOpenAI()
-    fake.responder = cassette_responder(F.CASSETTE)
-    try:
-        yield fake
-    finally:
-        fake.close()
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import distill_fixtures as F
 import pytest
 import scale_fixtures as S
 import spacy
-from fake_openai import FakeOpenAI, cassette_responder
 from spacy.tokens import DocBin
 
 ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'spacy-progner[ray]' to run these")
@@ -48,16 +47,6 @@ def expected(saved, tmp_path_factory):
     path = tmp_path_factory.mktemp("single") / "annotated.jsonl"
     write_jsonl(path, annotate(spacy.load(saved), F.rows(), F.ANNOTATE)["samples"])
     return path.read_bytes()
-
-
-@pytest.fixture(scope="module")
-def server():
-    fake = FakeOpenAI()
-    fake.responder = cassette_responder(F.CASSETTE)
-    try:
-        yield fake
-    finally:
-        fake.close()
 
 
 def test_ray_over_replayed_answers_is_the_single_process_corpus(saved, expected, tmp_path):
