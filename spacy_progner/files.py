@@ -45,18 +45,31 @@ def jsonl_rows(
 ) -> List[Tuple[int, Dict[str, Any]]]:
     """(line number, object) of each non-blank JSONL line; a line that is not JSON, or whose object has no
     string `key`, fails naming the file and line (`missing` says what it lacks)."""
-    out = []
-    for number, line in enumerate(content.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as err:
-            raise error(f"{path}: line {number} is not JSON ({err})") from err
-        if not isinstance(row, dict) or not isinstance(row.get(key), str):
-            raise error(f"{path}: line {number} {missing}")
-        out.append((number, row))
-    return out
+    return [
+        (number, jsonl_object(path, number, line, key, missing, error))
+        for number, line in enumerate(content.splitlines(), 1)
+        if line.strip()
+    ]
+
+
+def jsonl_object(
+    path: Path,
+    number: int,
+    line: Union[str, bytes],
+    key: str,
+    missing: str,
+    error: Type[Exception] = SettingsError,
+    hint: str = "",
+) -> Dict[str, Any]:
+    """One JSONL line as an object with a string `key`; anything else fails naming the file and line
+    (`missing` says what it lacks, `hint` what to do about a line that is not JSON)."""
+    try:
+        row = json.loads(line)
+    except ValueError as err:
+        raise error(f"{path}: line {number} is not JSON ({err}){hint}") from err
+    if not isinstance(row, dict) or not isinstance(row.get(key), str):
+        raise error(f"{path}: line {number} {missing}")
+    return row
 
 
 def read_text_lines(

@@ -18,6 +18,7 @@ from typing import IO, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 import srsly
 
 from ..errors import StepError
+from ..files import jsonl_object
 
 SHARD_GLOB = "part-*.jsonl"
 
@@ -85,13 +86,8 @@ def iter_lines(path: Path, key: str = "id") -> Iterator[Tuple[int, int, bytes, D
 
 
 def _row(path: Path, number: int, raw: bytes, key: str) -> Dict:
-    try:
-        row = json.loads(raw)
-    except ValueError as err:
-        raise StepError(f"{path}: line {number} is not JSON ({err}); remove the line or the file") from err
-    if not isinstance(row, dict) or not isinstance(row.get(key), str):
-        raise StepError(f"{path}: line {number} has no string {key!r}: not a shard of this run")
-    return row
+    missing = f"has no string {key!r}: not a shard of this run"
+    return jsonl_object(path, number, raw, key, missing, StepError, hint="; remove the line or the file")
 
 
 def shard_files(shard_dir: Path) -> List[Path]:
