@@ -102,8 +102,9 @@ def row_keys(ns: Sequence[int], orders: Sequence[str], seeds: Sequence[int]) -> 
     return keys
 
 
-def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, corpus, rows, test: Path, args) -> List[Dict[str, Any]]:
-    """The rows of one dataset from its corrected corpus (with text) and the gold rows of the same ids."""
+def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, corpus, rows, test: Path, args, table) -> None:
+    """The rows of one dataset from its corrected corpus (with text) and the gold rows of the same ids,
+    appended to `table`, which is written after each row (a long run commits what it has)."""
     folder = bench.root / dataset / "review"
     checked = folder / "crosschecked.jsonl"
     settings = CrossCheckSettings(folds=args["folds"], train_steps=args["crosscheck_steps"], seed=0)
@@ -115,8 +116,9 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, corpus, rows, test
 
     bench.step(folder, "crosscheck", [checked], check)
     samples = read_jsonl(checked, "cross-checked corpus")
-    keys = row_keys(args["ns"], args["orders"], args["seeds"])
-    return [{"dataset": dataset, **run_row(bench, folder, spec, samples, rows, test, k, args)} for k in keys]
+    for key in row_keys(args["ns"], args["orders"], args["seeds"]):
+        table.append({"dataset": dataset, **run_row(bench, folder, spec, samples, rows, test, key, args)})
+        write_table(bench.root, table)
 
 
 def _no_model() -> ChatModel:
@@ -124,7 +126,7 @@ def _no_model() -> ChatModel:
 
 
 def run(datasets: List[str], output_dir: Path = DISTILL_DIR, **args: Any) -> List[Dict[str, Any]]:
-    """Every dataset's rows; the table written after each dataset (a long run shows what it has)."""
+    """Every dataset's rows."""
     args = {"train_config": TRAIN_CONFIG, "train_steps": None, "folds": 5, "crosscheck_steps": 600,
             "ns": NS, "orders": ORDERS, "seeds": SEEDS, **args}  # fmt: skip
     bench = Bench(output_dir, _no_model, force=False)
@@ -136,8 +138,7 @@ def run(datasets: List[str], output_dir: Path = DISTILL_DIR, **args: Any) -> Lis
         test = output_dir / dataset / "test.spacy"
         make_test = partial(dataset_docbin, dataset, "test", list(spec.types), test)
         bench.step(output_dir / dataset / "shared", "test-data", [test], make_test)
-        table += run_dataset(bench, dataset, spec, corpus, rows, test, args)
-        write_table(output_dir, table)
+        run_dataset(bench, dataset, spec, corpus, rows, test, args, table)
     return table
 
 

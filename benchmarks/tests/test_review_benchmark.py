@@ -3,6 +3,7 @@ decisions counted, corpus F1 after review, a tiny training per row, rows resumed
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import srsly
@@ -65,13 +66,17 @@ def test_rows_train_evaluate_and_resume(tmp_path):
     args = {"train_config": Path("../configs/train.cfg"), "train_steps": 20, "folds": 2, "crosscheck_steps": 5,
             "ns": (0, 4), "orders": ("ranked", "random"), "seeds": (0,)}  # fmt: skip
     bench = Bench(tmp_path, _no_model)
-    table = run_dataset(bench, "tiny", spec, samples, rows, test, args)
+    table: list = []
+    run_dataset(bench, "tiny", spec, samples, rows, test, args, table)
+    written = json.loads((tmp_path / "review.json").read_text(encoding="utf8"))  # srsly's reader rounds floats
+    assert written["rows"] == table  # written row by row
     assert [(r["order"], r["n"]) for r in table] == [("none", 0), ("ranked", 4), ("random", 4)]
     assert table[0]["decisions"] == {"accepts": 0, "removals": 0, "retypes": 0, "additions": 0}
     assert table[1]["corpus_f1"] > table[0]["corpus_f1"] and sum(table[1]["decisions"].values()) > 0
     assert all(0 <= r["f1"] <= 1 for r in table)
     record = tmp_path / "tiny" / "review" / "ranked-4-seed0" / "steps" / "evaluate.json"
     assert srsly.read_json(record)["ents_f"] == table[1]["f1"]
-    again = run_dataset(Bench(tmp_path, _no_model), "tiny", spec, samples, rows, test, args)  # all skipped
+    again: list = []
+    run_dataset(Bench(tmp_path, _no_model), "tiny", spec, samples, rows, test, args, again)  # all skipped
     assert again == table
     assert "| tiny | ranked | 4 | 0 |" in markdown(table)
