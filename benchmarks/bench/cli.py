@@ -111,6 +111,9 @@ def ner_cli(
     types: str = typer.Option(
         "", help="Ask for and score only these types (comma-separated): an out-of-type row; '' for all."
     ),
+    other_names: bool = typer.Option(
+        TagSettings.other_names, help="Offer the OTHER outlet for names of no asked type (reverse_ner rows)."
+    ),
 ) -> None:
     """reverse_ner vs spacy-llm's spacy.NER.v3 vs gold retrieval on fixed samples of real test sets."""
     from .reverse_ner import markdown, run
@@ -136,7 +139,7 @@ def ner_cli(
         summarize_only,
         retime,
         domains_dir,
-        {"answer_form": answer_form, "group_size": group_size},
+        {"answer_form": answer_form, "group_size": group_size, "other_names": other_names},
         library_dir,
         split,
         {} if n_parallel is None else {"n_parallel": n_parallel},
@@ -274,13 +277,12 @@ def review_cli(
     folds: int = typer.Option(CrossCheckSettings.folds, help="Cross-check folds (the marks the ranking reads)."),
 ) -> None:
     """A simulated reviewer: N texts set to their gold tags, ranked vs random; corpus F1 and a CNN's test F1."""
-    from .review import markdown, run
+    from .review import run
 
-    table = run(
+    run(
         _names(datasets), output_dir, ns=_seeds(ns, "--ns"), orders=_names(orders), seeds=_seeds(seeds, "--seeds"),
         train_steps=train_steps, folds=folds,
     )  # fmt: skip
-    print(markdown(table))
 
 
 @benchmark_app.command("quickstart-record")

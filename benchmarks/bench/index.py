@@ -13,13 +13,18 @@ from typing import Any, Callable, Dict, List, Tuple
 
 import srsly
 
-from . import distill, proggen, reverse_ner
+from . import distill, proggen, reverse_ner, review
 from .paths import DISTILL_DIR, PROGGEN_DIR
+
+REVIEW = DISTILL_DIR / "review.json"
 
 # The reverse_ner tables the index shows (summary JSON beside its table), each with what it measures.
 NER_TABLES: Tuple[Tuple[str, str], ...] = (
-    ("reverse_ner", "k=4 demos, one text per request: reverse_ner against spacy-llm's spacy.NER.v3, zero-shot (k0), "
-     "self-consistency and gold demos"),
+    (
+        "reverse_ner",
+        "k=4 demos, one text per request: reverse_ner against spacy-llm's spacy.NER.v3, zero-shot (k0), "
+        "self-consistency and gold demos",
+    ),
     ("reverse_ner_k2", "k=2 demos, one text per request (the CPU setting)"),
     ("reverse_ner_k2_group2", "k=2 demos, two similar texts per request sharing their demos"),
 )
@@ -54,6 +59,10 @@ def regenerate() -> List[Path]:
     datasets = [d["dataset"] for d in old["datasets"]]
     report = distill.collect(DISTILL_DIR, datasets, old["n_sentences"], old["k"], old["seed"])
     written += [DISTILL_DIR / "benchmark.json", _write(DISTILL_DIR / "benchmark.json", report, distill.markdown)]
+    if REVIEW.is_file():
+        record = srsly.read_json(REVIEW)
+        REVIEW.with_suffix(".md").write_text(review.markdown(record["rows"], record["settings"]), encoding="utf8")
+        written.append(REVIEW.with_suffix(".md"))
     Path("README.md").write_text(readme(), encoding="utf8")
     project_readme = Path("..") / "README.md"
     project_readme.write_text(with_tables(project_readme.read_text(encoding="utf8")), encoding="utf8")
@@ -73,12 +82,18 @@ DATASET_NAMES = {
     "mit_movie": "MIT-Movie",
     "mit_restaurant": "MIT-Restaurant",
 }
-PROGGEN_ROWS = {"simple": "Simple prompt", "x+y+correct": "Diversify X+Y + self-correction",
-                "x+y+trustpool": "X+Y + pool types trusted", "real-train": "real train split (ceiling)"}
-DISTILL_ROWS = {"distill+correct": "CNN on the corrected labels",
-                "distill+correct+proggen+minilm": "transformer student (MiniLM)",
-                "distill+correct+proggen+minilm+relabel": "shipped CNN (learns from the student)",
-                "real-train": "real train split (ceiling)"}
+PROGGEN_ROWS = {
+    "simple": "Simple prompt",
+    "x+y+correct": "Diversify X+Y + self-correction",
+    "x+y+trustpool": "X+Y + pool types trusted",
+    "real-train": "real train split (ceiling)",
+}
+DISTILL_ROWS = {
+    "distill+correct": "CNN on the corrected labels",
+    "distill+correct+proggen+minilm": "transformer student (MiniLM)",
+    "distill+correct+proggen+minilm+relabel": "shipped CNN (learns from the student)",
+    "real-train": "real train split (ceiling)",
+}
 
 
 def _f(x: Any) -> str:
@@ -162,6 +177,13 @@ library built from the dev split), cross-checked, corrected; models scored on th
 {distill}
 Full table: [distill/benchmark.md](distill/benchmark.md). Command: `spacy project run distill`.
 One row again from the committed annotations with the package's own commands: `spacy project run distill-row`.
+
+## Review: what a person's corrections buy
+
+A simulated reviewer (no LLM call) sets N texts of the corrected distillation corpus to their gold tags,
+in the review page's order (`ranked`, least certain first) or at random; the CNN is trained again on the
+reviewed corpus and scored on the whole test split:
+[distill/review.md](distill/review.md). Command: `python -m bench review`.
 
 ## ProgGen: synthetic corpora
 
@@ -255,7 +277,7 @@ def with_tables(text: str) -> str:
         start, end = f"<!-- table:{name} -->\n", f"<!-- /table:{name} -->"
         if start in text and end in text:
             head, rest = text.split(start, 1)
-            text = head + start + render() + rest[rest.index(end):]
+            text = head + start + render() + rest[rest.index(end) :]
     return text
 
 

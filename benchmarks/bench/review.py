@@ -118,7 +118,7 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, corpus, rows, test
     samples = read_jsonl(checked, "cross-checked corpus")
     for key in row_keys(args["ns"], args["orders"], args["seeds"]):
         table.append({"dataset": dataset, **run_row(bench, folder, spec, samples, rows, test, key, args)})
-        write_table(bench.root, table)
+        write_table(bench.root, table, args)
 
 
 def _no_model() -> ChatModel:
@@ -142,15 +142,49 @@ def run(datasets: List[str], output_dir: Path = DISTILL_DIR, **args: Any) -> Lis
     return table
 
 
-def write_table(output_dir: Path, table: List[Dict[str, Any]]) -> None:
-    srsly.write_json(output_dir / "review.json", {"rows": table})
-    (output_dir / "review.md").write_text(markdown(table), encoding="utf8")
+SETTINGS = ("train_steps", "folds", "crosscheck_steps")  # what the rows were measured with, kept beside them
+
+
+def write_table(output_dir: Path, table: List[Dict[str, Any]], args: Dict[str, Any]) -> None:
+    settings = {key: args[key] for key in SETTINGS}
+    srsly.write_json(output_dir / "review.json", {"settings": settings, "rows": table})
+    (output_dir / "review.md").write_text(markdown(table, settings), encoding="utf8")
     msg.good(f"Wrote {output_dir / 'review.json'} and review.md")
 
 
-def markdown(table: List[Dict[str, Any]]) -> str:
-    lines = ["| dataset | order | n | seed | F1 | corpus F1 | decisions (accepts / removals / retypes / additions) |",
-             "|---|---|---|---|---|---|---|"]  # fmt: skip
+def summary(table: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """One line per (dataset, order, n): the mean over its seeds, and the gain over the same seeds' n=0."""
+    base = {(r["dataset"], r["seed"]): r["f1"] for r in table if r["n"] == 0}
+    groups: Dict[tuple, List[Dict[str, Any]]] = {}
+    for r in table:
+        groups.setdefault((r["dataset"], r["order"], r["n"]), []).append(r)
+    out = []
+    for (dataset, order, n), runs in groups.items():
+        gains = [r["f1"] - base[(dataset, r["seed"])] for r in runs if (dataset, r["seed"]) in base]
+        out.append({
+            "dataset": dataset, "order": order, "n": n, "seeds": len(runs),
+            "f1": sum(r["f1"] for r in runs) / len(runs),
+            "gain": sum(gains) / len(gains) if gains else None,
+            "corpus_f1": sum(r["corpus_f1"] for r in runs) / len(runs),
+            "decisions": sum(sum(r["decisions"].values()) for r in runs) / len(runs),
+        })  # fmt: skip
+    return out
+
+
+def markdown(table: List[Dict[str, Any]], settings: Dict[str, Any]) -> str:
+    steps = settings["train_steps"] or "the config's"
+    lines = [f"The CNN (`configs/train.cfg`, {steps} steps) trained on the corpus after review; whole test split. "
+             "Mean over the training seeds run (the random order's texts change with the seed); gain: over n=0 "
+             "of the same seeds; decisions: what a person would have done, summed.", "",
+             "| dataset | order | n | seeds | F1 | gain | corpus F1 | decisions |",
+             "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for g in summary(table):
+        gain = "" if g["gain"] is None else f"{100 * g['gain']:+.1f}"
+        lines.append(f"| {g['dataset']} | {g['order']} | {g['n']} | {g['seeds']} | {g['f1']:.3f} | {gain} "
+                     f"| {g['corpus_f1']:.3f} | {g['decisions']:.0f} |")  # fmt: skip
+    lines += ["", "Every run:", "",
+              "| dataset | order | n | seed | F1 | corpus F1 | decisions (accepts / removals / retypes / additions) |",
+              "|---|---|---|---|---|---|---|"]  # fmt: skip
     for r in table:
         d = r["decisions"]
         cells = " / ".join(str(d[k]) for k in COUNTS)

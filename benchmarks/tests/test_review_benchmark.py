@@ -79,4 +79,4 @@ def test_rows_train_evaluate_and_resume(tmp_path):
     again: list = []
     run_dataset(Bench(tmp_path, _no_model), "tiny", spec, samples, rows, test, args, again)  # all skipped
     assert again == table
-    assert "| tiny | ranked | 4 | 0 |" in markdown(table)
+    assert "| tiny | ranked | 4 | 0 |" in markdown(table, {"train_steps": 20})
