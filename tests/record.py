@@ -1,5 +1,5 @@
 """Record the test cassettes from the real embedded model:
-`python tests/record.py [llm|reverse_ner|proggen|distill|all]`.
+`python tests/record.py [llm|reverse_ner|forms|other|proggen|distill|all]`.
 
 Each part runs exactly the steps its tests replay (from the *_fixtures.py modules); requests already in a
 cassette are kept and only new ones go to the model. Re-record a part after changing what it asks.
@@ -92,6 +92,18 @@ def record_many_types() -> None:
     print("long check:", result.usage.completion_tokens, result.choices[0].truncated, result.choices[0].text)
 
 
+def record_other() -> None:
+    """The same texts tagged with and without the OTHER outlet (zero-shot: no library to build)."""
+    import reverse_ner_fixtures as F
+
+    for other_names, k in ((False, 0), (True, 0), (True, 2)):
+        nlp = F.other_nlp(F.replay_block(F.OTHER_CASSETTE, mode="record", inner=LOCAL), other_names, k)
+        for doc in nlp.pipe(F.OTHER_TEXTS):
+            print(f"other_names={other_names} k={k}:", doc.text, [(e.text, e.label_) for e in doc.ents])
+        pipe = nlp.get_pipe("reverse_ner")
+        print(dict(pipe.tagger.stats), pipe.library and pipe.library.meta["pools"])
+
+
 def record_proggen(cache_path: str) -> None:
     """Through the LLM cache: whatever the demo workflow already asked with the same seeds costs nothing."""
     import proggen_fixtures as F
@@ -120,7 +132,7 @@ def record_distill() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "part", nargs="?", default="all", choices=["llm", "reverse_ner", "forms", "proggen", "distill", "all"]
+        "part", nargs="?", default="all", choices=["llm", "reverse_ner", "forms", "other", "proggen", "distill", "all"]
     )
     parser.add_argument("--cache-path", default=str(HERE.parent / ".cache" / "llm-cache.sqlite"), help="proggen only")
     args = parser.parse_args()
@@ -128,6 +140,7 @@ def main() -> None:
         "llm": record_llm,
         "reverse_ner": record_reverse_ner,
         "forms": record_forms,
+        "other": record_other,
         "proggen": lambda: record_proggen(args.cache_path),
         "distill": record_distill,
     }

@@ -174,3 +174,26 @@ def form_nlp(model: dict, library, form: str, **config):
 
 
 GROUP_SIZE = 3  # TAG_TEXTS in one request
+
+
+# The OTHER outlet (`other_names`): only PER and ORG asked, in texts that also name places, events,
+# nationalities and dates, tagged zero-shot with and without the outlet. Recorded into its own cassette
+# by `python tests/record.py other`.
+OTHER_CASSETTE = Path(__file__).parent / "cassettes" / "reverse_ner_other.jsonl"
+OTHER_LABELS = {"PER": LABELS["PER"], "ORG": LABELS["ORG"]}
+OTHER_TEXTS = [
+    "Coach Marta Lind said Harbour City will travel to Lisbon for the Atlantic Cup final.",
+    "The Danish minister Ole Brandt met officials of Kessler Motors in Munich on Friday.",
+    "Floods hit northern Laos and parts of Vietnam after the monsoon season began in June.",
+    "He told Reuters the Winter Games would bring thousands of visitors to the Alps.",
+]
+
+
+def other_nlp(model: dict, other_names: bool, k: int = 0):
+    """PER and ORG only; with k > 0 the pipe builds a small library (`BUILD`) on `TASK_TEXTS` first."""
+    nlp = spacy.blank("en")
+    config = {"labels": OTHER_LABELS, "model": model, "k": k, "other_names": other_names, **BUILD}
+    nlp.add_pipe("reverse_ner", config=config)
+    if k:
+        nlp.get_pipe("reverse_ner").initialize(texts=TASK_TEXTS)
+    return nlp

@@ -291,7 +291,8 @@ def run(
         idx = sample_rows(rows, n, seed)
         vocab = spacy.blank("en").vocab
         refs = [row_to_doc(vocab, rows[i], keep=labels) for i in idx]
-        libs = Libraries(dataset, labels, dataset_build, library_dir or out, cache_path)
+        asked = labels.with_other() if (options or {}).get("other_names") else labels  # the library's types
+        libs = Libraries(dataset, asked, dataset_build, library_dir or out, cache_path)
         tagging = Tagging(k, n_samples, options or {}, dataset_build.domain, model_options or {})
         for config in configs:
             result = _row(dataset, config, refs, labels, libs, out, tagging, force, time_n, summarize_only, retime)

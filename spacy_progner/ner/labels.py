@@ -10,6 +10,15 @@ from ..errors import SettingsError
 from ..files import read_data_file
 
 LABEL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+# The outlet type a tagging prompt may offer beside the user's types (`LabelSet.with_other`): a name the
+# text holds that none of the asked types covers goes there and is then dropped, instead of into the
+# nearest asked type.
+OTHER = "OTHER"
+OTHER_DEFINITION = (
+    "any other name or mention that none of the types above covers (for example a nationality, event, "
+    "product, title of a work, date or amount, or a person, place or organisation when no type above is "
+    "for it); it is set aside, so never force such a name into the nearest type"
+)
 
 
 class LabelSet(Mapping[str, str]):
@@ -55,6 +64,18 @@ class LabelSet(Mapping[str, str]):
     def describe(self) -> str:
         """One line per type, for prompts."""
         return "\n".join(f"- {label}: {definition}" for label, definition in self._defs.items())
+
+    def with_other(self) -> LabelSet:
+        """These types and the OTHER outlet after them (a type the user named OTHER cannot have one)."""
+        if OTHER in self._defs:
+            raise SettingsError(f"the type name {OTHER} is kept for names of no asked type: rename that type")
+        return LabelSet({**self._defs, OTHER: OTHER_DEFINITION}, where="labels with the OTHER outlet")
+
+    def without_other(self) -> LabelSet:
+        """The asked types alone (the set itself when it has no outlet)."""
+        if OTHER not in self._defs:
+            return self
+        return LabelSet({k: v for k, v in self._defs.items() if k != OTHER}, where="labels without the outlet")
 
     def to_dict(self) -> Dict[str, str]:
         return dict(self._defs)

@@ -32,6 +32,7 @@ from ..errors import SettingsError
 from ..llm import ChatModel
 from ..ner import AnswerError, LabelSet, entity_answer, parse_entities, parse_json_answer
 from ..ner.answers import Mention
+from ..ner.labels import OTHER
 from ..ner.shapes import capitalised
 from . import prompts
 from .embed import DEFAULT_EMBEDDER, embed
@@ -69,8 +70,15 @@ class BuildSettings:
 
     def __post_init__(self) -> None:
         """Checked when the settings are made, so a `reverse_ner` pipe with a bad one fails when it is built."""
-        for name in ("entities_per_type", "entities_per_call", "n_clusters", "expansions_per_feature",
-                     "max_entities_per_example", "min_feature_tokens", "max_feature_tokens"):
+        for name in (
+            "entities_per_type",
+            "entities_per_call",
+            "n_clusters",
+            "expansions_per_feature",
+            "max_entities_per_example",
+            "min_feature_tokens",
+            "max_feature_tokens",
+        ):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise SettingsError(f"reverse_ner {name} must be an integer >= 1, got {getattr(self, name)!r}")
         if not 0.0 <= self.empty_rate <= 1.0:
@@ -107,6 +115,9 @@ def completed(
 
 
 class LibraryBuilder:
+    """`labels` with the OTHER outlet (`LabelSet.with_other`) builds a library whose examples also name
+    things of no asked type, labelled OTHER: demos that show the tagger where such names go."""
+
     def __init__(self, labels: LabelSet, model: ChatModel, settings: Optional[BuildSettings] = None):
         self.labels = labels
         self.model = model
@@ -299,6 +310,9 @@ class LibraryBuilder:
                 and re.search(rf"(?<!\w){re.escape(t)}(?!\w)", ex["sentence"])
                 and (not capitals.get(lab) or uncased(ex["sentence"]) or any(c.isupper() for c in t))
             ]
+            # a name of no asked type the example leaves unlabelled costs nothing (the tagger drops OTHER);
+            # one from the OTHER pool is still added, so the demos show the outlet used
+            extras = [(t, lab) for t, lab in extras if lab != OTHER or _pool_key(t) in known.get(OTHER, ())]
             if extras and self.s.check_examples == "complete":
                 merged = completed(self._nlp, ex["sentence"], ex["entities"], extras, known)
                 if merged is not None:

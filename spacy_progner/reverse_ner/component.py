@@ -16,6 +16,7 @@ from ..files import read_text_lines
 from ..llm import ChatModel
 from ..ner import LabelSet, align_mentions
 from ..ner.domain import spec_domain
+from ..ner.labels import OTHER
 from .build import BuildSettings, LibraryBuilder, sentences_of
 from .embed import DEFAULT_EMBEDDER
 from .infer import Scored, Tagger, TagSettings, split_doc
@@ -35,6 +36,7 @@ TAG_KEYS = (
     "logprobs",
     "answer_form",
     "group_size",
+    "other_names",
 )
 BUILD_KEYS = (
     "n_clusters",
@@ -81,6 +83,7 @@ def make_reverse_ner(
     logprobs: bool,
     answer_form: str,
     group_size: int,
+    other_names: bool,
     n_clusters: int,
     entities_per_type: int,
     expansions_per_feature: int,
@@ -104,6 +107,8 @@ def make_reverse_ner(
     "pairs" (one [text, type] pair per mention: fewer answer tokens) or "by_type" (one list per type:
     about half the answer tokens); see ner.forms. group_size: similar
     sentences per request, sharing one set of demos (see groups; their mentions get no log-probs).
+    other_names: the prompt offers an OTHER type for names none of the labels covers, and its mentions are
+    dropped (a text naming more kinds of things than the labels no longer has them forced into one).
     The rest shapes the library built in `initialize` (min_examples_per_type: the build asks for more
     examples of a type that has fewer, within a call budget)."""
     if isinstance(labels, dict) and not labels:
@@ -133,6 +138,7 @@ def make_reverse_ner(
         logprobs=logprobs,
         answer_form=answer_form,
         group_size=group_size,
+        other_names=other_names,
         seed=seed,
         embedder=embedder,
     )
@@ -210,14 +216,15 @@ class ReverseNER(Pipe):
                 f"{self.name}.initialize needs unlabelled text from the task: pass texts=[...], set "
                 "`texts_path`, or give get_examples"
             )
-        builder = LibraryBuilder(self.label_set, self.model, self.build_settings)
+        builder = LibraryBuilder(self.tagger.asked, self.model, self.build_settings)
         self.set_library(builder.build(sentences_of(texts)))
 
     def set_library(self, library: ExampleLibrary) -> None:
-        unknown = {lab for ex in library.examples for _, lab in ex["entities"]} - set(self.label_set)
+        unknown = {lab for ex in library.examples for _, lab in ex["entities"]} - set(self.tagger.asked)
         if unknown:
+            hint = "; it was built with other_names = true: set that too" if unknown == {OTHER} else ""
             raise SettingsError(
-                f"{self.name}: the example library uses labels {sorted(unknown)} not in the pipe's labels"
+                f"{self.name}: the example library uses labels {sorted(unknown)} not in the pipe's labels{hint}"
             )
         self.library = library
         self.tagger.library = library

@@ -15,6 +15,7 @@ from ..errors import SettingsError
 from ..llm import ChatModel, ChatRequest
 from ..ner import AnswerError, LabelSet
 from ..ner.forms import ANSWER_FORMS, read_answer
+from ..ner.labels import OTHER
 from ..ner.logprobs import item_logprobs
 from ..ner.shapes import keep_shaped
 from . import prompts
@@ -52,6 +53,9 @@ class TagSettings:
     answer_form: str = "mentions"
     # sentences per request sharing one set of k demos, retrieved for the group (see groups); 1: one each
     group_size: int = 1
+    # offer an OTHER type for names none of the labels covers, and drop what the model puts there: a text
+    # that names more kinds of things than the labels would otherwise have them pushed into the nearest type
+    other_names: bool = False
     seed: int = 0
     embedder: str = DEFAULT_EMBEDDER
 
@@ -70,6 +74,8 @@ class TagSettings:
             raise SettingsError(f"reverse_ner temperature must be >= 0, got {self.temperature}")
         if self.retrieve_by not in RETRIEVE_BY:
             raise SettingsError(f"reverse_ner retrieve_by must be one of {RETRIEVE_BY}, got {self.retrieve_by!r}")
+        if not isinstance(self.other_names, bool):
+            raise SettingsError(f"reverse_ner other_names must be true or false, got {self.other_names!r}")
         if self.answer_form not in ANSWER_FORMS:
             raise SettingsError(f"reverse_ner answer_form must be one of {ANSWER_FORMS}, got {self.answer_form!r}")
 
@@ -84,10 +90,12 @@ class Tagger:
         domain: str = "",  # the text's kind ("spoken queries about movies"), the build's `domain` setting
     ):
         self.labels = labels
+        self.s = settings or TagSettings()
+        # the types the prompt offers and the answers may hold: the labels, and the outlet when it is on
+        self.asked = labels.with_other() if self.s.other_names else labels
         self.domain = domain
         self.model = model
         self.library = library
-        self.s = settings or TagSettings()
         self.stats: Counter = Counter()
         self._shapes: Tuple[Optional[ExampleLibrary], dict] = (None, {})
 
@@ -134,7 +142,7 @@ class Tagger:
         sampled = self.s.n_samples > 1
         return groups, [
             prompts.group_request(
-                self.labels,
+                self.asked,
                 [sentences[i] for i in group],
                 group_demos,
                 form=self.s.answer_form,
@@ -151,7 +159,7 @@ class Tagger:
         sampled = self.s.n_samples > 1
         return [
             prompts.ner_request(
-                self.labels,
+                self.asked,
                 sentence,
                 demos,
                 n=self.s.n_samples,
@@ -169,7 +177,7 @@ class Tagger:
         """The same prompts as one plain string each, for spacy-llm models that take text."""
         demos = self.demos_for(sentences)
         form = self.s.answer_form
-        return [prompts.ner_prompt_text(self.labels, s, d, form, self.domain) for s, d in zip(sentences, demos)]
+        return [prompts.ner_prompt_text(self.asked, s, d, form, self.domain) for s, d in zip(sentences, demos)]
 
     def tag(self, sentences: Sequence[str], progress: Optional[str] = None) -> List[List[Scored]]:
         """Voted (text, label, score) per sentence; mentions below `threshold` are kept with their score."""
@@ -190,7 +198,7 @@ class Tagger:
             for c, choice in enumerate(result.choices):
                 where = f"answer {c + 1} for the group of {sentences[group[0]][:40]!r}"
                 try:
-                    per_text = read_group(choice, len(group), list(self.labels), self.s.answer_form, where, self.stats)
+                    per_text = read_group(choice, len(group), list(self.asked), self.s.answer_form, where, self.stats)
                 except AnswerError as err:
                     self.stats["bad_answer"] += 1
                     logger.warning("reverse_ner: %s", err)
@@ -205,7 +213,7 @@ class Tagger:
         for i, choice in enumerate(choices):
             where = f"answer {i + 1} for {sentence[:60]!r}"
             try:
-                mentions = read_answer(choice, self.labels, where, self.s.answer_form, self.stats, lenient=lenient)
+                mentions = read_answer(choice, self.asked, where, self.s.answer_form, self.stats, lenient=lenient)
             except AnswerError as err:
                 self.stats["bad_answer"] += 1
                 logger.warning("reverse_ner: %s", err)
@@ -214,11 +222,14 @@ class Tagger:
         return self.count(readings)
 
     def count(self, readings: List[Reading]) -> List[Scored]:
-        """Each mention's share of the usable answers (after the shape filter) and mean log-prob."""
+        """Each mention's share of the usable answers (after the outlet and the shape filter) and mean
+        log-prob."""
         votes: Counter = Counter()
         logprobs: Dict[Tuple[str, str], List[float]] = {}
         for mentions, scores in readings:
-            kept = set(keep_shaped(mentions, self.shapes, self.stats))
+            asked = [m for m in mentions if m[1] != OTHER or not self.s.other_names]
+            self.stats["other_names"] += len(mentions) - len(asked)
+            kept = set(keep_shaped(asked, self.shapes, self.stats))
             votes.update(kept)
             for mention in kept:
                 if mention in scores:

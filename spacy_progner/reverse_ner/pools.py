@@ -15,6 +15,7 @@ from typing import Dict, List, Sequence, Tuple
 from ..llm import ChatModel
 from ..ner import AnswerError, LabelSet
 from ..ner.answers import complete_pairs, list_answer, parse_json_answer
+from ..ner.labels import OTHER
 from . import prompts
 
 logger = logging.getLogger("spacy_progner.reverse_ner")
@@ -79,7 +80,12 @@ def generate_pools(
 def typecheck_pools(
     model: ChatModel, labels: LabelSet, pools: Dict[str, List[str]], seed: int, stats: Counter
 ) -> Dict[str, List[str]]:
-    """Each name typed by the model: kept in its pool, moved to the pool of the type given, or dropped (NONE)."""
+    """Each name typed by the model: kept in its pool, moved to the pool of the type given, or dropped (NONE).
+
+    With the OTHER outlet (`labels` holding OTHER) the check asks for the asked types only, and NONE is
+    where an OTHER name belongs. An outlet name the check gives an asked type is dropped, not moved: the
+    small model calls countries organisations, and a name in doubt teaches neither pool."""
+    asked = labels.without_other()
     verdicts: Dict[Tuple[str, str], str] = {}
     todo = [(label, name) for label, pool in pools.items() for name in pool]
     rng = random.Random(seed)
@@ -89,11 +95,11 @@ def typecheck_pools(
         batch = max(1, TYPECHECK_BATCH >> round_)  # a name left out twice goes in a smaller prompt
         rng.shuffle(todo)
         chunks = [todo[i : i + batch] for i in range(0, len(todo), batch)]
-        requests = [prompts.typecheck_request(labels, [name for _, name in chunk]) for chunk in chunks]
+        requests = [prompts.typecheck_request(asked, [name for _, name in chunk]) for chunk in chunks]
         with model.ledger.step("reverse_ner.pools"):
             results = model.chat_many(requests, progress=f"type-checking pools (round {round_ + 1})")
         for chunk, result in zip(chunks, results):
-            verdicts.update(_read_verdicts(chunk, result.choices[0], labels, stats))
+            verdicts.update(_read_verdicts(chunk, result.choices[0], asked, stats))
         todo = [item for item in todo if item not in verdicts]
         stats["typecheck_asked_again"] += len(todo) if round_ + 1 < TYPECHECK_ROUNDS else 0
     stats["typecheck_unanswered"] = len(todo)  # kept: the generator typed them
@@ -101,8 +107,10 @@ def typecheck_pools(
     for label, pool in pools.items():
         for name in pool:
             got = verdicts.get((label, name), label)
-            if got == label:
+            if got == label or (got == NONE and label == OTHER):
                 kept[label].append(name)
+            elif label == OTHER:
+                stats["typecheck_other_of_asked_type"] += 1
             elif got == NONE:
                 stats["typecheck_none"] += 1
             else:

@@ -12,6 +12,7 @@ from ..llm import ChatRequest
 from ..ner import LabelSet, entity_schema, mention_bound
 from ..ner.answers import Mention, closed_object, compact, item_budget, string_list_schema, text_tokens
 from ..ner.forms import answer_schema, as_value, render, value_schema
+from ..ner.labels import OTHER
 from .expand import word_range
 from .groups import numbered
 
@@ -179,14 +180,55 @@ POOL_ITEM_TOKENS = 32
 MAX_NAME_CHARS = 80
 
 
+# The kinds of names the OTHER outlet's pool is asked for, a few a call (OntoNotes' name types in words):
+# a definition as open as "any other name" leaves a small model to list people. The pool's type check
+# moves a name that is one of the asked types to that type's pool.
+NAME_KINDS = (
+    "nationalities and religious or political groups",
+    "events: wars, tournaments, festivals, storms",
+    "products and brands",
+    "titles of books, films and songs",
+    "laws, treaties and awards",
+    "languages",
+    "days, months and dates",
+    "buildings, airports, bridges and stadiums",
+    "countries, cities and regions",
+    "companies, clubs and institutions",
+    "people",
+)
+KINDS_PER_CALL = 4
+
+
 def pool_request(labels: LabelSet, label: str, n: int, domain: str, seed: int) -> ChatRequest:
-    others = ", ".join(f"{lab} ({labels[lab]})" for lab in labels if lab != label)
+    others = ", ".join(f"{lab} ({labels[lab]})" for lab in labels if lab not in (label, OTHER))
+    if label == OTHER:
+        return _other_pool_request(others, n, domain, seed)
     user = (
         f"Entity type {label}: {labels[label]}\n"
         + (f"Text domain: {domain}\n" if domain else "")
         + (f"Not this type: {others}.\n" if others else "")
         + f"List {n} different {label} entities that fit the definition. Mix famous and little-known ones, from "
         "different countries, short and long, written as they appear in running text. Names only, no descriptions."
+    )
+    return ChatRequest(
+        messages=[{"role": "user", "content": user}],
+        json_schema=string_list_schema("entities", n, max_chars=MAX_NAME_CHARS),
+        temperature=1.0,
+        seed=seed,
+        max_tokens=32 + n * POOL_ITEM_TOKENS,
+    )
+
+
+def _other_pool_request(asked: str, n: int, domain: str, seed: int) -> ChatRequest:
+    """Names of kinds the asked types may not cover, a rotating few kinds a call (by `seed`)."""
+    start = (seed % 1000) * KINDS_PER_CALL
+    kinds = [NAME_KINDS[(start + i) % len(NAME_KINDS)] for i in range(KINDS_PER_CALL)]
+    user = (
+        (f"Text domain: {domain}\n" if domain else "")
+        + f"Entity types: {asked}.\n"
+        + f"List {n} different names of other kinds, a few of each kind: {'; '.join(kinds)}. Mix famous and "
+        "little-known ones, from different countries, written as they appear in running text. Names only, no "
+        "descriptions."
     )
     return ChatRequest(
         messages=[{"role": "user", "content": user}],

@@ -37,6 +37,7 @@ def make_reverse_ner_task(
     max_sentence_tokens: int = MAX_SENTENCE_TOKENS,
     shape_filter: bool = TagSettings.shape_filter,
     answer_form: str = TagSettings.answer_form,
+    other_names: bool = TagSettings.other_names,
     domain: str = BuildSettings.domain,
 ) -> ReverseNERTask:
     """labels: type -> definition (or a file, or a domain spec, whose text domain becomes `domain` unless
@@ -46,8 +47,9 @@ def make_reverse_ner_task(
     if k > 0 and library is None:
         raise SettingsError("spacy_progner.ReverseNER.v1 with k > 0 needs `library_path` (a saved example library)")
     settings = TagSettings(
-        k=k, retrieve_by=retrieve_by, max_empty=max_empty, shape_filter=shape_filter, answer_form=answer_form
-    )
+        k=k, retrieve_by=retrieve_by, max_empty=max_empty, shape_filter=shape_filter, answer_form=answer_form,
+        other_names=other_names,
+    )  # fmt: skip
     tagger = Tagger(LabelSet.from_any(labels), None, library, settings, domain=domain or spec_domain(labels))
     return ReverseNERTask(tagger, max_sentence_tokens)
 
@@ -64,7 +66,7 @@ class ReverseNERTask:
 
     @property
     def prompt_template(self) -> str:
-        return ner_prompt_text(self.tagger.labels, "{text}", form=self.tagger.s.answer_form)
+        return ner_prompt_text(self.tagger.asked, "{text}", form=self.tagger.s.answer_form)
 
     def generate_prompts(
         self, docs: Iterable[Doc], context_length: Optional[int] = None
