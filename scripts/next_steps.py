@@ -13,8 +13,8 @@ import typer
 from wasabi import msg
 
 from spacy_progner.corpus.bio import bio_docbin
+from spacy_progner.corpus.evaluate import evaluate_model
 from spacy_progner.ner.domain import DomainSpec
-from spacy_progner.proggen.evaluate import evaluate_model
 
 STEPS = ("library", "annotate", "attributes", "entities", "generate", "correct", "to_docbin")
 

@@ -53,3 +53,18 @@ def run_all(nlp, spec):
     annotated = annotate(nlp, rows(), ANNOTATE)
     corrected = correct(nlp.get_pipe("reverse_ner").model, spec, annotated["samples"], CORRECT)
     return annotated, corrected
+
+
+def pattern_corpus(n: int):
+    """A hand-made corpus with fixed patterns (so students learn it) and one missed name per sentence."""
+    people, towns = ["Anna Berg", "Omar Haddad", "Lena Ortiz", "Ivan Petrov"], ["Graz", "Lagos", "Oslo", "Cork"]
+    out = []
+    for i in range(n):
+        p, t = people[i % 4], towns[(i // 4) % 4]
+        sentence = f"{p} moved to {t} last year ."
+        ents = [{"text": p, "label": "PER", "start": 0, "end": len(p)}]
+        if i % 3:  # the "tagger" missed the town in a third of the sentences
+            start = sentence.index(t)
+            ents.append({"text": t, "label": "LOC", "start": start, "end": start + len(t)})
+        out.append({"id": f"s{i}", "sentence": sentence, "entities": ents})
+    return out

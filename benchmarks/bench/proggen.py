@@ -19,6 +19,7 @@ from wasabi import msg
 
 from spacy_progner.corpus.bio import read_bio, row_to_doc
 from spacy_progner.corpus.docbin import to_docbin
+from spacy_progner.corpus.evaluate import evaluate_model
 from spacy_progner.distill.annotate import AnnotateSettings
 from spacy_progner.distill.tagcheck import tagcheck, take_tagger
 from spacy_progner.errors import SettingsError, StepError
@@ -30,7 +31,6 @@ from spacy_progner.proggen.attributes import TOPIC, AttributeSettings, build_att
 from spacy_progner.proggen.checkpoint import generate_in_legs, state_path, with_earlier_legs
 from spacy_progner.proggen.correct import CorrectSettings, correct
 from spacy_progner.proggen.entities import EntitySettings, build_pools
-from spacy_progner.proggen.evaluate import evaluate_model
 from spacy_progner.proggen.generate import GenerateSettings
 from spacy_progner.proggen.poolcheck import three_way
 from spacy_progner.proggen.report import build_report, write_report

@@ -23,12 +23,12 @@ import srsly
 from wasabi import msg
 
 from spacy_progner.corpus.docbin import to_docbin, with_reviewed
+from spacy_progner.corpus.evaluate import evaluate_model
 from spacy_progner.distill.crosscheck import CrossCheckSettings, crosscheck
 from spacy_progner.errors import StepError
 from spacy_progner.files import read_jsonl, write_jsonl
 from spacy_progner.llm import ChatModel
 from spacy_progner.ner.domain import DomainSpec
-from spacy_progner.proggen.evaluate import evaluate_model
 from spacy_progner.review.decisions import COUNTS, reviewed_row
 from spacy_progner.review.rank import rank
 from spacy_progner.seeds import rng_for

@@ -1,6 +1,7 @@
 """Distillation commands: `annotate` (the tagger labels your texts), `crosscheck` (students trained on
 the other folds mark the disagreements), `tagcheck` (the tagger's second look at a generated corpus) and
-`relabel` (a trained student labels all your texts for the fast CNN)."""
+`relabel` (a trained student labels all your texts for the fast CNN) and `estimate` (how closely the
+models follow their teacher on held-out texts, without gold)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from wasabi import msg
 
 from ..distill.annotate import AnnotateError, AnnotateSettings, tagger_pipe
 from ..distill.crosscheck import CrossCheckSettings, crosscheck
+from ..distill.estimate import EstimateSettings, estimate
 from ..distill.relabel import load_student, relabel
 from ..distill.tagcheck import tagcheck
 from ..files import load_saved_pipeline, read_jsonl, read_text_lines, write_jsonl
@@ -175,3 +177,37 @@ def relabel_cli(
         docbin.to_disk(output)
     msg.good(f"Wrote {output}: {counts['entities']} entities in {counts['docs']} texts")
     step.finish(metrics, counts)
+
+
+@app.command("estimate")
+@friendly_errors
+def estimate_cli(
+    shipped: Path = typer.Argument(..., help="The model you ship (e.g. runs/distill/model/model-best).", exists=True),
+    heldout: Path = typer.Argument(
+        ..., help="The teacher's labels of held-out texts (to-docbin --heldout-share).", exists=True
+    ),
+    student: Optional[Path] = typer.Option(None, exists=True, help="The transformer student, compared too."),
+    train: Optional[Path] = typer.Option(None, exists=True, help="Training DocBin: entities per type are checked."),
+    output: Path = typer.Option(Path("metrics/estimate.json"), "--output", "-o", help="Metrics JSON."),
+    max_gap: float = typer.Option(
+        EstimateSettings.max_gap, help="Warn when the shipped model trails the student by more."
+    ),
+    min_agreement: float = typer.Option(EstimateSettings.min_agreement, help="Warn below this agreement F1."),
+    min_entities: int = typer.Option(
+        EstimateSettings.min_entities, help="Warn about types with fewer training entities."
+    ),
+    gpu_id: int = GPU_ID,
+) -> None:
+    """How closely the shipped model (and the student) follow their teacher on texts none of them saw: an
+    estimate when you have no gold set, with a warning where the shipped model falls short."""
+    step = Step("estimate")
+    use_gpu(gpu_id)
+    settings = EstimateSettings(max_gap=max_gap, min_agreement=min_agreement, min_entities=min_entities)
+    result = estimate(shipped, heldout, student, train, settings)
+    for name, f in result["agreement"].items():
+        msg.info(f"{name}: agreement with the teacher on {result['scores'][name]['docs']} held-out texts, F1 {f:.3f}")
+    for warning in result["warnings"]:
+        msg.warn(warning)
+    if not result["warnings"]:
+        msg.good("The shipped model follows its teacher closely; no warning")
+    step.finish(output, result)

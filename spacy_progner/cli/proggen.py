@@ -17,14 +17,14 @@ import typer
 from wasabi import msg
 
 from ..corpus.bio import bio_docbin
-from ..corpus.docbin import ALIGNMENT_MODE, DEV_SHARE, MISSING_SHARE, to_docbin
+from ..corpus.docbin import ALIGNMENT_MODE, DEV_SHARE, HELDOUT_SHARE, MISSING_SHARE, to_docbin
+from ..corpus.evaluate import evaluate_model
 from ..errors import StepError
 from ..files import read_jsonl, read_yaml, write_jsonl, write_yaml
 from ..proggen.attributes import TOPIC, AttributeSettings, build_attributes, load_attributes
 from ..proggen.checkpoint import generate_in_legs, state_path
 from ..proggen.correct import CorrectSettings, correct
 from ..proggen.entities import EntitySettings, build_pools, load_pools
-from ..proggen.evaluate import evaluate_model
 from ..proggen.generate import VARIANTS, GenerateSettings
 from ..proggen.report import build_report, write_report
 from ..review.decisions import read_reviewed
@@ -246,10 +246,13 @@ def to_docbin_cli(
         MISSING_SHARE,
         help="Share of an annotated corpus's entities, the least confident, trained as unknown (missing) tokens.",
     ),
-    reviewed: Optional[Path] = typer.Option(
-        None, exists=True, dir_okay=False, help="Review log (`review`): its texts replace theirs, as gold."
+    reviewed: str = typer.Option(
+        "", help="Review log (`review`): its texts replace theirs, as gold; '' for none (a workflow's default)."
     ),
     reviewed_dev: int = typer.Option(0, help="Hold out this many reviewed texts as dev.spacy (a real dev set)."),
+    heldout_share: float = typer.Option(
+        HELDOUT_SHARE, help="Share of the unreviewed samples kept out of train and dev as heldout.spacy (`estimate`)."
+    ),
 ) -> None:
     """Tokenize, align the annotations to tokens (drops counted), write train/dev DocBins."""
     step = Step("to-docbin", domain)
@@ -257,12 +260,18 @@ def to_docbin_cli(
     samples = read_jsonl(input, "samples")
     if extra.strip():
         samples += read_jsonl(Path(extra), "extra samples")
-    gold = read_reviewed(reviewed) if reviewed else None
+    gold = None
+    if reviewed.strip():
+        if not Path(reviewed).is_file():
+            raise StepError(f"to-docbin --reviewed: {reviewed} is not a file (the log `review` writes)")
+        gold = read_reviewed(Path(reviewed))
     m = to_docbin(
         spec, samples, output_dir, dev_share, alignment_mode, demo_weight, seed,
-        missing_share=missing_share, reviewed=gold, reviewed_dev=reviewed_dev,
+        missing_share=missing_share, reviewed=gold, reviewed_dev=reviewed_dev, heldout_share=heldout_share,
     )  # fmt: skip
     msg.good(f"Wrote {output_dir}/train.spacy ({m['train_docs']} docs) and dev.spacy ({m['dev_docs']} docs)")
+    if m["heldout_docs"]:
+        msg.good(f"Held out {m['heldout_docs']} docs as {output_dir}/heldout.spacy")
     if m["alignment"]["dropped"]:
         msg.info("Alignment drops: " + ", ".join(f"{k} {v}" for k, v in m["alignment"]["dropped"].items()))
     step.finish(metrics, m)

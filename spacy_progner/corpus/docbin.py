@@ -43,6 +43,10 @@ DEV_SHARE = 0.1  # of the samples held out as the dev set spaCy picks its best m
 # rather than as the entity or as outside: an uncertain label is often wrong, and teaching "outside" where
 # it is right would be wrong too. spaCy's ner learns nothing there (partial annotation).
 MISSING_SHARE = 0.0
+# Share of the unreviewed samples kept out of training and model selection alike (`heldout.spacy`): the
+# teacher's labels of texts no model saw, on which `estimate` says how closely each model follows its
+# teacher when there is no gold set. The distill workflow sets it; 0 writes no held-out set.
+HELDOUT_SHARE = 0.0
 ALIGNMENT_MODE = "expand"  # how a character span snaps to tokens (spaCy's char_span)
 
 
@@ -154,6 +158,18 @@ def _dev_split(n_docs: int, reviewed: List[bool], dev_share: float, reviewed_dev
     return set(order[:n_dev])
 
 
+def _hold_out(
+    samples: List[Dict[str, Any]], reviewed: List[bool], share: float, seed: int
+) -> Tuple[List[Dict[str, Any]], List[bool], List[Dict[str, Any]]]:
+    """(samples, their reviewed marks, held-out samples): a seeded `share` of the unreviewed samples held
+    out whole (no label marked missing: they are what a model is compared with)."""
+    pool = [i for i, r in enumerate(reviewed) if not r]
+    rng_for(seed, "heldout").shuffle(pool)
+    held = set(pool[: int(round(share * len(pool)))])
+    kept = [i for i in range(len(samples)) if i not in held]
+    return [samples[i] for i in kept], [reviewed[i] for i in kept], [samples[i] for i in sorted(held)]
+
+
 def to_docbin(
     spec: DomainSpec,
     samples: List[Dict[str, Any]],
@@ -166,6 +182,7 @@ def to_docbin(
     missing_share: float = MISSING_SHARE,
     reviewed: Optional[List[Dict[str, Any]]] = None,
     reviewed_dev: int = 0,
+    heldout_share: float = HELDOUT_SHARE,
 ) -> Dict[str, Any]:
     """`missing_share`: see MISSING_SHARE (entities with character offsets and a confidence only).
 
@@ -182,9 +199,12 @@ def to_docbin(
         raise StepError("to-docbin: no samples (the corpus is empty); nothing to write")
     if reviewed_dev < 0:
         raise StepError(f"to-docbin: reviewed_dev must be >= 0, got {reviewed_dev}")
+    if not 0 <= heldout_share <= 0.5:
+        raise StepError(f"to-docbin: heldout_share must be in [0, 0.5], got {heldout_share}")
     nlp = spacy.blank(lang or spec.language)
     labels = list(spec.types)
     samples, is_reviewed, review_counts = with_reviewed(samples, reviewed or [])
+    samples, is_reviewed, heldout = _hold_out(samples, is_reviewed, heldout_share, seed)
     marked, n_missing = mark_least_confident([x for x, r in zip(samples, is_reviewed) if not r], missing_share)
     unreviewed = iter(marked)
     samples = [x if r else next(unreviewed) for x, r in zip(samples, is_reviewed)]
@@ -203,6 +223,9 @@ def to_docbin(
     output_dir.mkdir(parents=True, exist_ok=True)
     DocBin(docs=train_all, store_user_data=False).to_disk(output_dir / "train.spacy")
     DocBin(docs=dev, store_user_data=False).to_disk(output_dir / "dev.spacy")
+    if heldout:
+        heldout_docs, _, _ = samples_to_docs(nlp, heldout, labels, alignment_mode, spec.surface)
+        DocBin(docs=heldout_docs, store_user_data=False).to_disk(output_dir / "heldout.spacy")
     ents = sum(len(d.ents) for d in train_all)
     if ents == 0:
         raise StepError(f"to-docbin: the training set has no entity at all ({stats.to_dict()}); nothing to learn from")
@@ -216,6 +239,7 @@ def to_docbin(
         "train_demo_docs": len(demo_docs) * demo_weight,
         "dev_docs": len(dev),
         "dev_is_train_copy": not dev_ids,
+        "heldout_docs": len(heldout),
         "train_entities": ents,
         "missing_share": missing_share,
         "missing_entities": n_missing,

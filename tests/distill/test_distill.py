@@ -151,23 +151,8 @@ def test_annotate_resumes_after_a_kill_without_repeating_a_call(spec, tmp_path):
     assert resumed["samples"] == full["samples"]  # nothing lost, nothing twice
 
 
-def _corpus(n: int):
-    """A hand-made corpus with fixed patterns (so students learn it) and one missed name per sentence."""
-    people, towns = ["Anna Berg", "Omar Haddad", "Lena Ortiz", "Ivan Petrov"], ["Graz", "Lagos", "Oslo", "Cork"]
-    out = []
-    for i in range(n):
-        p, t = people[i % 4], towns[(i // 4) % 4]
-        sentence = f"{p} moved to {t} last year ."
-        ents = [{"text": p, "label": "PER", "start": 0, "end": len(p)}]
-        if i % 3:  # the "tagger" missed the town in a third of the sentences
-            start = sentence.index(t)
-            ents.append({"text": t, "label": "LOC", "start": start, "end": start + len(t)})
-        out.append({"id": f"s{i}", "sentence": sentence, "entities": ents})
-    return out
-
-
 def test_crosscheck_marks_agreement_and_proposes_missed_spans():
-    samples = _corpus(24)
+    samples = F.pattern_corpus(24)
     result = crosscheck(
         samples, ["PER", "LOC", "ORG"], F.ROOT / "configs" / "train.cfg", CrossCheckSettings(folds=2, train_steps=60)
     )
@@ -370,7 +355,7 @@ def test_the_transformer_student_trains_from_the_packaged_embedder_and_loads_wit
     small corpus, and the saved pipeline carries the weights: it tags a held-out sentence after loading."""
     from spacy.cli.train import train
 
-    samples = [x for x in _corpus(36) if len(x["entities"]) == 2]  # fully labelled sentences only
+    samples = [x for x in F.pattern_corpus(36) if len(x["entities"]) == 2]  # fully labelled sentences only
     to_docbin(spec, samples, tmp_path, seed=0)
     overrides = {
         "paths.train": str(tmp_path / "train.spacy"),
