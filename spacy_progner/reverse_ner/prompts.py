@@ -210,13 +210,7 @@ def pool_request(labels: LabelSet, label: str, n: int, domain: str, seed: int) -
         + f"List {n} different {label} entities that fit the definition. Mix famous and little-known ones, from "
         "different countries, short and long, written as they appear in running text. Names only, no descriptions."
     )
-    return ChatRequest(
-        messages=[{"role": "user", "content": user}],
-        json_schema=string_list_schema("entities", n, max_chars=MAX_NAME_CHARS),
-        temperature=1.0,
-        seed=seed,
-        max_tokens=32 + n * POOL_ITEM_TOKENS,
-    )
+    return _pool_chat(user, n, seed)
 
 
 def _other_pool_request(asked: str, n: int, domain: str, seed: int) -> ChatRequest:
@@ -230,6 +224,11 @@ def _other_pool_request(asked: str, n: int, domain: str, seed: int) -> ChatReque
         "little-known ones, from different countries, written as they appear in running text. Names only, no "
         "descriptions."
     )
+    return _pool_chat(user, n, seed)
+
+
+def _pool_chat(user: str, n: int, seed: int) -> ChatRequest:
+    """A pool request: n names at most (the grammar closes the list and each name), sampled at T=1."""
     return ChatRequest(
         messages=[{"role": "user", "content": user}],
         json_schema=string_list_schema("entities", n, max_chars=MAX_NAME_CHARS),
