@@ -275,13 +275,19 @@ def review_cli(
     output_dir: Path = typer.Option(DISTILL_DIR, help="Where distill/<dataset> is; review.json and .md go here."),
     train_steps: Optional[int] = typer.Option(None, help="Override training.max_steps of configs/train.cfg."),
     folds: int = typer.Option(CrossCheckSettings.folds, help="Cross-check folds (the marks the ranking reads)."),
+    two_stage: str = typer.Option(
+        "ranked:200:0", help="Full two-stage rows (student, relabel, CNN) as order:n:seed, comma-separated; '' none."
+    ),
 ) -> None:
     """A simulated reviewer: N texts set to their gold tags, ranked vs random; corpus F1 and a CNN's test F1."""
-    from .review import run
+    from .review import ORDERS, run
 
+    full = [tuple(x.split(":")) for x in _names(two_stage)]
+    if not all(len(x) == 3 and x[0] in ORDERS and x[1].isdigit() and x[2].isdigit() for x in full):
+        raise SettingsError(f"--two-stage: expected order:n:seed (order ranked or random), got {two_stage!r}")
     run(
         _names(datasets), output_dir, ns=_seeds(ns, "--ns"), orders=_names(orders), seeds=_seeds(seeds, "--seeds"),
-        train_steps=train_steps, folds=folds,
+        train_steps=train_steps, folds=folds, two_stage=[(o, int(n), int(k)) for o, n, k in full],
     )  # fmt: skip
 
 

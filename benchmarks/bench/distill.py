@@ -24,7 +24,7 @@ import time
 from collections import defaultdict
 from functools import partial
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import spacy
 import srsly
@@ -36,7 +36,7 @@ from spacy_progner.corpus.bio import bio_spans, read_bio, row_to_doc, sample_row
 from spacy_progner.corpus.docbin import to_docbin
 from spacy_progner.distill.annotate import AnnotateSettings, annotate
 from spacy_progner.distill.crosscheck import CrossCheckSettings, crosscheck
-from spacy_progner.distill.relabel import load_student, relabel
+from spacy_progner.distill.relabel import add_kept, docbin_docs, leave_out, load_student, relabel, texts_in
 from spacy_progner.files import read_jsonl, write_jsonl
 from spacy_progner.llm import select
 from spacy_progner.llm.ledger import booked
@@ -272,15 +272,24 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
     return rows
 
 
-def relabel_split(dataset: str, model_path: Path, folder: Path) -> Dict[str, Any]:
+def relabel_split(
+    dataset: str, model_path: Path, folder: Path, keep: Optional[Path] = None, exclude: Sequence[Path] = ()
+) -> Dict[str, Any]:
     """The student labels every train-split sentence, read as tokens only (joined by spaces, as
-    `annotate` reads them): the user's unlabelled text, beyond the thousand the LLM labelled."""
+    `annotate` reads them): the user's unlabelled text, beyond the thousand the LLM labelled. As
+    `relabel --keep --exclude`: texts of `keep` (reviewed) keep their labels, texts of `exclude` stay out."""
     nlp = load_student(model_path, "teacher")
-    rows = read_bio(split_path(dataset, "train"))
-    docbin, counts = relabel(nlp, (Doc(nlp.vocab, words=row["tokens"]) for row in rows), total=len(rows))
+    rows = [(str(i), text_of(row)) for i, row in enumerate(read_bio(split_path(dataset, "train")))]
+    kept = docbin_docs(keep) if keep else []
+    rows, replaced = leave_out(rows, {d.text.strip() for d in kept})
+    rows, left_out = leave_out(rows, texts_in(exclude))
+    docs = (Doc(nlp.vocab, words=text.split(" ")) for _, text in rows)
+    docbin, counts = relabel(nlp, docs, total=len(rows))
     folder.mkdir(parents=True, exist_ok=True)
     docbin.to_disk(folder / "train.spacy")
-    return {"train_docs": counts["docs"], "entities": counts["entities"], "teacher": str(model_path)}
+    n_kept = add_kept(folder / "train.spacy", kept)
+    return {"train_docs": counts["docs"] + n_kept, "entities": counts["entities"], "teacher": str(model_path),
+            **({"kept": n_kept, "replaced": replaced, "left_out": left_out} if keep or exclude else {})}  # fmt: skip
 
 
 TIME_N = 30  # sentences timed: the first of the reverse_ner benchmark's sample (seed 2024), as there

@@ -61,7 +61,8 @@ def regenerate() -> List[Path]:
     written += [DISTILL_DIR / "benchmark.json", _write(DISTILL_DIR / "benchmark.json", report, distill.markdown)]
     if REVIEW.is_file():
         record = srsly.read_json(REVIEW)
-        REVIEW.with_suffix(".md").write_text(review.markdown(record["rows"], record["settings"]), encoding="utf8")
+        tables = {name: record.get(name, []) for name in ("rows", "two_stage")}
+        REVIEW.with_suffix(".md").write_text(review.markdown(tables, record["settings"]), encoding="utf8")
         written.append(REVIEW.with_suffix(".md"))
     Path("README.md").write_text(readme(), encoding="utf8")
     project_readme = Path("..") / "README.md"

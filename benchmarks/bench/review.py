@@ -14,6 +14,7 @@ skips finished rows; `distill/review.json` and `review.md` hold the table."""
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from functools import partial
 from pathlib import Path
@@ -34,9 +35,9 @@ from spacy_progner.review.rank import rank
 from spacy_progner.seeds import rng_for
 
 from .datasets import dataset_docbin, split_texts
-from .distill import gold_char_spans, read_offsets, score_corpus, with_text
-from .paths import DISTILL_DIR, DOMAINS_DIR, TRAIN_CONFIG
-from .proggen import Bench, _train
+from .distill import gold_char_spans, read_offsets, relabel_split, score_corpus, with_text
+from .paths import DISTILL_DIR, DOMAINS_DIR, MINILM_CONFIG, PROGGEN_DIR, TRAIN_CONFIG
+from .proggen import Bench, _train, _trained
 
 ORDERS = ("ranked", "random")
 NS = (0, 50, 100, 200, 400)
@@ -94,6 +95,35 @@ def run_row(bench: Bench, folder: Path, spec: DomainSpec, samples, rows, test: P
             "decisions": made["decisions"]}  # fmt: skip
 
 
+def run_two_stage(bench: Bench, folder: Path, spec: DomainSpec, samples, rows, test: Path, key, args) -> Dict[str, Any]:
+    """The full two-stage model after review, as `bench distill`'s `distill+correct+proggen+minilm+relabel`
+    row is made (its n=0): the reviewed corpus plus ProgGen's x+y corpus trains the MiniLM student, the
+    student relabels the train split (reviewed texts keep their gold, dev texts stay out:
+    `relabel --keep --exclude`), and the CNN trains on that with the config's own steps."""
+    order, n, seed = key
+    sdir = folder / f"two-stage-{order}-{n}-seed{seed}"
+    student_dir, cnn_dir = sdir / "student", sdir / "cnn"
+    dataset = folder.parent.name
+
+    def docbin() -> Dict[str, Any]:
+        reviewed, decisions = simulate(samples, rows, list(spec.types), order, n, seed)
+        proggen = read_jsonl(PROGGEN_DIR / dataset / "x+y+correct" / "corrected.jsonl", "ProgGen corpus")
+        return {**to_docbin(spec, samples + proggen, student_dir, seed=seed, reviewed=reviewed), "decisions": decisions}
+
+    made = bench.step(student_dir, "to-docbin", [student_dir / "train.spacy"], docbin)
+    student = _trained(bench, student_dir, MINILM_CONFIG, None, test, [], seed)
+    evaluated = (cnn_dir / "steps" / f"evaluate-seed{seed}.json").is_file()
+    model = student_dir / f"model-seed{seed}" / "model-best"
+    keep, dev = student_dir / "reviewed.spacy", student_dir / "dev.spacy"
+    bench.step(cnn_dir, "relabel", [] if evaluated else [cnn_dir / "train.spacy"],
+               partial(relabel_split, dataset, model, cnn_dir, keep, [dev]))  # fmt: skip
+    if not evaluated:
+        shutil.copyfile(dev, cnn_dir / "dev.spacy")
+    cnn = _trained(bench, cnn_dir, args["train_config"], None, test, [], seed)
+    return {"order": order, "n": n, "seed": seed, "student_f1": student["ents_f"], "f1": cnn["ents_f"],
+            "decisions": made["decisions"]}  # fmt: skip
+
+
 def row_keys(ns: Sequence[int], orders: Sequence[str], seeds: Sequence[int]) -> List[tuple]:
     keys = []
     for seed in seeds:
@@ -102,9 +132,10 @@ def row_keys(ns: Sequence[int], orders: Sequence[str], seeds: Sequence[int]) -> 
     return keys
 
 
-def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, corpus, rows, test: Path, args, table) -> None:
+def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, corpus, rows, test: Path, args, tables) -> None:
     """The rows of one dataset from its corrected corpus (with text) and the gold rows of the same ids,
-    appended to `table`, which is written after each row (a long run commits what it has)."""
+    appended to `tables` ("rows": the CNN on the reviewed corpus; "two_stage": the full model), written
+    after each row (a long run commits what it has)."""
     folder = bench.root / dataset / "review"
     checked = folder / "crosschecked.jsonl"
     settings = CrossCheckSettings(folds=args["folds"], train_steps=args["crosscheck_steps"], seed=0)
@@ -117,20 +148,27 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, corpus, rows, test
     bench.step(folder, "crosscheck", [checked], check)
     samples = read_jsonl(checked, "cross-checked corpus")
     for key in row_keys(args["ns"], args["orders"], args["seeds"]):
-        table.append({"dataset": dataset, **run_row(bench, folder, spec, samples, rows, test, key, args)})
-        write_table(bench.root, table, args)
+        tables["rows"].append({"dataset": dataset, **run_row(bench, folder, spec, samples, rows, test, key, args)})
+        write_table(bench.root, tables, args)
+    for key in args["two_stage"]:
+        row = run_two_stage(bench, folder, spec, samples, rows, test, key, args)
+        tables["two_stage"].append({"dataset": dataset, **row})
+        write_table(bench.root, tables, args)
 
 
 def _no_model() -> ChatModel:
     raise StepError("the review benchmark calls no model; a step asked for one")
 
 
-def run(datasets: List[str], output_dir: Path = DISTILL_DIR, **args: Any) -> List[Dict[str, Any]]:
+TWO_STAGE = (("ranked", 200, 0),)  # (order, n, seed) of the full two-stage rows
+
+
+def run(datasets: List[str], output_dir: Path = DISTILL_DIR, **args: Any) -> Dict[str, List[Dict[str, Any]]]:
     """Every dataset's rows."""
     args = {"train_config": TRAIN_CONFIG, "train_steps": None, "folds": 5, "crosscheck_steps": 600,
-            "ns": NS, "orders": ORDERS, "seeds": SEEDS, **args}  # fmt: skip
+            "ns": NS, "orders": ORDERS, "seeds": SEEDS, "two_stage": TWO_STAGE, **args}  # fmt: skip
     bench = Bench(output_dir, _no_model, force=False)
-    table: List[Dict[str, Any]] = []
+    tables: Dict[str, List[Dict[str, Any]]] = {"rows": [], "two_stage": []}
     for dataset in datasets:
         spec = DomainSpec.load(args.get("domains_dir", DOMAINS_DIR) / f"{dataset}.yml")
         rows = split_texts(dataset)[0]
@@ -138,17 +176,35 @@ def run(datasets: List[str], output_dir: Path = DISTILL_DIR, **args: Any) -> Lis
         test = output_dir / dataset / "test.spacy"
         make_test = partial(dataset_docbin, dataset, "test", list(spec.types), test)
         bench.step(output_dir / dataset / "shared", "test-data", [test], make_test)
-        run_dataset(bench, dataset, spec, corpus, rows, test, args, table)
-    return table
+        run_dataset(bench, dataset, spec, corpus, rows, test, args, tables)
+    return tables
 
 
 SETTINGS = ("train_steps", "folds", "crosscheck_steps")  # what the rows were measured with, kept beside them
 
 
-def write_table(output_dir: Path, table: List[Dict[str, Any]], args: Dict[str, Any]) -> None:
+def row_key(row: Dict[str, Any]) -> tuple:
+    return row["dataset"], row["seed"], row["n"], row["order"]
+
+
+def merged(old: Dict[str, Any], settings: Dict[str, Any], tables: Dict[str, List[Dict[str, Any]]]):
+    """This run's rows with those already in the table file (same settings) that it did not redo: a run
+    of one dataset (or one seed) adds to the table instead of replacing it."""
+    same = old.get("settings") == settings
+    out = {}
+    for name, rows in tables.items():
+        done = {row_key(r) for r in rows}
+        kept = [r for r in old.get(name, []) if row_key(r) not in done] if same else []
+        out[name] = sorted(kept + rows, key=row_key)
+    return out
+
+
+def write_table(output_dir: Path, tables: Dict[str, List[Dict[str, Any]]], args: Dict[str, Any]) -> None:
     settings = {key: args[key] for key in SETTINGS}
-    srsly.write_json(output_dir / "review.json", {"settings": settings, "rows": table})
-    (output_dir / "review.md").write_text(markdown(table, settings), encoding="utf8")
+    path = output_dir / "review.json"
+    merged_tables = merged(srsly.read_json(path) if path.is_file() else {}, settings, tables)
+    srsly.write_json(path, {"settings": settings, **merged_tables})
+    (output_dir / "review.md").write_text(markdown(merged_tables, settings), encoding="utf8")
     msg.good(f"Wrote {output_dir / 'review.json'} and review.md")
 
 
@@ -171,7 +227,8 @@ def summary(table: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     return out
 
 
-def markdown(table: List[Dict[str, Any]], settings: Dict[str, Any]) -> str:
+def markdown(tables: Dict[str, List[Dict[str, Any]]], settings: Dict[str, Any]) -> str:
+    table = tables["rows"]
     steps = settings["train_steps"] or "the config's"
     lines = [f"The CNN (`configs/train.cfg`, {steps} steps) trained on the corpus after review; whole test split. "
              "Mean over the training seeds run (the random order's texts change with the seed); gain: over n=0 "
@@ -190,4 +247,19 @@ def markdown(table: List[Dict[str, Any]], settings: Dict[str, Any]) -> str:
         cells = " / ".join(str(d[k]) for k in COUNTS)
         head = f"| {r['dataset']} | {r['order']} | {r['n']} | {r['seed']}"
         lines.append(f"{head} | {r['f1']:.3f} | {r['corpus_f1']:.3f} | {cells} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + two_stage_markdown(tables.get("two_stage", []))) + "\n"
+
+
+def two_stage_markdown(rows: List[Dict[str, Any]]) -> List[str]:
+    if not rows:
+        return []
+    lines = ["", "The full two-stage model after review: the MiniLM student on the reviewed corpus plus ProgGen's "
+             "x+y corpus, the student's labels of the train split (reviewed texts keep their gold, dev texts "
+             "left out), the CNN on those (the configs' own steps). Without review it is "
+             "`distill+correct+proggen+minilm` and `+relabel` in `benchmark.md`.", "",
+             "| dataset | order | n | seed | student F1 | CNN F1 | decisions |",
+             "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for r in rows:
+        lines.append(f"| {r['dataset']} | {r['order']} | {r['n']} | {r['seed']} | {r['student_f1']:.3f} "
+                     f"| {r['f1']:.3f} | {sum(r['decisions'].values())} |")  # fmt: skip
+    return lines

@@ -52,7 +52,7 @@ def test_simulate_sets_only_the_reviewed_texts_to_gold_and_counts_the_decisions(
 def test_rows_train_evaluate_and_resume(tmp_path):
     import spacy
     from bench.proggen import Bench
-    from bench.review import _no_model, markdown, run_dataset
+    from bench.review import _no_model, markdown, row_key, run_dataset
     from spacy.tokens import DocBin
 
     from spacy_progner.corpus.bio import row_to_doc
@@ -64,19 +64,33 @@ def test_rows_train_evaluate_and_resume(tmp_path):
     test = tmp_path / "test.spacy"
     DocBin(docs=[row_to_doc(nlp.vocab, r, list(spec.types)) for r in rows[:4]]).to_disk(test)
     args = {"train_config": Path("../configs/train.cfg"), "train_steps": 20, "folds": 2, "crosscheck_steps": 5,
-            "ns": (0, 4), "orders": ("ranked", "random"), "seeds": (0,)}  # fmt: skip
+            "ns": (0, 4), "orders": ("ranked", "random"), "seeds": (0,), "two_stage": ()}  # fmt: skip
     bench = Bench(tmp_path, _no_model)
-    table: list = []
-    run_dataset(bench, "tiny", spec, samples, rows, test, args, table)
+    tables: dict = {"rows": [], "two_stage": []}
+    run_dataset(bench, "tiny", spec, samples, rows, test, args, tables)
+    table = tables["rows"]
     written = json.loads((tmp_path / "review.json").read_text(encoding="utf8"))  # srsly's reader rounds floats
-    assert written["rows"] == table  # written row by row
+    assert written["rows"] == sorted(table, key=row_key)  # written row by row
     assert [(r["order"], r["n"]) for r in table] == [("none", 0), ("ranked", 4), ("random", 4)]
     assert table[0]["decisions"] == {"accepts": 0, "removals": 0, "retypes": 0, "additions": 0}
     assert table[1]["corpus_f1"] > table[0]["corpus_f1"] and sum(table[1]["decisions"].values()) > 0
     assert all(0 <= r["f1"] <= 1 for r in table)
     record = tmp_path / "tiny" / "review" / "ranked-4-seed0" / "steps" / "evaluate.json"
     assert srsly.read_json(record)["ents_f"] == table[1]["f1"]
-    again: list = []
+    again: dict = {"rows": [], "two_stage": []}
     run_dataset(Bench(tmp_path, _no_model), "tiny", spec, samples, rows, test, args, again)  # all skipped
-    assert again == table
-    assert "| tiny | ranked | 4 | 0 |" in markdown(table, {"train_steps": 20})
+    assert again["rows"] == table
+    assert "| tiny | ranked | 4 | 0 |" in markdown(tables, {"train_steps": 20})
+
+
+def test_a_run_of_one_dataset_adds_to_the_table_of_the_same_settings():
+    from bench.review import merged
+
+    def row(dataset, seed, f1):
+        return {"dataset": dataset, "order": "none", "n": 0, "seed": seed, "f1": f1}
+
+    old = {"settings": {"train_steps": 20}, "rows": [row("a", 0, 0.5), row("b", 0, 0.4)], "two_stage": []}
+    new = merged(old, {"train_steps": 20}, {"rows": [row("b", 0, 0.6), row("b", 1, 0.7)], "two_stage": []})
+    assert new["rows"] == [row("a", 0, 0.5), row("b", 0, 0.6), row("b", 1, 0.7)]  # b seed 0 redone: the new one
+    other = merged(old, {"train_steps": 40}, {"rows": [row("b", 1, 0.7)], "two_stage": []})
+    assert other["rows"] == [row("b", 1, 0.7)]  # rows of other settings are not mixed in

@@ -14,7 +14,7 @@ from wasabi import msg
 from ..distill.annotate import AnnotateError, AnnotateSettings, tagger_pipe
 from ..distill.crosscheck import CrossCheckSettings, crosscheck
 from ..distill.estimate import EstimateSettings, estimate
-from ..distill.relabel import load_student, relabel
+from ..distill.relabel import add_kept, docbin_docs, leave_out, load_student, relabel, texts_in
 from ..distill.tagcheck import tagcheck
 from ..files import load_saved_pipeline, read_jsonl, read_text_lines, write_jsonl
 from ..llm import UsageLedger
@@ -153,6 +153,12 @@ def relabel_cli(
     texts: Path = typer.Argument(..., help="Your texts: one per line, or JSONL with a 'text' field.", exists=True),
     output: Path = typer.Argument(..., help="DocBin of the texts with the student's entities."),
     limit: int = typer.Option(0, help="Label only the first N texts (0: all)."),
+    keep: Optional[Path] = typer.Option(
+        None, exists=True, help="DocBin of texts that keep their labels (to-docbin's reviewed.spacy): not relabelled."
+    ),
+    exclude: List[Path] = typer.Option(
+        [], exists=True, help="DocBin whose texts stay out (the dev set, heldout.spacy); repeat for more."
+    ),
     metrics: Path = typer.Option(Path("metrics/relabel.json"), help="Metrics JSON (counts)."),
     gpu_id: int = GPU_ID,
     engine: str = scale.ENGINE,
@@ -166,6 +172,9 @@ def relabel_cli(
     ray = scale.ray_settings(engine, address, workers, block_size)
     rows = [(f"line-{n}", text) for n, text in read_text_lines(texts, "texts")]
     rows = rows[:limit] if limit > 0 else rows
+    kept = docbin_docs(keep) if keep else []
+    rows, replaced = leave_out(rows, {d.text.strip() for d in kept})
+    rows, left_out = leave_out(rows, texts_in(exclude))
     if ray is not None:
         from ..scale.jobs import relabel_ray
 
@@ -175,7 +184,10 @@ def relabel_cli(
         docbin, counts = relabel(nlp, [text for _, text in rows], total=len(rows))
         output.parent.mkdir(parents=True, exist_ok=True)
         docbin.to_disk(output)
-    msg.good(f"Wrote {output}: {counts['entities']} entities in {counts['docs']} texts")
+    counts = {**counts, "kept": add_kept(output, kept), "replaced": replaced, "left_out": left_out}
+    counts["docs"] += len(kept)
+    counts["entities"] += sum(len(doc.ents) for doc in kept)
+    msg.good(f"Wrote {output}: {counts['entities']} entities in {counts['docs']} texts ({counts['kept']} kept theirs)")
     step.finish(metrics, counts)
 
 

@@ -223,9 +223,12 @@ def to_docbin(
     output_dir.mkdir(parents=True, exist_ok=True)
     DocBin(docs=train_all, store_user_data=False).to_disk(output_dir / "train.spacy")
     DocBin(docs=dev, store_user_data=False).to_disk(output_dir / "dev.spacy")
-    if heldout:
-        heldout_docs, _, _ = samples_to_docs(nlp, heldout, labels, alignment_mode, spec.surface)
-        DocBin(docs=heldout_docs, store_user_data=False).to_disk(output_dir / "heldout.spacy")
+    # Written even when empty, so a workflow's steps can name them: the held-out texts (`estimate`), and
+    # the reviewed training texts, which keep their labels when the student relabels (`relabel --keep`).
+    heldout_docs, _, _ = samples_to_docs(nlp, heldout, labels, alignment_mode, spec.surface)
+    DocBin(docs=heldout_docs, store_user_data=False).to_disk(output_dir / "heldout.spacy")
+    reviewed_train = [d for i, d in enumerate(docs) if is_reviewed[i] and i not in dev_ids]
+    DocBin(docs=reviewed_train, store_user_data=False).to_disk(output_dir / "reviewed.spacy")
     ents = sum(len(d.ents) for d in train_all)
     if ents == 0:
         raise StepError(f"to-docbin: the training set has no entity at all ({stats.to_dict()}); nothing to learn from")
@@ -233,7 +236,7 @@ def to_docbin(
         "train_docs": len(train_all),
         "train_synthetic_docs": len(train),
         **review_counts,
-        "reviewed_train_docs": sum(1 for i, r in enumerate(is_reviewed) if r and i not in dev_ids),
+        "reviewed_train_docs": len(reviewed_train),
         "reviewed_dev_docs": sum(1 for i in dev_ids if is_reviewed[i]),
         "dev_is_reviewed": reviewed_dev > 0,
         "train_demo_docs": len(demo_docs) * demo_weight,

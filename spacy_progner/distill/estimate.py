@@ -76,6 +76,8 @@ def estimate(
     settings = settings or EstimateSettings()
     if not heldout.is_file():
         raise StepError(f"estimate: {heldout} does not exist; write it with `to-docbin --heldout-share 0.1`")
+    if len(DocBin().from_disk(heldout)) == 0:
+        raise StepError(f"estimate: {heldout} holds no text; write it with `to-docbin --heldout-share 0.1`")
     scores = {"shipped": evaluate_model(shipped, heldout)}
     if student is not None:
         scores["student"] = evaluate_model(student, heldout)

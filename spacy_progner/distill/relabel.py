@@ -9,8 +9,9 @@ at tens of docs/s on a CPU. Labelled by it, every text becomes training data for
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, Iterable, Optional, Union
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
+import spacy
 from spacy.tokens import Doc, DocBin
 from tqdm import tqdm
 
@@ -37,3 +38,35 @@ def relabel(
         out.add(doc)
         n_ents += len(doc.ents)
     return out, {"docs": len(out), "entities": n_ents}
+
+
+def docbin_docs(path: Path) -> List[Doc]:
+    """The docs of a DocBin (entities and text are all this module reads of them)."""
+    return list(DocBin().from_disk(path).get_docs(spacy.blank("xx").vocab))
+
+
+def texts_in(paths: Sequence[Path]) -> Set[str]:
+    """The texts of the docs in DocBins, stripped: what `leave_out` matches a text against."""
+    return {doc.text.strip() for path in paths for doc in docbin_docs(path)}
+
+
+def leave_out(rows: List[Tuple[str, str]], texts: Set[str]) -> Tuple[List[Tuple[str, str]], int]:
+    """(id, text) rows without those whose text is in `texts`, and how many went.
+
+    Why: the second stage's CNN picks its best model on the dev set and `estimate` reads the held-out
+    set; a text of either that the CNN also trains on (in the student's labels) would flatter both. And a
+    reviewed text keeps the person's labels instead of the student's."""
+    kept = [(i, t) for i, t in rows if t.strip() not in texts]
+    return kept, len(rows) - len(kept)
+
+
+def add_kept(output: Path, kept: List[Doc]) -> int:
+    """Docs that keep their own labels (reviewed texts) appended to the relabelled DocBin at `output`;
+    their number."""
+    if not kept:
+        return 0
+    out = DocBin(attrs=["ENT_IOB", "ENT_TYPE"], store_user_data=False).from_disk(output)
+    for doc in kept:
+        out.add(doc)
+    out.to_disk(output)
+    return len(kept)

@@ -87,3 +87,11 @@ def test_to_docbin_takes_the_workflow_default_of_no_review_log_and_names_a_missi
     missing = CliRunner().invoke(app, [*base, "--reviewed", str(tmp_path / "reviewed.jsonl")])
     output = " ".join(missing.output.replace("│", " ").split())
     assert missing.exit_code == 1 and "reviewed.jsonl is not a file" in output
+
+
+def test_estimate_names_an_empty_held_out_set(spec, tmp_path):
+    to_docbin(spec, F.pattern_corpus(20), tmp_path, seed=0)  # heldout_share 0: heldout.spacy holds no text
+    (tmp_path / "model").mkdir()
+    result = CliRunner().invoke(app, ["estimate", str(tmp_path / "model"), str(tmp_path / "heldout.spacy")])
+    output = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 1 and "heldout.spacy holds no text" in output and "--heldout-share" in output
