@@ -204,6 +204,7 @@ def distill_cli(
     output_dir: Path = typer.Option(DISTILL_DIR, help="Step records and tables."),
     train_steps: Optional[int] = typer.Option(None, help="Override training.max_steps of configs/train.cfg."),
     summarize_only: bool = typer.Option(False, help="Tabulate the finished steps without running anything."),
+    pretrain: bool = typer.Option(False, help="Also the rows whose CNN starts from a tok2vec pretrained on the text."),
     cache_path: Optional[str] = CACHE,
     seed: int = SEED,
 ) -> None:
@@ -212,8 +213,9 @@ def distill_cli(
 
     names = _names(datasets)
     report = run(
-        names, output_dir, n, k, seed, cache_path, folds, train_steps=train_steps, summarize_only=summarize_only
-    )
+        names, output_dir, n, k, seed, cache_path, folds, train_steps=train_steps, summarize_only=summarize_only,
+        pretrain=pretrain,
+    )  # fmt: skip
     print(markdown(report))
 
 

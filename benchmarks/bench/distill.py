@@ -36,6 +36,7 @@ from spacy_progner.corpus.bio import bio_spans, read_bio, row_to_doc, sample_row
 from spacy_progner.corpus.docbin import to_docbin
 from spacy_progner.distill.annotate import AnnotateSettings, annotate
 from spacy_progner.distill.crosscheck import CrossCheckSettings, crosscheck
+from spacy_progner.distill.pretrain import WEIGHTS, PretrainSettings, pretrain_tok2vec
 from spacy_progner.distill.relabel import add_kept, docbin_docs, leave_out, load_student, relabel, texts_in
 from spacy_progner.files import read_jsonl, write_jsonl
 from spacy_progner.llm import select
@@ -160,6 +161,15 @@ class Shared:
         self.bench.step(self.folder, "annotate", [out], run)
         return out
 
+    def pretrain(self, train_config: Path) -> Path:
+        """The CNN's tok2vec pretrained on every train-split sentence (tokens only, as `relabel_split` reads
+        them): the user's unlabelled text. The weights and the text stay local; the record is committed."""
+        out = self.folder / "pretrain"
+        texts = (text_of(row) for row in read_bio(split_path(self.dataset, "train")))
+        run = partial(pretrain_tok2vec, texts, train_config, out, PretrainSettings(seed=self.seed))
+        self.bench.step(self.folder, "pretrain", [out / WEIGHTS], run)
+        return out / WEIGHTS
+
     def crosscheck(self, train_config: Path, settings: CrossCheckSettings) -> Path:
         out = self.folder / "crosschecked.jsonl"
 
@@ -210,6 +220,12 @@ CONFIGS: Dict[str, Tuple[str, float, bool, str]] = {
 }
 # configuration -> the row whose (transformer) model labels every train-split sentence for a CNN
 RELABELLED = {"distill+correct+proggen+minilm+relabel": "distill+correct+proggen+minilm"}
+# configuration -> the row whose training data it takes, its CNN started from the tok2vec pretrained on the
+# train split's text (`pretrain`: no labels, no LLM)
+PRETRAINED = {
+    "distill+correct+pretrain": "distill+correct",
+    "distill+correct+proggen+minilm+relabel+pretrain": "distill+correct+proggen+minilm+relabel",
+}
 
 
 def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, Any]) -> Dict[str, Any]:
@@ -255,21 +271,52 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
         config, steps = (args["train_config"], args["train_steps"]) if student == "cnn" else (MINILM_CONFIG, None)
         rows[name] = _train_and_eval(bench, folder, config, steps, test, [])
     for name, teacher in RELABELLED.items():
-        folder, teacher_folder = base / name, base / teacher
-        # Like the trained models, a relabelled corpus is not committed: once its row is evaluated, a fresh
-        # checkout neither needs the (uncommitted) teacher model nor labels again.
-        evaluated = (folder / "steps" / "evaluate.json").is_file()
-        teacher_model = teacher_folder / "model" / "model-best"
-        outputs = [] if evaluated else [folder / "train.spacy"]
-        bench.step(folder, "relabel", outputs, partial(relabel_split, dataset, teacher_model, folder))
-        if not evaluated:
-            shutil.copyfile(teacher_folder / "dev.spacy", folder / "dev.spacy")
-        rows[name] = _train_and_eval(bench, folder, args["train_config"], args["train_steps"], test, [])
+        relabelled(bench, dataset, base / name, base / teacher, test)
+        rows[name] = _train_and_eval(bench, base / name, args["train_config"], args["train_steps"], test, [])
+    if args.get("pretrain"):
+        weights = shared.pretrain(args["train_config"])
+        for name, source in PRETRAINED.items():
+            folder = base / name
+            if not (folder / "steps" / "evaluate.json").is_file():
+                source_data(bench, base, source, folder, test)
+            steps = args["train_steps"]
+            rows[name] = _train_and_eval(bench, folder, args["train_config"], steps, test, [], init_tok2vec=weights)
     model = base / "distill+correct" / "model" / "model-best"
     bench.step(shared.folder, "speed", [], lambda: speed(dataset, shared, model, args["k"]))
     students = {name: base / name / "model" / "model-best" for name in STUDENT_SPEED}
     bench.step(shared.folder, "speed-students", [], lambda: student_speed(dataset, students))
     return rows
+
+
+def relabelled(bench: Bench, dataset: str, folder: Path, teacher_folder: Path, test: Path) -> None:
+    """The relabelled corpus of a row: the teacher row's (transformer) model labels the train split."""
+    # Like the trained models, a relabelled corpus is not committed: once its row is evaluated, a fresh
+    # checkout neither needs the (uncommitted) teacher model nor labels again.
+    evaluated = (folder / "steps" / "evaluate.json").is_file()
+    teacher_model = teacher_folder / "model" / "model-best"
+    outputs = [] if evaluated else [folder / "train.spacy"]
+    bench.step(folder, "relabel", outputs, partial(relabel_split, dataset, teacher_model, folder))
+    if not evaluated:
+        shutil.copyfile(teacher_folder / "dev.spacy", folder / "dev.spacy")
+
+
+def source_data(bench: Bench, base: Path, source: str, folder: Path, test: Path) -> None:
+    """`folder` gets the training data of row `source` (its DocBins; a CONFIGS row's are made again by its
+    to-docbin step). A relabelled row's corpus is not kept once evaluated: it is relabelled again, and
+    its teacher trained again (and evaluated anew) if its model is gone too."""
+    src = base / source
+    if source in RELABELLED and not (src / "train.spacy").is_file():
+        teacher = base / RELABELLED[source]
+        model = teacher / "model" / "model-best"
+        if not model.is_dir():
+            (teacher / "steps" / "evaluate.json").unlink(missing_ok=True)  # its record is redone with the model
+            _train_and_eval(bench, teacher, MINILM_CONFIG, None, test, [])
+        (src / "steps" / "relabel.json").unlink(missing_ok=True)
+        bench.step(src, "relabel", [src / "train.spacy"], partial(relabel_split, base.name, model, src))
+        shutil.copyfile(teacher / "dev.spacy", src / "dev.spacy")
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("train.spacy", "dev.spacy"):
+        shutil.copyfile(src / name, folder / name)
 
 
 def relabel_split(
@@ -351,10 +398,11 @@ def run(
     train_steps: Optional[int] = None,
     domains_dir: Path = DOMAINS_DIR,
     summarize_only: bool = False,
+    pretrain: bool = False,
 ) -> Dict[str, Any]:
     bench = Bench(output_dir, lambda: select.load_model("local", cache_path), force=False)
     args: Dict[str, Any] = {"n": n, "k": k, "seed": seed, "cache_path": cache_path, "folds": folds}
-    args.update(train_config=train_config, train_steps=train_steps)
+    args.update(train_config=train_config, train_steps=train_steps, pretrain=pretrain)
     for dataset in datasets:
         if not summarize_only:
             run_dataset(bench, dataset, DomainSpec.load(domains_dir / f"{dataset}.yml"), args)
@@ -373,6 +421,8 @@ def summarize(base: Path, name: str, annotated: Dict[str, Any]) -> Optional[Dict
     if "evaluate" not in steps:
         return None
     scores = steps["evaluate"]
+    if name in PRETRAINED:  # the data of its source row (the pretraining's own record is the dataset's)
+        steps = {**{p.stem: srsly.read_json(p) for p in (base / PRETRAINED[name] / "steps").glob("*.json")}, **steps}
     docbin = steps.get("to-docbin") or steps["relabel"]  # a relabelled row's sentences are the student's
     correct = srsly.read_json(base / "distill+correct" / "steps" / "correct.json") if "correct" in name else {}
     usage_steps = [annotated] + ([correct] if correct else [])
@@ -413,7 +463,7 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
         configs: Dict[str, Any] = {}
         if "x+y+correct" in theirs.get(dataset, {}):
             configs["proggen x+y+correct"] = theirs[dataset]["x+y+correct"]
-        for name in [*CONFIGS, *RELABELLED]:
+        for name in [*CONFIGS, *RELABELLED, *PRETRAINED]:
             row = summarize(base, name, annotated)
             if row is not None:
                 configs[name] = row

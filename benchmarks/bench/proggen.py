@@ -130,11 +130,21 @@ class _null:
         return False
 
 
-def _train(config: Path, folder: Path, out: Path, train_steps: Optional[int], seed: Optional[int]) -> Dict[str, Any]:
-    """`spacy train` on the folder's DocBins into `out` (seed None: the config's own seed)."""
+def _train(
+    config: Path,
+    folder: Path,
+    out: Path,
+    train_steps: Optional[int],
+    seed: Optional[int],
+    init_tok2vec: Optional[Path] = None,
+) -> Dict[str, Any]:
+    """`spacy train` on the folder's DocBins into `out` (seed None: the config's own seed; init_tok2vec:
+    pretrained tok2vec weights to start from)."""
     from spacy.cli.train import train
 
     overrides: Dict[str, Any] = {"paths.train": str(folder / "train.spacy"), "paths.dev": str(folder / "dev.spacy")}
+    if init_tok2vec is not None:
+        overrides["paths.init_tok2vec"] = str(init_tok2vec)
     if train_steps:
         overrides["training.max_steps"] = train_steps
     if seed is not None:
@@ -336,17 +346,18 @@ def _train_and_eval(
     test: Path,
     steps: List[Dict[str, Any]],
     train_seeds: Sequence[int] = (),
+    init_tok2vec: Optional[Path] = None,
 ):
     """Train and evaluate the row's model (the config's own seed), then once more per extra training seed:
     one seed moves F1 by several points on these small synthetic corpora, more than many differences
     between configurations."""
-    scores = _trained(bench, folder, config, train_steps, test, steps, None)
+    scores = _trained(bench, folder, config, train_steps, test, steps, None, init_tok2vec)
     for seed in train_seeds:
-        _trained(bench, folder, config, train_steps, test, [], seed)
+        _trained(bench, folder, config, train_steps, test, [], seed, init_tok2vec)
     return summarize(steps, scores, seed_scores(folder))
 
 
-def _trained(bench: Bench, folder: Path, config: Path, train_steps, test, steps: List[Dict[str, Any]], seed):
+def _trained(bench: Bench, folder: Path, config: Path, train_steps, test, steps: List[Dict[str, Any]], seed, init=None):
     """The evaluate record of one trained model; seed None: the config's own (`model/`), else `model-seed<k>/`."""
     tag = "" if seed is None else f"-seed{seed}"
     model = folder / f"model{tag}"
@@ -354,7 +365,7 @@ def _trained(bench: Bench, folder: Path, config: Path, train_steps, test, steps:
     scores_record = folder / "steps" / f"evaluate{tag}.json"
     # Trained models are not committed: once evaluated, a fresh checkout does not train again.
     outputs = [] if scores_record.is_file() else [best]
-    run = partial(_train, config, folder, model, train_steps, seed)
+    run = partial(_train, config, folder, model, train_steps, seed, init)
     steps.append(bench.step(folder, f"train{tag}", outputs, run))
     scores = bench.step(folder, f"evaluate{tag}", [scores_record], lambda: evaluate_model(best, test))
     steps.append(scores)

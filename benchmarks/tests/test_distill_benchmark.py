@@ -17,3 +17,23 @@ def test_benchmark_scores_the_corpus_by_character_spans_and_round_trips_without_
     stripped = without_text([sample])
     assert "sentence" not in stripped[0] and all("text" not in e for e in stripped[0]["entities"])
     assert with_text(stripped, [row]) == [sample]
+
+
+def test_a_pretrained_row_takes_its_scores_from_itself_and_its_data_from_its_source_row(tmp_path):
+    import srsly
+    from bench.distill import summarize
+
+    def record(row, step, **fields):
+        (tmp_path / row / "steps").mkdir(parents=True, exist_ok=True)
+        srsly.write_json(tmp_path / row / "steps" / f"{step}.json", {"step": step, "seconds": 1.0, **fields})
+
+    scores = {"ents_p": 0.5, "ents_r": 0.7, "per_type": {"PER": {"f": 0.6}}, "docs_per_second": 800.0}
+    record("distill+correct", "to-docbin", train_docs=900, dev_docs=100)
+    record("distill+correct", "evaluate", ents_f=0.5, **scores)
+    record("distill+correct+pretrain", "train", model="m")
+    record("distill+correct+pretrain", "evaluate", ents_f=0.58, **scores)
+    srsly.write_json(tmp_path / "distill+correct" / "steps" / "correct.json", {"seconds": 10.0, "choices": {}})
+    annotated = {"texts": 1000, "tag_seconds": 100.0, "usage": {"calls": 1000}}
+    row = summarize(tmp_path, "distill+correct+pretrain", annotated)
+    assert row["f1"] == 0.58 and row["kept_sentences"] == 1000 and row["model_docs_per_s"] == 800.0
+    assert summarize(tmp_path, "distill+correct+proggen+minilm+relabel+pretrain", annotated) is None  # not run

@@ -14,6 +14,7 @@ from wasabi import msg
 from ..distill.annotate import AnnotateError, AnnotateSettings, tagger_pipe
 from ..distill.crosscheck import CrossCheckSettings, crosscheck
 from ..distill.estimate import EstimateSettings, estimate
+from ..distill.pretrain import PretrainSettings, pretrain_tok2vec
 from ..distill.relabel import add_kept, docbin_docs, leave_out, load_student, relabel, texts_in
 from ..distill.tagcheck import tagcheck
 from ..files import load_saved_pipeline, read_jsonl, read_text_lines, write_jsonl
@@ -189,6 +190,29 @@ def relabel_cli(
     counts["entities"] += sum(len(doc.ents) for doc in kept)
     msg.good(f"Wrote {output}: {counts['entities']} entities in {counts['docs']} texts ({counts['kept']} kept theirs)")
     step.finish(metrics, counts)
+
+
+@app.command("pretrain")
+@friendly_errors
+def pretrain_cli(
+    texts: Path = typer.Argument(..., help="Your texts: one per line, or JSONL with a 'text' field.", exists=True),
+    output_dir: Path = typer.Argument(..., help="Folder for the weights (model-last.bin) and the log."),
+    config: Path = typer.Option(
+        Path("configs/train.cfg"), help="Training config with a [pretraining] block.", exists=True, dir_okay=False
+    ),
+    max_epochs: Optional[int] = typer.Option(None, help="Epochs over the texts (default: the config's)."),
+    seed: int = SEED,
+    metrics: Path = typer.Option(Path("metrics/pretrain.json"), help="Metrics JSON."),
+    gpu_id: int = GPU_ID,
+) -> None:
+    """A pretrained start for the fast CNN: its tok2vec learns your texts (no labels, no LLM); then
+    `spacy train configs/train.cfg --paths.init_tok2vec OUTPUT_DIR/model-last.bin`."""
+    step = Step("pretrain")
+    settings = PretrainSettings(max_epochs=max_epochs, seed=seed)
+    use_gpu(gpu_id)
+    result = pretrain_tok2vec((t for _, t in read_text_lines(texts, "texts")), config, output_dir, settings, gpu_id)
+    msg.good(f"Wrote {result['weights']}: {result['epochs']} epochs over {result['texts']} texts")
+    step.finish(metrics, result)
 
 
 @app.command("estimate")
