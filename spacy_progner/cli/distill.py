@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional
 import typer
 from wasabi import msg
 
+from ..distill.agree import agree_docbin
 from ..distill.annotate import AnnotateError, AnnotateSettings, tagger_pipe
 from ..distill.crosscheck import CrossCheckSettings, crosscheck
 from ..distill.estimate import EstimateSettings, estimate
@@ -189,6 +190,24 @@ def relabel_cli(
     counts["docs"] += len(kept)
     counts["entities"] += sum(len(doc.ents) for doc in kept)
     msg.good(f"Wrote {output}: {counts['entities']} entities in {counts['docs']} texts ({counts['kept']} kept theirs)")
+    step.finish(metrics, counts)
+
+
+@app.command("agree")
+@friendly_errors
+def agree_cli(
+    model_path: Path = typer.Argument(..., help="A trained student (runs/distill/minilm/model-best).", exists=True),
+    train: Path = typer.Argument(..., help="The LLM's labels as a DocBin (to-docbin's train.spacy).", exists=True),
+    output: Path = typer.Argument(..., help="DocBin: agreed spans kept, doubtful tokens missing."),
+    metrics: Path = typer.Option(Path("metrics/agree.json"), help="Metrics JSON (counts)."),
+    gpu_id: int = GPU_ID,
+) -> None:
+    """Self-training: keep the spans the student and the LLM agree on, leave the rest of their spans
+    unannotated; train the next student on it with the student's labels of your other texts (`relabel`)."""
+    step = Step("agree")
+    use_gpu(gpu_id)
+    counts = agree_docbin(load_student(model_path, "the student"), train, output)
+    msg.good(f"Wrote {output}: {counts['agreed']} agreed spans in {counts['docs']} texts")
     step.finish(metrics, counts)
 
 
