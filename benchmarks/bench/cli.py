@@ -205,6 +205,7 @@ def distill_cli(
     train_steps: Optional[int] = typer.Option(None, help="Override training.max_steps of configs/train.cfg."),
     summarize_only: bool = typer.Option(False, help="Tabulate the finished steps without running anything."),
     pretrain: bool = typer.Option(False, help="Also the rows whose CNN starts from a tok2vec pretrained on the text."),
+    selftrain: bool = typer.Option(False, help="Also the self-trained second student and the CNN it labels for."),
     cache_path: Optional[str] = CACHE,
     seed: int = SEED,
 ) -> None:
@@ -214,7 +215,7 @@ def distill_cli(
     names = _names(datasets)
     report = run(
         names, output_dir, n, k, seed, cache_path, folds, train_steps=train_steps, summarize_only=summarize_only,
-        pretrain=pretrain,
+        pretrain=pretrain, selftrain=selftrain,
     )  # fmt: skip
     print(markdown(report))
 

@@ -34,6 +34,7 @@ from wasabi import msg
 
 from spacy_progner.corpus.bio import bio_spans, read_bio, row_to_doc, sample_rows, text_of
 from spacy_progner.corpus.docbin import to_docbin
+from spacy_progner.distill.agree import agree_docbin
 from spacy_progner.distill.annotate import AnnotateSettings, annotate
 from spacy_progner.distill.crosscheck import CrossCheckSettings, crosscheck
 from spacy_progner.distill.pretrain import WEIGHTS, PretrainSettings, pretrain_tok2vec
@@ -220,6 +221,11 @@ CONFIGS: Dict[str, Tuple[str, float, bool, str]] = {
 }
 # configuration -> the row whose (transformer) model labels every train-split sentence for a CNN
 RELABELLED = {"distill+correct+proggen+minilm+relabel": "distill+correct+proggen+minilm"}
+# configuration -> the student row it self-trains from: the spans that student and the LLM agree on (the rest
+# of their spans missing, `agree`) plus the student's labels of the other train-split sentences train a
+# second student; `+relabel` is the CNN on that second student's labels
+SELFTRAINED = {"distill+correct+proggen+minilm+selftrain": "distill+correct+proggen+minilm"}
+SELFTRAINED_RELABELLED = {f"{name}+relabel": name for name in SELFTRAINED}
 # configuration -> the row whose training data it takes, its CNN started from the tok2vec pretrained on the
 # train split's text (`pretrain`: no labels, no LLM)
 PRETRAINED = {
@@ -273,6 +279,13 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
     for name, teacher in RELABELLED.items():
         relabelled(bench, dataset, base / name, base / teacher, test)
         rows[name] = _train_and_eval(bench, base / name, args["train_config"], args["train_steps"], test, [])
+    if args.get("selftrain"):
+        for name, first in SELFTRAINED.items():
+            selftrain_data(bench, dataset, base / name, base / first, test)
+            rows[name] = _train_and_eval(bench, base / name, MINILM_CONFIG, None, test, [])
+        for name, teacher in SELFTRAINED_RELABELLED.items():
+            relabelled(bench, dataset, base / name, base / teacher, test)
+            rows[name] = _train_and_eval(bench, base / name, args["train_config"], args["train_steps"], test, [])
     if args.get("pretrain"):
         weights = shared.pretrain(args["train_config"])
         for name, source in PRETRAINED.items():
@@ -300,6 +313,38 @@ def relabelled(bench: Bench, dataset: str, folder: Path, teacher_folder: Path, t
         shutil.copyfile(teacher_folder / "dev.spacy", folder / "dev.spacy")
 
 
+def student_model(bench: Bench, folder: Path, test: Path) -> Path:
+    """A student row's model, trained again (and evaluated anew) where a fresh checkout lacks it: trained
+    models are not committed."""
+    model = folder / "model" / "model-best"
+    if not model.is_dir():
+        (folder / "steps" / "evaluate.json").unlink(missing_ok=True)  # its record is redone with the model
+        _train_and_eval(bench, folder, MINILM_CONFIG, None, test, [])
+    return model
+
+
+def selftrain_data(bench: Bench, dataset: str, folder: Path, first: Path, test: Path) -> None:
+    """The second student's data (`SELFTRAINED`); not committed, and not made again once evaluated."""
+    if (folder / "steps" / "evaluate.json").is_file():
+        return
+    model = student_model(bench, first, test)
+    agreed = folder / "agreed.spacy"
+    others = [first / "train.spacy", first / "dev.spacy"]  # the annotated texts are in `agreed` or the dev set
+
+    def merge() -> Dict[str, Any]:
+        return agree_docbin(load_student(model, "first student"), first / "train.spacy", agreed)
+
+    def data() -> Dict[str, Any]:
+        counts = relabel_split(dataset, model, folder, exclude=others)
+        n_agreed = add_kept(folder / "train.spacy", docbin_docs(agreed))
+        return {**counts, "train_docs": counts["train_docs"] + n_agreed, "agreed_docs": n_agreed}
+
+    bench.step(folder, "agree", [agreed], merge)
+
+    bench.step(folder, "relabel", [folder / "train.spacy"], data)
+    shutil.copyfile(first / "dev.spacy", folder / "dev.spacy")
+
+
 def source_data(bench: Bench, base: Path, source: str, folder: Path, test: Path) -> None:
     """`folder` gets the training data of row `source` (its DocBins; a CONFIGS row's are made again by its
     to-docbin step). A relabelled row's corpus is not kept once evaluated: it is relabelled again, and
@@ -307,10 +352,7 @@ def source_data(bench: Bench, base: Path, source: str, folder: Path, test: Path)
     src = base / source
     if source in RELABELLED and not (src / "train.spacy").is_file():
         teacher = base / RELABELLED[source]
-        model = teacher / "model" / "model-best"
-        if not model.is_dir():
-            (teacher / "steps" / "evaluate.json").unlink(missing_ok=True)  # its record is redone with the model
-            _train_and_eval(bench, teacher, MINILM_CONFIG, None, test, [])
+        model = student_model(bench, teacher, test)
         (src / "steps" / "relabel.json").unlink(missing_ok=True)
         bench.step(src, "relabel", [src / "train.spacy"], partial(relabel_split, base.name, model, src))
         shutil.copyfile(teacher / "dev.spacy", src / "dev.spacy")
@@ -399,10 +441,11 @@ def run(
     domains_dir: Path = DOMAINS_DIR,
     summarize_only: bool = False,
     pretrain: bool = False,
+    selftrain: bool = False,
 ) -> Dict[str, Any]:
     bench = Bench(output_dir, lambda: select.load_model("local", cache_path), force=False)
     args: Dict[str, Any] = {"n": n, "k": k, "seed": seed, "cache_path": cache_path, "folds": folds}
-    args.update(train_config=train_config, train_steps=train_steps, pretrain=pretrain)
+    args.update(train_config=train_config, train_steps=train_steps, pretrain=pretrain, selftrain=selftrain)
     for dataset in datasets:
         if not summarize_only:
             run_dataset(bench, dataset, DomainSpec.load(domains_dir / f"{dataset}.yml"), args)
@@ -463,7 +506,7 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
         configs: Dict[str, Any] = {}
         if "x+y+correct" in theirs.get(dataset, {}):
             configs["proggen x+y+correct"] = theirs[dataset]["x+y+correct"]
-        for name in [*CONFIGS, *RELABELLED, *PRETRAINED]:
+        for name in [*CONFIGS, *RELABELLED, *SELFTRAINED, *SELFTRAINED_RELABELLED, *PRETRAINED]:
             row = summarize(base, name, annotated)
             if row is not None:
                 configs[name] = row
