@@ -26,7 +26,8 @@ def spans_of(doc: Doc) -> Spans:
 def agreed(teacher: Doc, student: Doc) -> Tuple[Doc, Counter]:
     """`teacher`'s tokens with the spans both docs have (same tokens, same type); the tokens of every span
     only one of them has, and those the teacher left unannotated, missing; the rest outside."""
-    both, t_spans, s_spans = spans_of(teacher) & spans_of(student), spans_of(teacher), spans_of(student)
+    t_spans, s_spans = spans_of(teacher), spans_of(student)
+    both = t_spans & s_spans
     doubtful = (t_spans | s_spans) - both
     missing = {i for a, b, _ in doubtful for i in range(a, b)} | {t.i for t in teacher if t.ent_iob == 0}
     out = Doc(teacher.vocab, words=[t.text for t in teacher], spaces=[bool(t.whitespace_) for t in teacher])

@@ -61,8 +61,8 @@ def leave_out(rows: List[Tuple[str, str]], texts: Set[str]) -> Tuple[List[Tuple[
 
 
 def add_kept(output: Path, kept: List[Doc]) -> int:
-    """Docs that keep their own labels (reviewed texts) appended to the relabelled DocBin at `output`;
-    their number."""
+    """Docs with labels of their own (reviewed texts; the spans two taggers agree on) appended to the
+    relabelled DocBin at `output`; their number."""
     if not kept:
         return 0
     out = DocBin(attrs=["ENT_IOB", "ENT_TYPE"], store_user_data=False).from_disk(output)
