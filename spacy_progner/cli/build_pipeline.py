@@ -1,4 +1,5 @@
-"""`build-pipeline`: a saved spaCy pipeline with `reverse_ner` from a texts file and a labels file."""
+"""`build-pipeline`: a saved spaCy pipeline with `reverse_ner` from a texts file and a labels file;
+`add-demos`: your own texts the tagger labelled and a cross-check agreed with join its library."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from typing import Optional
 import typer
 from wasabi import msg
 
+from ..distill.annotate import tagger_pipe
+from ..files import load_saved_pipeline, read_jsonl
 from ..llm.select import model_block
 from ..reverse_ner.build import BuildSettings
 from ..reverse_ner.component import read_texts
 from ..reverse_ner.infer import TagSettings
 from ..reverse_ner.pipeline import reverse_ner_pipeline
+from ..reverse_ner.user_demos import UserDemoSettings, add_user_demos
 from ._app import CACHE, MODEL, app, friendly_errors, write_metrics
 
 
@@ -83,3 +87,31 @@ def build_pipeline_cli(
                 "seconds": lib.meta["seconds"],
             },
         )
+
+
+@app.command("add-demos")
+@friendly_errors
+def add_demos_cli(
+    pipeline: Path = typer.Argument(..., help="A saved reverse_ner pipeline (build-pipeline).", exists=True),
+    corpus: Path = typer.Argument(
+        ..., help="Your texts as labelled and cross-checked (crosscheck's output).", exists=True
+    ),
+    output: Path = typer.Argument(..., help="Directory to save the pipeline with the larger library to."),
+    budget: int = typer.Option(UserDemoSettings.budget, help="Texts added at most, the most confident first."),
+    min_confidence: float = typer.Option(UserDemoSettings.min_confidence, help="Every label at least this sure."),
+    max_empty_share: float = typer.Option(UserDemoSettings.max_empty_share, help="Share of added texts without names."),
+    metrics: Optional[Path] = typer.Option(None, help="Write the counts here (JSON)."),
+) -> None:
+    """Demos from your own text: labelled texts whose every label a cross-check student agreed with join the
+    example library beside the self-made ones (no LLM calls)."""
+    settings = UserDemoSettings(budget=budget, min_confidence=min_confidence, max_empty_share=max_empty_share)
+    nlp = load_saved_pipeline(pipeline, "add-demos pipeline")
+    pipe = tagger_pipe(nlp, str(pipeline))
+    assert pipe.library is not None  # tagger_pipe refuses a k > 0 pipe without one
+    library, counts = add_user_demos(pipe.library, read_jsonl(corpus, "corpus"), pipe.label_names, settings)
+    pipe.set_library(library)
+    output.mkdir(parents=True, exist_ok=True)
+    nlp.to_disk(output)
+    msg.good(f"Saved {output}: {counts['added']} of your texts joined {len(library) - counts['added']} examples")
+    if metrics:
+        write_metrics(metrics, counts)
