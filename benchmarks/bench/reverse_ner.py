@@ -28,9 +28,10 @@ from spacy_progner.ner.domain import DomainSpec
 from spacy_progner.reverse_ner.build import BuildSettings, LibraryBuilder
 from spacy_progner.reverse_ner.library import ExampleLibrary
 from spacy_progner.reverse_ner.pipeline import reverse_ner_pipeline
+from spacy_progner.reverse_ner.user_demos import UserDemoSettings, add_user_demos
 
 from .datasets import eval_rows, known_configs, library_texts, mentions, split_path
-from .paths import DOMAINS_DIR
+from .paths import DISTILL_DIR, DOMAINS_DIR
 
 # Written by the project for PER/LOC/ORG (MISC is dropped, as both papers do).
 NEWS_LABELS = {
@@ -44,8 +45,12 @@ DATASETS = (*NEWS, "mit_movie", "mit_restaurant")
 DEFAULT_CONFIGS = ("spacy.NER.v3", "k0", "library", "library+sc", "gold")
 # On request, the rows that separate what the library gives from what its shape filter gives: the k=0
 # prompt with the filter learnt from the self-made library, and the library's demos without the filter.
-CONFIGS = (*DEFAULT_CONFIGS, "k0+filter", "library-nofilter")
-SELF_LIBRARY = ("library", "library+sc", "k0+filter", "library-nofilter")
+# "library+user": the library plus the distillation corpus's trusted texts (train split, `add-demos`)
+CONFIGS = (*DEFAULT_CONFIGS, "k0+filter", "library-nofilter", "library+user")
+SELF_LIBRARY = ("library", "library+sc", "k0+filter", "library-nofilter", "library+user")
+# The annotated train-split texts with cross-check marks the "library+user" row takes its demos from (the
+# review benchmark writes them from the committed distillation corpus; they hold dataset text, not committed)
+USER_CORPUS = DISTILL_DIR / "{dataset}" / "review" / "crosschecked.jsonl"
 # Where the committed rows and their libraries live, and the libraries' feature sentences (`--n-clusters
 # 64`): the distillation and ProgGen benchmarks tag with the same library of the same unlabelled text.
 LIBRARY_CLUSTERS = 64
@@ -125,14 +130,24 @@ class Libraries:
     def get(self, config: str) -> Optional[ExampleLibrary]:
         if config not in (*SELF_LIBRARY, "gold"):
             return None
-        kind = "gold" if config == "gold" else "self"
+        kind = {"gold": "gold", "library+user": "user"}.get(config, "self")
         if kind not in self.made:
-            self.made[kind] = (
-                gold_library(self.dataset, self.labels)
-                if kind == "gold"
-                else build_library(self.dataset, self.labels, self.build, self.out, self.cache_path)
-            )
+            if kind == "gold":
+                self.made[kind] = gold_library(self.dataset, self.labels)
+            elif kind == "user":
+                self.made[kind] = self.with_user_demos(self.get("library"))  # type: ignore[arg-type]
+            else:
+                self.made[kind] = build_library(self.dataset, self.labels, self.build, self.out, self.cache_path)
         return self.made[kind]
+
+    def with_user_demos(self, library: ExampleLibrary) -> ExampleLibrary:
+        corpus = Path(str(USER_CORPUS).format(dataset=self.dataset))
+        if not corpus.is_file():
+            raise SettingsError(f"library+user: {corpus} is missing; `python -m bench review` writes it")
+        samples = list(srsly.read_jsonl(corpus))
+        out, counts = add_user_demos(library, samples, list(self.labels), UserDemoSettings())
+        msg.info(f"{self.dataset}: {counts['added']} of {counts['candidates']} annotated train texts join the library")
+        return out
 
 
 @dataclass
