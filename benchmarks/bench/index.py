@@ -183,7 +183,8 @@ One row again from the committed annotations with the package's own commands: `s
 
 A simulated reviewer (no LLM call) sets N texts of the corrected distillation corpus to their gold tags,
 in the review page's order (`ranked`, least certain first) or at random; the CNN is trained again on the
-reviewed corpus and scored on the whole test split:
+reviewed corpus and scored on the whole test split, and at 200 ranked texts the full two-stage model too
+(the MiniLM student, its labels of the train split with the reviewed texts kept, the CNN):
 [distill/review.md](distill/review.md). Command: `python -m bench review`.
 
 ## ProgGen: synthetic corpora
