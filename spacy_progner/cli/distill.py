@@ -190,6 +190,9 @@ def relabel_cli(
     counts["docs"] += len(kept)
     counts["entities"] += sum(len(doc.ents) for doc in kept)
     msg.good(f"Wrote {output}: {counts['entities']} entities in {counts['docs']} texts ({counts['kept']} kept theirs)")
+    if replaced < len(kept):
+        msg.warn(f"{len(kept) - replaced} texts of {keep} are not in {texts} as written (a restyled surface?): "
+                 "they are in twice, with their own labels and the student's")  # fmt: skip
     step.finish(metrics, counts)
 
 
