@@ -294,6 +294,17 @@ def review_cli(
     )  # fmt: skip
 
 
+@benchmark_app.command("user-demos")
+@friendly_errors
+def user_demos_cli(
+    datasets: str = typer.Option("conll2003,mit_restaurant", help="Comma-separated datasets (their review corpus)."),
+) -> None:
+    """How clean the texts add-demos would trust are, against the hidden gold tags (no LLM)."""
+    from .user_demos import markdown, run
+
+    print(markdown(run(_names(datasets))))
+
+
 @benchmark_app.command("quickstart-record")
 @friendly_errors
 def quickstart_record_cli(

@@ -187,6 +187,12 @@ reviewed corpus and scored on the whole test split, and at 200 ranked texts the 
 (the MiniLM student, its labels of the train split with the reviewed texts kept, the CNN):
 [distill/review.md](distill/review.md). Command: `python -m bench review`.
 
+## Demos from the user's text
+
+How clean the distillation corpus's texts are that `add-demos` would put in the library (every label
+agreed by the cross-check student, none proposed by it alone), against their hidden gold tags:
+[distill/user_demos.md](distill/user_demos.md). Command: `python -m bench user-demos` (no LLM).
+
 ## ProgGen: synthetic corpora
 
 A spaCy CNN trained on each generated corpus, scored on the whole test split; mean of three training seeds.

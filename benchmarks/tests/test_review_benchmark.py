@@ -94,3 +94,21 @@ def test_a_run_of_one_dataset_adds_to_the_table_of_the_same_settings():
     assert new["rows"] == [row("a", 0, 0.5), row("b", 0, 0.6), row("b", 1, 0.7)]  # b seed 0 redone: the new one
     other = merged(old, {"train_steps": 40}, {"rows": [row("b", 1, 0.7)], "two_stage": []})
     assert other["rows"] == [row("b", 1, 0.7)]  # rows of other settings are not mixed in
+
+
+def test_user_demos_table_scores_all_texts_and_the_trusted_ones_against_gold():
+    from bench.user_demos import scored
+
+    from spacy_progner.reverse_ner.user_demos import UserDemoSettings, choose
+
+    rows, samples = fixture()
+    marked = [{**x, "entities": [{**e, "agree": i % 4 == 0 or i % 4 == 3} for e in x["entities"]]}
+              for i, x in enumerate(samples)]  # fmt: skip
+    everything = scored(marked, rows, ["PER", "LOC", "ORG"])
+    assert everything["texts_n"] == 12 and everything["p"] < 1 and everything["r"] < 1
+    chosen = choose(marked, ["PER", "LOC", "ORG"], UserDemoSettings(budget=12, max_empty_share=1.0))
+    trusted = scored(chosen, rows, ["PER", "LOC", "ORG"])  # texts without names count too: Velm is missed
+    assert trusted["texts_n"] == 9 and trusted["p"] == 1.0 and trusted["r"] < 1.0
+    named = choose(marked, ["PER", "LOC", "ORG"], UserDemoSettings(budget=12, max_empty_share=0.0))
+    trusted = scored(named, rows, ["PER", "LOC", "ORG"])  # the agreed texts with names are the right ones
+    assert trusted["texts_n"] == 6 and (trusted["p"], trusted["r"]) == (1.0, 1.0)
