@@ -79,8 +79,8 @@ def pretrain_tok2vec(
         path, epoch = resume if resume else (None, None)
         pretrain(config, output_dir, resume_path=path, epoch_resume=None if epoch is None else epoch + 1,
                  use_gpu=use_gpu, silent=False)  # fmt: skip
-    log = list(srsly.read_jsonl(output_dir / "log.jsonl"))
-    if not (output_dir / WEIGHTS).is_file() or not log:
+    epochs = [r for r in srsly.read_jsonl(output_dir / "log.jsonl") if r["epoch"] < max_epochs]  # not model-last's
+    if not (output_dir / WEIGHTS).is_file() or not epochs:
         raise StepError(f"pretrain: spaCy wrote no {WEIGHTS} in {output_dir}")
-    return {"texts": n_texts, "epochs": max_epochs, "words_seen": log[-1]["nr_word"],
-            "last_epoch_loss": log[-1]["epoch_loss"], "weights": str(output_dir / WEIGHTS)}  # fmt: skip
+    return {"texts": n_texts, "epochs": max_epochs, "words_seen": epochs[-1]["nr_word"],
+            "last_epoch_loss": epochs[-1]["epoch_loss"], "weights": str(output_dir / WEIGHTS)}  # fmt: skip

@@ -34,6 +34,7 @@ def test_pretrain_writes_weights_resumes_and_starts_a_training(tmp_path):
     assert result.exit_code == 0, result.output
     record = srsly.read_json(metrics)
     assert record["texts"] == 120 and record["epochs"] == 2 and record["words_seen"] > 0
+    assert record["last_epoch_loss"] > 0  # the last epoch's, not the 0 spaCy logs beside model-last.bin
     assert last_epoch(out) == (out / "model1.bin", 1) and (out / "model-last.bin").is_file()
     first = (out / "model1.bin").read_bytes()
     result, output = _run([*base, "--max-epochs", "3"])  # one epoch more, from the saved one
