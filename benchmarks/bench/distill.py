@@ -38,7 +38,7 @@ from spacy_progner.distill.agree import agree_docbin
 from spacy_progner.distill.annotate import AnnotateSettings, annotate
 from spacy_progner.distill.crosscheck import CrossCheckSettings, crosscheck
 from spacy_progner.distill.pretrain import WEIGHTS, PretrainSettings, pretrain_tok2vec
-from spacy_progner.distill.relabel import add_kept, docbin_docs, leave_out, load_student, relabel, texts_in
+from spacy_progner.distill.relabel import add_kept, docbin_docs, load_student, relabel, rows_to_relabel
 from spacy_progner.files import read_jsonl, write_jsonl
 from spacy_progner.llm import select
 from spacy_progner.llm.ledger import booked
@@ -303,14 +303,21 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
 
 def relabelled(bench: Bench, dataset: str, folder: Path, teacher_folder: Path, test: Path) -> None:
     """The relabelled corpus of a row: the teacher row's (transformer) model labels the train split."""
-    # Like the trained models, a relabelled corpus is not committed: once its row is evaluated, a fresh
-    # checkout neither needs the (uncommitted) teacher model nor labels again.
     evaluated = (folder / "steps" / "evaluate.json").is_file()
-    teacher_model = teacher_folder / "model" / "model-best"
+    model, dev = teacher_folder / "model" / "model-best", teacher_folder / "dev.spacy"
+    relabel_step(bench, dataset, folder, model, dev, evaluated)
+
+
+def relabel_step(
+    bench: Bench, dataset: str, folder: Path, model: Path, dev: Path, evaluated: bool, keep=None, exclude=()
+) -> None:
+    """`relabel_split` into `folder` as a step, and the student's dev set beside it. Like the trained
+    models, a relabelled corpus is not committed: once its row is `evaluated`, a fresh checkout neither
+    needs the (uncommitted) student model nor labels again."""
     outputs = [] if evaluated else [folder / "train.spacy"]
-    bench.step(folder, "relabel", outputs, partial(relabel_split, dataset, teacher_model, folder))
+    bench.step(folder, "relabel", outputs, partial(relabel_split, dataset, model, folder, keep, exclude))
     if not evaluated:
-        shutil.copyfile(teacher_folder / "dev.spacy", folder / "dev.spacy")
+        shutil.copyfile(dev, folder / "dev.spacy")
 
 
 def student_model(bench: Bench, folder: Path, test: Path) -> Path:
@@ -340,7 +347,6 @@ def selftrain_data(bench: Bench, dataset: str, folder: Path, first: Path, test: 
         return {**counts, "train_docs": counts["train_docs"] + n_agreed, "agreed_docs": n_agreed}
 
     bench.step(folder, "agree", [agreed], merge)
-
     bench.step(folder, "relabel", [folder / "train.spacy"], data)
     shutil.copyfile(first / "dev.spacy", folder / "dev.spacy")
 
@@ -354,8 +360,7 @@ def source_data(bench: Bench, base: Path, source: str, folder: Path, test: Path)
         teacher = base / RELABELLED[source]
         model = student_model(bench, teacher, test)
         (src / "steps" / "relabel.json").unlink(missing_ok=True)
-        bench.step(src, "relabel", [src / "train.spacy"], partial(relabel_split, base.name, model, src))
-        shutil.copyfile(teacher / "dev.spacy", src / "dev.spacy")
+        relabel_step(bench, base.name, src, model, teacher / "dev.spacy", evaluated=False)
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("train.spacy", "dev.spacy"):
         shutil.copyfile(src / name, folder / name)
@@ -369,16 +374,14 @@ def relabel_split(
     `relabel --keep --exclude`: texts of `keep` (reviewed) keep their labels, texts of `exclude` stay out."""
     nlp = load_student(model_path, "teacher")
     rows = [(str(i), text_of(row)) for i, row in enumerate(read_bio(split_path(dataset, "train")))]
-    kept = docbin_docs(keep) if keep else []
-    rows, replaced = leave_out(rows, {d.text.strip() for d in kept})
-    rows, left_out = leave_out(rows, texts_in(exclude))
+    rows, kept, selected = rows_to_relabel(rows, keep, exclude)
     docs = (Doc(nlp.vocab, words=text.split(" ")) for _, text in rows)
     docbin, counts = relabel(nlp, docs, total=len(rows))
     folder.mkdir(parents=True, exist_ok=True)
     docbin.to_disk(folder / "train.spacy")
     n_kept = add_kept(folder / "train.spacy", kept)
     return {"train_docs": counts["docs"] + n_kept, "entities": counts["entities"], "teacher": str(model_path),
-            **({"kept": n_kept, "replaced": replaced, "left_out": left_out} if keep or exclude else {})}  # fmt: skip
+            **({"kept": n_kept, **selected} if keep or exclude else {})}  # fmt: skip
 
 
 TIME_N = 30  # sentences timed: the first of the reverse_ner benchmark's sample (seed 2024), as there

@@ -14,7 +14,6 @@ skips finished rows; `distill/review.json` and `review.md` hold the table."""
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 from functools import partial
 from pathlib import Path
@@ -35,7 +34,7 @@ from spacy_progner.review.rank import rank
 from spacy_progner.seeds import rng_for
 
 from .datasets import dataset_docbin, split_texts
-from .distill import gold_char_spans, read_offsets, relabel_split, score_corpus, with_text
+from .distill import gold_char_spans, read_offsets, relabel_step, score_corpus, with_text
 from .paths import DISTILL_DIR, DOMAINS_DIR, MINILM_CONFIG, PROGGEN_DIR, TRAIN_CONFIG
 from .proggen import Bench, _train, _trained
 
@@ -114,11 +113,8 @@ def run_two_stage(bench: Bench, folder: Path, spec: DomainSpec, samples, rows, t
     student = _trained(bench, student_dir, MINILM_CONFIG, None, test, [], seed)
     evaluated = (cnn_dir / "steps" / f"evaluate-seed{seed}.json").is_file()
     model = student_dir / f"model-seed{seed}" / "model-best"
-    keep, dev = student_dir / "reviewed.spacy", student_dir / "dev.spacy"
-    bench.step(cnn_dir, "relabel", [] if evaluated else [cnn_dir / "train.spacy"],
-               partial(relabel_split, dataset, model, cnn_dir, keep, [dev]))  # fmt: skip
-    if not evaluated:
-        shutil.copyfile(dev, cnn_dir / "dev.spacy")
+    dev = student_dir / "dev.spacy"
+    relabel_step(bench, dataset, cnn_dir, model, dev, evaluated, keep=student_dir / "reviewed.spacy", exclude=[dev])
     cnn = _trained(bench, cnn_dir, args["train_config"], None, test, [], seed)
     return {"order": order, "n": n, "seed": seed, "student_f1": student["ents_f"], "f1": cnn["ents_f"],
             "decisions": made["decisions"]}  # fmt: skip

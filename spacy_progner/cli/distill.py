@@ -16,7 +16,7 @@ from ..distill.annotate import AnnotateError, AnnotateSettings, tagger_pipe
 from ..distill.crosscheck import CrossCheckSettings, crosscheck
 from ..distill.estimate import EstimateSettings, estimate
 from ..distill.pretrain import PretrainSettings, pretrain_tok2vec
-from ..distill.relabel import add_kept, docbin_docs, leave_out, load_student, relabel, texts_in
+from ..distill.relabel import add_kept, load_student, relabel, rows_to_relabel
 from ..distill.tagcheck import tagcheck
 from ..files import load_saved_pipeline, read_jsonl, read_text_lines, write_jsonl
 from ..llm import UsageLedger
@@ -174,9 +174,7 @@ def relabel_cli(
     ray = scale.ray_settings(engine, address, workers, block_size)
     rows = [(f"line-{n}", text) for n, text in read_text_lines(texts, "texts")]
     rows = rows[:limit] if limit > 0 else rows
-    kept = docbin_docs(keep) if keep else []
-    rows, replaced = leave_out(rows, {d.text.strip() for d in kept})
-    rows, left_out = leave_out(rows, texts_in(exclude))
+    rows, kept, selected = rows_to_relabel(rows, keep, exclude)
     if ray is not None:
         from ..scale.jobs import relabel_ray
 
@@ -186,13 +184,13 @@ def relabel_cli(
         docbin, counts = relabel(nlp, [text for _, text in rows], total=len(rows))
         output.parent.mkdir(parents=True, exist_ok=True)
         docbin.to_disk(output)
-    counts = {**counts, "kept": add_kept(output, kept), "replaced": replaced, "left_out": left_out}
+    counts = {**counts, "kept": add_kept(output, kept), **selected}
     counts["docs"] += len(kept)
     counts["entities"] += sum(len(doc.ents) for doc in kept)
     msg.good(f"Wrote {output}: {counts['entities']} entities in {counts['docs']} texts ({counts['kept']} kept theirs)")
-    if replaced < len(kept):
-        msg.warn(f"{len(kept) - replaced} texts of {keep} are not in {texts} as written (a restyled surface?): "
-                 "they are in twice, with their own labels and the student's")  # fmt: skip
+    if (missing := len(kept) - selected["replaced"]) > 0:
+        msg.warn(f"{missing} texts of {keep} are not in {texts} as written (a restyled surface?): they are in "
+                 "twice, with their own labels and the student's")  # fmt: skip
     step.finish(metrics, counts)
 
 

@@ -60,6 +60,17 @@ def leave_out(rows: List[Tuple[str, str]], texts: Set[str]) -> Tuple[List[Tuple[
     return kept, len(rows) - len(kept)
 
 
+def rows_to_relabel(
+    rows: List[Tuple[str, str]], keep: Optional[Path], exclude: Sequence[Path]
+) -> Tuple[List[Tuple[str, str]], List[Doc], Dict[str, int]]:
+    """(the rows the student labels, the kept docs to add as they are, counts `replaced` and `left_out`):
+    `relabel --keep --exclude` (see `leave_out`)."""
+    kept = docbin_docs(keep) if keep else []
+    rows, replaced = leave_out(rows, {d.text.strip() for d in kept})
+    rows, left_out = leave_out(rows, texts_in(exclude))
+    return rows, kept, {"replaced": replaced, "left_out": left_out}
+
+
 def add_kept(output: Path, kept: List[Doc]) -> int:
     """Docs with labels of their own (reviewed texts; the spans two taggers agree on) appended to the
     relabelled DocBin at `output`; their number."""

@@ -36,15 +36,18 @@ class UserDemoSettings:
             raise SettingsError(f"user demos: max_empty_share must be in [0, 1], got {self.max_empty_share!r}")
 
 
+def _confidence(entity: Dict[str, Any]) -> float:
+    """An entity's confidence; one without (no log-probs, one sample) counts as sure."""
+    value = entity.get("confidence")
+    return 1.0 if value is None else value
+
+
 def trusted(sample: Dict[str, Any], labels: Sequence[str], min_confidence: float) -> bool:
     """Every label agreed (`agree`), none proposed by the student alone, all of the asked types, all
     confident."""
     ents = sample.get("entities", [])
     return all(
-        e.get("agree") is True
-        and not e.get("proposed")
-        and e["label"] in labels
-        and (e.get("confidence") if e.get("confidence") is not None else 1.0) >= min_confidence
+        e.get("agree") is True and not e.get("proposed") and e["label"] in labels and _confidence(e) >= min_confidence
         for e in ents
     )
 
@@ -56,7 +59,7 @@ def choose(samples: List[Dict[str, Any]], labels: Sequence[str], s: UserDemoSett
         raise SettingsError("user demos: the corpus has no `agree` marks; run `crosscheck` on it first")
     ranked = sorted(
         (x for x in samples if trusted(x, labels, s.min_confidence)),
-        key=lambda x: -min((e.get("confidence") or 1.0 for e in x["entities"]), default=0.0),
+        key=lambda x: -min((_confidence(e) for e in x["entities"]), default=0.0),
     )
     max_empty = int(s.max_empty_share * s.budget)
     out: List[Dict[str, Any]] = []
