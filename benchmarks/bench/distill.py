@@ -4,13 +4,16 @@ trains on it, and the model is scored on the whole real test split, beside ProgG
 Steps per dataset (each writes `<out>/<dataset>/<folder>/steps/<step>.json` when it finishes; a rerun
 skips finished steps and the LLM cache makes an interrupted step cheap to redo):
   shared: test-data -> library (from unlabelled text outside the sample) -> annotate (a fixed sample of
-          train sentences, tokens joined by spaces; scored against their gold tags only afterwards) ->
-          crosscheck (students on the other folds; each uncertainty signal scored against the gold tags)
+          train sentences, tokens joined by spaces; scored against their gold tags only afterwards)
   distill: to-docbin -> train -> evaluate                      (no correction)
-  distill+correct: correct (select_by agreement) -> to-docbin -> train -> evaluate
+  distill+correct: crosscheck (students on the other folds; each uncertainty signal scored against the gold
+          tags) -> correct (select_by agreement) -> to-docbin -> train -> evaluate
   distill+correct+proggen: the corrected corpus plus ProgGen's x+y corpus -> to-docbin -> train -> evaluate
   distill+missing: the annotated corpus, its least confident fifth of entities left unannotated (spaCy's
           missing tokens: neither entity nor outside) -> to-docbin -> train -> evaluate
+  the two-stage rows (`+minilm`, `+relabel`; `--selftrain`, `--pretrain`), and with `--sizes` the same on
+          the first N annotated texts (`<row>@N`: the learning curve)
+  every row whose model is on disk: agreement (the label-free estimate, `agreement_step`)
   shared: speed (the reverse_ner pipe and the distilled model on the same test sentences)
 Dataset text is never committed: the library and the corpora are git-ignored; step records (counts,
 scores, usage) and the corpora without their text (`annotations.jsonl`, `corrections.jsonl`: ids and
@@ -28,8 +31,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import spacy
 import srsly
+from scipy.stats import spearmanr
 from spacy.scorer import PRFScore
-from spacy.tokens import Doc
+from spacy.tokens import Doc, DocBin
 from wasabi import msg
 
 from spacy_progner.corpus.bio import bio_spans, read_bio, row_to_doc, sample_rows, text_of
@@ -37,8 +41,10 @@ from spacy_progner.corpus.docbin import to_docbin
 from spacy_progner.distill.agree import agree_docbin
 from spacy_progner.distill.annotate import AnnotateSettings, annotate
 from spacy_progner.distill.crosscheck import CrossCheckSettings, crosscheck
+from spacy_progner.distill.estimate import estimate
 from spacy_progner.distill.pretrain import WEIGHTS, PretrainSettings, pretrain_tok2vec
 from spacy_progner.distill.relabel import add_kept, docbin_docs, load_student, relabel, rows_to_relabel
+from spacy_progner.errors import SettingsError
 from spacy_progner.files import read_jsonl, write_jsonl
 from spacy_progner.llm import select
 from spacy_progner.llm.ledger import booked
@@ -209,6 +215,11 @@ def signal_quality(samples: List[Dict[str, Any]], rows: List[Dict[str, Any]], la
     return out
 
 
+def proggen_corpus(dataset: str) -> Path:
+    """ProgGen's x+y+correct corpus of the dataset, which the `+proggen` rows add to the annotated texts."""
+    return PROGGEN_DIR / dataset / "x+y+correct" / "corrected.jsonl"
+
+
 MISSING_SHARE = 0.2  # the least confident fifth: signal_quality's lowest_logprob_20pct (CoNLL-2003 train sample)
 # configuration -> (its corpus, share of least confident entities trained as missing, add ProgGen's x+y corpus,
 # the student: "cnn" is the --train-config (configs/train.cfg), "minilm" configs/train_minilm.cfg)
@@ -241,10 +252,11 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
     test = base / "test.spacy"
     bench.step(shared.folder, "test-data", [test], lambda: dataset_docbin(dataset, "test", labels, test))
     corpus = {"distill": shared.annotate()}
-    checked = shared.crosscheck(args["train_config"], CrossCheckSettings(folds=args["folds"], seed=args["seed"]))
     folder = base / "distill+correct"
 
     def corr() -> Dict[str, Any]:
+        # cross-checked only for the correction: its students' marks are what it re-checks first
+        checked = shared.crosscheck(args["train_config"], CrossCheckSettings(folds=args["folds"], seed=args["seed"]))
         settings = CorrectSettings(select_by="agreement", seed=args["seed"])
         result = correct(bench.model, spec, read_jsonl(checked, "samples"), settings)
         write_jsonl(folder / "corrected.jsonl", result["samples"])
@@ -265,7 +277,7 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
         folder = base / name
         files = [corpus[source]]
         if add_proggen:
-            files.append(PROGGEN_DIR / dataset / "x+y+correct" / "corrected.jsonl")
+            files.append(proggen_corpus(dataset))
         samples = [x for f in files for x in read_jsonl(f, "samples")]
         bench.step(
             folder,
@@ -294,11 +306,62 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
                 source_data(bench, base, source, folder, test)
             steps = args["train_steps"]
             rows[name] = _train_and_eval(bench, folder, args["train_config"], steps, test, [], init_tok2vec=weights)
+    for size in args.get("sizes") or ():
+        rows.update(curve_rows(bench, dataset, spec, base, corpus["distill+correct"], size, args, test))
+    texts = {text_of(row) for row in shared.rows}
+    for name in rows:
+        agreement_step(bench, base / name, texts)
     model = base / "distill+correct" / "model" / "model-best"
     bench.step(shared.folder, "speed", [], lambda: speed(dataset, shared, model, args["k"]))
     students = {name: base / name / "model" / "model-best" for name in STUDENT_SPEED}
     bench.step(shared.folder, "speed-students", [], lambda: student_speed(dataset, students))
     return rows
+
+
+def curve_name(name: str, size: int) -> str:
+    """A learning-curve row's name: the row `name` trained on the first `size` annotated texts."""
+    return f"{name}@{size}"
+
+
+def annotated_size(name: str) -> Optional[int]:
+    """The annotated texts a learning-curve row used (None: all of them)."""
+    return int(name.rsplit("@", 1)[1]) if "@" in name else None
+
+
+def curve_rows(
+    bench: Bench, dataset: str, spec: DomainSpec, base: Path, corrected: Path, size: int, args: Dict[str, Any], test
+) -> Dict[str, Any]:
+    """The two-stage rows (student, then the CNN on its labels of the train split) on the first `size`
+    texts of the corrected corpus, with ProgGen's corpus as in the full row: a point of the learning
+    curve. The annotation sample is random, so its first `size` texts are a random sample too."""
+    [(cnn_row, student_row)] = RELABELLED.items()
+    student, cnn = base / curve_name(student_row, size), base / curve_name(cnn_row, size)
+    samples = read_jsonl(corrected, "samples")[:size] + read_jsonl(proggen_corpus(dataset), "samples")
+    docbin = partial(to_docbin, spec, samples, student, seed=args["seed"])
+    bench.step(student, "to-docbin", [student / "train.spacy"], docbin)
+    rows = {student.name: _train_and_eval(bench, student, MINILM_CONFIG, None, test, [])}
+    relabelled(bench, dataset, cnn, student, test)
+    rows[cnn.name] = _train_and_eval(bench, cnn, args["train_config"], args["train_steps"], test, [])
+    return rows
+
+
+def agreement_step(bench: Bench, folder: Path, annotated: set) -> None:
+    """The label-free estimate (`estimate`) of a row: its model's agreement with the teacher's labels of the
+    annotated texts in its dev set (ProgGen's synthetic ones left out). These texts were not trained on by
+    the rows that learn from the annotations, but spaCy picked the best checkpoint on them, and a relabelled
+    row's CNN was trained on the student's labels of them. Skipped where the model is gone: trained models
+    are not committed, and a row trained before this step has no estimate until it is trained again."""
+    model = folder / "model" / "model-best"
+    if not model.is_dir():
+        return
+
+    def run() -> Dict[str, Any]:
+        docs = [doc for doc in docbin_docs(folder / "dev.spacy") if doc.text in annotated]
+        DocBin(docs=docs, store_user_data=False).to_disk(folder / "teacher-dev.spacy")
+        result = estimate(model, folder / "teacher-dev.spacy")
+        return {"texts": len(docs), "agreement": result["agreement"]["shipped"], "scores": result["scores"]}
+
+    bench.step(folder, "agreement", [], run)
 
 
 def relabelled(bench: Bench, dataset: str, folder: Path, teacher_folder: Path, test: Path) -> None:
@@ -445,10 +508,13 @@ def run(
     summarize_only: bool = False,
     pretrain: bool = False,
     selftrain: bool = False,
+    sizes: Sequence[int] = (),
 ) -> Dict[str, Any]:
+    if any(not 0 < size < n for size in sizes):
+        raise SettingsError(f"bench distill --sizes: each must be between 0 and --n ({n}), got {list(sizes)}")
     bench = Bench(output_dir, lambda: select.load_model("local", cache_path), force=False)
     args: Dict[str, Any] = {"n": n, "k": k, "seed": seed, "cache_path": cache_path, "folds": folds}
-    args.update(train_config=train_config, train_steps=train_steps, pretrain=pretrain, selftrain=selftrain)
+    args.update(train_config=train_config, train_steps=train_steps, pretrain=pretrain, selftrain=selftrain, sizes=sizes)
     for dataset in datasets:
         if not summarize_only:
             run_dataset(bench, dataset, DomainSpec.load(domains_dir / f"{dataset}.yml"), args)
@@ -466,7 +532,7 @@ def summarize(base: Path, name: str, annotated: Dict[str, Any]) -> Optional[Dict
     steps = {p.stem: srsly.read_json(p) for p in sorted((base / name / "steps").glob("*.json"))}
     if "evaluate" not in steps:
         return None
-    scores = steps["evaluate"]
+    scores, agreement = steps["evaluate"], steps.get("agreement", {}).get("agreement")
     if name in PRETRAINED:  # the data of its source row (the pretraining's own record is the dataset's)
         steps = {**{p.stem: srsly.read_json(p) for p in (base / PRETRAINED[name] / "steps").glob("*.json")}, **steps}
     docbin = steps.get("to-docbin") or steps["relabel"]  # a relabelled row's sentences are the student's
@@ -476,6 +542,7 @@ def summarize(base: Path, name: str, annotated: Dict[str, Any]) -> Optional[Dict
     # Model time is wall time: calls run concurrently (n_parallel slots), so their summed durations overstate it.
     usage["seconds"] = annotated["tag_seconds"] + sum(r["seconds"] for r in usage_steps[1:])
     n = annotated["texts"]
+    used = annotated_size(name) or n  # a learning-curve row's texts cost their share of the annotation
     return {
         "f1": scores["ents_f"],
         "p": scores["ents_p"],
@@ -483,21 +550,19 @@ def summarize(base: Path, name: str, annotated: Dict[str, Any]) -> Optional[Dict
         "per_type_f1": {k: v["f"] for k, v in scores["per_type"].items()},
         "kept_sentences": docbin["train_docs"] + docbin.get("dev_docs", 0),
         "correction_choices": correct.get("choices"),
-        "llm_usage": {k: round(v, 1) for k, v in usage.items()},
+        "annotated_texts": used,
+        "llm_usage": {k: round(v * used / n, 1) for k, v in usage.items()},
         "llm_per_1000_kept": {k: round(v * 1000 / n, 1) for k, v in usage.items()},
         "seconds_per_step": {k: v["seconds"] for k, v in steps.items() if "seconds" in v},
         "model_docs_per_s": scores.get("docs_per_second"),
+        "agreement_f1": agreement,  # the label-free estimate (`agreement_step`); None until it is measured
     }
 
 
 def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) -> Dict[str, Any]:
     """The table from the step records on disk: rows (a) ProgGen x+y+correct and (e) real-train from the
     ProgGen benchmark's committed summary, the distilled rows from their records."""
-    proggen = (
-        srsly.read_json(PROGGEN_DIR / "benchmark.json")
-        if (PROGGEN_DIR / "benchmark.json").exists()
-        else {}
-    )
+    proggen = srsly.read_json(PROGGEN_DIR / "benchmark.json") if (PROGGEN_DIR / "benchmark.json").exists() else {}
     theirs = {d["dataset"]: d["configs"] for d in proggen.get("datasets", [])}
     report: Dict[str, Any] = {"n_sentences": n, "k": k, "seed": seed, "datasets": []}
     for dataset in datasets:
@@ -509,7 +574,8 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
         configs: Dict[str, Any] = {}
         if "x+y+correct" in theirs.get(dataset, {}):
             configs["proggen x+y+correct"] = theirs[dataset]["x+y+correct"]
-        for name in [*CONFIGS, *RELABELLED, *SELFTRAINED, *SELFTRAINED_RELABELLED, *PRETRAINED]:
+        curve = sorted((p.name for p in base.glob("*@*") if p.is_dir()), key=lambda x: (annotated_size(x), x))
+        for name in [*CONFIGS, *RELABELLED, *SELFTRAINED, *SELFTRAINED_RELABELLED, *PRETRAINED, *curve]:
             row = summarize(base, name, annotated)
             if row is not None:
                 configs[name] = row
@@ -529,11 +595,27 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
     return report
 
 
+def _cell(value: Optional[float]) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def calibration(configs: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """How well the label-free estimate predicts the real test F1 over the rows that have both: the gap
+    (real minus estimate) and Spearman's rank correlation (does a higher estimate mean a better model?)."""
+    pairs = [(r["agreement_f1"], r["f1"]) for r in configs.values() if r.get("agreement_f1") is not None]
+    if len(pairs) < 2:
+        return None
+    gaps = [real - est for est, real in pairs]
+    rho = spearmanr([est for est, _ in pairs], [real for _, real in pairs]).statistic
+    return {"rows": len(pairs), "mean_gap": sum(gaps) / len(gaps), "min_gap": min(gaps), "max_gap": max(gaps),
+            "spearman": float(rho)}  # fmt: skip
+
+
 def markdown(report: Dict[str, Any]) -> str:
     lines = [
         "| dataset | training data | sentences | micro F1 | P | R | per-type F1 | A/B/C/D | LLM calls / 1k annotated | "
-        "model seconds / 1k annotated |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "model seconds / 1k annotated | agreement with teacher (dev) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for ds in report["datasets"]:
         for name, r in ds["configs"].items():
@@ -543,10 +625,17 @@ def markdown(report: Dict[str, Any]) -> str:
             secs = f"{p1k['seconds']:.0f}" if p1k else "–"
             lines.append(
                 f"| {ds['dataset']} | {name} | {r['kept_sentences']} | {r['f1']:.3f} | {r['p']:.3f} | {r['r']:.3f} | "
-                f"{per_type} | {abcd} | {calls} | {secs} |"
+                f"{per_type} | {abcd} | {calls} | {secs} | {_cell(r.get('agreement_f1'))} |"
             )
     lines.append("")
     for ds in report["datasets"]:
+        cal = calibration(ds["configs"])
+        if cal:
+            lines.append(
+                f"- **{ds['dataset']}** label-free estimate against the real test F1, {cal['rows']} rows: test F1 "
+                f"minus agreement {cal['mean_gap']:+.3f} on average ({cal['min_gap']:+.3f} to {cal['max_gap']:+.3f}); "
+                f"rank correlation {cal['spearman']:.2f}"
+            )
         c = ds["corpus_f1"]
         after = c.get("corrected")
         lines.append(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 
 def test_benchmark_scores_the_corpus_by_character_spans_and_round_trips_without_text():
     from bench.distill import gold_char_spans, score_corpus, with_text, without_text
@@ -37,3 +39,66 @@ def test_a_pretrained_row_takes_its_scores_from_itself_and_its_data_from_its_sou
     row = summarize(tmp_path, "distill+correct+pretrain", annotated)
     assert row["f1"] == 0.58 and row["kept_sentences"] == 1000 and row["model_docs_per_s"] == 800.0
     assert summarize(tmp_path, "distill+correct+proggen+minilm+relabel+pretrain", annotated) is None  # not run
+
+
+def test_a_rows_estimate_reads_only_the_annotated_dev_texts_and_is_skipped_without_a_model(tmp_path):
+    import distill_fixtures as F
+    from bench.distill import agreement_step
+    from bench.proggen import Bench
+    from spacy.cli.train import train
+
+    from spacy_progner.corpus.docbin import to_docbin
+    from spacy_progner.corpus.evaluate import evaluate_model
+    from spacy_progner.distill.relabel import docbin_docs
+    from spacy_progner.ner.domain import DomainSpec
+
+    samples = [{**x, "sentence": f"{x['sentence']} ({x['id']})"} for x in F.pattern_corpus(40)]
+    annotated = {x["sentence"] for x in samples[:30]}  # the other ten stand for ProgGen's synthetic texts
+    folder = tmp_path / "row"
+    to_docbin(DomainSpec.load(F.DOMAIN), samples, folder, seed=0, dev_share=0.5)
+    bench = Bench(tmp_path, lambda: None, force=False)
+    agreement_step(bench, folder, annotated)
+    assert not (folder / "steps" / "agreement.json").exists()  # no model: nothing to estimate
+    overrides = {"paths.train": str(folder / "train.spacy"), "paths.dev": str(folder / "dev.spacy"),
+                 "training.max_steps": 40, "training.eval_frequency": 20}  # fmt: skip
+    train(F.ROOT / "configs" / "train.cfg", folder / "model", use_gpu=-1, overrides=overrides)
+    agreement_step(bench, folder, annotated)
+    record = json.loads((folder / "steps" / "agreement.json").read_text(encoding="utf8"))
+    dev = [d.text for d in docbin_docs(folder / "dev.spacy")]
+    assert record["texts"] == sum(t in annotated for t in dev) < len(dev)
+    assert {d.text for d in docbin_docs(folder / "teacher-dev.spacy")} == set(dev) & annotated
+    scores = evaluate_model(folder / "model" / "model-best", folder / "teacher-dev.spacy")
+    assert record["agreement"] == scores["ents_f"]
+
+
+def test_calibration_says_how_far_and_in_which_order_the_estimate_follows_the_real_f1():
+    from bench.distill import calibration
+
+    rows = {"a": {"agreement_f1": 0.8, "f1": 0.6}, "b": {"agreement_f1": 0.7, "f1": 0.55},
+            "c": {"agreement_f1": 0.6, "f1": 0.58}, "d": {"agreement_f1": None, "f1": 0.9}}  # fmt: skip
+    cal = calibration(rows)
+    assert cal["rows"] == 3 and round(cal["mean_gap"], 4) == round((-0.2 - 0.15 - 0.02) / 3, 4)
+    assert (round(cal["min_gap"], 2), round(cal["max_gap"], 2)) == (-0.2, -0.02)
+    assert cal["spearman"] == 0.5  # a and c in order, b out of it
+    assert calibration({"a": rows["a"], "d": rows["d"]}) is None  # one row: no calibration
+
+
+def test_a_learning_curve_row_books_its_share_of_the_annotation_and_sizes_are_checked(tmp_path):
+    import pytest
+    import srsly
+    from bench.distill import curve_name, run, summarize
+
+    from spacy_progner.errors import SettingsError
+
+    name = curve_name("distill+correct+proggen+minilm", 250)
+    scores = {"ents_f": 0.5, "ents_p": 0.5, "ents_r": 0.5, "per_type": {}, "docs_per_second": 90.0}
+    for row, step, fields in ((name, "to-docbin", {"train_docs": 585, "dev_docs": 65}), (name, "evaluate", scores),
+                              ("distill+correct", "correct", {"seconds": 100.0, "choices": {}})):  # fmt: skip
+        (tmp_path / row / "steps").mkdir(parents=True, exist_ok=True)
+        srsly.write_json(tmp_path / row / "steps" / f"{step}.json", {"step": step, **fields})
+    annotated = {"texts": 1000, "tag_seconds": 900.0, "usage": {"calls": 1000}}
+    row = summarize(tmp_path, name, annotated)
+    assert row["annotated_texts"] == 250 and row["llm_usage"]["seconds"] == 250.0  # (900 + 100) / 4
+    assert row["llm_per_1000_kept"]["seconds"] == 1000.0 and row["agreement_f1"] is None
+    with pytest.raises(SettingsError, match="--sizes"):
+        run(["conll2003"], tmp_path, 1000, 2, 0, None, sizes=[250, 1000])
