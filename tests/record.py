@@ -1,5 +1,5 @@
 """Record the test cassettes from the real embedded model:
-`python tests/record.py [llm|reverse_ner|forms|other|proggen|distill|all]`.
+`python tests/record.py [llm|reverse_ner|forms|other|selfcheck|proggen|distill|all]`.
 
 Each part runs exactly the steps its tests replay (from the *_fixtures.py modules); requests already in a
 cassette are kept and only new ones go to the model. Re-record a part after changing what it asks.
@@ -104,6 +104,17 @@ def record_other() -> None:
         print(dict(pipe.tagger.stats), pipe.library and pipe.library.meta["pools"])
 
 
+def record_selfcheck() -> None:
+    """`check-build` on the recorded library: each example tagged with the other examples as demos."""
+    import reverse_ner_fixtures as F
+
+    from spacy_progner.llm import make_local_gguf
+    from spacy_progner.reverse_ner.selfcheck import SelfCheckSettings, self_check
+
+    nlp = F.selfcheck_nlp("record", make_local_gguf(cache=False))
+    print(json.dumps(self_check(nlp.get_pipe("reverse_ner").tagger, SelfCheckSettings()), indent=1))
+
+
 def record_proggen(cache_path: str) -> None:
     """Through the LLM cache: whatever the demo workflow already asked with the same seeds costs nothing."""
     import proggen_fixtures as F
@@ -132,7 +143,10 @@ def record_distill() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "part", nargs="?", default="all", choices=["llm", "reverse_ner", "forms", "other", "proggen", "distill", "all"]
+        "part",
+        nargs="?",
+        default="all",
+        choices=["llm", "reverse_ner", "forms", "other", "selfcheck", "proggen", "distill", "all"],
     )
     parser.add_argument("--cache-path", default=str(HERE.parent / ".cache" / "llm-cache.sqlite"), help="proggen only")
     args = parser.parse_args()
@@ -141,6 +155,7 @@ def main() -> None:
         "reverse_ner": record_reverse_ner,
         "forms": record_forms,
         "other": record_other,
+        "selfcheck": record_selfcheck,
         "proggen": lambda: record_proggen(args.cache_path),
         "distill": record_distill,
     }

@@ -197,3 +197,19 @@ def other_nlp(model: dict, other_names: bool, k: int = 0):
     if k:
         nlp.get_pipe("reverse_ner").initialize(texts=TASK_TEXTS)
     return nlp
+
+
+# `check-build`: the tagger labels each example of the recorded library with the other examples as demos.
+# Recorded by `python tests/record.py selfcheck`.
+SELFCHECK_CASSETTE = Path(__file__).parent / "cassettes" / "reverse_ner_selfcheck.jsonl"
+
+
+def selfcheck_nlp(mode: str = "replay", model=None):
+    """The pipeline of the recorded build (its library replayed), tagging through the self-check cassette."""
+    from spacy_progner.llm import make_replay
+
+    nlp = make_nlp(replay_block())
+    pipe = nlp.get_pipe("reverse_ner")
+    pipe.initialize(texts=TASK_TEXTS)
+    pipe.model = pipe.tagger.model = make_replay(str(SELFCHECK_CASSETTE), mode=mode, model=model)
+    return nlp

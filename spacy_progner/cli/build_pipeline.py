@@ -1,5 +1,6 @@
 """`build-pipeline`: a saved spaCy pipeline with `reverse_ner` from a texts file and a labels file;
-`add-demos`: your own texts the tagger labelled and a cross-check agreed with join its library."""
+`add-demos`: your own texts the tagger labelled and a cross-check agreed with join its library;
+`check-build`: how consistently the tagger reproduces the library's own examples (no gold needed)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from ..reverse_ner.build import BuildSettings
 from ..reverse_ner.component import read_texts
 from ..reverse_ner.infer import TagSettings
 from ..reverse_ner.pipeline import reverse_ner_pipeline
+from ..reverse_ner.selfcheck import SelfCheckSettings, self_check
 from ..reverse_ner.user_demos import UserDemoSettings, add_user_demos
-from ._app import CACHE, MODEL, app, friendly_errors, write_metrics
+from ._app import CACHE, MODEL, SEED, app, friendly_errors, load_model, write_metrics
 
 
 @app.command("build-pipeline")
@@ -115,3 +117,34 @@ def add_demos_cli(
     msg.good(f"Saved {output}: {counts['added']} of your texts joined {len(library) - counts['added']} examples")
     if metrics:
         write_metrics(metrics, counts)
+
+
+@app.command("check-build")
+@friendly_errors
+def check_build_cli(
+    pipeline: Path = typer.Argument(..., help="A saved reverse_ner pipeline (build-pipeline).", exists=True),
+    max_examples: int = typer.Option(SelfCheckSettings.max_examples, help="Examples checked, one call each (0: all)."),
+    min_agreement: float = typer.Option(SelfCheckSettings.min_agreement, help="Warn about a type below this F1."),
+    seed: int = SEED,
+    model: str = MODEL,
+    cache_path: Optional[str] = CACHE,
+    metrics: Optional[Path] = typer.Option(
+        None, help="Write the agreement, the examples not reproduced and the warnings here (JSON)."
+    ),
+) -> None:
+    """Check a build without gold: the tagger labels each library example with the nearest other examples as
+    demos; how often it reproduces their labels says, per type, where the build is weak."""
+    settings = SelfCheckSettings(min_agreement=min_agreement, max_examples=max_examples, seed=seed)
+    nlp = load_saved_pipeline(pipeline, "check-build pipeline")
+    pipe = tagger_pipe(nlp, str(pipeline))
+    pipe.model = pipe.tagger.model = load_model(model, cache_path)
+    result = self_check(pipe.tagger, settings)
+    per_type = ", ".join(f"{label} {prf['f']:.2f}" for label, prf in result["per_type"].items())
+    done = f"{result['reproduced']} of {result['examples']} examples reproduced"
+    msg.info(f"{done}; agreement F1 {result['agreement']:.3f} ({per_type})")
+    for warning in result["warnings"]:
+        msg.warn(warning)
+    if not result["warnings"]:
+        msg.good("No type falls below the agreement threshold")
+    if metrics:
+        write_metrics(metrics, result)

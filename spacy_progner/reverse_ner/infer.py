@@ -80,6 +80,9 @@ class TagSettings:
             raise SettingsError(f"reverse_ner answer_form must be one of {ANSWER_FORMS}, got {self.answer_form!r}")
 
 
+Demos = List[Tuple[str, List[Tuple[str, str]]]]  # (sentence, [(mention, label)]) per demo
+
+
 class Tagger:
     def __init__(
         self,
@@ -155,7 +158,8 @@ class Tagger:
             for group, group_demos in zip(groups, demos)
         ]
 
-    def requests(self, sentences: Sequence[str]):
+    def requests(self, sentences: Sequence[str], demos: Optional[Sequence[Demos]] = None):
+        """One request per sentence, with the demos retrieved for it (or the `demos` given, one list each)."""
         sampled = self.s.n_samples > 1
         return [
             prompts.ner_request(
@@ -170,7 +174,7 @@ class Tagger:
                 form=self.s.answer_form,
                 domain=self.domain,
             )
-            for sentence, demos in zip(sentences, self.demos_for(sentences))
+            for sentence, demos in zip(sentences, self.demos_for(sentences) if demos is None else demos)
         ]
 
     def prompt_texts(self, sentences: Sequence[str]) -> List[str]:
@@ -179,13 +183,16 @@ class Tagger:
         form = self.s.answer_form
         return [prompts.ner_prompt_text(self.asked, s, d, form, self.domain) for s, d in zip(sentences, demos)]
 
-    def tag(self, sentences: Sequence[str], progress: Optional[str] = None) -> List[List[Scored]]:
-        """Voted (text, label, score) per sentence; mentions below `threshold` are kept with their score."""
+    def tag(
+        self, sentences: Sequence[str], progress: Optional[str] = None, demos: Optional[Sequence[Demos]] = None
+    ) -> List[List[Scored]]:
+        """Voted (text, label, score) per sentence; mentions below `threshold` are kept with their score.
+        `demos`: one list per sentence instead of the retrieved ones (one sentence a request)."""
         if self.model is None:
             raise SettingsError("this Tagger has no model: it only builds prompts and reads answers")
-        if self.s.group_size > 1 and len(sentences) > 1:
+        if demos is None and self.s.group_size > 1 and len(sentences) > 1:
             return self._tag_groups(sentences, progress)
-        results = self.model.chat_many(self.requests(sentences), progress=progress)
+        results = self.model.chat_many(self.requests(sentences, demos), progress=progress)
         return [self.vote(sentence, result.choices) for sentence, result in zip(sentences, results)]
 
     def _tag_groups(self, sentences: Sequence[str], progress: Optional[str]) -> List[List[Scored]]:

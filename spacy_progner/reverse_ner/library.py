@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Tuple, Union
+from typing import Any, Collection, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import srsly
@@ -40,18 +40,29 @@ class ExampleLibrary:
         self.feature_vectors = embed(self.features, embedder)
         self.meta["embedder"] = embedder
 
-    def retrieve(self, query_vectors: np.ndarray, k: int, by: str = "feature", max_empty: int = 1) -> List[List[int]]:
+    def retrieve(
+        self,
+        query_vectors: np.ndarray,
+        k: int,
+        by: str = "feature",
+        max_empty: int = 1,
+        exclude: Optional[Sequence[Collection[int]]] = None,
+    ) -> List[List[int]]:
         """Indices of the k most similar examples per query, least similar first (the nearest sits next
-        to the question), with at most `max_empty` entity-less examples among them."""
+        to the question), with at most `max_empty` entity-less examples among them and none of the query's
+        `exclude` indices (a leave-one-out check keeps an example from being its own demo)."""
         if k <= 0 or not self.examples:
             return [[] for _ in range(len(query_vectors))]
         sims = self.similarities(query_vectors, by)
         empty = np.array([not ex["entities"] for ex in self.examples])
         out = []
-        for row in sims:
+        for q, row in enumerate(sims):
             chosen: List[int] = []
             empties = 0
+            skip = exclude[q] if exclude is not None else ()
             for idx in np.argsort(-row, kind="stable"):
+                if idx in skip:
+                    continue
                 if empty[idx]:
                     if empties >= max_empty:
                         continue
