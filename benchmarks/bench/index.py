@@ -27,6 +27,7 @@ NER_TABLES: Tuple[Tuple[str, str], ...] = (
     ),
     ("reverse_ner_k2", "k=2 demos, one text per request (the CPU setting)"),
     ("reverse_ner_k2_group2", "k=2 demos, two similar texts per request sharing their demos"),
+    ("reverse_ner_asked", "out-of-type: CoNLL-2003 asked for PER and ORG only, its LOC and MISC names unasked"),
 )
 PROGGEN_TABLES: Tuple[Tuple[Path, str], ...] = (
     (PROGGEN_DIR, "400 kept sentences per configuration"),
