@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Dict, Iterator, List, Mapping, Union
+from typing import Dict, Iterator, List, Mapping, Tuple, Union
 
 from ..errors import SettingsError
 from ..files import read_data_file
@@ -19,6 +19,18 @@ OTHER_DEFINITION = (
     "product, title of a work, date or amount, or a person, place or organisation when no type above is "
     "for it); it is set aside, so never force such a name into the nearest type"
 )
+
+# Named kinds of "other" names, offered beside the asked types where the model must say that a name is
+# none of them: a small model asked "PER, ORG or NONE?" calls a country or a cup an organisation, but picks
+# PLACE or EVENT when they are there to pick. A kind is left out when an asked type covers it: one of its
+# words in that type's name or definition (a LOC type "a place: country, city ..." covers PLACE).
+OTHER_KINDS: Dict[str, Tuple[str, Tuple[str, ...]]] = {
+    "PLACE": ("a place: country, city, region, river or mountain", ("place", "country", "city", "location", "region")),
+    "NATIONALITY": ("a nationality, language or religion word", ("nationality", "language", "religion", "norp")),
+    "EVENT": ("a named event: war, games, cup, festival or summit", ("event", "festival", "tournament")),
+    "PRODUCT": ("a product, currency, award or title of a work", ("product", "award", "title", "work", "brand")),
+    "DATE": ("a date, time, amount or number", ("date", "time", "year", "amount", "number", "price", "quantity")),
+}
 
 
 class LabelSet(Mapping[str, str]):
@@ -76,6 +88,17 @@ class LabelSet(Mapping[str, str]):
         if OTHER not in self._defs:
             return self
         return LabelSet({k: v for k, v in self._defs.items() if k != OTHER}, where="labels without the outlet")
+
+    def with_other_kinds(self) -> LabelSet:
+        """The asked types (the outlet aside) and every kind of OTHER_KINDS none of them covers."""
+        asked = self.without_other()
+        words = set(re.findall(r"[a-z]+", " ".join(f"{k} {v}" for k, v in asked.items()).lower()))
+        kinds = {
+            kind: definition
+            for kind, (definition, keys) in OTHER_KINDS.items()
+            if kind not in asked and not words & {kind.lower(), *keys}
+        }
+        return LabelSet({**asked.to_dict(), **kinds}, where="labels with kinds of other names")
 
     def to_dict(self) -> Dict[str, str]:
         return dict(self._defs)

@@ -82,32 +82,21 @@ def typecheck_pools(
 ) -> Dict[str, List[str]]:
     """Each name typed by the model: kept in its pool, moved to the pool of the type given, or dropped (NONE).
 
-    With the OTHER outlet (`labels` holding OTHER) the check asks for the asked types only, and NONE is
-    where an OTHER name belongs. An outlet name the check gives an asked type is dropped, not moved: the
-    small model calls countries organisations, and a name in doubt teaches neither pool."""
+    With the OTHER outlet (`labels` holding OTHER) the asked pools are checked against the asked types
+    alone, and the outlet's names against the asked types and the named kinds of other names none of them
+    covers (`with_other_kinds`): a kind (or NONE) keeps such a name in the outlet. An outlet name the check
+    gives an asked type is dropped, not moved: a name in doubt teaches neither pool."""
     asked = labels.without_other()
-    verdicts: Dict[Tuple[str, str], str] = {}
-    todo = [(label, name) for label, pool in pools.items() for name in pool]
-    rng = random.Random(seed)
-    for round_ in range(TYPECHECK_ROUNDS):
-        if not todo:
-            break
-        batch = max(1, TYPECHECK_BATCH >> round_)  # a name left out twice goes in a smaller prompt
-        rng.shuffle(todo)
-        chunks = [todo[i : i + batch] for i in range(0, len(todo), batch)]
-        requests = [prompts.typecheck_request(asked, [name for _, name in chunk]) for chunk in chunks]
-        with model.ledger.step("reverse_ner.pools"):
-            results = model.chat_many(requests, progress=f"type-checking pools (round {round_ + 1})")
-        for chunk, result in zip(chunks, results):
-            verdicts.update(_read_verdicts(chunk, result.choices[0], asked, stats))
-        todo = [item for item in todo if item not in verdicts]
-        stats["typecheck_asked_again"] += len(todo) if round_ + 1 < TYPECHECK_ROUNDS else 0
-    stats["typecheck_unanswered"] = len(todo)  # kept: the generator typed them
+    todo = [(label, name) for label, pool in pools.items() for name in pool if label != OTHER]
+    verdicts = _verdicts(model, asked, todo, seed, stats)
+    if OTHER in pools:
+        kinds = asked.with_other_kinds()
+        verdicts.update(_verdicts(model, kinds, [(OTHER, name) for name in pools[OTHER]], seed, stats))
     kept: Dict[str, List[str]] = {label: [] for label in pools}
     for label, pool in pools.items():
         for name in pool:
             got = verdicts.get((label, name), label)
-            if got == label or (got == NONE and label == OTHER):
+            if got == label or (label == OTHER and got not in asked):
                 kept[label].append(name)
             elif label == OTHER:
                 stats["typecheck_other_of_asked_type"] += 1
@@ -117,6 +106,31 @@ def typecheck_pools(
                 stats["typecheck_moved"] += 1
                 kept[got].append(name)
     return kept
+
+
+def _verdicts(
+    model: ChatModel, labels: LabelSet, todo: List[Tuple[str, str]], seed: int, stats: Counter
+) -> Dict[Tuple[str, str], str]:
+    """The type `labels` (or NONE) the model gives each (pool, name) of `todo`; names a cut-off or partial
+    answer left out go again in smaller prompts, those never answered get no verdict (kept: the generator
+    typed them)."""
+    verdicts: Dict[Tuple[str, str], str] = {}
+    rng = random.Random(seed)
+    for round_ in range(TYPECHECK_ROUNDS):
+        if not todo:
+            break
+        batch = max(1, TYPECHECK_BATCH >> round_)  # a name left out twice goes in a smaller prompt
+        rng.shuffle(todo)
+        chunks = [todo[i : i + batch] for i in range(0, len(todo), batch)]
+        requests = [prompts.typecheck_request(labels, [name for _, name in chunk]) for chunk in chunks]
+        with model.ledger.step("reverse_ner.pools"):
+            results = model.chat_many(requests, progress=f"type-checking pools (round {round_ + 1})")
+        for chunk, result in zip(chunks, results):
+            verdicts.update(_read_verdicts(chunk, result.choices[0], labels, stats))
+        todo = [item for item in todo if item not in verdicts]
+        stats["typecheck_asked_again"] += len(todo) if round_ + 1 < TYPECHECK_ROUNDS else 0
+    stats["typecheck_unanswered"] += len(todo)
+    return verdicts
 
 
 def _read_verdicts(
