@@ -10,9 +10,10 @@ with low agreement is where a build is weak. The check costs one call per exampl
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Dict, List, Set, Tuple
+from typing import Any, Dict, List
+
+from spacy.scorer import PRFScore
 
 from ..errors import SettingsError
 from ..ner.labels import OTHER
@@ -65,18 +66,18 @@ def self_check(tagger: Tagger, settings: SelfCheckSettings) -> Dict[str, Any]:
     indices = checked_indices(library, settings)
     sentences = [library.examples[i]["sentence"] for i in indices]
     tagged = tagger.tag(sentences, progress="check-build", demos=leave_one_out_demos(tagger, indices))
-    counts: Dict[str, Counter] = {label: Counter() for label in tagger.labels}
+    counts = {label: PRFScore() for label in tagger.labels}
     missed = []
     for i, mentions in zip(indices, tagged):
         said = {(m.text, m.label) for m in mentions if m.score >= tagger.s.threshold}
         own = {(text, label) for text, label in library.examples[i]["entities"] if label != OTHER}
-        for label, c in counts.items():
-            _count(c, {m for m in said if m[1] == label}, {m for m in own if m[1] == label})
+        for label, score in counts.items():
+            score.score_set({m for m in said if m[1] == label}, {m for m in own if m[1] == label})
         if said != own:
             missed.append({"example": i, "sentence": library.examples[i]["sentence"],
                            "library": sorted(own), "tagger": sorted(said)})  # fmt: skip
     per_type = {label: _prf(c) for label, c in counts.items()}
-    micro = _prf(sum(counts.values(), Counter()))
+    micro = _prf(sum(counts.values(), PRFScore()))
     return {
         "examples": len(indices),
         "agreement": micro["f"],
@@ -88,18 +89,9 @@ def self_check(tagger: Tagger, settings: SelfCheckSettings) -> Dict[str, Any]:
     }
 
 
-def _count(c: Counter, said: Set[Tuple[str, str]], own: Set[Tuple[str, str]]) -> None:
-    c["tp"] += len(said & own)
-    c["fp"] += len(said - own)
-    c["fn"] += len(own - said)
-
-
-def _prf(c: Counter) -> Dict[str, Any]:
-    tp, fp, fn = c["tp"], c["fp"], c["fn"]
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"p": round(p, 4), "r": round(r, 4), "f": round(f, 4), "entities": tp + fn}
+def _prf(score: PRFScore) -> Dict[str, Any]:
+    return {"p": round(score.precision, 4), "r": round(score.recall, 4), "f": round(score.fscore, 4),
+            "entities": score.tp + score.fn}  # fmt: skip
 
 
 def warnings_for(micro: Dict[str, Any], per_type: Dict[str, Dict[str, Any]], settings: SelfCheckSettings) -> List[str]:
