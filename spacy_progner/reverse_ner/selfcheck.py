@@ -10,8 +10,9 @@ with low agreement is where a build is weak. The check costs one call per exampl
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Set
 
 from spacy.scorer import PRFScore
 
@@ -50,8 +51,10 @@ def leave_one_out_demos(tagger: Tagger, indices: List[int]) -> List[Demos]:
     example and its siblings (made from the same feature sentence) left out."""
     library = tagger.library
     assert library is not None
-    feature = [ex["feature"] for ex in library.examples]
-    exclude = [{j for j, f in enumerate(feature) if f == feature[i]} for i in indices]
+    siblings: Dict[int, Set[int]] = defaultdict(set)  # feature sentence -> the examples made from it
+    for j, ex in enumerate(library.examples):
+        siblings[ex["feature"]].add(j)
+    exclude = [siblings[library.examples[i]["feature"]] for i in indices]
     s = tagger.s
     picks = library.retrieve(library.example_vectors[indices], s.k, s.retrieve_by, s.max_empty, exclude)
     return [library.demos(p) for p in picks]
