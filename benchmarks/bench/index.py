@@ -28,6 +28,11 @@ NER_TABLES: Tuple[Tuple[str, str], ...] = (
     ("reverse_ner_k2", "k=2 demos, one text per request (the CPU setting)"),
     ("reverse_ner_k2_group2", "k=2 demos, two similar texts per request sharing their demos"),
     ("reverse_ner_asked", "out-of-type: CoNLL-2003 asked for PER and ORG only, its LOC and MISC names unasked"),
+    (
+        "reverse_ner_asked_other",
+        "out-of-type with the OTHER outlet (`other_names`): CoNLL-2003 asked for PER and ORG only, names of no "
+        "asked type offered a type of their own that the pipe drops",
+    ),
 )
 PROGGEN_TABLES: Tuple[Tuple[Path, str], ...] = (
     (PROGGEN_DIR, "400 kept sentences per configuration"),
