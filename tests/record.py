@@ -93,13 +93,15 @@ def record_many_types() -> None:
 
 
 def record_other() -> None:
-    """The same texts tagged with and without the OTHER outlet (zero-shot: no library to build)."""
+    """The same texts tagged with and without the OTHER outlet, and zero-shot with the kind check."""
     import reverse_ner_fixtures as F
 
-    for other_names, k in ((False, 0), (True, 0), (True, 2)):
-        nlp = F.other_nlp(F.replay_block(F.OTHER_CASSETTE, mode="record", inner=LOCAL), other_names, k)
+    runs = ((False, 0, False), (True, 0, False), (True, 2, False), (False, 0, True), (True, 2, True))
+    for other_names, k, kinds in runs:
+        nlp = F.other_nlp(F.replay_block(F.OTHER_CASSETTE, mode="record", inner=LOCAL), other_names, k, kinds)
         for doc in nlp.pipe(F.OTHER_TEXTS):
-            print(f"other_names={other_names} k={k}:", doc.text, [(e.text, e.label_) for e in doc.ents])
+            found = [(e.text, e.label_) for e in doc.ents]
+            print(f"other_names={other_names} k={k} kind_check={kinds}:", doc.text, found)
         pipe = nlp.get_pipe("reverse_ner")
         print(dict(pipe.tagger.stats), pipe.library and pipe.library.meta["pools"])
 

@@ -189,10 +189,11 @@ OTHER_TEXTS = [
 ]
 
 
-def other_nlp(model: dict, other_names: bool, k: int = 0):
+def other_nlp(model: dict, other_names: bool, k: int = 0, kind_check: bool = False):
     """PER and ORG only; with k > 0 the pipe builds a small library (`BUILD`) on `TASK_TEXTS` first."""
     nlp = spacy.blank("en")
     config = {"labels": OTHER_LABELS, "model": model, "k": k, "other_names": other_names, **BUILD}
+    config["kind_check"] = kind_check
     nlp.add_pipe("reverse_ner", config=config)
     if k:
         nlp.get_pipe("reverse_ner").initialize(texts=TASK_TEXTS)

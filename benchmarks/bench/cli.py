@@ -114,6 +114,9 @@ def ner_cli(
     other_names: bool = typer.Option(
         TagSettings.other_names, help="Offer the OTHER outlet for names of no asked type (reverse_ner rows)."
     ),
+    kind_check: bool = typer.Option(
+        TagSettings.kind_check, help="Type each sentence's names again against named kinds (reverse_ner rows)."
+    ),
 ) -> None:
     """reverse_ner vs spacy-llm's spacy.NER.v3 vs gold retrieval on fixed samples of real test sets."""
     from .reverse_ner import markdown, run
@@ -139,7 +142,7 @@ def ner_cli(
         summarize_only,
         retime,
         domains_dir,
-        {"answer_form": answer_form, "group_size": group_size, "other_names": other_names},
+        {"answer_form": answer_form, "group_size": group_size, "other_names": other_names, "kind_check": kind_check},
         library_dir,
         split,
         {} if n_parallel is None else {"n_parallel": n_parallel},

@@ -37,6 +37,7 @@ TAG_KEYS = (
     "answer_form",
     "group_size",
     "other_names",
+    "kind_check",
 )
 BUILD_KEYS = (
     "n_clusters",
@@ -84,6 +85,7 @@ def make_reverse_ner(
     answer_form: str,
     group_size: int,
     other_names: bool,
+    kind_check: bool,
     n_clusters: int,
     entities_per_type: int,
     expansions_per_feature: int,
@@ -109,6 +111,9 @@ def make_reverse_ner(
     sentences per request, sharing one set of demos (see groups; their mentions get no log-probs).
     other_names: the prompt offers an OTHER type for names none of the labels covers, and its mentions are
     dropped (a text naming more kinds of things than the labels no longer has them forced into one).
+    kind_check: each sentence's names typed once more in their sentence, against the labels and named kinds
+    of other names (place, nationality, event, product, date) none of them covers; those given a kind are
+    dropped (one more short call per sentence with names).
     The rest shapes the library built in `initialize` (min_examples_per_type: the build asks for more
     examples of a type that has fewer, within a call budget)."""
     if isinstance(labels, dict) and not labels:
@@ -139,6 +144,7 @@ def make_reverse_ner(
         answer_form=answer_form,
         group_size=group_size,
         other_names=other_names,
+        kind_check=kind_check,
         seed=seed,
         embedder=embedder,
     )

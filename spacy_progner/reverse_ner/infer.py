@@ -21,6 +21,7 @@ from ..ner.shapes import keep_shaped
 from . import prompts
 from .embed import DEFAULT_EMBEDDER, embed
 from .groups import group_vector, read_group, similar_groups
+from .kinds import check_kinds
 from .library import RETRIEVE_BY, ExampleLibrary
 
 logger = logging.getLogger("spacy_progner.reverse_ner")
@@ -56,6 +57,9 @@ class TagSettings:
     # offer an OTHER type for names none of the labels covers, and drop what the model puts there: a text
     # that names more kinds of things than the labels would otherwise have them pushed into the nearest type
     other_names: bool = False
+    # type each tagged sentence's names once more in that sentence, against the asked types and named kinds
+    # of other names (place, event, ...) none of them covers, and drop those given a kind (see kinds)
+    kind_check: bool = False
     seed: int = 0
     embedder: str = DEFAULT_EMBEDDER
 
@@ -74,8 +78,9 @@ class TagSettings:
             raise SettingsError(f"reverse_ner temperature must be >= 0, got {self.temperature}")
         if self.retrieve_by not in RETRIEVE_BY:
             raise SettingsError(f"reverse_ner retrieve_by must be one of {RETRIEVE_BY}, got {self.retrieve_by!r}")
-        if not isinstance(self.other_names, bool):
-            raise SettingsError(f"reverse_ner other_names must be true or false, got {self.other_names!r}")
+        for name in ("other_names", "kind_check"):
+            if not isinstance(getattr(self, name), bool):
+                raise SettingsError(f"reverse_ner {name} must be true or false, got {getattr(self, name)!r}")
         if self.answer_form not in ANSWER_FORMS:
             raise SettingsError(f"reverse_ner answer_form must be one of {ANSWER_FORMS}, got {self.answer_form!r}")
 
@@ -191,9 +196,13 @@ class Tagger:
         if self.model is None:
             raise SettingsError("this Tagger has no model: it only builds prompts and reads answers")
         if demos is None and self.s.group_size > 1 and len(sentences) > 1:
-            return self._tag_groups(sentences, progress)
-        results = self.model.chat_many(self.requests(sentences, demos), progress=progress)
-        return [self.vote(sentence, result.choices) for sentence, result in zip(sentences, results)]
+            voted = self._tag_groups(sentences, progress)
+        else:
+            results = self.model.chat_many(self.requests(sentences, demos), progress=progress)
+            voted = [self.vote(sentence, result.choices) for sentence, result in zip(sentences, results)]
+        if self.s.kind_check:
+            voted = check_kinds(self.model, self.labels, sentences, voted, self.stats)
+        return voted
 
     def _tag_groups(self, sentences: Sequence[str], progress: Optional[str]) -> List[List[Scored]]:
         """Tag groups of similar sentences, one request each; every text's answers voted as one sentence's."""

@@ -126,14 +126,14 @@ def _verdicts(
         with model.ledger.step("reverse_ner.pools"):
             results = model.chat_many(requests, progress=f"type-checking pools (round {round_ + 1})")
         for chunk, result in zip(chunks, results):
-            verdicts.update(_read_verdicts(chunk, result.choices[0], labels, stats))
+            verdicts.update(read_verdicts(chunk, result.choices[0], labels, stats))
         todo = [item for item in todo if item not in verdicts]
         stats["typecheck_asked_again"] += len(todo) if round_ + 1 < TYPECHECK_ROUNDS else 0
     stats["typecheck_unanswered"] += len(todo)
     return verdicts
 
 
-def _read_verdicts(
+def read_verdicts(
     chunk: Sequence[Tuple[str, str]], choice, labels: LabelSet, stats: Counter
 ) -> Dict[Tuple[str, str], str]:
     """The verdicts of one type-check answer ({name: type}) for the chunk's names. A cut-off answer keeps

@@ -246,11 +246,14 @@ def typecheck_schema(labels: LabelSet, names: Sequence[str]) -> Dict[str, Any]:
     return closed_object({name: verdict for name in names})
 
 
-def typecheck_request(labels: LabelSet, names: Sequence[str]) -> ChatRequest:
-    """Budget: each verdict pretty-printed with the name and the longest label, so none is cut off."""
+def typecheck_request(labels: LabelSet, names: Sequence[str], text: str = "") -> ChatRequest:
+    """Budget: each verdict pretty-printed with the name and the longest label, so none is cut off.
+    `text`: the sentence the names were found in (the kind check), so each is typed as that text uses it."""
+    where = f"Text: {text}\n\n" if text else ""
+    ask = "the type each of these entries has in the text" if text else "the type of each of these entries"
     user = (
-        f"Entity types:\n{labels.describe()}\n- NONE: none of these types\n\n"
-        "Give the type of each of these entries, as a JSON object from entry to type:\n"
+        f"{where}Entity types:\n{labels.describe()}\n- NONE: none of these types\n\n"
+        f"Give {ask}, as a JSON object from entry to type:\n"
         + "\n".join(f"- {name}" for name in names)
     )
     longest = max([*labels, "NONE"], key=len)

@@ -16,7 +16,7 @@ from spacy_progner.ner.answers import entity_answer
 from spacy_progner.reverse_ner import prompts
 from spacy_progner.reverse_ner.build import LOST, BuildSettings, LibraryBuilder, completed, pool_keys
 from spacy_progner.reverse_ner.expand import length_fits, match_shape, repair
-from spacy_progner.reverse_ner.pools import _read_verdicts, name_key
+from spacy_progner.reverse_ner.pools import name_key, read_verdicts
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +74,7 @@ def test_a_cut_off_type_check_answer_keeps_its_complete_items():
     assert choice.truncated  # the real model's answer did not fit CUT_OFF_BUDGET tokens
     stats: Counter = Counter()
     chunk = [("X", name) for name in F.CUT_OFF_NAMES]
-    verdicts = _read_verdicts(chunk, choice, LabelSet(F.MUSIC_LABELS), stats)
+    verdicts = read_verdicts(chunk, choice, LabelSet(F.MUSIC_LABELS), stats)
     assert stats["typecheck_cut_off"] == 1 and stats["cut_off_items_kept"] == 1
     assert 0 < len(verdicts) < len(F.CUT_OFF_NAMES)
     answered = [name for _, name in chunk if ("X", name) in verdicts]
