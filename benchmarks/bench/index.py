@@ -33,6 +33,11 @@ NER_TABLES: Tuple[Tuple[str, str], ...] = (
         "out-of-type with the OTHER outlet (`other_names`): CoNLL-2003 asked for PER and ORG only, names of no "
         "asked type offered a type of their own that the pipe drops",
     ),
+    (
+        "reverse_ner_asked_other_kinds",
+        "the same with the kind check (`kind_check`): each sentence's names typed again against the asked types "
+        "and named kinds of other names, those given a kind dropped",
+    ),
 )
 PROGGEN_TABLES: Tuple[Tuple[Path, str], ...] = (
     (PROGGEN_DIR, "400 kept sentences per configuration"),
