@@ -238,7 +238,15 @@ def run_config(
         **per_doc(usage, len(refs)),
         "wall_seconds": round(wall, 1),
         "usage": usage.to_dict() if usage else None,
+        "tagger": tagger_counts(nlp),
     }
+
+
+def tagger_counts(nlp) -> Optional[Dict[str, int]]:
+    """What the reverse_ner tagger counted while tagging (mentions put in the OTHER outlet, dropped by the
+    kind check or the shape filter, unusable answers); None for spacy-llm's pipe."""
+    pipe = nlp.get_pipe("reverse_ner") if "reverse_ner" in nlp.pipe_names else None
+    return dict(sorted(pipe.tagger.stats.items())) if pipe is not None else None
 
 
 def time_config(
