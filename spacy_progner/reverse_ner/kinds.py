@@ -4,10 +4,11 @@ place, nationality, event, product, date). A name the check calls a kind, or non
 dropped.
 
 Why: asked for PER and ORG of news text, the small model puts countries, cups and nationalities into the
-nearest asked type (CoNLL-2003: precision 0.64 with every type asked, 0.47 with two), and an OTHER choice in
-the tagging prompt is too vague to pull them out. Offered a named kind beside the asked types it picks PLACE
-or EVENT for them and keeps companies and clubs in ORG (the pool check found the same). One short call per
-sentence that has a name; a sentence without one costs nothing."""
+nearest asked type. The OTHER outlet (`other_names`) takes most of them out; some still get an asked type
+(Lisbon as PER). Offered a named kind beside the asked types, the model picks PLACE or EVENT for such names
+and keeps companies and clubs in ORG (the pool check found the same), though it drops some real names too:
+precision up, recall down (benchmarks/reverse_ner_asked_other_kinds.md). One short call per sentence that
+has a name; a sentence without one costs nothing."""
 
 from __future__ import annotations
 
