@@ -16,6 +16,7 @@ import srsly
 from spacy.scorer import get_ner_prf
 from spacy.tokens import Doc
 from spacy.training import Example
+from tqdm import tqdm
 from wasabi import msg
 
 from spacy_progner.corpus.bio import read_bio, row_to_doc, sample_rows
@@ -203,7 +204,9 @@ def tag(nlp, refs: List[Doc], step: str):
     """Tag copies of the reference tokens; returns predictions, wall seconds and the step's usage."""
     start = time.perf_counter()
     docs = [Doc(nlp.vocab, words=[t.text for t in ref]) for ref in refs]
-    preds, usage = booked(step, lambda: list(nlp.pipe(docs, batch_size=64)))
+    # the bar moves a batch at a time: the pipe sends a batch's calls together
+    tagged = lambda: list(tqdm(nlp.pipe(docs, batch_size=64), total=len(docs), desc=step, unit="doc"))  # noqa: E731
+    preds, usage = booked(step, tagged)
     return preds, time.perf_counter() - start, usage
 
 
