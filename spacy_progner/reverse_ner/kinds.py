@@ -21,10 +21,9 @@ from . import prompts
 from .pools import read_verdicts
 
 
-def kind_requests(labels: LabelSet, sentences: Sequence[str], names: Sequence[Sequence[str]]):
-    """(index, request) for each sentence with names: its names, typed in the sentence, against the asked
-    types and the kinds none of them covers."""
-    kinds = labels.with_other_kinds()
+def kind_requests(kinds: LabelSet, sentences: Sequence[str], names: Sequence[Sequence[str]]):
+    """(index, request) for each sentence with names: its names, typed in the sentence, against `kinds` (the
+    asked types and the kinds none of them covers, `LabelSet.with_other_kinds`)."""
     return [
         (i, prompts.typecheck_request(kinds, in_text_order(sentence, found), text=sentence))
         for i, (sentence, found) in enumerate(zip(sentences, names))
@@ -43,12 +42,13 @@ def check_kinds(
 ) -> List[list]:
     """`mentions` (one list per sentence, each item with `.text`) without those the check types as another
     kind or NONE. A name the answer does not type (cut off, unparseable) is kept: the tagger found it."""
-    todo = kind_requests(labels, sentences, [[m.text for m in found] for found in mentions])
+    kinds = labels.with_other_kinds()
+    todo = kind_requests(kinds, sentences, [[m.text for m in found] for found in mentions])
     results = model.chat_many([request for _, request in todo], progress="kind check" if todo else None)
     out = list(mentions)
     for (i, _), result in zip(todo, results):
         chunk: List[Tuple[str, str]] = [(m.label, m.text) for m in mentions[i]]
-        verdicts = read_verdicts(chunk, result.choices[0], labels.with_other_kinds(), stats)
+        verdicts = read_verdicts(chunk, result.choices[0], kinds, stats)
         out[i] = [m for m in mentions[i] if verdicts.get((m.label, m.text), m.label) in labels]
         stats["kind_check_dropped"] += len(mentions[i]) - len(out[i])
     stats["kind_check_calls"] += len(todo)

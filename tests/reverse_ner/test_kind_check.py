@@ -28,14 +28,15 @@ def tagged():
 
 
 def test_the_check_asks_each_sentence_with_names_once_with_the_kinds_no_asked_type_covers():
-    labels = LabelSet(F.OTHER_LABELS)
-    todo = kind_requests(labels, ["Anna Berg flew to Oslo .", "No names here ."], [["Anna Berg", "Oslo"], []])
+    kinds = LabelSet(F.OTHER_LABELS).with_other_kinds()
+    todo = kind_requests(kinds, ["Anna Berg flew to Oslo .", "No names here ."], [["Anna Berg", "Oslo"], []])
     assert [i for i, _ in todo] == [0]
     text = todo[0][1].messages[0]["content"]
     assert text.startswith("Text: Anna Berg flew to Oslo .") and "- PLACE:" in text and "- PER:" in text
     assert "- Anna Berg\n- Oslo" in text and "has in the text" in text
     places = LabelSet({**F.OTHER_LABELS, "LOC": "the name of a place: a country, city or river"})
-    assert "- PLACE:" not in kind_requests(places, ["Oslo ."], [["Oslo"]])[0][1].messages[0]["content"]
+    [(_, request)] = kind_requests(places.with_other_kinds(), ["Oslo ."], [["Oslo"]])
+    assert "- PLACE:" not in request.messages[0]["content"]
 
 
 def test_the_check_only_drops_and_drops_what_the_model_calls_another_kind(tagged):
