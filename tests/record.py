@@ -104,6 +104,9 @@ def record_other() -> None:
             print(f"other_names={other_names} k={k} kind_check={kinds}:", doc.text, found)
         pipe = nlp.get_pipe("reverse_ner")
         print(dict(pipe.tagger.stats), pipe.library and pipe.library.meta["pools"])
+    from spacy_progner.llm import make_local_gguf
+
+    print("outlet pool by kind:", F.outlet_by_kind({"mode": "record", "model": make_local_gguf(cache=False)}))
 
 
 def record_selfcheck() -> None:

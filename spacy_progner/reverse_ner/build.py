@@ -38,7 +38,7 @@ from . import prompts
 from .embed import DEFAULT_EMBEDDER, embed
 from .expand import invalid, length_fits, match_shape, plan_entities, repair, uncased
 from .library import ExampleLibrary
-from .pools import generate_pools, name_key, typecheck_pools
+from .pools import generate_pools, name_key, outlet_pool_by_kind, typecheck_pools
 
 logger = logging.getLogger("spacy_progner.reverse_ner")
 
@@ -133,6 +133,10 @@ class LibraryBuilder:
         )
         if s.check_pools:
             pools = typecheck_pools(self.model, self.labels, pools, s.seed, stats)
+            if OTHER in pools and not pools[OTHER]:
+                pools[OTHER] = outlet_pool_by_kind(
+                    self.model, self.labels, s.entities_per_call, s.domain, s.seed, stats
+                )
         for label, pool in pools.items():
             stats[f"kept_{label}"] = len(pool)
             if not pool:

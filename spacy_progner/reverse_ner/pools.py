@@ -44,16 +44,24 @@ def name_key(text: str) -> str:
 
 
 def generate_pools(
-    model: ChatModel, labels: LabelSet, per_type: int, per_call: int, domain: str, seed: int, stats: Counter
+    model: ChatModel,
+    labels: LabelSet,
+    per_type: int,
+    per_call: int,
+    domain: str,
+    seed: int,
+    stats: Counter,
+    only: Sequence[str] = (),
 ) -> Dict[str, List[str]]:
-    """`per_type` names asked per type, `per_call` a call; deduplicated across types, implausible ones dropped.
-    A cut-off answer keeps the names it wrote in full."""
+    """`per_type` names asked per type (of `only`, if given; the other types of `labels` are named as what
+    the type is not), `per_call` a call; deduplicated across types, implausible ones dropped. A cut-off
+    answer keeps the names it wrote in full."""
     calls = max(1, -(-per_type // per_call))
-    plan = [(label, seed * 1000 + i) for label in labels for i in range(calls)]
+    plan = [(label, seed * 1000 + i) for label in (only or labels) for i in range(calls)]
     requests = [prompts.pool_request(labels, label, per_call, domain, seed=s) for label, s in plan]
     with model.ledger.step("reverse_ner.pools"):
         results = model.chat_many(requests, progress="entity pools")
-    pools: Dict[str, List[str]] = {label: [] for label in labels}
+    pools: Dict[str, List[str]] = {label: [] for label, _ in plan}
     seen = set()
     for (label, _), result in zip(plan, results):
         choice = result.choices[0]
@@ -106,6 +114,22 @@ def typecheck_pools(
                 stats["typecheck_moved"] += 1
                 kept[got].append(name)
     return kept
+
+
+def outlet_pool_by_kind(
+    model: ChatModel, labels: LabelSet, per_call: int, domain: str, seed: int, stats: Counter
+) -> List[str]:
+    """The OTHER outlet's pool asked again, one named kind none of the asked types covers a call
+    (`with_other_kinds`), and checked as the outlet's pool is. For when the check leaves the pool asked by
+    the outlet's definition empty: where the asked types cover the common names (people, places and
+    organisations all asked), a small model still answers that request with countries and companies,
+    which the check rightly gives asked types."""
+    kinds = labels.with_other_kinds()
+    uncovered = [kind for kind in kinds if kind not in labels]
+    stats["outlet_asked_by_kind"] += len(uncovered)
+    by_kind = generate_pools(model, kinds, per_call, per_call, domain, seed, stats, only=uncovered)
+    names = list(dict.fromkeys(name for pool in by_kind.values() for name in pool))
+    return typecheck_pools(model, labels, {OTHER: names}, seed, stats)[OTHER]
 
 
 def _verdicts(

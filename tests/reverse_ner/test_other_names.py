@@ -76,3 +76,13 @@ def test_a_library_with_the_outlet_needs_the_setting(outlet):
     off = spacy.blank("en").add_pipe("reverse_ner", config={"labels": F.OTHER_LABELS, "k": 2})
     with pytest.raises(SettingsError, match="built with other_names = true: set that too"):
         off.set_library(library)
+
+
+def test_an_outlet_pool_the_check_empties_is_asked_again_one_uncovered_kind_a_call():
+    """People, places and organisations all asked: the outlet's own request brings countries and companies,
+    which the check rightly gives asked types; asked by the kinds no asked type covers, it fills."""
+    pool, stats = F.outlet_by_kind({"mode": "replay"})
+    assert stats["outlet_asked_by_kind"] == 4  # nationality, event, product, date: LOC covers places
+    dropped = stats["typecheck_other_of_asked_type"] + stats["duplicate"] + stats["implausible"]
+    assert stats["typecheck_other_of_asked_type"] > 0 and len(pool) == stats["generated"] - dropped
+    assert any("Olympics" in name for name in pool) and any(name[:4].isdigit() for name in pool)
