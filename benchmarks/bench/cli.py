@@ -19,7 +19,7 @@ from spacy_progner.llm.local import N_PARALLEL
 from spacy_progner.reverse_ner.build import BuildSettings
 from spacy_progner.reverse_ner.infer import TagSettings
 
-from .datasets import ANNOTATE_N, ENV
+from .datasets import ANNOTATE_N, ENV, SAMPLE_N, SAMPLE_SEED
 from .paths import DISTILL_DIR, DOMAINS_DIR, METRICS_DIR, PROGGEN_DIR, SCALE_DIR, TRAIN_CONFIG, check_cwd
 from .proggen import ALL_CONFIGS as PROGGEN_CONFIGS
 from .reverse_ner import CONFIGS as NER_CONFIGS
@@ -81,8 +81,8 @@ def ner_cli(
     configs: str = typer.Option(
         ",".join(NER_DEFAULTS), help=f"Comma-separated configurations, of {', '.join(NER_CONFIGS)}."
     ),
-    n: int = typer.Option(150, help="Test sentences per dataset (fixed sample)."),
-    seed: int = typer.Option(2024, help="Seed of the test sample."),
+    n: int = typer.Option(SAMPLE_N, help="Test sentences per dataset (fixed sample)."),
+    seed: int = typer.Option(SAMPLE_SEED, help="Seed of the test sample."),
     k: int = typer.Option(TagSettings.k, help="Demos per sentence."),
     n_samples: int = typer.Option(5, help="Samples for the self-consistency configuration."),
     n_clusters: int = typer.Option(BuildSettings.n_clusters, help="Feature sentences for the library."),

@@ -41,6 +41,8 @@ def split_path(dataset: str, split: str, root: Optional[Path] = None) -> Path:
 
 # The distillation benchmark annotates this fixed sample of a train split (read as text only).
 ANNOTATE_N, ANNOTATE_SEED = 1000, 0
+# The tagging benchmarks' fixed sample of a test split.
+SAMPLE_N, SAMPLE_SEED = 150, 2024
 
 
 def split_texts(dataset: str, n: int = ANNOTATE_N, seed: int = ANNOTATE_SEED) -> Tuple[List[Dict[str, Any]], List[str]]:
@@ -74,6 +76,12 @@ def eval_rows(dataset: str, split: str = "test") -> List[Dict[str, Any]]:
     if split not in EVAL_SPLITS:
         raise SettingsError(f"unknown benchmark split {split!r}; choose from {list(EVAL_SPLITS)}")
     return split_texts(dataset)[0] if split == "tune" else read_bio(split_path(dataset, "test"))
+
+
+def test_sample(dataset: str) -> List[Dict[str, Any]]:
+    """The tagging benchmarks' test sample (`SAMPLE_N` sentences, seed `SAMPLE_SEED`), in sample order."""
+    rows = read_bio(split_path(dataset, "test"))
+    return [rows[i] for i in sample_rows(rows, SAMPLE_N, SAMPLE_SEED)]
 
 
 def library_texts(dataset: str) -> List[str]:

@@ -13,7 +13,8 @@ skips finished steps and the LLM cache makes an interrupted step cheap to redo):
           missing tokens: neither entity nor outside) -> to-docbin -> train -> evaluate
   the two-stage rows (`+minilm`, `+relabel`; `--selftrain`, `--pretrain`), and with `--sizes` the same on
           the first N annotated texts (`<row>@N`: the learning curve)
-  every row whose model is on disk: agreement (the label-free estimate, `agreement_step`)
+  shared: heldout (the teacher labels the tagging benchmarks' test sample, read as text only: text no row
+          trains on) -> every row whose model is on disk: estimate (the label-free estimate, `estimate_step`)
   shared: speed (the reverse_ner pipe and the distilled model on the same test sentences)
 Dataset text is never committed: the library and the corpora are git-ignored; step records (counts,
 scores, usage) and the corpora without their text (`annotations.jsonl`, `corrections.jsonl`: ids and
@@ -36,8 +37,8 @@ from spacy.scorer import PRFScore
 from spacy.tokens import Doc, DocBin
 from wasabi import msg
 
-from spacy_progner.corpus.bio import bio_spans, read_bio, row_to_doc, sample_rows, text_of
-from spacy_progner.corpus.docbin import to_docbin
+from spacy_progner.corpus.bio import bio_spans, read_bio, row_to_doc, text_of
+from spacy_progner.corpus.docbin import ALIGNMENT_MODE, samples_to_docs, to_docbin
 from spacy_progner.distill.agree import agree_docbin
 from spacy_progner.distill.annotate import AnnotateSettings, annotate
 from spacy_progner.distill.crosscheck import CrossCheckSettings, crosscheck
@@ -53,7 +54,7 @@ from spacy_progner.proggen.correct import CorrectSettings, correct
 from spacy_progner.reverse_ner.build import BuildSettings
 from spacy_progner.reverse_ner.library import ExampleLibrary
 
-from .datasets import ANNOTATE_N, ANNOTATE_SEED, dataset_docbin, split_path, split_texts
+from .datasets import ANNOTATE_N, ANNOTATE_SEED, SAMPLE_N, dataset_docbin, split_path, split_texts, test_sample
 from .paths import DOMAINS_DIR, MINILM_CONFIG, PROGGEN_DIR, REVERSE_NER_DIR, TRAIN_CONFIG
 from .proggen import Bench, _train_and_eval
 from .reverse_ner import (
@@ -167,6 +168,38 @@ class Shared:
 
         self.bench.step(self.folder, "annotate", [out], run)
         return out
+
+    def heldout(self) -> Path:
+        """The teacher's labels of text no row trains on, for every row's label-free estimate: the tagging
+        benchmarks' test sample, read as text only (its gold tags only score the teacher afterwards). The
+        workflow holds out a tenth of the annotated texts instead; here the relabelled rows learn from the
+        whole train split, so text outside it is the only text none of them saw."""
+        out = self.folder / "teacher-heldout.spacy"
+        offsets = self.folder / "heldout.jsonl"  # committed: the teacher's labels without their text
+        rows = test_sample(self.dataset)
+        if not out.exists() and offsets.exists():
+            self._heldout_docbin(with_text(read_offsets(offsets), rows), out)
+
+        def run() -> Dict[str, Any]:
+            nlp = pipeline_for(self.labels, self.library(), self.cache_path, self.k, self.build.domain)
+            texts = [(f"heldout-{i}", text_of(r)) for i, r in enumerate(rows)]
+            result, usage = booked("heldout", lambda: annotate(nlp, texts, AnnotateSettings()))
+            write_jsonl(offsets, without_text(result["samples"]))
+            self._heldout_docbin(result["samples"], out)
+            return {
+                **result["metrics"],
+                "usage": usage.to_dict() if usage else None,
+                "gold": score_corpus(result["samples"], rows, list(self.labels)),
+            }
+
+        self.bench.step(self.folder, "heldout", [out], run)
+        return out
+
+    def _heldout_docbin(self, samples: List[Dict[str, Any]], out: Path) -> None:
+        """The held-out samples as the training DocBins hold their texts (`to_docbin`'s path)."""
+        nlp, labels = spacy.blank(self.spec.language), list(self.spec.types)
+        docs, _, _ = samples_to_docs(nlp, samples, labels, ALIGNMENT_MODE, self.spec.surface)
+        DocBin(docs=docs, store_user_data=False).to_disk(out)
 
     def pretrain(self, train_config: Path) -> Path:
         """The CNN's tok2vec pretrained on every train-split sentence (tokens only, as `relabel_split` reads
@@ -308,9 +341,9 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
             rows[name] = _train_and_eval(bench, folder, args["train_config"], steps, test, [], init_tok2vec=weights)
     for size in args.get("sizes") or ():
         rows.update(curve_rows(bench, dataset, spec, base, corpus["distill+correct"], size, args, test))
-    texts = {text_of(row) for row in shared.rows}
+    heldout = shared.heldout()
     for name in rows:
-        agreement_step(bench, base / name, texts)
+        estimate_step(bench, base / name, heldout)
     model = base / "distill+correct" / "model" / "model-best"
     bench.step(shared.folder, "speed", [], lambda: speed(dataset, shared, model, args["k"]))
     students = {name: base / name / "model" / "model-best" for name in STUDENT_SPEED}
@@ -345,23 +378,20 @@ def curve_rows(
     return rows
 
 
-def agreement_step(bench: Bench, folder: Path, annotated: set) -> None:
+def estimate_step(bench: Bench, folder: Path, heldout: Path) -> None:
     """The label-free estimate (`estimate`) of a row: its model's agreement with the teacher's labels of the
-    annotated texts in its dev set (ProgGen's synthetic ones left out). These texts were not trained on by
-    the rows that learn from the annotations, but spaCy picked the best checkpoint on them, and a relabelled
-    row's CNN was trained on the student's labels of them. Skipped where the model is gone: trained models
-    are not committed, and a row trained before this step has no estimate until it is trained again."""
+    held-out texts (`Shared.heldout`), which no row trains on or picks a checkpoint by. Skipped where the
+    model is gone: trained models are not committed, and a row trained before this step has no estimate
+    until it is trained again."""
     model = folder / "model" / "model-best"
     if not model.is_dir():
         return
 
     def run() -> Dict[str, Any]:
-        docs = [doc for doc in docbin_docs(folder / "dev.spacy") if doc.text in annotated]
-        DocBin(docs=docs, store_user_data=False).to_disk(folder / "teacher-dev.spacy")
-        result = estimate(model, folder / "teacher-dev.spacy")
-        return {"texts": len(docs), "agreement": result["agreement"]["shipped"], "scores": result["scores"]}
+        result = estimate(model, heldout)
+        return {"agreement": result["agreement"]["shipped"], "scores": result["scores"]}
 
-    bench.step(folder, "agreement", [], run)
+    bench.step(folder, "estimate", [], run)
 
 
 def relabelled(bench: Bench, dataset: str, folder: Path, teacher_folder: Path, test: Path) -> None:
@@ -452,8 +482,7 @@ TIME_N = 30  # sentences timed: the first of the reverse_ner benchmark's sample 
 
 def timed_rows(dataset: str) -> List[Dict[str, Any]]:
     """The test sentences every speed figure of this benchmark is timed on."""
-    rows = read_bio(split_path(dataset, "test"))
-    return [rows[i] for i in sample_rows(rows, 150, 2024)[:TIME_N]]
+    return test_sample(dataset)[:TIME_N]
 
 
 # the `speed` step timed the CNN student of distill+correct; these are the two-stage students
@@ -532,7 +561,7 @@ def summarize(base: Path, name: str, annotated: Dict[str, Any]) -> Optional[Dict
     steps = {p.stem: srsly.read_json(p) for p in sorted((base / name / "steps").glob("*.json"))}
     if "evaluate" not in steps:
         return None
-    scores, agreement = steps["evaluate"], steps.get("agreement", {}).get("agreement")
+    scores, agreement = steps["evaluate"], steps.get("estimate", {}).get("agreement")
     if name in PRETRAINED:  # the data of its source row (the pretraining's own record is the dataset's)
         steps = {**{p.stem: srsly.read_json(p) for p in (base / PRETRAINED[name] / "steps").glob("*.json")}, **steps}
     docbin = steps.get("to-docbin") or steps["relabel"]  # a relabelled row's sentences are the student's
@@ -555,7 +584,7 @@ def summarize(base: Path, name: str, annotated: Dict[str, Any]) -> Optional[Dict
         "llm_per_1000_kept": {k: round(v * 1000 / n, 1) for k, v in usage.items()},
         "seconds_per_step": {k: v["seconds"] for k, v in steps.items() if "seconds" in v},
         "model_docs_per_s": scores.get("docs_per_second"),
-        "agreement_f1": agreement,  # the label-free estimate (`agreement_step`); None until it is measured
+        "agreement_f1": agreement,  # the label-free estimate (`estimate_step`); None until it is measured
     }
 
 
@@ -585,6 +614,9 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
         correct_record = base / "distill+correct" / "steps" / "correct.json"
         if correct_record.exists():
             entry["corpus_f1"]["corrected"] = srsly.read_json(correct_record)["gold"]
+        heldout_record = base / "shared" / "steps" / "heldout.json"
+        if heldout_record.exists():
+            entry["corpus_f1"]["heldout"] = srsly.read_json(heldout_record)["gold"]
         check_record = base / "shared" / "steps" / "crosscheck.json"
         if check_record.exists():
             entry["signals"] = srsly.read_json(check_record)["signals"]
@@ -614,7 +646,7 @@ def calibration(configs: Dict[str, Any]) -> Optional[Dict[str, Any]]:
 def markdown(report: Dict[str, Any]) -> str:
     lines = [
         "| dataset | training data | sentences | micro F1 | P | R | per-type F1 | A/B/C/D | LLM calls / 1k annotated | "
-        "model seconds / 1k annotated | agreement with teacher (dev) |",
+        "model seconds / 1k annotated | agreement with teacher (held-out) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for ds in report["datasets"]:
@@ -635,6 +667,13 @@ def markdown(report: Dict[str, Any]) -> str:
                 f"- **{ds['dataset']}** label-free estimate against the real test F1, {cal['rows']} rows: test F1 "
                 f"minus agreement {cal['mean_gap']:+.3f} on average ({cal['min_gap']:+.3f} to {cal['max_gap']:+.3f}); "
                 f"rank correlation {cal['spearman']:.2f}"
+            )
+        if ds["corpus_f1"].get("heldout"):
+            h = ds["corpus_f1"]["heldout"]
+            lines.append(
+                f"- **{ds['dataset']}** the teacher on the held-out texts (the estimate's reference: the test "
+                f"sample's {SAMPLE_N} sentences, scored against their gold tags): F1 {h['f']:.3f} "
+                f"(P {h['p']:.3f}, R {h['r']:.3f})"
             )
         c = ds["corpus_f1"]
         after = c.get("corrected")

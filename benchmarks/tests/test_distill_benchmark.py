@@ -41,34 +41,34 @@ def test_a_pretrained_row_takes_its_scores_from_itself_and_its_data_from_its_sou
     assert summarize(tmp_path, "distill+correct+proggen+minilm+relabel+pretrain", annotated) is None  # not run
 
 
-def test_a_rows_estimate_reads_only_the_annotated_dev_texts_and_is_skipped_without_a_model(tmp_path):
+def test_a_rows_estimate_is_its_agreement_with_the_teachers_held_out_labels_and_skipped_without_a_model(tmp_path):
     import distill_fixtures as F
-    from bench.distill import agreement_step
+    import spacy
+    from bench.distill import estimate_step
     from bench.proggen import Bench
     from spacy.cli.train import train
+    from spacy.tokens import DocBin
 
-    from spacy_progner.corpus.docbin import to_docbin
+    from spacy_progner.corpus.docbin import samples_to_docs, to_docbin
     from spacy_progner.corpus.evaluate import evaluate_model
-    from spacy_progner.distill.relabel import docbin_docs
     from spacy_progner.ner.domain import DomainSpec
 
-    samples = [{**x, "sentence": f"{x['sentence']} ({x['id']})"} for x in F.pattern_corpus(40)]
-    annotated = {x["sentence"] for x in samples[:30]}  # the other ten stand for ProgGen's synthetic texts
-    folder = tmp_path / "row"
-    to_docbin(DomainSpec.load(F.DOMAIN), samples, folder, seed=0, dev_share=0.5)
+    spec = DomainSpec.load(F.DOMAIN)
+    samples = [{**x, "sentence": f"{x['sentence']} ({x['id']})"} for x in F.pattern_corpus(50)]
+    folder, heldout = tmp_path / "row", tmp_path / "teacher-heldout.spacy"
+    to_docbin(spec, samples[:40], folder, seed=0)
+    # the teacher's labels of ten texts the row never sees
+    docs, _, _ = samples_to_docs(spacy.blank("en"), samples[40:], list(spec.types), "expand")
+    DocBin(docs=docs).to_disk(heldout)
     bench = Bench(tmp_path, lambda: None, force=False)
-    agreement_step(bench, folder, annotated)
-    assert not (folder / "steps" / "agreement.json").exists()  # no model: nothing to estimate
+    estimate_step(bench, folder, heldout)
+    assert not (folder / "steps" / "estimate.json").exists()  # no model: nothing to estimate
     overrides = {"paths.train": str(folder / "train.spacy"), "paths.dev": str(folder / "dev.spacy"),
                  "training.max_steps": 40, "training.eval_frequency": 20}  # fmt: skip
     train(F.ROOT / "configs" / "train.cfg", folder / "model", use_gpu=-1, overrides=overrides)
-    agreement_step(bench, folder, annotated)
-    record = json.loads((folder / "steps" / "agreement.json").read_text(encoding="utf8"))
-    dev = [d.text for d in docbin_docs(folder / "dev.spacy")]
-    assert record["texts"] == sum(t in annotated for t in dev) < len(dev)
-    assert {d.text for d in docbin_docs(folder / "teacher-dev.spacy")} == set(dev) & annotated
-    scores = evaluate_model(folder / "model" / "model-best", folder / "teacher-dev.spacy")
-    assert record["agreement"] == scores["ents_f"]
+    estimate_step(bench, folder, heldout)
+    record = json.loads((folder / "steps" / "estimate.json").read_text(encoding="utf8"))
+    assert record["agreement"] == evaluate_model(folder / "model" / "model-best", heldout)["ents_f"]
 
 
 def test_calibration_says_how_far_and_in_which_order_the_estimate_follows_the_real_f1():
