@@ -189,6 +189,21 @@ OTHER_TEXTS = [
 ]
 
 
+def outlet_by_kind(model):
+    """The OTHER outlet's pool asked one uncovered kind a call, for PER, ORG and LOC (people, places and
+    organisations all asked: what the outlet's own request leaves empty). Returns (pool, stats)."""
+    from collections import Counter
+
+    from spacy_progner.llm import make_replay
+    from spacy_progner.ner import LabelSet
+    from spacy_progner.reverse_ner.pools import outlet_pool_by_kind
+
+    stats: Counter = Counter()
+    chat = make_replay(str(OTHER_CASSETTE), **model)
+    labels = LabelSet({**OTHER_LABELS, "LOC": LABELS["LOC"]}).with_other()
+    return outlet_pool_by_kind(chat, labels, 8, "news", 0, stats), stats
+
+
 def other_nlp(model: dict, other_names: bool, k: int = 0, kind_check: bool = False):
     """PER and ORG only; with k > 0 the pipe builds a small library (`BUILD`) on `TASK_TEXTS` first."""
     nlp = spacy.blank("en")
