@@ -48,6 +48,13 @@ def build_pipeline_cli(
     min_examples_per_type: int = typer.Option(
         BuildSettings.min_examples_per_type, help="A type with fewer examples gets expansions of its own (0: none)."
     ),
+    other_names: bool = typer.Option(
+        TagSettings.other_names, help="Offer an OTHER type for names none of the labels covers, and drop them."
+    ),
+    kind_check: bool = typer.Option(
+        TagSettings.kind_check, help="Type each text's names again against named kinds; drop those given one."
+    ),
+    seed: int = SEED,
     model: str = MODEL,
     cache_path: Optional[str] = CACHE,
     metrics: Optional[Path] = typer.Option(None, help="Write build counts and usage here (JSON)."),
@@ -66,6 +73,9 @@ def build_pipeline_cli(
         check_pools=check_pools,
         check_examples=check_examples,
         min_examples_per_type=min_examples_per_type,
+        other_names=other_names,
+        kind_check=kind_check,
+        seed=seed,
     )
     start = time.perf_counter()
     with pipe.model.ledger.step("build-pipeline"):

@@ -106,12 +106,14 @@ def test_project_vars_that_mirror_a_default_agree_with_it():
     from spacy_progner.proggen.attributes import AttributeSettings
     from spacy_progner.proggen.correct import CorrectSettings
     from spacy_progner.proggen.entities import EntitySettings
+    from spacy_progner.reverse_ner.infer import TagSettings
 
     project = yaml.safe_load((F.ROOT / "project.yml").read_text(encoding="utf8"))["vars"]
     assert project["threshold"] == CorrectSettings.threshold
     assert project["n_dimensions"] == AttributeSettings.n_dimensions
     assert project["n_values"] == AttributeSettings.n_values
     assert project["pool_size"] == EntitySettings.n_per_call
+    assert project["other_names"] == ("--other-names" if TagSettings.other_names else "--no-other-names")
 
 
 def test_every_project_dep_and_output_resolves_to_one_path():
