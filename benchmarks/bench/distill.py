@@ -155,19 +155,29 @@ class Shared:
             write_jsonl(out, with_text(read_offsets(offsets), self.rows))
 
         def run() -> Dict[str, Any]:
-            nlp = pipeline_for(self.labels, self.library(), self.cache_path, self.k, self.build.domain)
-            texts = [(f"train-{i}", text_of(r)) for i, r in enumerate(self.rows)]
-            result, usage = booked("annotate", lambda: annotate(nlp, texts, AnnotateSettings()))
-            write_jsonl(out, result["samples"])
-            write_jsonl(offsets, without_text(result["samples"]))
-            return {
-                **result["metrics"],
-                "usage": usage.to_dict() if usage else None,
-                "gold": score_corpus(result["samples"], self.rows, list(self.labels)),
-            }
+            samples, record = self.tag_rows(self.rows, "train", "annotate", offsets)
+            write_jsonl(out, samples)
+            return record
 
         self.bench.step(self.folder, "annotate", [out], run)
         return out
+
+    def tag_rows(
+        self, rows: List[Dict[str, Any]], prefix: str, step: str, offsets: Path
+    ) -> Tuple[List[Dict[str, Any]], Dict[str, Any]]:
+        """The teacher (this dataset's pipe: its library, k and domain) labels `rows`, read as text only (ids
+        `<prefix>-<index>`); the labels are written without their text to `offsets` (committed), and the
+        step's record holds the tagger's counts, its usage and its score against the rows' gold tags."""
+        nlp = pipeline_for(self.labels, self.library(), self.cache_path, self.k, self.build.domain)
+        texts = [(f"{prefix}-{i}", text_of(r)) for i, r in enumerate(rows)]
+        result, usage = booked(step, lambda: annotate(nlp, texts, AnnotateSettings()))
+        write_jsonl(offsets, without_text(result["samples"]))
+        record = {
+            **result["metrics"],
+            "usage": usage.to_dict() if usage else None,
+            "gold": score_corpus(result["samples"], rows, list(self.labels)),
+        }
+        return result["samples"], record
 
     def heldout(self) -> Path:
         """The teacher's labels of text no row trains on, for every row's label-free estimate: the tagging
@@ -181,16 +191,9 @@ class Shared:
             self._heldout_docbin(with_text(read_offsets(offsets), rows), out)
 
         def run() -> Dict[str, Any]:
-            nlp = pipeline_for(self.labels, self.library(), self.cache_path, self.k, self.build.domain)
-            texts = [(f"heldout-{i}", text_of(r)) for i, r in enumerate(rows)]
-            result, usage = booked("heldout", lambda: annotate(nlp, texts, AnnotateSettings()))
-            write_jsonl(offsets, without_text(result["samples"]))
-            self._heldout_docbin(result["samples"], out)
-            return {
-                **result["metrics"],
-                "usage": usage.to_dict() if usage else None,
-                "gold": score_corpus(result["samples"], rows, list(self.labels)),
-            }
+            samples, record = self.tag_rows(rows, "heldout", "heldout", offsets)
+            self._heldout_docbin(samples, out)
+            return record
 
         self.bench.step(self.folder, "heldout", [out], run)
         return out

@@ -49,7 +49,7 @@ def test_a_rows_estimate_is_its_agreement_with_the_teachers_held_out_labels_and_
     from spacy.cli.train import train
     from spacy.tokens import DocBin
 
-    from spacy_progner.corpus.docbin import samples_to_docs, to_docbin
+    from spacy_progner.corpus.docbin import ALIGNMENT_MODE, samples_to_docs, to_docbin
     from spacy_progner.corpus.evaluate import evaluate_model
     from spacy_progner.ner.domain import DomainSpec
 
@@ -58,7 +58,7 @@ def test_a_rows_estimate_is_its_agreement_with_the_teachers_held_out_labels_and_
     folder, heldout = tmp_path / "row", tmp_path / "teacher-heldout.spacy"
     to_docbin(spec, samples[:40], folder, seed=0)
     # the teacher's labels of ten texts the row never sees
-    docs, _, _ = samples_to_docs(spacy.blank("en"), samples[40:], list(spec.types), "expand")
+    docs, _, _ = samples_to_docs(spacy.blank("en"), samples[40:], list(spec.types), ALIGNMENT_MODE)
     DocBin(docs=docs).to_disk(heldout)
     bench = Bench(tmp_path, lambda: None, force=False)
     estimate_step(bench, folder, heldout)

@@ -128,7 +128,7 @@ def outlet_pool_by_kind(
     uncovered = [kind for kind in kinds if kind not in labels]
     stats["outlet_asked_by_kind"] += len(uncovered)
     by_kind = generate_pools(model, kinds, per_call, per_call, domain, seed, stats, only=uncovered)
-    names = list(dict.fromkeys(name for pool in by_kind.values() for name in pool))
+    names = [name for pool in by_kind.values() for name in pool]  # deduplicated across kinds already
     return typecheck_pools(model, labels, {OTHER: names}, seed, stats)[OTHER]
 
 
