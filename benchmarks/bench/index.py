@@ -108,7 +108,7 @@ PROGGEN_ROWS = {
 DISTILL_ROWS = {
     "distill+correct": "CNN on the corrected labels",
     "distill+correct+proggen+minilm": "transformer student (MiniLM)",
-    "distill+correct+proggen+minilm+relabel": "shipped CNN (learns from the student)",
+    "distill+correct+proggen+minilm+relabel+pretrain": "shipped CNN (learns from the student, pretrained start)",
     "real-train": "real train split (ceiling)",
 }
 
@@ -156,7 +156,7 @@ def distill_headline(folder: Path = DISTILL_DIR) -> str:
         cells = []
         for d in datasets:
             row = by[d]["configs"].get(name)
-            speed = (by[d].get("student_speed") or {}).get(name) if name.endswith(("minilm", "relabel")) else None
+            speed = (by[d].get("student_speed") or {}).get(name) if name in distill.STUDENT_SPEED else None
             speed = speed or (row or {}).get("model_docs_per_s") if name != "real-train" else None
             cells += [_f(row and row["f1"]), "–" if not speed else f"{speed:.0f}"]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
@@ -263,7 +263,8 @@ TIMED_STEPS = (
     ("self-correction", "distill+correct", "correct"),
     ("transformer student (MiniLM)", "distill+correct+proggen+minilm", "train"),
     ("the student relabels the train split", "distill+correct+proggen+minilm+relabel", "relabel"),
-    ("shipped CNN trained on its labels", "distill+correct+proggen+minilm+relabel", "train"),
+    ("the CNN's tok2vec pretrained on the texts (no LLM)", "shared", "pretrain"),
+    ("shipped CNN trained on its labels", "distill+correct+proggen+minilm+relabel+pretrain", "train"),
 )
 
 

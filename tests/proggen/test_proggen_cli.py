@@ -128,3 +128,24 @@ def test_every_project_dep_and_output_resolves_to_one_path():
     ]
     assert joined == []
     assert {"distill", "all", "demo"} <= set(config["workflows"])
+
+
+def test_every_workflow_dep_is_made_by_an_earlier_step_or_is_an_input():
+    """`spacy project run WORKFLOW` runs its steps in order and a step stops on a missing dep: a dep inside
+    the workflow's run folder must be an output of a step listed before it (e.g. `distill-train` starting
+    from `distill-pretrain`'s weights)."""
+    from weasel.util import load_project_config
+
+    config = load_project_config(F.ROOT, overrides={})
+    commands = {c["name"]: c for c in config["commands"]}
+    late = []
+    for name, steps in config["workflows"].items():
+        made: set = set()
+        for step in steps:
+            for dep in commands[step].get("deps", []):
+                if dep.startswith("runs/") and not any(
+                    dep == out or dep.startswith(out.rstrip("/") + "/") for out in made
+                ):
+                    late.append((name, step, dep))
+            made |= set(commands[step].get("outputs", []))
+    assert late == []
