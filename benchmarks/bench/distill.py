@@ -334,8 +334,8 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
         for name, teacher in SELFTRAINED_RELABELLED.items():
             relabelled(bench, dataset, base / name, base / teacher, test)
             rows[name] = _train_and_eval(bench, base / name, args["train_config"], args["train_steps"], test, [])
-    if args.get("pretrain"):
-        weights = shared.pretrain(args["train_config"])
+    weights = shared.pretrain(args["train_config"]) if args.get("pretrain") else None
+    if weights is not None:
         for name, source in PRETRAINED.items():
             folder = base / name
             if not (folder / "steps" / "evaluate.json").is_file():
@@ -343,7 +343,7 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
             steps = args["train_steps"]
             rows[name] = _train_and_eval(bench, folder, args["train_config"], steps, test, [], init_tok2vec=weights)
     for size in args.get("sizes") or ():
-        rows.update(curve_rows(bench, dataset, spec, base, corpus["distill+correct"], size, args, test))
+        rows.update(curve_rows(bench, dataset, spec, base, corpus["distill+correct"], size, args, test, weights))
     heldout = shared.heldout()
     for name in rows:
         estimate_step(bench, base / name, heldout)
@@ -365,19 +365,31 @@ def annotated_size(name: str) -> Optional[int]:
 
 
 def curve_rows(
-    bench: Bench, dataset: str, spec: DomainSpec, base: Path, corrected: Path, size: int, args: Dict[str, Any], test
+    bench: Bench,
+    dataset: str,
+    spec: DomainSpec,
+    base: Path,
+    corrected: Path,
+    size: int,
+    args: Dict[str, Any],
+    test: Path,
+    weights: Optional[Path] = None,
 ) -> Dict[str, Any]:
     """The two-stage rows (student, then the CNN on its labels of the train split) on the first `size`
     texts of the corrected corpus, with ProgGen's corpus as in the full row: a point of the learning
-    curve. The annotation sample is random, so its first `size` texts are a random sample too."""
+    curve. The annotation sample is random, so its first `size` texts are a random sample too. With
+    pretrained `weights` the CNN starts from them, as the distill workflow's does (`+pretrain` rows)."""
     [(cnn_row, student_row)] = RELABELLED.items()
+    cnn_row = f"{cnn_row}+pretrain" if weights is not None else cnn_row
     student, cnn = base / curve_name(student_row, size), base / curve_name(cnn_row, size)
     samples = read_jsonl(corrected, "samples")[:size] + read_jsonl(proggen_corpus(dataset), "samples")
     docbin = partial(to_docbin, spec, samples, student, seed=args["seed"])
     bench.step(student, "to-docbin", [student / "train.spacy"], docbin)
     rows = {student.name: _train_and_eval(bench, student, MINILM_CONFIG, None, test, [])}
     relabelled(bench, dataset, cnn, student, test)
-    rows[cnn.name] = _train_and_eval(bench, cnn, args["train_config"], args["train_steps"], test, [])
+    rows[cnn.name] = _train_and_eval(
+        bench, cnn, args["train_config"], args["train_steps"], test, [], init_tok2vec=weights
+    )
     return rows
 
 
