@@ -89,6 +89,9 @@ def ner_cli(
     expansions: int = typer.Option(BuildSettings.expansions_per_feature, help="Expansions per feature sentence."),
     entities_per_type: int = typer.Option(BuildSettings.entities_per_type, help="Pool size asked for per type."),
     check_examples: str = typer.Option(BuildSettings.check_examples, help="Example check: drop | complete | off."),
+    build_seed: int = typer.Option(
+        BuildSettings.seed, help="Seed of the library build: another seed is another build of the same settings."
+    ),
     output_dir: Path = typer.Option(METRICS_DIR / "bench_ner", help="Per-configuration results and libraries."),
     output: Path = typer.Option(METRICS_DIR / "bench_ner.json", help="Summary JSON (a .md table beside it)."),
     cache_path: Optional[str] = CACHE,
@@ -126,6 +129,7 @@ def ner_cli(
         expansions_per_feature=expansions,
         entities_per_type=entities_per_type,
         check_examples=check_examples,
+        seed=build_seed,
     )
     report = run(
         _names(datasets),

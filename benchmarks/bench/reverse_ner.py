@@ -420,7 +420,8 @@ def markdown(report: Dict[str, Any]) -> str:
         types = _columns(report, dataset)
         lines += [
             f"**{dataset}** {report.get('split', 'test')}, {report['n']} sentences (seed {report['seed']}), "
-            + "/".join(types),
+            + "/".join(types)
+            + (f", library build seed {report['build']['seed']}" if report["build"].get("seed") else ""),
             "",
             "| configuration | P | R | F1 | "
             + " | ".join(f"{t} F1" for t in types)

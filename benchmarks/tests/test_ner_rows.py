@@ -34,3 +34,21 @@ def test_an_out_of_type_row_asks_for_part_of_the_types_and_names_an_unknown_one(
     assert asked_types(labels, None, "conll2003") is labels
     with pytest.raises(SettingsError, match=r"\['MISC'\] are not types of conll2003"):
         asked_types(labels, ["PER", "MISC"], "conll2003")
+
+
+def test_a_build_seed_reaches_the_library_settings_and_gets_a_folder_of_its_own(tmp_path, monkeypatch):
+    """`bench ner --build-seed`: three builds of the same settings must not share a library folder, or
+    the second and third rows would silently reuse the first build."""
+    from bench import cli, reverse_ner
+    from typer.testing import CliRunner
+
+    from spacy_progner.reverse_ner.build import BuildSettings
+
+    seen = []
+    monkeypatch.setattr(reverse_ner, "run", lambda *args, **kw: seen.append(args[8]) or {"results": []})
+    args = ["ner", "--datasets", "conll2003", "--configs", "library", "--build-seed", "2"]
+    result = CliRunner().invoke(cli.benchmark_app, [*args, "--output", str(tmp_path / "r.json")])
+    assert result.exit_code == 0, result.output
+    assert seen[0].seed == 2
+    folders = {reverse_ner.library_path("conll2003", BuildSettings(seed=s), tmp_path) for s in (0, 1, 2)}
+    assert len(folders) == 3
