@@ -637,7 +637,10 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
             entry["corpus_f1"]["corrected"] = srsly.read_json(correct_record)["gold"]
         heldout_record = base / "shared" / "steps" / "heldout.json"
         if heldout_record.exists():
-            entry["corpus_f1"]["heldout"] = srsly.read_json(heldout_record)["gold"]
+            held = srsly.read_json(heldout_record)
+            # a library built again (it is not committed) may differ from the one that annotated the corpus
+            libraries = {"heldout": held.get("library_examples"), "annotate": annotated.get("library_examples")}
+            entry["corpus_f1"]["heldout"] = {**held["gold"], "library_examples": libraries}
         check_record = base / "shared" / "steps" / "crosscheck.json"
         if check_record.exists():
             entry["signals"] = srsly.read_json(check_record)["signals"]
@@ -650,6 +653,17 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
 
 def _cell(value: Optional[float]) -> str:
     return "–" if value is None else f"{value:.3f}"
+
+
+def _library_note(examples: Dict[str, Any]) -> str:
+    """Which library labelled the held-out texts, where it is not the one that annotated the corpus."""
+    held, annotated = examples.get("heldout"), examples.get("annotate")
+    if held is None or held == annotated:
+        return ""
+    return (
+        f"; its library was built again from the same settings ({held} examples; the one that annotated "
+        f"the corpus had {annotated})"
+    )
 
 
 def calibration(configs: Dict[str, Any]) -> Optional[Dict[str, Any]]:
@@ -694,7 +708,7 @@ def markdown(report: Dict[str, Any]) -> str:
             lines.append(
                 f"- **{ds['dataset']}** the teacher on the held-out texts (the estimate's reference: the test "
                 f"sample's {SAMPLE_N} sentences, scored against their gold tags): F1 {h['f']:.3f} "
-                f"(P {h['p']:.3f}, R {h['r']:.3f})"
+                f"(P {h['p']:.3f}, R {h['r']:.3f})" + _library_note(h.get("library_examples") or {})
             )
         c = ds["corpus_f1"]
         after = c.get("corrected")

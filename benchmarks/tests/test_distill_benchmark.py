@@ -102,3 +102,13 @@ def test_a_learning_curve_row_books_its_share_of_the_annotation_and_sizes_are_ch
     assert row["llm_per_1000_kept"]["seconds"] == 1000.0 and row["agreement_f1"] is None
     with pytest.raises(SettingsError, match="--sizes"):
         run(["conll2003"], tmp_path, 1000, 2, 0, None, sizes=[250, 1000])
+
+
+def test_the_held_out_line_says_when_another_build_of_the_library_labelled_the_held_out_texts():
+    """Libraries are not committed: the held-out step may build one again, and the reader must be told when
+    the teacher of the estimate is not the build that annotated the corpus."""
+    from bench.distill import _library_note
+
+    assert "66 examples; the one that annotated the corpus had 49" in _library_note({"heldout": 66, "annotate": 49})
+    assert _library_note({"heldout": 49, "annotate": 49}) == ""
+    assert _library_note({}) == ""
