@@ -265,6 +265,8 @@ CONFIGS: Dict[str, Tuple[str, float, bool, str]] = {
     "distill+correct+proggen": ("distill+correct", 0.0, True, "cnn"),
     "distill+missing": ("distill", MISSING_SHARE, False, "cnn"),
     "distill+correct+proggen+minilm": ("distill+correct", 0.0, True, "minilm"),
+    # the distill workflow's default (no ProgGen corpus unless `--vars.proggen_corpus` names one)
+    "distill+correct+minilm": ("distill+correct", 0.0, False, "minilm"),
 }
 # configuration -> the row whose (transformer) model labels every train-split sentence for a CNN
 RELABELLED = {"distill+correct+proggen+minilm+relabel": "distill+correct+proggen+minilm"}
@@ -275,6 +277,9 @@ SELFTRAINED = {"distill+correct+proggen+minilm+selftrain": "distill+correct+prog
 SELFTRAINED_RELABELLED = {f"{name}+relabel": name for name in SELFTRAINED}
 # configuration -> the row whose training data it takes, its CNN started from the tok2vec pretrained on the
 # train split's text (`pretrain`: no labels, no LLM)
+# configuration -> the student row whose labels of the train split it learns from, started from the pretrained
+# tok2vec: the distill workflow's shipped CNN
+PRETRAINED_RELABELLED = {"distill+correct+minilm+relabel+pretrain": "distill+correct+minilm"}
 PRETRAINED = {
     "distill+correct+pretrain": "distill+correct",
     "distill+correct+proggen+minilm+relabel+pretrain": "distill+correct+proggen+minilm+relabel",
@@ -342,6 +347,10 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
                 source_data(bench, base, source, folder, test)
             steps = args["train_steps"]
             rows[name] = _train_and_eval(bench, folder, args["train_config"], steps, test, [], init_tok2vec=weights)
+        for name, teacher in PRETRAINED_RELABELLED.items():
+            relabelled(bench, dataset, base / name, base / teacher, test)
+            config, steps = args["train_config"], args["train_steps"]
+            rows[name] = _train_and_eval(bench, base / name, config, steps, test, [], init_tok2vec=weights)
     for size in args.get("sizes") or ():
         rows.update(curve_rows(bench, dataset, spec, base, corpus["distill+correct"], size, args, test, weights))
     heldout = shared.heldout()
@@ -625,7 +634,8 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
         if "x+y+correct" in theirs.get(dataset, {}):
             configs["proggen x+y+correct"] = theirs[dataset]["x+y+correct"]
         curve = sorted((p.name for p in base.glob("*@*") if p.is_dir()), key=lambda x: (annotated_size(x), x))
-        for name in [*CONFIGS, *RELABELLED, *SELFTRAINED, *SELFTRAINED_RELABELLED, *PRETRAINED, *curve]:
+        named = [*CONFIGS, *RELABELLED, *SELFTRAINED, *SELFTRAINED_RELABELLED, *PRETRAINED, *PRETRAINED_RELABELLED]
+        for name in [*named, *curve]:
             row = summarize(base, name, annotated)
             if row is not None:
                 configs[name] = row

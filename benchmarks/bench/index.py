@@ -107,8 +107,8 @@ PROGGEN_ROWS = {
 }
 DISTILL_ROWS = {
     "distill+correct": "CNN on the corrected labels",
-    "distill+correct+proggen+minilm": "transformer student (MiniLM)",
-    "distill+correct+proggen+minilm+relabel+pretrain": "shipped CNN (learns from the student, pretrained start)",
+    "distill+correct+proggen+minilm": "transformer student (MiniLM), + 400 ProgGen sentences",
+    "distill+correct+proggen+minilm+relabel+pretrain": "shipped CNN (learns from that student, pretrained start)",
     "real-train": "real train split (ceiling)",
 }
 
