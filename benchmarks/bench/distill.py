@@ -277,13 +277,13 @@ SELFTRAINED = {"distill+correct+proggen+minilm+selftrain": "distill+correct+prog
 SELFTRAINED_RELABELLED = {f"{name}+relabel": name for name in SELFTRAINED}
 # configuration -> the row whose training data it takes, its CNN started from the tok2vec pretrained on the
 # train split's text (`pretrain`: no labels, no LLM)
-# configuration -> the student row whose labels of the train split it learns from, started from the pretrained
-# tok2vec: the distill workflow's shipped CNN
-PRETRAINED_RELABELLED = {"distill+correct+minilm+relabel+pretrain": "distill+correct+minilm"}
 PRETRAINED = {
     "distill+correct+pretrain": "distill+correct",
     "distill+correct+proggen+minilm+relabel+pretrain": "distill+correct+proggen+minilm+relabel",
 }
+# configuration -> the student row whose labels of the train split it learns from, started from the pretrained
+# tok2vec: the distill workflow's shipped CNN
+PRETRAINED_RELABELLED = {"distill+correct+minilm+relabel+pretrain": "distill+correct+minilm"}
 
 
 def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, Any]) -> Dict[str, Any]:
