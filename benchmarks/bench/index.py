@@ -43,6 +43,12 @@ NER_TABLES: Tuple[Tuple[str, str], ...] = (
         "the OTHER outlet where the asked types cover most names: CoNLL-2003 asked for PER, LOC and ORG (its MISC "
         "names unasked, as in every full-type row), against the library row of `reverse_ner`",
     ),
+    (
+        "reverse_ner_k2_user",
+        "demos from the user's own text (`add-demos`): at k=2, the distillation's library alone and with 200 of "
+        "the annotated train-split texts whose every label the cross-check student agreed with, with no name "
+        "it proposed alone and every label's confidence >= 0.9",
+    ),
 )
 PROGGEN_TABLES: Tuple[Tuple[Path, str], ...] = (
     (PROGGEN_DIR, "400 kept sentences per configuration"),
