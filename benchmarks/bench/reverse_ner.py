@@ -324,7 +324,7 @@ def run(
             result = _row(dataset, config, refs, labels, libs, out, tagging, force, time_n, summarize_only, retime)
             if result is not None:
                 report["results"].append(result)
-        summary = _library_summary(libs, configs, summarize_only)
+        summary = _library_summary(libs, configs, summarize_only, out)
         if summary is not None:
             report["libraries"][dataset] = summary
     return report
@@ -360,19 +360,22 @@ def _row(dataset, config, refs, labels, libs, out, tagging, force, time_n, summa
     return result
 
 
-def _library_summary(libs: Libraries, configs: List[str], summarize_only: bool) -> Optional[Dict[str, Any]]:
-    """The self-made library's counts, written beside the rows (committed: the library holds dataset text),
-    or the committed summary when the library is not on this machine."""
+def _library_summary(libs: Libraries, configs: List[str], summarize_only: bool, out: Path) -> Optional[Dict[str, Any]]:
+    """The self-made library's counts, written beside the rows in `out` (committed: the library holds dataset
+    text), or the committed summary when the library is not on this machine. Beside the rows, not in the
+    library folder: rows reusing another output's libraries (`--library-dir`) must not rewrite the summary
+    of that output's rows with a library built again since."""
     if any(c in SELF_LIBRARY for c in configs):
         if not summarize_only:
             libs.get("library")
         elif (saved := libs.saved_library()) is not None:
             libs.made["self"] = ExampleLibrary.from_disk(saved)
-    summary_path = libs.out / libs.dataset / "library-summary.json"
+    summary_path = out / libs.dataset / "library-summary.json"
     if "self" in libs.made:
         lib = libs.made["self"]
         summary: Dict[str, Any] = {"examples": len(lib), "features": len(lib.features)}
         summary.update({key: lib.meta.get(key) for key in ("seconds", "usage", "counts")})
+        summary_path.parent.mkdir(parents=True, exist_ok=True)
         srsly.write_json(summary_path, summary)
         return summary
     return srsly.read_json(summary_path) if summary_path.exists() else None

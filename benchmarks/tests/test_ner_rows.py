@@ -52,3 +52,21 @@ def test_a_build_seed_reaches_the_library_settings_and_gets_a_folder_of_its_own(
     assert seen[0].seed == 2
     folders = {reverse_ner.library_path("conll2003", BuildSettings(seed=s), tmp_path) for s in (0, 1, 2)}
     assert len(folders) == 3
+
+
+def test_rows_that_reuse_another_outputs_library_write_its_summary_beside_themselves(tmp_path):
+    """`--library-dir OTHER`: the summary of the library a row used goes beside that row, never over the
+    summary OTHER's committed rows were measured with."""
+    from bench.reverse_ner import Libraries, _library_summary
+
+    from spacy_progner.reverse_ner.build import BuildSettings
+    from spacy_progner.reverse_ner.library import ExampleLibrary
+
+    shared, out = tmp_path / "reverse_ner", tmp_path / "reverse_ner_k2_user"
+    (shared / "conll2003").mkdir(parents=True)
+    (shared / "conll2003" / "library-summary.json").write_text('{"examples": 73}', encoding="utf8")
+    libs = Libraries("conll2003", LABELS, BuildSettings(), shared, None)
+    libs.made["self"] = ExampleLibrary(examples=[{"sentence": "A b", "entities": [["A", "PER"]], "feature": 0}])
+    assert _library_summary(libs, ["library"], True, out)["examples"] == 1
+    assert (out / "conll2003" / "library-summary.json").is_file()
+    assert (shared / "conll2003" / "library-summary.json").read_text(encoding="utf8") == '{"examples": 73}'
