@@ -424,7 +424,7 @@ def markdown(report: Dict[str, Any]) -> str:
         lines += [
             f"**{dataset}** {report.get('split', 'test')}, {report['n']} sentences (seed {report['seed']}), "
             + "/".join(types)
-            + (f", library build seed {report['build']['seed']}" if report["build"].get("seed") else ""),
+            + (f", library build seed {seed}" if (seed := report.get("build", {}).get("seed")) else ""),
             "",
             "| configuration | P | R | F1 | "
             + " | ".join(f"{t} F1" for t in types)
