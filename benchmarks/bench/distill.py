@@ -330,15 +330,13 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
         config, steps = (args["train_config"], args["train_steps"]) if student == "cnn" else (MINILM_CONFIG, None)
         rows[name] = _train_and_eval(bench, folder, config, steps, test, [])
     for name, teacher in RELABELLED.items():
-        relabelled(bench, dataset, base / name, base / teacher, test)
-        rows[name] = _train_and_eval(bench, base / name, args["train_config"], args["train_steps"], test, [])
+        rows[name] = relabelled_cnn(bench, dataset, base / name, base / teacher, test, args)
     if args.get("selftrain"):
         for name, first in SELFTRAINED.items():
             selftrain_data(bench, dataset, base / name, base / first, test)
             rows[name] = _train_and_eval(bench, base / name, MINILM_CONFIG, None, test, [])
         for name, teacher in SELFTRAINED_RELABELLED.items():
-            relabelled(bench, dataset, base / name, base / teacher, test)
-            rows[name] = _train_and_eval(bench, base / name, args["train_config"], args["train_steps"], test, [])
+            rows[name] = relabelled_cnn(bench, dataset, base / name, base / teacher, test, args)
     weights = shared.pretrain(args["train_config"]) if args.get("pretrain") else None
     if weights is not None:
         for name, source in PRETRAINED.items():
@@ -348,9 +346,7 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
             steps = args["train_steps"]
             rows[name] = _train_and_eval(bench, folder, args["train_config"], steps, test, [], init_tok2vec=weights)
         for name, teacher in PRETRAINED_RELABELLED.items():
-            relabelled(bench, dataset, base / name, base / teacher, test)
-            config, steps = args["train_config"], args["train_steps"]
-            rows[name] = _train_and_eval(bench, base / name, config, steps, test, [], init_tok2vec=weights)
+            rows[name] = relabelled_cnn(bench, dataset, base / name, base / teacher, test, args, weights)
     for size in args.get("sizes") or ():
         rows.update(curve_rows(bench, dataset, spec, base, corpus["distill+correct"], size, args, test, weights))
     heldout = shared.heldout()
@@ -395,10 +391,7 @@ def curve_rows(
     docbin = partial(to_docbin, spec, samples, student, seed=args["seed"])
     bench.step(student, "to-docbin", [student / "train.spacy"], docbin)
     rows = {student.name: _train_and_eval(bench, student, MINILM_CONFIG, None, test, [])}
-    relabelled(bench, dataset, cnn, student, test)
-    rows[cnn.name] = _train_and_eval(
-        bench, cnn, args["train_config"], args["train_steps"], test, [], init_tok2vec=weights
-    )
+    rows[cnn.name] = relabelled_cnn(bench, dataset, cnn, student, test, args, weights)
     return rows
 
 
@@ -416,6 +409,22 @@ def estimate_step(bench: Bench, folder: Path, heldout: Path) -> None:
         return {"agreement": result["agreement"]["shipped"], "scores": result["scores"]}
 
     bench.step(folder, "estimate", [], run)
+
+
+def relabelled_cnn(
+    bench: Bench,
+    dataset: str,
+    folder: Path,
+    teacher_folder: Path,
+    test: Path,
+    args: Dict[str, Any],
+    weights: Optional[Path] = None,
+) -> Dict[str, Any]:
+    """A CNN row on the teacher row's labels of the train split (`relabelled`), trained with the benchmark's
+    CNN config and steps, from the pretrained tok2vec `weights` when given, and evaluated."""
+    relabelled(bench, dataset, folder, teacher_folder, test)
+    config, steps = args["train_config"], args["train_steps"]
+    return _train_and_eval(bench, folder, config, steps, test, [], init_tok2vec=weights)
 
 
 def relabelled(bench: Bench, dataset: str, folder: Path, teacher_folder: Path, test: Path) -> None:
