@@ -213,6 +213,7 @@ def distill_cli(
     summarize_only: bool = typer.Option(False, help="Tabulate the finished steps without running anything."),
     pretrain: bool = typer.Option(False, help="Also the rows whose CNN starts from a tok2vec pretrained on the text."),
     selftrain: bool = typer.Option(False, help="Also the self-trained second student and the CNN it labels for."),
+    shape: bool = typer.Option(False, help="Also the student that reads word shapes, and its CNN (with --pretrain)."),
     sizes: str = typer.Option(
         "", help="Learning curve: the two-stage rows on the first N annotated texts, per N (e.g. 250,500)."
     ),
@@ -225,7 +226,7 @@ def distill_cli(
     names = _names(datasets)
     report = run(
         names, output_dir, n, k, seed, cache_path, folds, train_steps=train_steps, summarize_only=summarize_only,
-        pretrain=pretrain, selftrain=selftrain, sizes=_seeds(sizes, "--sizes"),
+        pretrain=pretrain, selftrain=selftrain, sizes=_seeds(sizes, "--sizes"), shape=shape,
     )  # fmt: skip
     print(markdown(report))
 

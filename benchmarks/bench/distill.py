@@ -11,7 +11,7 @@ skips finished steps and the LLM cache makes an interrupted step cheap to redo):
   distill+correct+proggen: the corrected corpus plus ProgGen's x+y corpus -> to-docbin -> train -> evaluate
   distill+missing: the annotated corpus, its least confident fifth of entities left unannotated (spaCy's
           missing tokens: neither entity nor outside) -> to-docbin -> train -> evaluate
-  the two-stage rows (`+minilm`, `+relabel`; `--selftrain`, `--pretrain`), and with `--sizes` the same on
+  the two-stage rows (`+minilm`, `+relabel`; `--selftrain`, `--pretrain`, `--shape`), and with `--sizes` the same on
           the first N annotated texts (`<row>@N`: the learning curve)
   shared: heldout (the teacher labels the tagging benchmarks' test sample, read as text only: text no row
           trains on) -> every row whose model is on disk: estimate (the label-free estimate, `estimate_step`)
@@ -284,6 +284,12 @@ PRETRAINED = {
 # configuration -> the student row whose labels of the train split it learns from, started from the pretrained
 # tok2vec: the distill workflow's shipped CNN
 PRETRAINED_RELABELLED = {"distill+correct+minilm+relabel+pretrain": "distill+correct+minilm"}
+# configuration -> its corpus, for the student that also reads each word's shape, prefix and suffix
+# (`spacy_progner.CasedListener.v1` in place of the uncased embedder's listener alone; `--shape`), and the
+# CNN on its labels from the pretrained start
+SHAPED = {"distill+correct+minilm+shape": "distill+correct"}
+SHAPED_RELABELLED = {f"{name}+relabel+pretrain": name for name in SHAPED}
+SHAPE_OVERRIDES = {"components.ner.model.tok2vec.@architectures": "spacy_progner.CasedListener.v1"}
 
 
 def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, Any]) -> Dict[str, Any]:
@@ -347,6 +353,8 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
             rows[name] = _train_and_eval(bench, folder, args["train_config"], steps, test, [], init_tok2vec=weights)
         for name, teacher in PRETRAINED_RELABELLED.items():
             rows[name] = relabelled_cnn(bench, dataset, base / name, base / teacher, test, args, weights)
+    if args.get("shape"):
+        rows.update(shaped_rows(bench, dataset, spec, base, corpus, test, args, weights))
     for size in args.get("sizes") or ():
         rows.update(curve_rows(bench, dataset, spec, base, corpus["distill+correct"], size, args, test, weights))
     heldout = shared.heldout()
@@ -356,6 +364,35 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
     bench.step(shared.folder, "speed", [], lambda: speed(dataset, shared, model, args["k"]))
     students = {name: base / name / "model" / "model-best" for name in STUDENT_SPEED}
     bench.step(shared.folder, "speed-students", [], lambda: student_speed(dataset, students))
+    return rows
+
+
+def shaped_rows(
+    bench: Bench,
+    dataset: str,
+    spec: DomainSpec,
+    base: Path,
+    corpus: Dict[str, Path],
+    test: Path,
+    args: Dict[str, Any],
+    weights: Optional[Path],
+) -> Dict[str, Any]:
+    """The students that also read each word's shape (`SHAPED`), and with pretrained `weights` the CNN on
+    their labels (`SHAPED_RELABELLED`). Their config is configs/train_minilm.cfg with `SHAPE_OVERRIDES`,
+    written beside the model so the row says what it trained."""
+    rows: Dict[str, Any] = {}
+    for name, source in SHAPED.items():
+        folder = base / name
+        samples = read_jsonl(corpus[source], "samples")
+        docbin = partial(to_docbin, spec, samples, folder, seed=args["seed"])
+        bench.step(folder, "to-docbin", [folder / "train.spacy"], docbin)
+        config = folder / "model" / "config.cfg"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        spacy.util.load_config(MINILM_CONFIG, overrides=SHAPE_OVERRIDES, interpolate=False).to_disk(config)
+        rows[name] = _train_and_eval(bench, folder, config, None, test, [])
+    if weights is not None:
+        for name, teacher in SHAPED_RELABELLED.items():
+            rows[name] = relabelled_cnn(bench, dataset, base / name, base / teacher, test, args, weights)
     return rows
 
 
@@ -577,12 +614,14 @@ def run(
     pretrain: bool = False,
     selftrain: bool = False,
     sizes: Sequence[int] = (),
+    shape: bool = False,
 ) -> Dict[str, Any]:
     if any(not 0 < size < n for size in sizes):
         raise SettingsError(f"bench distill --sizes: each must be between 0 and --n ({n}), got {list(sizes)}")
     bench = Bench(output_dir, lambda: select.load_model("local", cache_path), force=False)
     args: Dict[str, Any] = {"n": n, "k": k, "seed": seed, "cache_path": cache_path, "folds": folds}
     args.update(train_config=train_config, train_steps=train_steps, pretrain=pretrain, selftrain=selftrain, sizes=sizes)
+    args["shape"] = shape
     for dataset in datasets:
         if not summarize_only:
             run_dataset(bench, dataset, DomainSpec.load(domains_dir / f"{dataset}.yml"), args)
@@ -644,6 +683,7 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
             configs["proggen x+y+correct"] = theirs[dataset]["x+y+correct"]
         curve = sorted((p.name for p in base.glob("*@*") if p.is_dir()), key=lambda x: (annotated_size(x), x))
         named = [*CONFIGS, *RELABELLED, *SELFTRAINED, *SELFTRAINED_RELABELLED, *PRETRAINED, *PRETRAINED_RELABELLED]
+        named += [*SHAPED, *SHAPED_RELABELLED]
         for name in [*named, *curve]:
             row = summarize(base, name, annotated)
             if row is not None:
