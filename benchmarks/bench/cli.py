@@ -214,6 +214,7 @@ def distill_cli(
     pretrain: bool = typer.Option(False, help="Also the rows whose CNN starts from a tok2vec pretrained on the text."),
     selftrain: bool = typer.Option(False, help="Also the self-trained second student and the CNN it labels for."),
     shape: bool = typer.Option(False, help="Also the student that reads word shapes, and its CNN (with --pretrain)."),
+    vectors: bool = typer.Option(False, help="Also the CNNs that read static vectors from the embedder's word pieces."),
     sizes: str = typer.Option(
         "", help="Learning curve: the two-stage rows on the first N annotated texts, per N (e.g. 250,500)."
     ),
@@ -226,7 +227,7 @@ def distill_cli(
     names = _names(datasets)
     report = run(
         names, output_dir, n, k, seed, cache_path, folds, train_steps=train_steps, summarize_only=summarize_only,
-        pretrain=pretrain, selftrain=selftrain, sizes=_seeds(sizes, "--sizes"), shape=shape,
+        pretrain=pretrain, selftrain=selftrain, sizes=_seeds(sizes, "--sizes"), shape=shape, vectors=vectors,
     )  # fmt: skip
     print(markdown(report))
 

@@ -11,8 +11,8 @@ skips finished steps and the LLM cache makes an interrupted step cheap to redo):
   distill+correct+proggen: the corrected corpus plus ProgGen's x+y corpus -> to-docbin -> train -> evaluate
   distill+missing: the annotated corpus, its least confident fifth of entities left unannotated (spaCy's
           missing tokens: neither entity nor outside) -> to-docbin -> train -> evaluate
-  the two-stage rows (`+minilm`, `+relabel`; `--selftrain`, `--pretrain`, `--shape`), and with `--sizes` the same on
-          the first N annotated texts (`<row>@N`: the learning curve)
+  the two-stage rows (`+minilm`, `+relabel`; `--selftrain`, `--pretrain`, `--shape`, `--vectors`), and with
+          `--sizes` the same on the first N annotated texts (`<row>@N`: the learning curve)
   shared: heldout (the teacher labels the tagging benchmarks' test sample, read as text only: text no row
           trains on) -> every row whose model is on disk: estimate (the label-free estimate, `estimate_step`)
   shared: speed (the reverse_ner pipe and the distilled model on the same test sentences)
@@ -28,7 +28,7 @@ import time
 from collections import defaultdict
 from functools import partial
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import spacy
 import srsly
@@ -45,6 +45,7 @@ from spacy_progner.distill.crosscheck import CrossCheckSettings, crosscheck
 from spacy_progner.distill.estimate import estimate
 from spacy_progner.distill.pretrain import WEIGHTS, PretrainSettings, pretrain_tok2vec
 from spacy_progner.distill.relabel import add_kept, docbin_docs, load_student, relabel, rows_to_relabel
+from spacy_progner.distill.vectors import embedder_vectors
 from spacy_progner.errors import SettingsError
 from spacy_progner.files import read_jsonl, write_jsonl
 from spacy_progner.llm import select
@@ -204,14 +205,25 @@ class Shared:
         docs, _, _ = samples_to_docs(nlp, samples, labels, ALIGNMENT_MODE, self.spec.surface)
         DocBin(docs=docs, store_user_data=False).to_disk(out)
 
-    def pretrain(self, train_config: Path) -> Path:
-        """The CNN's tok2vec pretrained on every train-split sentence (tokens only, as `relabel_split` reads
-        them): the user's unlabelled text. The weights and the text stay local; the record is committed."""
-        out = self.folder / "pretrain"
-        texts = (text_of(row) for row in read_bio(split_path(self.dataset, "train")))
-        run = partial(pretrain_tok2vec, texts, train_config, out, PretrainSettings(seed=self.seed))
-        self.bench.step(self.folder, "pretrain", [out / WEIGHTS], run)
+    def train_texts(self) -> Iterable[str]:
+        """Every train-split sentence, tokens only (as `relabel_split` reads them): the user's unlabelled text."""
+        return (text_of(row) for row in read_bio(split_path(self.dataset, "train")))
+
+    def pretrain(self, train_config: Path, name: str = "pretrain") -> Path:
+        """The CNN's tok2vec (of `train_config`) pretrained on `train_texts`, in the step and folder `name`.
+        The weights and the text stay local; the record is committed."""
+        out = self.folder / name
+        run = partial(pretrain_tok2vec, self.train_texts(), train_config, out, PretrainSettings(seed=self.seed))
+        self.bench.step(self.folder, name, [out / WEIGHTS], run)
         return out / WEIGHTS
+
+    def vectors(self) -> Path:
+        """Static vectors from the embedder's word pieces for every word of `train_texts` (`vectors`); they
+        hold the dataset's vocabulary, so they stay local and the record is committed."""
+        out = self.folder / "vectors"
+        run = partial(embedder_vectors, self.train_texts(), out, self.spec.language)
+        self.bench.step(self.folder, "vectors", [out], run)
+        return out
 
     def crosscheck(self, train_config: Path, settings: CrossCheckSettings) -> Path:
         out = self.folder / "crosschecked.jsonl"
@@ -290,6 +302,14 @@ PRETRAINED_RELABELLED = {"distill+correct+minilm+relabel+pretrain": "distill+cor
 SHAPED = {"distill+correct+minilm+shape": "distill+correct"}
 SHAPED_RELABELLED = {f"{name}+relabel+pretrain": name for name in SHAPED}
 SHAPE_OVERRIDES = {"components.ner.model.tok2vec.@architectures": "spacy_progner.CasedListener.v1"}
+# configuration -> the student row whose labels of the train split its CNN learns from, the CNN reading static
+# vectors made from the embedder's word pieces (`vectors`; `--vectors`), from nothing and from a tok2vec
+# pretrained with the same vectors
+VECTORED = {
+    "distill+correct+minilm+relabel+vectors": "distill+correct+minilm",
+    "distill+correct+minilm+relabel+pretrain+vectors": "distill+correct+minilm",
+}
+VECTOR_OVERRIDES = {"components.tok2vec.model.embed.include_static_vectors": True}
 
 
 def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, Any]) -> Dict[str, Any]:
@@ -355,6 +375,8 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
             rows[name] = relabelled_cnn(bench, dataset, base / name, base / teacher, test, args, weights)
     if args.get("shape"):
         rows.update(shaped_rows(bench, dataset, spec, base, corpus, test, args, weights))
+    if args.get("vectors"):
+        rows.update(vectors_rows(bench, dataset, shared, base, test, args))
     for size in args.get("sizes") or ():
         rows.update(curve_rows(bench, dataset, spec, base, corpus["distill+correct"], size, args, test, weights))
     heldout = shared.heldout()
@@ -386,14 +408,37 @@ def shaped_rows(
         samples = read_jsonl(corpus[source], "samples")
         docbin = partial(to_docbin, spec, samples, folder, seed=args["seed"])
         bench.step(folder, "to-docbin", [folder / "train.spacy"], docbin)
-        config = folder / "model" / "config.cfg"
-        config.parent.mkdir(parents=True, exist_ok=True)
-        spacy.util.load_config(MINILM_CONFIG, overrides=SHAPE_OVERRIDES, interpolate=False).to_disk(config)
+        config = derived_config(MINILM_CONFIG, SHAPE_OVERRIDES, folder / "model" / "config.cfg")
         rows[name] = _train_and_eval(bench, folder, config, None, test, [])
     if weights is not None:
         for name, teacher in SHAPED_RELABELLED.items():
             rows[name] = relabelled_cnn(bench, dataset, base / name, base / teacher, test, args, weights)
     return rows
+
+
+def vectors_rows(bench: Bench, dataset: str, shared: Shared, base: Path, test: Path, args: Dict[str, Any]):
+    """The CNNs that read the embedder's static vectors (`VECTORED`): the benchmark's CNN config with
+    `VECTOR_OVERRIDES`, written beside the vectors (it names their local path); the `+pretrain` row starts
+    from that config's tok2vec pretrained on the train split's text."""
+    vectors = shared.vectors()
+    overrides = {**VECTOR_OVERRIDES, "paths.vectors": str(vectors)}
+    config = derived_config(args["train_config"], overrides, shared.folder / "vectors-config" / "train.cfg")
+    weights = shared.pretrain(config, "pretrain-vectors")
+    cnn_args = {**args, "train_config": config}
+    return {
+        name: relabelled_cnn(
+            bench, dataset, base / name, base / teacher, test, cnn_args, weights if "+pretrain" in name else None
+        )  # fmt: skip
+        for name, teacher in VECTORED.items()
+    }
+
+
+def derived_config(config: Path, overrides: Dict[str, Any], path: Path) -> Path:
+    """`config` with `overrides` saved at `path` (git-ignored, beside the model or data it trains), for the
+    rows that change a setting the training functions do not take."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    spacy.util.load_config(config, overrides=overrides, interpolate=False).to_disk(path)
+    return path
 
 
 def curve_name(name: str, size: int) -> str:
@@ -615,13 +660,14 @@ def run(
     selftrain: bool = False,
     sizes: Sequence[int] = (),
     shape: bool = False,
+    vectors: bool = False,
 ) -> Dict[str, Any]:
     if any(not 0 < size < n for size in sizes):
         raise SettingsError(f"bench distill --sizes: each must be between 0 and --n ({n}), got {list(sizes)}")
     bench = Bench(output_dir, lambda: select.load_model("local", cache_path), force=False)
     args: Dict[str, Any] = {"n": n, "k": k, "seed": seed, "cache_path": cache_path, "folds": folds}
     args.update(train_config=train_config, train_steps=train_steps, pretrain=pretrain, selftrain=selftrain, sizes=sizes)
-    args["shape"] = shape
+    args.update(shape=shape, vectors=vectors)
     for dataset in datasets:
         if not summarize_only:
             run_dataset(bench, dataset, DomainSpec.load(domains_dir / f"{dataset}.yml"), args)
@@ -683,7 +729,7 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
             configs["proggen x+y+correct"] = theirs[dataset]["x+y+correct"]
         curve = sorted((p.name for p in base.glob("*@*") if p.is_dir()), key=lambda x: (annotated_size(x), x))
         named = [*CONFIGS, *RELABELLED, *SELFTRAINED, *SELFTRAINED_RELABELLED, *PRETRAINED, *PRETRAINED_RELABELLED]
-        named += [*SHAPED, *SHAPED_RELABELLED]
+        named += [*SHAPED, *SHAPED_RELABELLED, *VECTORED]
         for name in [*named, *curve]:
             row = summarize(base, name, annotated)
             if row is not None:

@@ -1,5 +1,6 @@
-"""The transformer student's shape-aware listener (`spacy_progner.CasedListener.v1`): the uncased embedder
-cannot tell "Apple" from "apple"; with the listener the student's ner can."""
+"""What the students read beyond the uncased embedder: word shapes (`spacy_progner.CasedListener.v1`: the
+embedder cannot tell "Apple" from "apple", the student's ner then can) and, for the fast CNN, static
+vectors made from the embedder's word pieces (`distill/vectors.py`)."""
 
 from __future__ import annotations
 
@@ -55,3 +56,27 @@ def test_shape_listener_settings_are_checked_when_built(setting, value, message)
     config["model"][setting] = value
     with pytest.raises(ValueError, match=message):
         spacy.util.registry.resolve(config)
+
+
+def test_static_vectors_come_from_the_embedders_word_pieces_under_every_casing(tmp_path):
+    """Each word of the texts gets its word pieces' mean input embedding, under each casing the texts use;
+    the table knows that weekdays are alike (the CNN's only source of word meaning beyond its labels)."""
+    from spacy_progner.distill.vectors import embedder_vectors
+
+    texts = ["Talks resume on Monday in LONDON .", "london and London , Tuesday or pizza ?"]
+    counts = embedder_vectors(texts, tmp_path / "vectors", "en")
+    nlp = spacy.load(tmp_path / "vectors")
+    assert counts["width"] == nlp.vocab.vectors.shape[1] == 384
+    assert counts["words"] == nlp.vocab.vectors.shape[0] < counts["forms"]
+    doc = nlp("LONDON london London Monday Tuesday pizza Oslo")
+    assert all(t.has_vector for t in doc[:6]) and not doc[6].has_vector  # a word the texts never had
+    assert numpy.allclose(doc[0].vector, doc[1].vector) and numpy.allclose(doc[1].vector, doc[2].vector)
+    assert doc[3].similarity(doc[4]) > doc[3].similarity(doc[5])
+
+
+def test_static_vectors_refuse_texts_without_words(tmp_path):
+    from spacy_progner.distill.vectors import embedder_vectors
+    from spacy_progner.errors import StepError
+
+    with pytest.raises(StepError, match="no word"):
+        embedder_vectors(["", "   "], tmp_path / "vectors", "en")
