@@ -425,10 +425,9 @@ def vectors_rows(bench: Bench, dataset: str, shared: Shared, base: Path, test: P
     config = derived_config(args["train_config"], overrides, shared.folder / "vectors-config" / "train.cfg")
     weights = shared.pretrain(config, "pretrain-vectors")
     cnn_args = {**args, "train_config": config}
+    start = {name: weights if "+pretrain" in name else None for name in VECTORED}
     return {
-        name: relabelled_cnn(
-            bench, dataset, base / name, base / teacher, test, cnn_args, weights if "+pretrain" in name else None
-        )  # fmt: skip
+        name: relabelled_cnn(bench, dataset, base / name, base / teacher, test, cnn_args, start[name])
         for name, teacher in VECTORED.items()
     }
 
