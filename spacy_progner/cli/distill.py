@@ -18,6 +18,7 @@ from ..distill.estimate import EstimateSettings, estimate
 from ..distill.pretrain import PretrainSettings, pretrain_tok2vec
 from ..distill.relabel import add_kept, load_student, relabel, rows_to_relabel
 from ..distill.tagcheck import tagcheck
+from ..distill.vectors import embedder_vectors
 from ..files import load_saved_pipeline, read_jsonl, read_text_lines, write_jsonl
 from ..llm import UsageLedger
 from ..ner import LabelSet
@@ -267,3 +268,20 @@ def estimate_cli(
     if not result["warnings"]:
         msg.good("The shipped model follows its teacher closely; no warning")
     step.finish(output, result)
+
+
+@app.command("vectors")
+@friendly_errors
+def vectors_cli(
+    texts: Path = typer.Argument(..., help="Your texts: one per line, or JSONL with a 'text' field.", exists=True),
+    output: Path = typer.Argument(..., help="Folder for the vectors: a blank spaCy pipeline (--paths.vectors)."),
+    lang: str = typer.Option("en", help="Language whose tokenizer splits the texts (the training config's)."),
+    metrics: Path = typer.Option(Path("metrics/vectors.json"), help="Metrics JSON."),
+) -> None:
+    """Static word vectors for the fast CNN from the embedder's word pieces, for every word of your texts
+    (no LLM); then `spacy train configs/train.cfg --paths.vectors OUTPUT
+    --components.tok2vec.model.embed.include_static_vectors true`."""
+    step = Step("vectors")
+    result = embedder_vectors((t for _, t in read_text_lines(texts, "texts")), output, lang)
+    msg.good(f"Wrote {output}: vectors for {result['words']} words ({result['forms']} forms)")
+    step.finish(metrics, result)

@@ -4,6 +4,8 @@ vectors made from the embedder's word pieces (`distill/vectors.py`)."""
 
 from __future__ import annotations
 
+import json
+
 import distill_fixtures as F
 import numpy
 import pytest
@@ -80,3 +82,21 @@ def test_static_vectors_refuse_texts_without_words(tmp_path):
 
     with pytest.raises(StepError, match="no word"):
         embedder_vectors(["", "   "], tmp_path / "vectors", "en")
+
+
+def test_vectors_command_writes_the_table_and_names_a_bad_texts_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from spacy_progner.cli import app
+
+    texts = tmp_path / "texts.txt"
+    texts.write_text("Talks resume on Monday .\n\nTalks end on Tuesday .\n", encoding="utf8")
+    out, metrics = tmp_path / "vectors", tmp_path / "vectors.json"
+    result = CliRunner().invoke(app, ["vectors", str(texts), str(out), "--metrics", str(metrics)])
+    assert result.exit_code == 0, result.output
+    assert spacy.load(out).vocab.vectors.shape == (7, 384)  # talks resume on monday . end tuesday
+    assert json.loads(metrics.read_text())["words"] == 7
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n", encoding="utf8")
+    result = CliRunner().invoke(app, ["vectors", str(empty), str(tmp_path / "none")])
+    assert result.exit_code == 1 and "empty.txt" in result.output and "Traceback" not in result.output
