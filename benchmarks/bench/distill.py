@@ -461,14 +461,14 @@ def curve_rows(
     test: Path,
     weights: Optional[Path] = None,
 ) -> Dict[str, Any]:
-    """The two-stage rows (student, then the CNN on its labels of the train split) on the first `size`
-    texts of the corrected corpus, with ProgGen's corpus as in the full row: a point of the learning
-    curve. The annotation sample is random, so its first `size` texts are a random sample too. With
-    pretrained `weights` the CNN starts from them, as the distill workflow's does (`+pretrain` rows)."""
-    [(cnn_row, student_row)] = RELABELLED.items()
-    cnn_row = f"{cnn_row}+pretrain" if weights is not None else cnn_row
+    """The distill workflow's two stages (its student, then the CNN on the student's labels of the train
+    split) on the first `size` texts of the corrected corpus: a point of the learning curve. The annotation
+    sample is random, so its first `size` texts are a random sample too. With pretrained `weights` the CNN
+    starts from them, as the workflow's does; without, the row's name drops `+pretrain`."""
+    [(cnn_row, student_row)] = PRETRAINED_RELABELLED.items()
+    cnn_row = cnn_row if weights is not None else cnn_row.removesuffix("+pretrain")
     student, cnn = base / curve_name(student_row, size), base / curve_name(cnn_row, size)
-    samples = read_jsonl(corrected, "samples")[:size] + read_jsonl(proggen_corpus(dataset), "samples")
+    samples = read_jsonl(corrected, "samples")[:size]
     docbin = partial(to_docbin, spec, samples, student, seed=args["seed"])
     bench.step(student, "to-docbin", [student / "train.spacy"], docbin)
     rows = {student.name: _train_and_eval(bench, student, MINILM_CONFIG, None, test, [])}

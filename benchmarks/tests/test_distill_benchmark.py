@@ -90,7 +90,7 @@ def test_a_learning_curve_row_books_its_share_of_the_annotation_and_sizes_are_ch
 
     from spacy_progner.errors import SettingsError
 
-    name = curve_name("distill+correct+proggen+minilm", 250)
+    name = curve_name("distill+correct+minilm", 250)
     scores = {"ents_f": 0.5, "ents_p": 0.5, "ents_r": 0.5, "per_type": {}, "docs_per_second": 90.0}
     for row, step, fields in ((name, "to-docbin", {"train_docs": 585, "dev_docs": 65}), (name, "evaluate", scores),
                               ("distill+correct", "correct", {"seconds": 100.0, "choices": {}})):  # fmt: skip
