@@ -42,7 +42,7 @@ from spacy_progner.corpus.docbin import ALIGNMENT_MODE, samples_to_docs, to_docb
 from spacy_progner.distill.agree import agree_docbin
 from spacy_progner.distill.annotate import AnnotateSettings, annotate
 from spacy_progner.distill.crosscheck import CrossCheckSettings, crosscheck
-from spacy_progner.distill.estimate import estimate
+from spacy_progner.distill.estimate import EstimateSettings, estimate
 from spacy_progner.distill.pretrain import WEIGHTS, PretrainSettings, pretrain_tok2vec
 from spacy_progner.distill.relabel import add_kept, docbin_docs, load_student, relabel, rows_to_relabel
 from spacy_progner.distill.vectors import embedder_vectors
@@ -386,6 +386,9 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
     bench.step(shared.folder, "speed", [], lambda: speed(dataset, shared, model, args["k"]))
     students = {name: base / name / "model" / "model-best" for name in STUDENT_SPEED}
     bench.step(shared.folder, "speed-students", [], lambda: student_speed(dataset, students))
+    workflow = {name: base / name / "model" / "model-best" for name in WORKFLOW_SPEED}
+    if all(path.is_dir() for path in workflow.values()):  # timed together, on one machine
+        bench.step(shared.folder, "speed-workflow", [], lambda: student_speed(dataset, workflow))
     return rows
 
 
@@ -487,7 +490,8 @@ def estimate_step(bench: Bench, folder: Path, heldout: Path) -> None:
 
     def run() -> Dict[str, Any]:
         result = estimate(model, heldout)
-        return {"agreement": result["agreement"]["shipped"], "scores": result["scores"]}
+        interval = result["interval"]["shipped"]
+        return {"agreement": result["agreement"]["shipped"], "interval": interval, "scores": result["scores"]}
 
     bench.step(folder, "estimate", [], run)
 
@@ -607,6 +611,11 @@ STUDENT_SPEED = (
 )
 
 
+# the distill workflow's student and shipped CNN, timed in one step (`speed-workflow`) so that the README's
+# speeds of the two come from the same machine and sentences
+WORKFLOW_SPEED = ("distill+correct+minilm", "distill+correct+minilm+relabel+pretrain")
+
+
 def student_speed(dataset: str, models: Dict[str, Path]) -> Dict[str, Any]:
     """docs/s of each student on the `speed` step's test sentences (best of 5 passes, as there); a model not
     on disk (trained models are not committed) is left out rather than trained again only to be timed."""
@@ -684,7 +693,7 @@ def summarize(base: Path, name: str, annotated: Dict[str, Any]) -> Optional[Dict
     steps = {p.stem: srsly.read_json(p) for p in sorted((base / name / "steps").glob("*.json"))}
     if "evaluate" not in steps:
         return None
-    scores, agreement = steps["evaluate"], steps.get("estimate", {}).get("agreement")
+    scores, estimated = steps["evaluate"], steps.get("estimate", {})
     if name in PRETRAINED:  # the data of its source row (the pretraining's own record is the dataset's)
         steps = {**{p.stem: srsly.read_json(p) for p in (base / PRETRAINED[name] / "steps").glob("*.json")}, **steps}
     docbin = steps.get("to-docbin") or steps["relabel"]  # a relabelled row's sentences are the student's
@@ -707,7 +716,8 @@ def summarize(base: Path, name: str, annotated: Dict[str, Any]) -> Optional[Dict
         "llm_per_1000_kept": {k: round(v * 1000 / n, 1) for k, v in usage.items()},
         "seconds_per_step": {k: v["seconds"] for k, v in steps.items() if "seconds" in v},
         "model_docs_per_s": scores.get("docs_per_second"),
-        "agreement_f1": agreement,  # the label-free estimate (`estimate_step`); None until it is measured
+        "agreement_f1": estimated.get("agreement"),  # the label-free estimate (`estimate_step`); None until measured
+        "agreement_interval": estimated.get("interval"),  # its bootstrap interval over the held-out texts
     }
 
 
@@ -748,7 +758,8 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
         check_record = base / "shared" / "steps" / "crosscheck.json"
         if check_record.exists():
             entry["signals"] = srsly.read_json(check_record)["signals"]
-        for key, step in (("speed", "speed"), ("student_speed", "speed-students")):
+        timings = (("speed", "speed"), ("student_speed", "speed-students"), ("workflow_speed", "speed-workflow"))
+        for key, step in timings:
             if (base / "shared" / "steps" / f"{step}.json").exists():
                 entry[key] = srsly.read_json(base / "shared" / "steps" / f"{step}.json")
         report["datasets"].append(entry)
@@ -778,8 +789,10 @@ def calibration(configs: Dict[str, Any]) -> Optional[Dict[str, Any]]:
         return None
     gaps = [real - est for est, real in pairs]
     rho = spearmanr([est for est, _ in pairs], [real for _, real in pairs]).statistic
+    spans = [(r["agreement_interval"], r["f1"]) for r in configs.values() if r.get("agreement_interval")]
+    inside = sum(lo <= real <= hi for (lo, hi), real in spans)
     return {"rows": len(pairs), "mean_gap": sum(gaps) / len(gaps), "min_gap": min(gaps), "max_gap": max(gaps),
-            "spearman": float(rho)}  # fmt: skip
+            "spearman": float(rho), "with_interval": len(spans), "inside_interval": inside}  # fmt: skip
 
 
 def markdown(report: Dict[str, Any]) -> str:
@@ -806,6 +819,12 @@ def markdown(report: Dict[str, Any]) -> str:
                 f"- **{ds['dataset']}** label-free estimate against the real test F1, {cal['rows']} rows: test F1 "
                 f"minus agreement {cal['mean_gap']:+.3f} on average ({cal['min_gap']:+.3f} to {cal['max_gap']:+.3f}); "
                 f"rank correlation {cal['spearman']:.2f}"
+                + (
+                    f"; the test F1 inside the estimate's {EstimateSettings.level:.0%} bootstrap interval for "
+                    f"{cal['inside_interval']} of the {cal['with_interval']} rows that have one"
+                    if cal["with_interval"]
+                    else ""
+                )
             )
         if ds["corpus_f1"].get("heldout"):
             h = ds["corpus_f1"]["heldout"]
@@ -831,7 +850,9 @@ def markdown(report: Dict[str, Any]) -> str:
             )
         if ds.get("speed") and ds.get("student_speed"):
             pipe = ds["speed"]["pipe_docs_per_s"]
-            timed = [(k, ds["student_speed"][k]) for k in STUDENT_SPEED if k in ds["student_speed"]]
-            cells = [f"{k} {v:.0f} docs/s ({v / pipe:.0f}x)" for k, v in timed]
-            lines.append(f"- **{ds['dataset']}** students on the same sentences: " + ", ".join(cells))
+            for key, names in (("student_speed", STUDENT_SPEED), ("workflow_speed", WORKFLOW_SPEED)):
+                timed = [(k, ds[key][k]) for k in names if k in (ds.get(key) or {})]
+                cells = [f"{k} {v:.0f} docs/s ({v / pipe:.0f}x)" for k, v in timed]
+                if cells:
+                    lines.append(f"- **{ds['dataset']}** students on the same sentences: " + ", ".join(cells))
     return "\n".join(lines) + "\n"

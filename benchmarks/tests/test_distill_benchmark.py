@@ -69,6 +69,7 @@ def test_a_rows_estimate_is_its_agreement_with_the_teachers_held_out_labels_and_
     estimate_step(bench, folder, heldout)
     record = json.loads((folder / "steps" / "estimate.json").read_text(encoding="utf8"))
     assert record["agreement"] == evaluate_model(folder / "model" / "model-best", heldout)["ents_f"]
+    assert record["interval"][0] <= record["agreement"] <= record["interval"][1]
 
 
 def test_calibration_says_how_far_and_in_which_order_the_estimate_follows_the_real_f1():
@@ -81,6 +82,10 @@ def test_calibration_says_how_far_and_in_which_order_the_estimate_follows_the_re
     assert (round(cal["min_gap"], 2), round(cal["max_gap"], 2)) == (-0.2, -0.02)
     assert cal["spearman"] == 0.5  # a and c in order, b out of it
     assert calibration({"a": rows["a"], "d": rows["d"]}) is None  # one row: no calibration
+    assert (cal["with_interval"], cal["inside_interval"]) == (0, 0)  # rows estimated before intervals
+    rows["a"]["agreement_interval"], rows["b"]["agreement_interval"] = [0.55, 0.85], [0.6, 0.8]
+    cal = calibration(rows)
+    assert (cal["with_interval"], cal["inside_interval"]) == (2, 1)  # a's 0.6 inside, b's 0.55 below
 
 
 def test_a_learning_curve_row_books_its_share_of_the_annotation_and_sizes_are_checked(tmp_path):

@@ -253,16 +253,23 @@ def estimate_cli(
     min_entities: int = typer.Option(
         EstimateSettings.min_entities, help="Warn about types with fewer training entities."
     ),
+    min_heldout: int = typer.Option(
+        EstimateSettings.min_heldout, help="Warn that the figures are rough with fewer held-out texts."
+    ),
     gpu_id: int = GPU_ID,
 ) -> None:
     """How closely the shipped model (and the student) follow their teacher on texts none of them saw: an
     estimate when you have no gold set, with a warning where the shipped model falls short."""
     step = Step("estimate")
     use_gpu(gpu_id)
-    settings = EstimateSettings(max_gap=max_gap, min_agreement=min_agreement, min_entities=min_entities)
+    settings = EstimateSettings(
+        max_gap=max_gap, min_agreement=min_agreement, min_entities=min_entities, min_heldout=min_heldout
+    )
     result = estimate(shipped, heldout, student, train, settings)
     for name, f in result["agreement"].items():
-        msg.info(f"{name}: agreement with the teacher on {result['scores'][name]['docs']} held-out texts, F1 {f:.3f}")
+        lo, hi = result["interval"][name]
+        docs = result["scores"][name]["docs"]
+        msg.info(f"{name}: agreement with the teacher on {docs} held-out texts, F1 {f:.3f} ({lo:.3f}-{hi:.3f})")
     for warning in result["warnings"]:
         msg.warn(warning)
     if not result["warnings"]:

@@ -1,14 +1,17 @@
 """How good the shipped model is without a gold set: each model's agreement with its teacher on texts no
-model saw (`to-docbin --heldout-share`), and warnings, each with what to do, where the shipped model falls
-short of the student or of its teacher, or a type has too few examples to learn from."""
+model saw (`to-docbin --heldout-share`) with a bootstrap interval over those texts (a few dozen held-out
+texts from a small corpus say little), and warnings, each with what to do, where the shipped model falls
+short of the student or of its teacher, the held-out texts are too few, or a type has too few examples to
+learn from."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
+import numpy as np
 import spacy
 from spacy.tokens import DocBin
 
@@ -24,12 +27,24 @@ class EstimateSettings:
     min_agreement: float = 0.6
     # a type with fewer training entities than this is warned about
     min_entities: int = 50
+    # fewer held-out texts than this: the figures are rough, and the warning says how rough
+    min_heldout: int = 50
+    # the bootstrap interval: its coverage, and how many resamples of the held-out texts make it
+    level: float = 0.9
+    resamples: int = 1000
+    seed: int = 0
 
     def __post_init__(self) -> None:
         if not 0 <= self.max_gap <= 1 or not 0 <= self.min_agreement <= 1:
             raise SettingsError("estimate: max_gap and min_agreement must be in [0, 1]")
-        if self.min_entities < 0:
-            raise SettingsError(f"estimate: min_entities must be >= 0, got {self.min_entities}")
+        if self.min_entities < 0 or self.min_heldout < 0:
+            raise SettingsError(
+                f"estimate: min_entities and min_heldout must be >= 0, got {self.min_entities}, {self.min_heldout}"
+            )
+        if not 0 < self.level < 1 or self.resamples < 1:
+            raise SettingsError(
+                f"estimate: level must be in (0, 1) and resamples >= 1, got {self.level}, {self.resamples}"
+            )
 
 
 def entities_per_type(docbin: Path) -> Dict[str, int]:
@@ -40,15 +55,66 @@ def entities_per_type(docbin: Path) -> Dict[str, int]:
     return dict(Counter(ent.label_ for doc in docs for ent in doc.ents))
 
 
-def warnings_for(agreement: Dict[str, float], counts: Dict[str, int], settings: EstimateSettings) -> List[str]:
-    """What the figures say about the shipped model, each with what to do about it."""
+Counts = List[Tuple[int, int, int]]
+
+
+def text_counts(model_path: Path, heldout: Path) -> Counts:
+    """Per held-out text: the entities the model and the teacher agree on (span and type), the model's and
+    the teacher's, so that the agreement can be resampled text by text."""
+    nlp = spacy.load(model_path)
+    refs = list(DocBin().from_disk(heldout).get_docs(nlp.vocab))
     out = []
+    for ref, doc in zip(refs, nlp.pipe(ref.text for ref in refs)):
+        pred = {(e.start_char, e.end_char, e.label_) for e in doc.ents}
+        gold = {(e.start_char, e.end_char, e.label_) for e in ref.ents}
+        out.append((len(pred & gold), len(pred), len(gold)))
+    return out
+
+
+def _f1(sums: np.ndarray) -> np.ndarray:
+    """Micro F1 from summed (agreed, model's, teacher's) counts; 0 where neither marked anything."""
+    return 2 * sums[..., 0] / np.maximum(sums[..., 1] + sums[..., 2], 1)
+
+
+def intervals(counts: Dict[str, Counts], settings: EstimateSettings) -> Dict[str, List[float]]:
+    """Bootstrap intervals of each model's agreement F1 over the held-out texts, and of the student's lead
+    over the shipped model (`gap`), both resampled with the same texts: how far the figures might move on
+    other texts like these."""
+    n = len(next(iter(counts.values())))
+    picks = np.random.default_rng(settings.seed).integers(0, n, size=(settings.resamples, n))
+    tail = (1 - settings.level) / 2
+    f1 = {name: _f1(np.asarray(c, dtype=float)[picks].sum(axis=1)) for name, c in counts.items()}
+    if "student" in f1:
+        f1["gap"] = f1["student"] - f1["shipped"]
+    return {name: [round(float(x), 4) for x in np.quantile(v, [tail, 1 - tail])] for name, v in f1.items()}
+
+
+def warnings_for(
+    agreement: Dict[str, float],
+    counts: Dict[str, int],
+    settings: EstimateSettings,
+    spread: Optional[Dict[str, List[float]]] = None,
+    n_heldout: Optional[int] = None,
+) -> List[str]:
+    """What the figures say about the shipped model, each with what to do about it (`spread`: the
+    bootstrap intervals, quoted where they matter)."""
+    out = []
+    spread = spread or {}
+    if n_heldout is not None and n_heldout < settings.min_heldout and "shipped" in spread:
+        lo, hi = spread["shipped"]
+        out.append(
+            f"the estimate rests on {n_heldout} held-out texts only (fewer than {settings.min_heldout}): the shipped "
+            f"model's agreement might lie anywhere from {lo:.3f} to {hi:.3f} ({settings.level:.0%} interval); read "
+            "the figures as rough, or label more texts (a larger --heldout-share narrows it but trains on fewer)"
+        )
     shipped, student = agreement["shipped"], agreement.get("student")
     if student is not None and student - shipped > settings.max_gap:
+        gap = spread.get("gap")
+        within = f" ({settings.level:.0%} interval {100 * gap[0]:.1f} to {100 * gap[1]:.1f})" if gap else ""
         out.append(
             f"the shipped model agrees with its teacher at F1 {shipped:.3f}, {100 * (student - shipped):.1f} points "
-            f"below the student ({student:.3f}): ship the student (slower), or label more texts so the fast model "
-            "has more to learn from"
+            f"below the student ({student:.3f}){within}: ship the student (slower), or label more texts so the "
+            "fast model has more to learn from"
         )
     if shipped < settings.min_agreement:
         out.append(
@@ -78,15 +144,17 @@ def estimate(
         raise StepError(f"estimate: {heldout} does not exist; write it with `to-docbin --heldout-share 0.1`")
     if len(DocBin().from_disk(heldout)) == 0:
         raise StepError(f"estimate: {heldout} holds no text; write it with `to-docbin --heldout-share 0.1`")
-    scores = {"shipped": evaluate_model(shipped, heldout)}
-    if student is not None:
-        scores["student"] = evaluate_model(student, heldout)
+    models = {"shipped": shipped, **({"student": student} if student is not None else {})}
+    scores = {name: evaluate_model(path, heldout) for name, path in models.items()}
     agreement = {name: s["ents_f"] for name, s in scores.items()}
+    spread = intervals({name: text_counts(path, heldout) for name, path in models.items()}, settings)
     counts = entities_per_type(train) if train is not None else {}
+    n_heldout = scores["shipped"]["docs"]
     return {
         "agreement": agreement,
+        "interval": spread,
         "scores": scores,
         "train_entities_per_type": counts,
         "settings": settings.__dict__,
-        "warnings": warnings_for(agreement, counts, settings),
+        "warnings": warnings_for(agreement, counts, settings, spread, n_heldout),
     }

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from spacy_progner.cli import app
 from spacy_progner.corpus.docbin import to_docbin
-from spacy_progner.distill.estimate import EstimateSettings, warnings_for
-from spacy_progner.errors import StepError
+from spacy_progner.distill.estimate import EstimateSettings, intervals, warnings_for
+from spacy_progner.errors import SettingsError, StepError
 from spacy_progner.ner.domain import DomainSpec
 
 
@@ -49,6 +49,29 @@ def test_warnings_name_the_gap_the_low_agreement_and_the_thin_types():
     assert len(low) == 1 and "F1 0.410 only" in low[0]
 
 
+def test_the_interval_narrows_with_more_held_out_texts_and_the_gap_is_resampled_in_pairs():
+    settings = EstimateSettings()
+    texts = [(1, 1, 1), (0, 1, 1), (1, 2, 1), (2, 2, 2)]  # agreed, model's, teacher's per text
+    few, many = intervals({"shipped": texts}, settings), intervals({"shipped": texts * 25}, settings)
+    f1 = 2 * 4 / (6 + 5)  # the micro F1 of all the texts lies inside both intervals
+    assert few["shipped"][0] < many["shipped"][0] <= f1 <= many["shipped"][1] < few["shipped"][1]
+    same = intervals({"shipped": texts, "student": texts}, settings)
+    assert same["gap"] == [0.0, 0.0]  # the same texts drawn for both models: no spread of their difference
+    with pytest.raises(SettingsError, match="level"):
+        EstimateSettings(level=1.0)
+    with pytest.raises(SettingsError, match="min_heldout"):
+        EstimateSettings(min_heldout=-1)
+
+
+def test_few_held_out_texts_are_warned_about_with_the_interval():
+    settings = EstimateSettings()
+    rough = warnings_for({"shipped": 0.6}, {}, settings, {"shipped": [0.45, 0.72]}, n_heldout=25)
+    assert len(rough) == 1 and "25 held-out texts" in rough[0] and "0.450 to 0.720" in rough[0]
+    assert warnings_for({"shipped": 0.6}, {}, settings, {"shipped": [0.55, 0.65]}, n_heldout=100) == []
+    gap = warnings_for({"shipped": 0.6, "student": 0.7}, {}, settings, {"gap": [0.04, 0.16]})
+    assert "interval 4.0 to 16.0" in gap[0]
+
+
 def test_estimate_compares_the_models_with_the_teacher_on_held_out_texts(spec, tmp_path):
     from spacy.cli.train import train
 
@@ -66,6 +89,9 @@ def test_estimate_compares_the_models_with_the_teacher_on_held_out_texts(spec, t
     record = srsly.read_json(out)
     assert record["agreement"]["shipped"] == record["agreement"]["student"]  # the same model twice
     assert record["scores"]["shipped"]["docs"] == 12
+    lo, hi = record["interval"]["shipped"]  # text by text, the same agreement as spaCy's scorer's
+    assert lo <= record["agreement"]["shipped"] <= hi and record["interval"]["gap"] == [0.0, 0.0]
+    assert any("rests on 12 held-out texts" in w for w in record["warnings"])
     assert record["train_entities_per_type"]["PER"] > record["train_entities_per_type"]["LOC"] > 0
     assert any("type LOC has" in w for w in record["warnings"]) and "type LOC has" in " ".join(result.output.split())
 
