@@ -115,10 +115,10 @@ PROGGEN_ROWS = {
     "x+y+trustpool": "X+Y + pool types trusted",
     "real-train": "real train split (ceiling)",
 }
+STUDENT_ROW, SHIPPED_ROW = distill.WORKFLOW_ROWS
 DISTILL_ROWS = {
-    "distill+correct": "CNN on the corrected labels",
-    "distill+correct+proggen+minilm": "transformer student (MiniLM), + 400 ProgGen sentences",
-    "distill+correct+proggen+minilm+relabel+pretrain": "shipped CNN (learns from that student, pretrained start)",
+    STUDENT_ROW: "transformer student (MiniLM)",
+    SHIPPED_ROW: "shipped CNN (learns from that student, pretrained start)",
     "real-train": "real train split (ceiling)",
 }
 
@@ -166,8 +166,7 @@ def distill_headline(folder: Path = DISTILL_DIR) -> str:
         cells = []
         for d in datasets:
             row = by[d]["configs"].get(name)
-            speed = (by[d].get("student_speed") or {}).get(name) if name in distill.STUDENT_SPEED else None
-            speed = speed or (row or {}).get("model_docs_per_s") if name != "real-train" else None
+            speed = (by[d].get("workflow_speed") or {}).get(name)  # both models timed together
             cells += [_f(row and row["f1"]), "–" if not speed else f"{speed:.0f}"]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     teacher = ", ".join(
@@ -175,6 +174,20 @@ def distill_headline(folder: Path = DISTILL_DIR) -> str:
     )
     note = f"The teacher's own labels of the annotated texts (label F1 against the hidden gold): {teacher}."
     return "\n".join(lines) + f"\n\n{note}\n"
+
+
+def distill_curve(folder: Path = DISTILL_DIR) -> str:
+    """F1 of the distill workflow's student and shipped CNN against the number of annotated texts."""
+    report = srsly.read_json(folder / "benchmark.json")
+    by = {d["dataset"]: d["configs"] for d in report["datasets"]}
+    sizes = sorted({distill.annotated_size(name) for c in by.values() for name in c if "@" in name})
+    head = " | ".join(f"{DATASET_NAMES[d]} {what}" for d in by for what in ("student", "shipped CNN"))
+    lines = [f"| annotated texts | {head} |", "|---|" + "---|" * 2 * len(by)]
+    for size in [*sizes, None]:
+        names = [n if size is None else distill.curve_name(n, size) for n in distill.WORKFLOW_ROWS]
+        cells = [_f((configs.get(name) or {}).get("f1")) for configs in by.values() for name in names]
+        lines.append(f"| {size or report['n_sentences']:,} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 README = """# spacy-progner benchmarks
@@ -205,6 +218,10 @@ library built from the dev split), cross-checked, corrected; models scored on th
 Full table: [distill/benchmark.md](distill/benchmark.md). Command: `spacy project run distill`.
 One row again from the committed annotations with the package's own commands: `spacy project run distill-row`.
 
+Learning curve: the same two models from the first N annotated texts (a random sample, since the
+annotation sample is), micro F1 on the whole test split (`python -m bench distill --pretrain --sizes 250,500`):
+
+{curve}
 ## Review: what a person's corrections buy
 
 A simulated reviewer (no LLM call) sets N texts of the corrected distillation corpus to their gold tags,
@@ -261,6 +278,7 @@ def readme() -> str:
         ner=ner_headline(),
         ner_links=links,
         distill=distill_headline(),
+        curve=distill_curve(),
         proggen=proggen_headline(),
     )
 
