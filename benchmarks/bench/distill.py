@@ -296,6 +296,9 @@ PRETRAINED = {
 # configuration -> the student row whose labels of the train split it learns from, started from the pretrained
 # tok2vec: the distill workflow's shipped CNN
 PRETRAINED_RELABELLED = {"distill+correct+minilm+relabel+pretrain": "distill+correct+minilm"}
+# the distill workflow's student and shipped CNN (the README's rows and the learning curve's), timed in one
+# step (`speed-workflow`) so that the speeds of the two come from the same machine and sentences
+WORKFLOW_ROWS = (*PRETRAINED_RELABELLED.values(), *PRETRAINED_RELABELLED)
 # configuration -> its corpus, for the student that also reads each word's shape, prefix and suffix
 # (`spacy_progner.CasedListener.v1` in place of the uncased embedder's listener alone; `--shape`), and the
 # CNN on its labels from the pretrained start
@@ -468,7 +471,7 @@ def curve_rows(
     split) on the first `size` texts of the corrected corpus: a point of the learning curve. The annotation
     sample is random, so its first `size` texts are a random sample too. With pretrained `weights` the CNN
     starts from them, as the workflow's does; without, the row's name drops `+pretrain`."""
-    [(cnn_row, student_row)] = PRETRAINED_RELABELLED.items()
+    student_row, cnn_row = WORKFLOW_ROWS
     cnn_row = cnn_row if weights is not None else cnn_row.removesuffix("+pretrain")
     student, cnn = base / curve_name(student_row, size), base / curve_name(cnn_row, size)
     samples = read_jsonl(corrected, "samples")[:size]
@@ -609,11 +612,6 @@ STUDENT_SPEED = (
     "distill+correct+proggen+minilm+relabel",
     "distill+correct+proggen+minilm+relabel+pretrain",
 )
-
-
-# the distill workflow's student and shipped CNN (the README's rows and the learning curve's), timed in one
-# step (`speed-workflow`) so that the speeds of the two come from the same machine and sentences
-WORKFLOW_ROWS = ("distill+correct+minilm", "distill+correct+minilm+relabel+pretrain")
 
 
 def student_speed(dataset: str, models: Dict[str, Path]) -> Dict[str, Any]:
@@ -820,8 +818,9 @@ def markdown(report: Dict[str, Any]) -> str:
                 f"minus agreement {cal['mean_gap']:+.3f} on average ({cal['min_gap']:+.3f} to {cal['max_gap']:+.3f}); "
                 f"rank correlation {cal['spearman']:.2f}"
                 + (
-                    f"; the test F1 inside the estimate's {EstimateSettings.level:.0%} bootstrap interval for "
-                    f"{cal['inside_interval']} of the {cal['with_interval']} rows that have one"
+                    f"; the test F1 inside the agreement's {EstimateSettings.level:.0%} bootstrap interval (the "
+                    f"held-out texts resampled; the teacher's own errors not in it) for {cal['inside_interval']} of "
+                    f"the {cal['with_interval']} rows that have one"
                     if cal["with_interval"]
                     else ""
                 )

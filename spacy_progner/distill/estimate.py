@@ -60,7 +60,8 @@ Counts = List[Tuple[int, int, int]]
 
 def text_counts(model_path: Path, heldout: Path) -> Counts:
     """Per held-out text: the entities the model and the teacher agree on (span and type), the model's and
-    the teacher's, so that the agreement can be resampled text by text."""
+    the teacher's, so that the agreement can be resampled text by text. On held-out texts `to-docbin`
+    wrote (every token annotated, the model's tokenizer) their sums give spaCy's scorer's micro F1."""
     nlp = spacy.load(model_path)
     refs = list(DocBin().from_disk(heldout).get_docs(nlp.vocab))
     out = []
@@ -71,8 +72,9 @@ def text_counts(model_path: Path, heldout: Path) -> Counts:
     return out
 
 
-def _f1(sums: np.ndarray) -> np.ndarray:
-    """Micro F1 from summed (agreed, model's, teacher's) counts; 0 where neither marked anything."""
+def micro_f1(sums: np.ndarray) -> np.ndarray:
+    """Micro F1 from summed (agreed, model's, teacher's) counts; 0 where neither marked anything, as
+    spaCy's scorer has it."""
     return 2 * sums[..., 0] / np.maximum(sums[..., 1] + sums[..., 2], 1)
 
 
@@ -80,10 +82,13 @@ def intervals(counts: Dict[str, Counts], settings: EstimateSettings) -> Dict[str
     """Bootstrap intervals of each model's agreement F1 over the held-out texts, and of the student's lead
     over the shipped model (`gap`), both resampled with the same texts: how far the figures might move on
     other texts like these."""
-    n = len(next(iter(counts.values())))
+    sizes = {len(c) for c in counts.values()}
+    if len(sizes) != 1 or 0 in sizes or "shipped" not in counts:
+        raise StepError(f"estimate: every model needs counts of the same held-out texts, got {sizes or 'none'}")
+    n = sizes.pop()
     picks = np.random.default_rng(settings.seed).integers(0, n, size=(settings.resamples, n))
     tail = (1 - settings.level) / 2
-    f1 = {name: _f1(np.asarray(c, dtype=float)[picks].sum(axis=1)) for name, c in counts.items()}
+    f1 = {name: micro_f1(np.asarray(c, dtype=float)[picks].sum(axis=1)) for name, c in counts.items()}
     if "student" in f1:
         f1["gap"] = f1["student"] - f1["shipped"]
     return {name: [round(float(x), 4) for x in np.quantile(v, [tail, 1 - tail])] for name, v in f1.items()}
@@ -97,7 +102,8 @@ def warnings_for(
     n_heldout: Optional[int] = None,
 ) -> List[str]:
     """What the figures say about the shipped model, each with what to do about it (`spread`: the
-    bootstrap intervals, quoted where they matter)."""
+    bootstrap intervals, quoted where they matter; `n_heldout`: the texts behind the figures, warned about
+    when too few to say much)."""
     out = []
     spread = spread or {}
     if n_heldout is not None and n_heldout < settings.min_heldout and "shipped" in spread:

@@ -4,6 +4,7 @@ compares the shipped model and the student with the teacher there and warns wher
 from __future__ import annotations
 
 import distill_fixtures as F
+import numpy as np
 import pytest
 import srsly
 from spacy.tokens import DocBin
@@ -11,7 +12,7 @@ from typer.testing import CliRunner
 
 from spacy_progner.cli import app
 from spacy_progner.corpus.docbin import to_docbin
-from spacy_progner.distill.estimate import EstimateSettings, intervals, warnings_for
+from spacy_progner.distill.estimate import EstimateSettings, intervals, micro_f1, text_counts, warnings_for
 from spacy_progner.errors import SettingsError, StepError
 from spacy_progner.ner.domain import DomainSpec
 
@@ -57,6 +58,8 @@ def test_the_interval_narrows_with_more_held_out_texts_and_the_gap_is_resampled_
     assert few["shipped"][0] < many["shipped"][0] <= f1 <= many["shipped"][1] < few["shipped"][1]
     same = intervals({"shipped": texts, "student": texts}, settings)
     assert same["gap"] == [0.0, 0.0]  # the same texts drawn for both models: no spread of their difference
+    with pytest.raises(StepError, match="same held-out texts"):
+        intervals({"shipped": texts, "student": texts[:2]}, settings)
     with pytest.raises(SettingsError, match="level"):
         EstimateSettings(level=1.0)
     with pytest.raises(SettingsError, match="min_heldout"):
@@ -89,7 +92,10 @@ def test_estimate_compares_the_models_with_the_teacher_on_held_out_texts(spec, t
     record = srsly.read_json(out)
     assert record["agreement"]["shipped"] == record["agreement"]["student"]  # the same model twice
     assert record["scores"]["shipped"]["docs"] == 12
-    lo, hi = record["interval"]["shipped"]  # text by text, the same agreement as spaCy's scorer's
+    counts = text_counts(model, tmp_path / "heldout.spacy")  # text by text, spaCy's scorer's agreement
+    assert float(micro_f1(np.sum(counts, axis=0))) == pytest.approx(record["agreement"]["shipped"], abs=1e-4)
+    assert sum(n for _, n, _ in counts) > 0  # the model marks something, so the figures are not 0 = 0
+    lo, hi = record["interval"]["shipped"]
     assert lo <= record["agreement"]["shipped"] <= hi and record["interval"]["gap"] == [0.0, 0.0]
     assert any("rests on 12 held-out texts" in w for w in record["warnings"])
     assert record["train_entities_per_type"]["PER"] > record["train_entities_per_type"]["LOC"] > 0
