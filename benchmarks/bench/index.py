@@ -53,6 +53,7 @@ NER_TABLES: Tuple[Tuple[str, str], ...] = (
         "the annotated train-split texts whose every label the cross-check student agreed with, with no name "
         "it proposed alone and every label's confidence >= 0.9",
     ),
+    ("reverse_ner_k2_user_mit", "the same on MIT-Restaurant"),
 )
 PROGGEN_TABLES: Tuple[Tuple[Path, str], ...] = (
     (PROGGEN_DIR, "400 kept sentences per configuration"),
