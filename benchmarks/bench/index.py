@@ -181,7 +181,7 @@ def distill_curve(folder: Path = DISTILL_DIR) -> str:
     """F1 of the distill workflow's student and shipped CNN against the number of annotated texts."""
     report = srsly.read_json(folder / "benchmark.json")
     by = {d["dataset"]: d["configs"] for d in report["datasets"]}
-    sizes = sorted({distill.annotated_size(name) for c in by.values() for name in c if "@" in name})
+    sizes = sorted({size for c in by.values() for name in c if (size := distill.annotated_size(name)) is not None})
     head = " | ".join(f"{DATASET_NAMES[d]} {what}" for d in by for what in ("student", "shipped CNN"))
     lines = [f"| annotated texts | {head} |", "|---|" + "---|" * 2 * len(by)]
     for size in [*sizes, None]:
