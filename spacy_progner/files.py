@@ -4,6 +4,7 @@ problem named, never a bare parser traceback."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -131,3 +132,12 @@ def write_yaml(path: Union[str, Path], data: Any, header: str = "") -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
     path.write_text((header + "\n" if header else "") + text, encoding="utf8")
+
+
+def sha256_file(path: Path) -> str:
+    """The file's sha256, read in blocks (a corpus or a model file need not fit in memory)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()

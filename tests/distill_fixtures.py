@@ -3,9 +3,12 @@ from the real embedded model by running these exact steps (all sentences written
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any, Dict
 
 import reverse_ner_fixtures as RF
+import srsly
 
 from spacy_progner.distill.annotate import AnnotateSettings, annotate
 from spacy_progner.proggen.correct import CorrectSettings, correct
@@ -68,3 +71,41 @@ def pattern_corpus(n: int):
             ents.append({"text": t, "label": "LOC", "start": start, "end": start + len(t)})
         out.append({"id": f"s{i}", "sentence": sentence, "entities": ents})
     return out
+
+
+FIRST_ROUND = 4  # texts the first round tags; their sure labels join the library that tags the rest
+
+
+def two_round(tmp: Path, model: dict) -> Dict[str, Any]:
+    """The distill workflow's two rounds through the CLI, as the tests replay them (and `tests/record.py
+    distill` records them): the first texts are annotated, their labels join the library (`add-demos`), and
+    the larger library tags the other texts into one corpus (`annotate --keep`). Every first-round label
+    is marked as agreed, as `crosscheck` marks a label its student also found (it trains spaCy students, too
+    slow here; its own tests cover it). Returns the paths and each command's result."""
+    from typer.testing import CliRunner
+
+    from spacy_progner.cli import app
+
+    paths = {name: tmp / name for name in ("texts.txt", "model.json", "pipeline", "first.jsonl", "marked.jsonl")}
+    paths.update({name: tmp / name for name in ("with-demos", "annotated.jsonl", "annotate.json", "demos.json")})
+    paths["texts.txt"].write_text("\n".join(TEXTS), encoding="utf8")
+    paths["model.json"].write_text(json.dumps(model), encoding="utf8")
+    pipeline(model).to_disk(paths["pipeline"])
+    runs = {}
+
+    def cli(name: str, *args: Any) -> None:
+        runs[name] = CliRunner().invoke(app, [str(a) for a in args])
+        assert runs[name].exit_code == 0, runs[name].output
+
+    cli("first", "annotate", paths["texts.txt"], paths["first.jsonl"], "--pipeline", paths["pipeline"],
+        "--first-round", FIRST_ROUND, "--model", paths["model.json"], "--metrics", tmp / "first.json")  # fmt: skip
+    marked = [
+        {**x, "entities": [{**e, "agree": True} for e in x["entities"]]} for x in srsly.read_jsonl(paths["first.jsonl"])
+    ]
+    srsly.write_jsonl(paths["marked.jsonl"], marked)
+    cli("add-demos", "add-demos", paths["pipeline"], paths["marked.jsonl"], paths["with-demos"],
+        "--min-confidence", 0, "--metrics", paths["demos.json"])  # fmt: skip
+    cli("second", "annotate", paths["texts.txt"], paths["annotated.jsonl"], "--pipeline", paths["with-demos"],
+        "--keep", paths["first.jsonl"], "--model", paths["model.json"],
+        "--metrics", paths["annotate.json"])  # fmt: skip
+    return {"paths": paths, "runs": runs}

@@ -13,6 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import srsly
+
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
@@ -143,6 +145,10 @@ def record_distill() -> None:
     for sample in annotated["samples"]:
         print(sample["sentence"], [(e["text"], e["label"], e["start"], e["logprob"]) for e in sample["entities"]])
     print(corrected["metrics"]["choices"], corrected["metrics"]["outcomes"])
+    with tempfile.TemporaryDirectory() as tmp:
+        rounds = F.two_round(Path(tmp), F.replay_model("record"))
+        for line in srsly.read_jsonl(rounds["paths"]["annotated.jsonl"]):
+            print("two rounds:", line["sentence"], [(e["text"], e["label"]) for e in line["entities"]])
 
 
 def main() -> None:

@@ -120,6 +120,9 @@ def ner_cli(
     kind_check: bool = typer.Option(
         TagSettings.kind_check, help="Type each sentence's names again against named kinds (reverse_ner rows)."
     ),
+    check_build: bool = typer.Option(
+        False, help="Also the self-made library's label-free check (check-build: one call per example)."
+    ),
 ) -> None:
     """reverse_ner vs spacy-llm's spacy.NER.v3 vs gold retrieval on fixed samples of real test sets."""
     from .reverse_ner import markdown, run
@@ -151,6 +154,7 @@ def ner_cli(
         split,
         {} if n_parallel is None else {"n_parallel": n_parallel},
         _names(types) or None,
+        check_build,
     )
     table = markdown(report)
     print(table)
@@ -218,6 +222,9 @@ def distill_cli(
     sizes: str = typer.Option(
         "", help="Learning curve: the two-stage rows on the first N annotated texts, per N (e.g. 250,500)."
     ),
+    two_round: int = typer.Option(
+        0, help="Also the workflow with a two-round teacher: the first N texts' sure labels join its library."
+    ),
     cache_path: Optional[str] = CACHE,
     seed: int = SEED,
 ) -> None:
@@ -228,6 +235,7 @@ def distill_cli(
     report = run(
         names, output_dir, n, k, seed, cache_path, folds, train_steps=train_steps, summarize_only=summarize_only,
         pretrain=pretrain, selftrain=selftrain, sizes=_seeds(sizes, "--sizes"), shape=shape, vectors=vectors,
+        two_round=two_round,
     )  # fmt: skip
     print(markdown(report))
 

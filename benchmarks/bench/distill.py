@@ -28,7 +28,7 @@ import time
 from collections import defaultdict
 from functools import partial
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import spacy
 import srsly
@@ -54,6 +54,7 @@ from spacy_progner.ner.domain import DomainSpec
 from spacy_progner.proggen.correct import CorrectSettings, correct
 from spacy_progner.reverse_ner.build import BuildSettings
 from spacy_progner.reverse_ner.library import ExampleLibrary
+from spacy_progner.reverse_ner.user_demos import UserDemoSettings, add_user_demos
 
 from .datasets import ANNOTATE_N, ANNOTATE_SEED, SAMPLE_N, dataset_docbin, split_path, split_texts, test_sample
 from .paths import DOMAINS_DIR, MINILM_CONFIG, PROGGEN_DIR, REVERSE_NER_DIR, TRAIN_CONFIG
@@ -105,11 +106,16 @@ def without_text(samples: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     ]
 
 
+def rows_of(samples: List[Dict[str, Any]], rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The dataset rows of samples whose ids are `train-<index>`."""
+    return [rows[int(x["id"].rsplit("-", 1)[1])] for x in samples]
+
+
 def with_text(samples: List[Dict[str, Any]], rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """`without_text` undone from the dataset rows (ids are `train-<index in the sample>`)."""
     out = []
-    for x in samples:
-        sentence = text_of(rows[int(x["id"].rsplit("-", 1)[1])])
+    for x, row in zip(samples, rows_of(samples, rows)):
+        sentence = text_of(row)
         ents = [{"text": sentence[e["start"] : e["end"]], **e} for e in x["entities"]]
         out.append({"id": x["id"], "sentence": sentence, "entities": ents})
     return out
@@ -164,13 +170,21 @@ class Shared:
         return out
 
     def tag_rows(
-        self, rows: List[Dict[str, Any]], prefix: str, step: str, offsets: Path
+        self,
+        rows: List[Dict[str, Any]],
+        prefix: str,
+        step: str,
+        offsets: Path,
+        library: Optional[ExampleLibrary] = None,
+        first: int = 0,
     ) -> Tuple[List[Dict[str, Any]], Dict[str, Any]]:
-        """The teacher (this dataset's pipe: its library, k and domain) labels `rows`, read as text only (ids
-        `<prefix>-<index>`); the labels are written without their text to `offsets` (committed), and the
-        step's record holds the tagger's counts, its usage and its score against the rows' gold tags."""
-        nlp = pipeline_for(self.labels, self.library(), self.cache_path, self.k, self.build.domain)
-        texts = [(f"{prefix}-{i}", text_of(r)) for i, r in enumerate(rows)]
+        """The teacher (this dataset's pipe: its library, or `library`, k and domain) labels `rows`, read as
+        text only (ids `<prefix>-<first + index>`); the labels are written without their text to `offsets`
+        (committed), and the step's record holds the tagger's counts, its usage and its score against the
+        rows' gold tags."""
+        library = library if library is not None else self.library()
+        nlp = pipeline_for(self.labels, library, self.cache_path, self.k, self.build.domain)
+        texts = [(f"{prefix}-{first + i}", text_of(r)) for i, r in enumerate(rows)]
         result, usage = booked(step, lambda: annotate(nlp, texts, AnnotateSettings()))
         write_jsonl(offsets, without_text(result["samples"]))
         record = {
@@ -226,16 +240,56 @@ class Shared:
         return out
 
     def crosscheck(self, train_config: Path, settings: CrossCheckSettings) -> Path:
-        out = self.folder / "crosschecked.jsonl"
+        labels = list(self.labels)
+        return crosschecked(self.bench, self.folder, self.annotate(), self.rows, labels, train_config, settings)
 
-        def run() -> Dict[str, Any]:
-            samples = read_jsonl(self.annotate(), "annotated corpus")
-            result = crosscheck(samples, list(self.labels), train_config, settings)
-            write_jsonl(out, result["samples"])
-            return {**result["metrics"], "signals": signal_quality(result["samples"], self.rows, list(self.labels))}
 
-        self.bench.step(self.folder, "crosscheck", [out], run)
-        return out
+def crosschecked(
+    bench: Bench,
+    folder: Path,
+    annotated: Path,
+    rows: List[Dict[str, Any]],
+    labels: List[str],
+    train_config: Path,
+    settings: CrossCheckSettings,
+) -> Path:
+    """The `crosscheck` step of a corpus in `folder`, with how well each uncertainty signal finds its errors."""
+    out = folder / "crosschecked.jsonl"
+
+    def run() -> Dict[str, Any]:
+        samples = read_jsonl(annotated, "annotated corpus")
+        result = crosscheck(samples, labels, train_config, settings)
+        write_jsonl(out, result["samples"])
+        return {**result["metrics"], "signals": signal_quality(result["samples"], rows, labels)}
+
+    bench.step(folder, "crosscheck", [out], run)
+    return out
+
+
+def corrected(
+    bench: Bench,
+    folder: Path,
+    checked: Callable[[], Path],
+    spec: DomainSpec,
+    rows: List[Dict[str, Any]],
+    args: Dict[str, Any],
+) -> Path:
+    """The `correct` step (select_by agreement) of a cross-checked corpus (`checked` makes it only when the
+    step runs), into `folder`; the corrections without their text are committed."""
+    labels = list(spec.types)
+
+    def run() -> Dict[str, Any]:
+        settings = CorrectSettings(select_by="agreement", seed=args["seed"])
+        result = correct(bench.model, spec, read_jsonl(checked(), "samples"), settings)
+        write_jsonl(folder / "corrected.jsonl", result["samples"])
+        write_jsonl(folder / "corrections.jsonl", without_text(result["samples"]))
+        decisions = [{k: v for k, v in d.items() if k not in ("text", "fix")} for d in result["decisions"]]
+        return {**result["metrics"], "decisions": decisions, "gold": score_corpus(result["samples"], rows, labels)}
+
+    if not (folder / "corrected.jsonl").exists() and (folder / "corrections.jsonl").exists():
+        write_jsonl(folder / "corrected.jsonl", with_text(read_offsets(folder / "corrections.jsonl"), rows))
+    bench.step(folder, "correct", [folder / "corrected.jsonl"], run)
+    return folder / "corrected.jsonl"
 
 
 def signal_quality(samples: List[Dict[str, Any]], rows: List[Dict[str, Any]], labels) -> Dict[str, Any]:
@@ -322,26 +376,9 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
     test = base / "test.spacy"
     bench.step(shared.folder, "test-data", [test], lambda: dataset_docbin(dataset, "test", labels, test))
     corpus = {"distill": shared.annotate()}
-    folder = base / "distill+correct"
-
-    def corr() -> Dict[str, Any]:
-        # cross-checked only for the correction: its students' marks are what it re-checks first
-        checked = shared.crosscheck(args["train_config"], CrossCheckSettings(folds=args["folds"], seed=args["seed"]))
-        settings = CorrectSettings(select_by="agreement", seed=args["seed"])
-        result = correct(bench.model, spec, read_jsonl(checked, "samples"), settings)
-        write_jsonl(folder / "corrected.jsonl", result["samples"])
-        write_jsonl(folder / "corrections.jsonl", without_text(result["samples"]))
-        decisions = [{k: v for k, v in d.items() if k not in ("text", "fix")} for d in result["decisions"]]
-        return {
-            **result["metrics"],
-            "decisions": decisions,
-            "gold": score_corpus(result["samples"], shared.rows, labels),
-        }
-
-    if not (folder / "corrected.jsonl").exists() and (folder / "corrections.jsonl").exists():
-        write_jsonl(folder / "corrected.jsonl", with_text(read_offsets(folder / "corrections.jsonl"), shared.rows))
-    bench.step(folder, "correct", [folder / "corrected.jsonl"], corr)
-    corpus["distill+correct"] = folder / "corrected.jsonl"
+    # cross-checked only for the correction: its students' marks are what it re-checks first
+    checked = partial(shared.crosscheck, args["train_config"], crosscheck_settings(args))
+    corpus["distill+correct"] = corrected(bench, base / "distill+correct", checked, spec, shared.rows, args)
     rows: Dict[str, Any] = {}
     for name, (source, missing_share, add_proggen, student) in CONFIGS.items():
         folder = base / name
@@ -380,6 +417,8 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
         rows.update(shaped_rows(bench, dataset, spec, base, corpus, test, args, weights))
     if args.get("vectors"):
         rows.update(vectors_rows(bench, dataset, shared, base, test, args))
+    if args.get("two_round"):
+        rows.update(two_round_rows(bench, spec, shared, args["two_round"], test, args, weights))
     for size in args.get("sizes") or ():
         rows.update(curve_rows(bench, dataset, spec, base, corpus["distill+correct"], size, args, test, weights))
     heldout = shared.heldout()
@@ -471,15 +510,161 @@ def curve_rows(
     split) on the first `size` texts of the corrected corpus: a point of the learning curve. The annotation
     sample is random, so its first `size` texts are a random sample too. With pretrained `weights` the CNN
     starts from them, as the workflow's does; without, the row's name drops `+pretrain`."""
+    samples = read_jsonl(corrected, "samples")[:size]
+    return workflow_rows(bench, dataset, spec, base, samples, partial(curve_name, size=size), args, test, weights)
+
+
+def workflow_rows(
+    bench: Bench,
+    dataset: str,
+    spec: DomainSpec,
+    base: Path,
+    samples: List[Dict[str, Any]],
+    name: Callable[[str], str],
+    args: Dict[str, Any],
+    test: Path,
+    weights: Optional[Path] = None,
+) -> Dict[str, Any]:
+    """The distill workflow's student on `samples` and its CNN on the student's labels of the train split,
+    in the folders `name` gives the workflow's row names. With pretrained `weights` the CNN starts from
+    them, as the workflow's does; without, its name drops `+pretrain`."""
     student_row, cnn_row = WORKFLOW_ROWS
     cnn_row = cnn_row if weights is not None else cnn_row.removesuffix("+pretrain")
-    student, cnn = base / curve_name(student_row, size), base / curve_name(cnn_row, size)
-    samples = read_jsonl(corrected, "samples")[:size]
+    student, cnn = base / name(student_row), base / name(cnn_row)
     docbin = partial(to_docbin, spec, samples, student, seed=args["seed"])
     bench.step(student, "to-docbin", [student / "train.spacy"], docbin)
     rows = {student.name: _train_and_eval(bench, student, MINILM_CONFIG, None, test, [])}
     rows[cnn.name] = relabelled_cnn(bench, dataset, cnn, student, test, args, weights)
     return rows
+
+
+def crosscheck_settings(args: Dict[str, Any]) -> CrossCheckSettings:
+    """The benchmark's cross-check: its folds and seed (the workflow's training config)."""
+    return CrossCheckSettings(folds=args["folds"], seed=args["seed"])
+
+
+TWO_ROUND = "distill+demos"  # the two-round corpus's folder; its rows put `+demos` after `distill`
+
+
+def two_round_rows(
+    bench: Bench,
+    spec: DomainSpec,
+    shared: Shared,
+    first: int,
+    test: Path,
+    args: Dict[str, Any],
+    weights: Optional[Path],
+) -> Dict[str, Any]:
+    """The workflow with a two-round teacher (`--two-round N`): the first N annotated texts are
+    cross-checked, the ones it labelled surely join the library (`add_user_demos`), and the larger library
+    tags the other texts; then the workflow's cross-check, correction, student and shipped CNN."""
+    base = bench.root / shared.dataset
+    annotated = two_round_corpus(bench, shared, first, args)
+    checked = partial(crosschecked, bench, base / TWO_ROUND, annotated, shared.rows, list(shared.labels),
+                      args["train_config"], crosscheck_settings(args))  # fmt: skip
+    corpus = corrected(bench, base / f"{TWO_ROUND}+correct", checked, spec, shared.rows, args)
+    samples = read_jsonl(corpus, "samples")
+    return workflow_rows(bench, shared.dataset, spec, base, samples, two_round_name, args, test, weights)
+
+
+def two_round_name(row: str) -> str:
+    """A workflow row's name with the two-round teacher: `+demos` after `distill`."""
+    return row.replace("distill+", f"{TWO_ROUND}+", 1)
+
+
+def two_round_names() -> List[str]:
+    """The two-round rows: the workflow's student and CNN, the CNN with and without the pretrained start."""
+    student, cnn = WORKFLOW_ROWS
+    return [two_round_name(row) for row in (student, cnn, cnn.removesuffix("+pretrain"))]
+
+
+def two_round_summary(base: Path, record: Dict[str, Any]) -> Dict[str, Any]:
+    """What the second round gained: its texts' label F1 against the one round's on the same texts, the
+    whole corpus's before and after correction, and the user texts that joined the library."""
+    corrected_record = base / f"{TWO_ROUND}+correct" / "steps" / "correct.json"
+    one_round_record = base / TWO_ROUND / "steps" / "one-round.json"
+    one_round = srsly.read_json(one_round_record) if one_round_record.exists() else None
+    return {
+        "first_round": record["first_round"],
+        "user_demos": record["user_demos"],
+        "second_round_gold": record["gold"],
+        "corpus_one_round_gold": record["corpus_one_round_gold"],
+        "one_round_gold": one_round["gold"] if one_round else None,
+        "corpus_gold": record["corpus_gold"],
+        "corrected_gold": srsly.read_json(corrected_record)["gold"] if corrected_record.exists() else None,
+        "library_examples": {
+            "two_round": record.get("library_examples"),
+            "one_round": one_round.get("library_examples") if one_round else None,
+        },
+    }
+
+
+def two_round_line(t: Dict[str, Any]) -> str:
+    """The two-round teacher in one sentence: what joined the library and what the second round's texts got."""
+    first, demos, second = t["first_round"], t["user_demos"], t["second_round_gold"]
+    prf = lambda g: f"{g['f']:.3f} (P {g['p']:.3f}, R {g['r']:.3f})"  # noqa: E731
+    one = t.get("one_round_gold")
+    libraries = t.get("library_examples") or {}
+    text = (
+        f"two rounds (`--two-round {first}`): of the first {first} annotated texts, cross-checked, {demos['added']} "
+        f"joined the library (label F1 {demos['gold']['f']:.3f}); the other texts' labels by the larger library "
+        f"{prf(second)}"
+    )
+    if one:
+        text += f", by the library alone {prf(one)} ({libraries.get('one_round')} examples)"
+    text += f"; the one-round corpus's labels of the same texts {prf(t['corpus_one_round_gold'])}"
+    if t.get("corrected_gold"):
+        text += f"; the two-round corpus {prf(t['corpus_gold'])}, after correction {prf(t['corrected_gold'])}"
+    return text
+
+
+def two_round_corpus(bench: Bench, shared: Shared, first: int, args: Dict[str, Any]) -> Path:
+    """The first `first` texts of the one-round corpus, and the rest tagged by the library they enlarged.
+    The record scores the second round's texts and the one-round corpus's labels of the same texts."""
+    folder = bench.root / shared.dataset / TWO_ROUND
+    out, offsets = folder / "annotated.jsonl", folder / "second-round.jsonl"  # committed: offsets only
+    labels = list(shared.labels)
+    record = folder / "steps" / "annotate.json"
+    if record.exists() and (before := srsly.read_json(record)["first_round"]) != first:
+        raise SettingsError(
+            f"bench distill --two-round {first}: {folder} holds a first round of {before} texts; give --two-round "
+            f"{before}, or move the folder (and {TWO_ROUND}+*) away"
+        )
+    one_round = read_jsonl(shared.annotate(), "annotated corpus")
+    if not out.exists() and offsets.exists():
+        write_jsonl(out, one_round[:first] + with_text(read_offsets(offsets), shared.rows))
+
+    def run() -> Dict[str, Any]:
+        checked = crosscheck(one_round[:first], labels, args["train_config"], crosscheck_settings(args))
+        before = shared.library()
+        library, counts = add_user_demos(before, checked["samples"], labels, UserDemoSettings())
+        added = set(library.features[len(before.features) :])
+        joined = [x for x in checked["samples"] if x["sentence"] in added]
+        second, record = shared.tag_rows(shared.rows[first:], "train", "annotate", offsets, library, first)
+        write_jsonl(out, one_round[:first] + second)
+        return {
+            **record,
+            "first_round": first,
+            "user_demos": {**counts, "gold": score_corpus(joined, rows_of(joined, shared.rows), labels)},
+            "corpus_one_round_gold": score_corpus(one_round[first:], shared.rows[first:], labels),
+            "corpus_gold": score_corpus(one_round[:first] + second, shared.rows, labels),
+        }
+
+    bench.step(folder, "annotate", [out], run)
+    one_round_reference(bench, shared, first)
+    return out
+
+
+def one_round_reference(bench: Bench, shared: Shared, first: int) -> None:
+    """The second round's texts tagged by the library on disk alone: the one-round labels to compare the
+    second round with. The corpus's own labels of those texts may come from another build of the library
+    (libraries are not committed, and a build again from the same settings can differ); with the build that
+    tagged the corpus on disk and its LLM cache, this step costs nothing."""
+    folder = bench.root / shared.dataset / TWO_ROUND
+    offsets = folder / "one-round.jsonl"  # committed: offsets only
+    run = lambda: shared.tag_rows(shared.rows[first:], "train", "one-round", offsets, None, first)[1]  # noqa: E731
+    bench.step(folder, "one-round", [], run)
+
 
 
 def estimate_step(bench: Bench, folder: Path, heldout: Path) -> None:
@@ -667,13 +852,16 @@ def run(
     sizes: Sequence[int] = (),
     shape: bool = False,
     vectors: bool = False,
+    two_round: int = 0,
 ) -> Dict[str, Any]:
     if any(not 0 < size < n for size in sizes):
         raise SettingsError(f"bench distill --sizes: each must be between 0 and --n ({n}), got {list(sizes)}")
+    if two_round and not 2 * folds <= two_round < n:  # its first round is cross-checked in `folds` folds
+        raise SettingsError(f"bench distill --two-round: 0 or between {2 * folds} and --n ({n}), got {two_round}")
     bench = Bench(output_dir, lambda: select.load_model("local", cache_path), force=False)
     args: Dict[str, Any] = {"n": n, "k": k, "seed": seed, "cache_path": cache_path, "folds": folds}
     args.update(train_config=train_config, train_steps=train_steps, pretrain=pretrain, selftrain=selftrain, sizes=sizes)
-    args.update(shape=shape, vectors=vectors)
+    args.update(shape=shape, vectors=vectors, two_round=two_round)
     for dataset in datasets:
         if not summarize_only:
             run_dataset(bench, dataset, DomainSpec.load(domains_dir / f"{dataset}.yml"), args)
@@ -695,7 +883,10 @@ def summarize(base: Path, name: str, annotated: Dict[str, Any]) -> Optional[Dict
     if name in PRETRAINED:  # the data of its source row (the pretraining's own record is the dataset's)
         steps = {**{p.stem: srsly.read_json(p) for p in (base / PRETRAINED[name] / "steps").glob("*.json")}, **steps}
     docbin = steps.get("to-docbin") or steps["relabel"]  # a relabelled row's sentences are the student's
-    correct = srsly.read_json(base / "distill+correct" / "steps" / "correct.json") if "correct" in name else {}
+    corpus = "distill+correct"
+    if name.startswith(f"{TWO_ROUND}+"):  # its teacher's calls: the first round's share and the second round
+        corpus, annotated = f"{TWO_ROUND}+correct", two_round_annotated(base, annotated)
+    correct = srsly.read_json(base / corpus / "steps" / "correct.json") if "correct" in name else {}
     usage_steps = [annotated] + ([correct] if correct else [])
     usage: Dict[str, Any] = summed_usage(usage_steps)
     # Model time is wall time: calls run concurrently (n_parallel slots), so their summed durations overstate it.
@@ -719,6 +910,17 @@ def summarize(base: Path, name: str, annotated: Dict[str, Any]) -> Optional[Dict
     }
 
 
+def two_round_annotated(base: Path, one_round: Dict[str, Any]) -> Dict[str, Any]:
+    """The two-round corpus's annotation as one record: the one-round annotation's share of its first
+    round's texts, and the second round's record (its own calls and seconds)."""
+    second = srsly.read_json(base / TWO_ROUND / "steps" / "annotate.json")
+    share = second["first_round"] / one_round["texts"]
+    first_usage, second_usage = one_round.get("usage") or {}, second.get("usage") or {}
+    usage = {k: first_usage.get(k, 0) * share + second_usage.get(k, 0) for k in {*first_usage, *second_usage}}
+    tag_seconds = one_round["tag_seconds"] * share + second["tag_seconds"]
+    return {"texts": one_round["texts"], "usage": usage, "tag_seconds": tag_seconds}
+
+
 def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) -> Dict[str, Any]:
     """The table from the step records on disk: rows (a) ProgGen x+y+correct and (e) real-train from the
     ProgGen benchmark's committed summary, the distilled rows from their records."""
@@ -736,7 +938,7 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
             configs["proggen x+y+correct"] = theirs[dataset]["x+y+correct"]
         curve = sorted((p.name for p in base.glob("*@*") if p.is_dir()), key=lambda x: (annotated_size(x), x))
         named = [*CONFIGS, *RELABELLED, *SELFTRAINED, *SELFTRAINED_RELABELLED, *PRETRAINED, *PRETRAINED_RELABELLED]
-        named += [*SHAPED, *SHAPED_RELABELLED, *VECTORED]
+        named += [*SHAPED, *SHAPED_RELABELLED, *VECTORED, *two_round_names()]
         for name in [*named, *curve]:
             row = summarize(base, name, annotated)
             if row is not None:
@@ -747,6 +949,9 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
         correct_record = base / "distill+correct" / "steps" / "correct.json"
         if correct_record.exists():
             entry["corpus_f1"]["corrected"] = srsly.read_json(correct_record)["gold"]
+        two_round_record = base / TWO_ROUND / "steps" / "annotate.json"
+        if two_round_record.exists():
+            entry["two_round"] = two_round_summary(base, srsly.read_json(two_round_record))
         heldout_record = base / "shared" / "steps" / "heldout.json"
         if heldout_record.exists():
             held = srsly.read_json(heldout_record)
@@ -840,6 +1045,8 @@ def markdown(report: Dict[str, Any]) -> str:
             f"(P {c['annotated']['p']:.3f}, R {c['annotated']['r']:.3f})"
             + (f", after correction {after['f']:.3f} (P {after['p']:.3f}, R {after['r']:.3f})" if after else "")
         )
+        if ds.get("two_round"):
+            lines.append(f"- **{ds['dataset']}** " + two_round_line(ds["two_round"]))
         if ds.get("speed"):
             sp = ds["speed"]
             lines.append(

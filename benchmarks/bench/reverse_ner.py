@@ -24,11 +24,13 @@ from spacy_progner.errors import SettingsError
 from spacy_progner.llm import select
 from spacy_progner.llm.ledger import booked, paid_calls
 from spacy_progner.llm.local import reload_local_model
+from spacy_progner.llm.protocol import canonical_json, sha256_hex
 from spacy_progner.ner import LabelSet
 from spacy_progner.ner.domain import DomainSpec
 from spacy_progner.reverse_ner.build import BuildSettings, LibraryBuilder
 from spacy_progner.reverse_ner.library import ExampleLibrary
 from spacy_progner.reverse_ner.pipeline import reverse_ner_pipeline
+from spacy_progner.reverse_ner.selfcheck import SelfCheckSettings, self_check
 from spacy_progner.reverse_ner.user_demos import UserDemoSettings, add_user_demos
 
 from .datasets import eval_rows, known_configs, library_texts, mentions, split_path
@@ -288,8 +290,10 @@ def run(
     split: str = "test",
     model_options: Optional[Dict[str, Any]] = None,
     types: Optional[List[str]] = None,
+    check_build: bool = False,
 ) -> Dict[str, Any]:
     """Run what is missing and tabulate; `summarize_only` tabulates the finished rows without the model;
+    `check_build`: the self-made library's label-free check (`check-build`) beside its summary;
     `types`: ask for (and score) only these of the dataset's types, the text's other names left to the
     tagger to leave alone (an out-of-type row);
     `retime` times finished rows again and keeps their quality pass (and its usage) as it is; `split`
@@ -324,7 +328,7 @@ def run(
             result = _row(dataset, config, refs, labels, libs, out, tagging, force, time_n, summarize_only, retime)
             if result is not None:
                 report["results"].append(result)
-        summary = _library_summary(libs, configs, summarize_only, out)
+        summary = _library_summary(libs, configs, summarize_only, out, tagging if check_build else None)
         if summary is not None:
             report["libraries"][dataset] = summary
     return report
@@ -360,11 +364,14 @@ def _row(dataset, config, refs, labels, libs, out, tagging, force, time_n, summa
     return result
 
 
-def _library_summary(libs: Libraries, configs: List[str], summarize_only: bool, out: Path) -> Optional[Dict[str, Any]]:
+def _library_summary(
+    libs: Libraries, configs: List[str], summarize_only: bool, out: Path, check: Optional[Tagging] = None
+) -> Optional[Dict[str, Any]]:
     """The self-made library's counts, written beside the rows in `out` (committed: the library holds dataset
     text), or the committed summary when the library is not on this machine. Beside the rows, not in the
     library folder: rows reusing another output's libraries (`--library-dir`) must not rewrite the summary
-    of that output's rows with a library built again since."""
+    of that output's rows with a library built again since. With `check` (the rows' tagging), the build's
+    label-free check too (`build_check`), kept while the library stays the same."""
     if any(c in SELF_LIBRARY for c in configs):
         if not summarize_only:
             libs.get("library")
@@ -375,10 +382,26 @@ def _library_summary(libs: Libraries, configs: List[str], summarize_only: bool, 
         lib = libs.made["self"]
         summary: Dict[str, Any] = {"examples": len(lib), "features": len(lib.features)}
         summary.update({key: lib.meta.get(key) for key in ("seconds", "usage", "counts")})
+        summary["fingerprint"] = sha256_hex(canonical_json(lib.examples))
+        before = srsly.read_json(summary_path) if summary_path.exists() else {}
+        if before.get("fingerprint") == summary["fingerprint"] and "check_build" in before:
+            summary["check_build"] = before["check_build"]
+        elif check is not None and not summarize_only:
+            summary["check_build"] = build_check(libs, lib, check)
         summary_path.parent.mkdir(parents=True, exist_ok=True)
         srsly.write_json(summary_path, summary)
         return summary
     return srsly.read_json(summary_path) if summary_path.exists() else None
+
+
+def build_check(libs: Libraries, library: ExampleLibrary, tagging: Tagging) -> Dict[str, Any]:
+    """`check-build` on the library as the rows tag (their k and domain): how often the tagger reproduces
+    each example's labels with the nearest other examples as demos. No gold: what a user can see of a build."""
+    nlp = make_nlp("library", libs.labels, libs.cache_path, library, tagging)
+    result, usage = booked("check-build", lambda: self_check(nlp.get_pipe("reverse_ner").tagger, SelfCheckSettings()))
+    per_type = {label: prf["f"] for label, prf in result["per_type"].items()}
+    return {**{k: result[k] for k in ("examples", "reproduced", "agreement")}, "per_type_f": per_type,
+            "usage": usage.to_dict() if usage else None}  # fmt: skip
 
 
 def _cell(value: Optional[float], spec: str) -> str:
@@ -403,11 +426,15 @@ def library_line(lib: Dict[str, Any]) -> str:
     if "cut_off" not in pools:
         cut = "not counted (an older build)"
     rate = ex.get("kept", 0) / max(1, ex.get("generated", 0))
+    checked, check = lib.get("check_build"), ""
+    if checked:
+        done = f"{checked['reproduced']} of {checked['examples']} examples reproduced"
+        check = f" check-build agreement {checked['agreement']:.3f} ({done})."
     return (
         f"Library: {lib['examples']} examples from {lib['features']} feature sentences; kept "
         f"{ex.get('kept', 0)} of {ex.get('generated', 0)} expansions ({rate:.0%}; dropped: {drops or 'none'}"
         f"{'; ' + fixes if fixes else ''}); pool type check: {checks or 'all answered as generated'}; "
-        f"answers cut off at max_tokens: {cut}; {calls} LLM calls, built in {lib['seconds']} s."
+        f"answers cut off at max_tokens: {cut}; {calls} LLM calls, built in {lib['seconds']} s.{check}"
     )
 
 

@@ -18,7 +18,7 @@ from spacy_progner.ner.domain import DomainSpec
 from spacy_progner.reverse_ner.user_demos import UserDemoSettings, choose
 
 from .datasets import split_texts
-from .distill import score_corpus
+from .distill import rows_of, score_corpus
 from .paths import DISTILL_DIR, DOMAINS_DIR
 
 MIN_CONFIDENCES = (0.0, 0.9)
@@ -27,8 +27,8 @@ MIN_CONFIDENCES = (0.0, 0.9)
 def scored(samples: List[Dict[str, Any]], rows: List[Dict[str, Any]], labels: List[str]) -> Dict[str, Any]:
     """P/R/F of the samples (ids `train-<i>`: row i) without the student's own proposals."""
     plain = [{**x, "entities": [e for e in x["entities"] if not e.get("proposed")]} for x in samples]
-    golds = [rows[int(x["id"].rsplit("-", 1)[1])] for x in plain]
-    return {"texts_n": len(plain), **{k: v for k, v in score_corpus(plain, golds, labels).items() if k != "per_type_f"}}
+    scores = score_corpus(plain, rows_of(plain, rows), labels)
+    return {"texts_n": len(plain), **{k: v for k, v in scores.items() if k != "per_type_f"}}
 
 
 def run(datasets: Sequence[str], output_dir: Path = DISTILL_DIR) -> List[Dict[str, Any]]:

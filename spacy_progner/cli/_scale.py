@@ -101,13 +101,14 @@ class AnnotateRun:
                 "with an OpenAICompatible block whose `model` is the served model"
             )
         assert self.batch_requests is not None
-        done, _ = shards.scan([self.output])  # a second batch asks only for the texts the first left out
+        # a second batch asks only for the texts the first left out (and none an earlier round kept)
+        done, _ = shards.scan([self.output, *([Path(self.settings.keep)] if self.settings.keep else [])])
         rows = [(text_id, text) for text_id, text in self.rows if text_id not in done]
         counts = write_requests(self.batch_requests, batch_requests(nlp, rows, self.settings), name)
         msg.good(f"Wrote {self.batch_requests}: {counts['requests']} requests for {len(rows)} texts")
         return {
             "texts": len(rows),
-            "already_annotated": len(done),
+            "already_annotated": len(self.rows) - len(rows),
             **counts,
             "batch_requests": str(self.batch_requests),
         }

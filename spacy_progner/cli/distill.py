@@ -65,6 +65,15 @@ def annotate_cli(
     save_pipeline: Optional[Path] = typer.Option(None, help="Save the pipeline (with its new library) here."),
     k: Optional[int] = typer.Option(None, help="Demos per sentence for a new pipeline (default: the pipe's)."),
     limit: int = typer.Option(0, help="Annotate only the first N texts (0: all)."),
+    first_round: int = typer.Option(
+        0, help="Of those, only the first N: a first round, whose sure labels `add-demos` adds (0: all)."
+    ),
+    keep: Optional[Path] = typer.Option(
+        None,
+        help="An earlier round's corpus of the same texts: kept as it is, its texts not tagged again.",
+        exists=True,
+        dir_okay=False,
+    ),
     logprobs: bool = typer.Option(AnnotateSettings.logprobs, help="Ask for token log-probs (a confidence)."),
     metrics: Path = typer.Option(Path("metrics/annotate.json"), help="Metrics JSON (counts, usage)."),
     model: str = MODEL,
@@ -81,9 +90,13 @@ def annotate_cli(
     is written as it is tagged; a rerun skips the texts already in OUTPUT."""
     step = Step("annotate")
     rows = [(f"line-{n}", text) for n, text in read_text_lines(texts, "texts")]
-    rows = rows[:limit] if limit > 0 else rows
+    for name, value in (("--limit", limit), ("--first-round", first_round)):
+        if value < 0:
+            raise AnnotateError(f"annotate {name}: a number of texts (0: all), got {value}")
+        rows = rows[:value] if value > 0 else rows
+    settings = AnnotateSettings(logprobs=logprobs, keep=str(keep) if keep else None)
     run = scale.AnnotateRun(
-        rows, output, AnnotateSettings(logprobs=logprobs), str(texts), model, cache_path, concurrency,
+        rows, output, settings, str(texts), model, cache_path, concurrency,
         scale.ray_settings(engine, address, workers, block_size), batch_requests, batch_results,
     )  # fmt: skip
     step.llm = run.driver_model(have_pipeline=pipeline is not None)

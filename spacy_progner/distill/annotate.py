@@ -24,7 +24,7 @@ from tqdm import tqdm
 from wasabi import msg
 
 from ..errors import ProgNERError
-from ..files import write_json_atomic
+from ..files import sha256_file, write_json_atomic
 from ..llm.protocol import canonical_json, sha256_hex
 from ..reverse_ner.component import ReverseNER
 from ..scale import shards
@@ -42,6 +42,9 @@ class AnnotateSettings:
     # transport gives them (llama.cpp, vLLM, OpenAI); others leave it null
     logprobs: bool = True
     batch_size: int = 32  # texts per tagging batch (the model sees a batch's sentences at once)
+    # samples of an earlier round of the same texts (a JSONL corpus `annotate` wrote, e.g. before `add-demos`
+    # enlarged the library): copied into the output as they are, their texts not tagged again
+    keep: Optional[str] = None
 
 
 def tagger_pipe(nlp: Language, where: str) -> ReverseNER:
@@ -160,9 +163,11 @@ def annotate_stream(
     output = Path(output)
     pipe = tagger_pipe(nlp, "annotate")
     counts = check_texts(nlp, texts, where)
-    claim_output(output, tagging_fingerprint(pipe, settings or AnnotateSettings()))
+    settings = settings or AnnotateSettings()
+    claim_output(output, tagging_fingerprint(pipe, settings))
+    shards.check_against(shards.scan([output])[0], texts, f"output {output}", "sentence")
+    kept = keep_earlier(output, settings.keep, texts)
     done, _ = shards.scan([output])
-    shards.check_against(done, texts, f"output {output}", "sentence")
     todo = [(text_id, text) for text_id, text in texts if text_id not in done]
     if done:
         msg.info(f"annotate: {len(done)} texts already in {output}; tagging the other {len(todo)}")
@@ -178,12 +183,36 @@ def annotate_stream(
     stats = dict(Counter(pipe.tagger.stats) - stats_before)
     written = sample_counts(row for _, _, _, row in shards.iter_lines(output))
     extra = {"not_tagged": len(texts) - len(ids)} if len(ids) < len(texts) else {}
-    return {**written, **counts, "resumed": len(done), **extra, **tagger_metrics(pipe, stats, seconds)}
+    resumed = {"resumed": len(done) - kept, **({"kept": kept} if settings.keep else {})}
+    return {**written, **counts, **resumed, **extra, **tagger_metrics(pipe, stats, seconds)}
+
+
+def keep_earlier(output: Path, keep: Optional[str], texts: Sequence[Tuple[str, str]]) -> int:
+    """Append to `output` the samples of an earlier round (`keep`) it lacks; how many. Why: a long run
+    tags a first share, lets the texts it labelled surely join the library (`add-demos`), and tags the rest
+    with the larger library into one corpus, without paying for the first share twice."""
+    if not keep:
+        return 0
+    path = Path(keep)
+    if not path.is_file():
+        raise AnnotateError(f"--keep {keep}: no such file (the corpus of the earlier round)")
+    wanted = {text_id for text_id, _ in texts}  # a first round longer than this run's --limit keeps its share
+    earlier = {text_id: loc for text_id, loc in shards.scan([path])[0].items() if text_id in wanted}
+    shards.check_against(earlier, texts, f"--keep {keep}", "sentence")
+    done, _ = shards.scan([output])
+    new = [text_id for text_id in earlier if text_id not in done]
+    with shards.ShardWriter(output) as writer:
+        for row in shards.read_rows(earlier, new):
+            writer.write(row)
+    if new:
+        msg.info(f"annotate: kept {len(new)} texts of the earlier round {keep} as they are")
+    return len(new)
 
 
 def tagging_fingerprint(pipe: ReverseNER, settings: AnnotateSettings) -> str:
-    """What decides the tagger's questions: labels, domain, tag settings and the example library. A resumed
-    run must ask the same questions as the run whose samples it keeps."""
+    """What decides the tagger's questions: labels, domain, tag settings and the example library, and the
+    earlier round's samples it keeps. A resumed run must ask the same questions as the run whose samples it
+    keeps."""
     library = pipe.library
     data = {
         "labels": list(pipe.label_set),
@@ -191,6 +220,8 @@ def tagging_fingerprint(pipe: ReverseNER, settings: AnnotateSettings) -> str:
         "tag": {**asdict(pipe.tagger.s), "logprobs": settings.logprobs},
         "library": [library.examples, library.features] if library is not None else None,
     }
+    if settings.keep and Path(settings.keep).is_file():  # only then: the fingerprints of other runs stay as they were
+        data["keep"] = sha256_file(Path(settings.keep))
     return sha256_hex(canonical_json(data))
 
 
@@ -202,7 +233,8 @@ def claim_output(output: Path, fingerprint: str) -> None:
         before = json.loads(record.read_text(encoding="utf8")).get("fingerprint")
         if before != fingerprint:
             raise AnnotateError(
-                f"{output} was written by another pipeline or other tag settings ({record} differs); "
+                f"{output} was written by another pipeline, other tag settings or another --keep corpus "
+                f"({record} differs); "
                 "move it away, or delete it to annotate again"
             )
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -76,7 +76,10 @@ def crosscheck(
     """The samples with `agree` on every entity and the students' proposals added; counts."""
     s = settings or CrossCheckSettings()
     if len(samples) < 2 * s.folds:
-        raise StepError(f"crosscheck: {len(samples)} samples are too few for {s.folds} folds")
+        raise StepError(
+            f"crosscheck: {len(samples)} samples are too few for {s.folds} folds (at least {2 * s.folds}); "
+            "annotate more texts, or give fewer --folds"
+        )
     if any("start" not in e for x in samples for e in x["entities"]):
         raise StepError("crosscheck: entities need character offsets ('start', 'end'); annotate writes them")
     nlp = spacy.blank(lang)

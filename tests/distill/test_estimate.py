@@ -6,12 +6,15 @@ from __future__ import annotations
 import distill_fixtures as F
 import numpy as np
 import pytest
+import spacy
 import srsly
 from spacy.tokens import DocBin
+from spacy.training import Example
 from typer.testing import CliRunner
 
 from spacy_progner.cli import app
 from spacy_progner.corpus.docbin import to_docbin
+from spacy_progner.corpus.evaluate import predict
 from spacy_progner.distill.estimate import EstimateSettings, intervals, micro_f1, text_counts, warnings_for
 from spacy_progner.errors import SettingsError, StepError
 from spacy_progner.ner.domain import DomainSpec
@@ -92,7 +95,11 @@ def test_estimate_compares_the_models_with_the_teacher_on_held_out_texts(spec, t
     record = srsly.read_json(out)
     assert record["agreement"]["shipped"] == record["agreement"]["student"]  # the same model twice
     assert record["scores"]["shipped"]["docs"] == 12
-    counts = text_counts(model, tmp_path / "heldout.spacy")  # text by text, spaCy's scorer's agreement
+    counts = text_counts(predict(model, tmp_path / "heldout.spacy"))  # text by text, spaCy's scorer's agreement
+    nlp = spacy.load(model)  # spaCy's own evaluation of the same model and texts gives the same agreement
+    refs = list(DocBin().from_disk(tmp_path / "heldout.spacy").get_docs(nlp.vocab))
+    evaluated = nlp.evaluate([Example(nlp.make_doc(ref.text), ref) for ref in refs])
+    assert round(evaluated["ents_f"], 4) == record["agreement"]["shipped"]
     assert float(micro_f1(np.sum(counts, axis=0))) == pytest.approx(record["agreement"]["shipped"], abs=1e-4)
     assert sum(n for _, n, _ in counts) > 0  # the model marks something, so the figures are not 0 = 0
     lo, hi = record["interval"]["shipped"]
