@@ -73,13 +73,13 @@ def pattern_corpus(n: int):
     return out
 
 
-FIRST_ROUND = 4  # texts the first round tags; their sure labels join the library that tags the rest
+FIRST_PASS = 4  # texts the first pass tags; their sure labels join the library that tags the rest
 
 
-def two_round(tmp: Path, model: dict) -> Dict[str, Any]:
-    """The distill workflow's two rounds through the CLI, as the tests replay them (and `tests/record.py
+def two_pass(tmp: Path, model: dict) -> Dict[str, Any]:
+    """The distill workflow's two passes through the CLI, as the tests replay them (and `tests/record.py
     distill` records them): the first texts are annotated, their labels join the library (`add-demos`), and
-    the larger library tags the other texts into one corpus (`annotate --keep`). Every first-round label
+    the larger library tags the other texts into one corpus (`annotate --keep`). Every first-pass label
     is marked as agreed, as `crosscheck` marks a label its student also found (it trains spaCy students, too
     slow here; its own tests cover it). Returns the paths and each command's result."""
     from typer.testing import CliRunner
@@ -98,7 +98,7 @@ def two_round(tmp: Path, model: dict) -> Dict[str, Any]:
         assert runs[name].exit_code == 0, runs[name].output
 
     cli("first", "annotate", paths["texts.txt"], paths["first.jsonl"], "--pipeline", paths["pipeline"],
-        "--first-round", FIRST_ROUND, "--model", paths["model.json"], "--metrics", tmp / "first.json")  # fmt: skip
+        "--first-pass", FIRST_PASS, "--model", paths["model.json"], "--metrics", tmp / "first.json")  # fmt: skip
     marked = [
         {**x, "entities": [{**e, "agree": True} for e in x["entities"]]} for x in srsly.read_jsonl(paths["first.jsonl"])
     ]

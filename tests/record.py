@@ -146,9 +146,9 @@ def record_distill() -> None:
         print(sample["sentence"], [(e["text"], e["label"], e["start"], e["logprob"]) for e in sample["entities"]])
     print(corrected["metrics"]["choices"], corrected["metrics"]["outcomes"])
     with tempfile.TemporaryDirectory() as tmp:
-        rounds = F.two_round(Path(tmp), F.replay_model("record"))
-        for line in srsly.read_jsonl(rounds["paths"]["annotated.jsonl"]):
-            print("two rounds:", line["sentence"], [(e["text"], e["label"]) for e in line["entities"]])
+        passes = F.two_pass(Path(tmp), F.replay_model("record"))
+        for line in srsly.read_jsonl(passes["paths"]["annotated.jsonl"]):
+            print("two passes:", line["sentence"], [(e["text"], e["label"]) for e in line["entities"]])
 
 
 def main() -> None:

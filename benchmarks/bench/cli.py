@@ -222,8 +222,8 @@ def distill_cli(
     sizes: str = typer.Option(
         "", help="Learning curve: the two-stage rows on the first N annotated texts, per N (e.g. 250,500)."
     ),
-    two_round: int = typer.Option(
-        0, help="Also the workflow with a two-round teacher: the first N texts' sure labels join its library."
+    two_pass: int = typer.Option(
+        0, help="Also the workflow with a two-pass teacher: the first N texts' sure labels join its library."
     ),
     cache_path: Optional[str] = CACHE,
     seed: int = SEED,
@@ -235,7 +235,7 @@ def distill_cli(
     report = run(
         names, output_dir, n, k, seed, cache_path, folds, train_steps=train_steps, summarize_only=summarize_only,
         pretrain=pretrain, selftrain=selftrain, sizes=_seeds(sizes, "--sizes"), shape=shape, vectors=vectors,
-        two_round=two_round,
+        two_pass=two_pass,
     )  # fmt: skip
     print(markdown(report))
 

@@ -417,8 +417,8 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
         rows.update(shaped_rows(bench, dataset, spec, base, corpus, test, args, weights))
     if args.get("vectors"):
         rows.update(vectors_rows(bench, dataset, shared, base, test, args))
-    if args.get("two_round"):
-        rows.update(two_round_rows(bench, spec, shared, args["two_round"], test, args, weights))
+    if args.get("two_pass"):
+        rows.update(two_pass_rows(bench, spec, shared, args["two_pass"], test, args, weights))
     for size in args.get("sizes") or ():
         rows.update(curve_rows(bench, dataset, spec, base, corpus["distill+correct"], size, args, test, weights))
     heldout = shared.heldout()
@@ -543,10 +543,10 @@ def crosscheck_settings(args: Dict[str, Any]) -> CrossCheckSettings:
     return CrossCheckSettings(folds=args["folds"], seed=args["seed"])
 
 
-TWO_ROUND = "distill+demos"  # the two-round corpus's folder; its rows put `+demos` after `distill`
+TWO_PASS = "distill+demos"  # the two-pass corpus's folder; its rows put `+demos` after `distill`
 
 
-def two_round_rows(
+def two_pass_rows(
     bench: Bench,
     spec: DomainSpec,
     shared: Shared,
@@ -555,116 +555,121 @@ def two_round_rows(
     args: Dict[str, Any],
     weights: Optional[Path],
 ) -> Dict[str, Any]:
-    """The workflow with a two-round teacher (`--two-round N`): the first N annotated texts are
+    """The workflow with a two-pass teacher (`--two-pass N`): the first N annotated texts are
     cross-checked, the ones it labelled surely join the library (`add_user_demos`), and the larger library
     tags the other texts; then the workflow's cross-check, correction, student and shipped CNN."""
     base = bench.root / shared.dataset
-    annotated = two_round_corpus(bench, shared, first, args)
-    checked = partial(crosschecked, bench, base / TWO_ROUND, annotated, shared.rows, list(shared.labels),
+    annotated = two_pass_corpus(bench, shared, first, args)
+    checked = partial(crosschecked, bench, base / TWO_PASS, annotated, shared.rows, list(shared.labels),
                       args["train_config"], crosscheck_settings(args))  # fmt: skip
-    corpus = corrected(bench, base / f"{TWO_ROUND}+correct", checked, spec, shared.rows, args)
+    corpus = corrected(bench, base / f"{TWO_PASS}+correct", checked, spec, shared.rows, args)
     samples = read_jsonl(corpus, "samples")
-    return workflow_rows(bench, shared.dataset, spec, base, samples, two_round_name, args, test, weights)
+    return workflow_rows(bench, shared.dataset, spec, base, samples, two_pass_name, args, test, weights)
 
 
-def two_round_name(row: str) -> str:
-    """A workflow row's name with the two-round teacher: `+demos` after `distill`."""
-    return row.replace("distill+", f"{TWO_ROUND}+", 1)
+def two_pass_name(row: str) -> str:
+    """A workflow row's name with the two-pass teacher: `+demos` after `distill`."""
+    return row.replace("distill+", f"{TWO_PASS}+", 1)
 
 
-def two_round_names() -> List[str]:
-    """The two-round rows: the workflow's student and CNN, the CNN with and without the pretrained start."""
+def two_pass_names() -> List[str]:
+    """The two-pass rows: the workflow's student and CNN, the CNN with and without the pretrained start."""
     student, cnn = WORKFLOW_ROWS
-    return [two_round_name(row) for row in (student, cnn, cnn.removesuffix("+pretrain"))]
+    return [two_pass_name(row) for row in (student, cnn, cnn.removesuffix("+pretrain"))]
 
 
-def two_round_summary(base: Path, record: Dict[str, Any]) -> Dict[str, Any]:
-    """What the second round gained: its texts' label F1 against the one round's on the same texts, the
+def two_pass_summary(base: Path, record: Dict[str, Any]) -> Dict[str, Any]:
+    """What the second pass gained: its texts' label F1 against the one pass's on the same texts, the
     whole corpus's before and after correction, and the user texts that joined the library."""
-    corrected_record = base / f"{TWO_ROUND}+correct" / "steps" / "correct.json"
-    one_round_record = base / TWO_ROUND / "steps" / "one-round.json"
-    one_round = srsly.read_json(one_round_record) if one_round_record.exists() else None
+    corrected_record = base / f"{TWO_PASS}+correct" / "steps" / "correct.json"
+    one_pass_record = base / TWO_PASS / "steps" / "one-pass.json"
+    one_pass = srsly.read_json(one_pass_record) if one_pass_record.exists() else None
     return {
-        "first_round": record["first_round"],
+        "first_pass": record["first_pass"],
         "user_demos": record["user_demos"],
-        "second_round_gold": record["gold"],
-        "corpus_one_round_gold": record["corpus_one_round_gold"],
-        "one_round_gold": one_round["gold"] if one_round else None,
+        "second_pass_gold": record["gold"],
+        "corpus_one_pass_gold": record["corpus_one_pass_gold"],
+        "one_pass_gold": one_pass["gold"] if one_pass else None,
         "corpus_gold": record["corpus_gold"],
         "corrected_gold": srsly.read_json(corrected_record)["gold"] if corrected_record.exists() else None,
         "library_examples": {
-            "two_round": record.get("library_examples"),
-            "one_round": one_round.get("library_examples") if one_round else None,
+            "two_pass": record.get("library_examples"),
+            "one_pass": one_pass.get("library_examples") if one_pass else None,
+            "corpus": srsly.read_json(base / "shared" / "steps" / "annotate.json").get("library_examples"),
         },
     }
 
 
-def two_round_line(t: Dict[str, Any]) -> str:
-    """The two-round teacher in one sentence: what joined the library and what the second round's texts got."""
-    first, demos, second = t["first_round"], t["user_demos"], t["second_round_gold"]
+def two_pass_line(t: Dict[str, Any]) -> str:
+    """The two-pass teacher in one sentence: what joined the library and what the second pass's texts got."""
+    first, demos, second = t["first_pass"], t["user_demos"], t["second_pass_gold"]
     prf = lambda g: f"{g['f']:.3f} (P {g['p']:.3f}, R {g['r']:.3f})"  # noqa: E731
-    one = t.get("one_round_gold")
+    one = t.get("one_pass_gold")
     libraries = t.get("library_examples") or {}
     text = (
-        f"two rounds (`--two-round {first}`): of the first {first} annotated texts, cross-checked, {demos['added']} "
+        f"two passes (`--two-pass {first}`): of the first {first} annotated texts, cross-checked, {demos['added']} "
         f"joined the library (label F1 {demos['gold']['f']:.3f}); the other texts' labels by the larger library "
         f"{prf(second)}"
     )
     if one:
-        text += f", by the library alone {prf(one)} ({libraries.get('one_round')} examples)"
-    text += f"; the one-round corpus's labels of the same texts {prf(t['corpus_one_round_gold'])}"
+        text += f", by the library alone {prf(one)} ({libraries.get('one_pass')} examples)"
+    build = libraries.get("corpus")
+    if build is not None and build != libraries.get("one_pass"):  # libraries are not committed: built again
+        text += f"; the one-pass corpus's labels of the same texts (another build, {build} examples)"
+    else:
+        text += "; the one-pass corpus's labels of the same texts"
+    text += f" {prf(t['corpus_one_pass_gold'])}"
     if t.get("corrected_gold"):
-        text += f"; the two-round corpus {prf(t['corpus_gold'])}, after correction {prf(t['corrected_gold'])}"
+        text += f"; the two-pass corpus {prf(t['corpus_gold'])}, after correction {prf(t['corrected_gold'])}"
     return text
 
 
-def two_round_corpus(bench: Bench, shared: Shared, first: int, args: Dict[str, Any]) -> Path:
-    """The first `first` texts of the one-round corpus, and the rest tagged by the library they enlarged.
-    The record scores the second round's texts and the one-round corpus's labels of the same texts."""
-    folder = bench.root / shared.dataset / TWO_ROUND
-    out, offsets = folder / "annotated.jsonl", folder / "second-round.jsonl"  # committed: offsets only
+def two_pass_corpus(bench: Bench, shared: Shared, first: int, args: Dict[str, Any]) -> Path:
+    """The first `first` texts of the one-pass corpus, and the rest tagged by the library they enlarged.
+    The record scores the second pass's texts and the one-pass corpus's labels of the same texts."""
+    folder = bench.root / shared.dataset / TWO_PASS
+    out, offsets = folder / "annotated.jsonl", folder / "second-pass.jsonl"  # committed: offsets only
     labels = list(shared.labels)
     record = folder / "steps" / "annotate.json"
-    if record.exists() and (before := srsly.read_json(record)["first_round"]) != first:
+    if record.exists() and (before := srsly.read_json(record)["first_pass"]) != first:
         raise SettingsError(
-            f"bench distill --two-round {first}: {folder} holds a first round of {before} texts; give --two-round "
-            f"{before}, or move the folder (and {TWO_ROUND}+*) away"
+            f"bench distill --two-pass {first}: {folder} holds a first pass of {before} texts; give --two-pass "
+            f"{before}, or move the folder (and {TWO_PASS}+*) away"
         )
-    one_round = read_jsonl(shared.annotate(), "annotated corpus")
+    one_pass = read_jsonl(shared.annotate(), "annotated corpus")
     if not out.exists() and offsets.exists():
-        write_jsonl(out, one_round[:first] + with_text(read_offsets(offsets), shared.rows))
+        write_jsonl(out, one_pass[:first] + with_text(read_offsets(offsets), shared.rows))
 
     def run() -> Dict[str, Any]:
-        checked = crosscheck(one_round[:first], labels, args["train_config"], crosscheck_settings(args))
+        checked = crosscheck(one_pass[:first], labels, args["train_config"], crosscheck_settings(args))
         before = shared.library()
         library, counts = add_user_demos(before, checked["samples"], labels, UserDemoSettings())
         added = set(library.features[len(before.features) :])
         joined = [x for x in checked["samples"] if x["sentence"] in added]
         second, record = shared.tag_rows(shared.rows[first:], "train", "annotate", offsets, library, first)
-        write_jsonl(out, one_round[:first] + second)
+        write_jsonl(out, one_pass[:first] + second)
         return {
             **record,
-            "first_round": first,
+            "first_pass": first,
             "user_demos": {**counts, "gold": score_corpus(joined, rows_of(joined, shared.rows), labels)},
-            "corpus_one_round_gold": score_corpus(one_round[first:], shared.rows[first:], labels),
-            "corpus_gold": score_corpus(one_round[:first] + second, shared.rows, labels),
+            "corpus_one_pass_gold": score_corpus(one_pass[first:], shared.rows[first:], labels),
+            "corpus_gold": score_corpus(one_pass[:first] + second, shared.rows, labels),
         }
 
     bench.step(folder, "annotate", [out], run)
-    one_round_reference(bench, shared, first)
+    one_pass_reference(bench, shared, first)
     return out
 
 
-def one_round_reference(bench: Bench, shared: Shared, first: int) -> None:
-    """The second round's texts tagged by the library on disk alone: the one-round labels to compare the
-    second round with. The corpus's own labels of those texts may come from another build of the library
+def one_pass_reference(bench: Bench, shared: Shared, first: int) -> None:
+    """The second pass's texts tagged by the library on disk alone: the one-pass labels to compare the
+    second pass with. The corpus's own labels of those texts may come from another build of the library
     (libraries are not committed, and a build again from the same settings can differ); with the build that
     tagged the corpus on disk and its LLM cache, this step costs nothing."""
-    folder = bench.root / shared.dataset / TWO_ROUND
-    offsets = folder / "one-round.jsonl"  # committed: offsets only
-    run = lambda: shared.tag_rows(shared.rows[first:], "train", "one-round", offsets, None, first)[1]  # noqa: E731
-    bench.step(folder, "one-round", [], run)
-
+    folder = bench.root / shared.dataset / TWO_PASS
+    offsets = folder / "one-pass.jsonl"  # committed: offsets only
+    run = lambda: shared.tag_rows(shared.rows[first:], "train", "one-pass", offsets, None, first)[1]  # noqa: E731
+    bench.step(folder, "one-pass", [], run)
 
 
 def estimate_step(bench: Bench, folder: Path, heldout: Path) -> None:
@@ -852,16 +857,16 @@ def run(
     sizes: Sequence[int] = (),
     shape: bool = False,
     vectors: bool = False,
-    two_round: int = 0,
+    two_pass: int = 0,
 ) -> Dict[str, Any]:
     if any(not 0 < size < n for size in sizes):
         raise SettingsError(f"bench distill --sizes: each must be between 0 and --n ({n}), got {list(sizes)}")
-    if two_round and not 2 * folds <= two_round < n:  # its first round is cross-checked in `folds` folds
-        raise SettingsError(f"bench distill --two-round: 0 or between {2 * folds} and --n ({n}), got {two_round}")
+    if two_pass and not 2 * folds <= two_pass < n:  # its first pass is cross-checked in `folds` folds
+        raise SettingsError(f"bench distill --two-pass: 0 or between {2 * folds} and --n ({n}), got {two_pass}")
     bench = Bench(output_dir, lambda: select.load_model("local", cache_path), force=False)
     args: Dict[str, Any] = {"n": n, "k": k, "seed": seed, "cache_path": cache_path, "folds": folds}
     args.update(train_config=train_config, train_steps=train_steps, pretrain=pretrain, selftrain=selftrain, sizes=sizes)
-    args.update(shape=shape, vectors=vectors, two_round=two_round)
+    args.update(shape=shape, vectors=vectors, two_pass=two_pass)
     for dataset in datasets:
         if not summarize_only:
             run_dataset(bench, dataset, DomainSpec.load(domains_dir / f"{dataset}.yml"), args)
@@ -884,8 +889,8 @@ def summarize(base: Path, name: str, annotated: Dict[str, Any]) -> Optional[Dict
         steps = {**{p.stem: srsly.read_json(p) for p in (base / PRETRAINED[name] / "steps").glob("*.json")}, **steps}
     docbin = steps.get("to-docbin") or steps["relabel"]  # a relabelled row's sentences are the student's
     corpus = "distill+correct"
-    if name.startswith(f"{TWO_ROUND}+"):  # its teacher's calls: the first round's share and the second round
-        corpus, annotated = f"{TWO_ROUND}+correct", two_round_annotated(base, annotated)
+    if name.startswith(f"{TWO_PASS}+"):  # its teacher's calls: the first pass's share and the second pass
+        corpus, annotated = f"{TWO_PASS}+correct", two_pass_annotated(base, annotated)
     correct = srsly.read_json(base / corpus / "steps" / "correct.json") if "correct" in name else {}
     usage_steps = [annotated] + ([correct] if correct else [])
     usage: Dict[str, Any] = summed_usage(usage_steps)
@@ -910,15 +915,15 @@ def summarize(base: Path, name: str, annotated: Dict[str, Any]) -> Optional[Dict
     }
 
 
-def two_round_annotated(base: Path, one_round: Dict[str, Any]) -> Dict[str, Any]:
-    """The two-round corpus's annotation as one record: the one-round annotation's share of its first
-    round's texts, and the second round's record (its own calls and seconds)."""
-    second = srsly.read_json(base / TWO_ROUND / "steps" / "annotate.json")
-    share = second["first_round"] / one_round["texts"]
-    first_usage, second_usage = one_round.get("usage") or {}, second.get("usage") or {}
+def two_pass_annotated(base: Path, one_pass: Dict[str, Any]) -> Dict[str, Any]:
+    """The two-pass corpus's annotation as one record: the one-pass annotation's share of its first
+    pass's texts, and the second pass's record (its own calls and seconds)."""
+    second = srsly.read_json(base / TWO_PASS / "steps" / "annotate.json")
+    share = second["first_pass"] / one_pass["texts"]
+    first_usage, second_usage = one_pass.get("usage") or {}, second.get("usage") or {}
     usage = {k: first_usage.get(k, 0) * share + second_usage.get(k, 0) for k in {*first_usage, *second_usage}}
-    tag_seconds = one_round["tag_seconds"] * share + second["tag_seconds"]
-    return {"texts": one_round["texts"], "usage": usage, "tag_seconds": tag_seconds}
+    tag_seconds = one_pass["tag_seconds"] * share + second["tag_seconds"]
+    return {"texts": one_pass["texts"], "usage": usage, "tag_seconds": tag_seconds}
 
 
 def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) -> Dict[str, Any]:
@@ -938,7 +943,7 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
             configs["proggen x+y+correct"] = theirs[dataset]["x+y+correct"]
         curve = sorted((p.name for p in base.glob("*@*") if p.is_dir()), key=lambda x: (annotated_size(x), x))
         named = [*CONFIGS, *RELABELLED, *SELFTRAINED, *SELFTRAINED_RELABELLED, *PRETRAINED, *PRETRAINED_RELABELLED]
-        named += [*SHAPED, *SHAPED_RELABELLED, *VECTORED, *two_round_names()]
+        named += [*SHAPED, *SHAPED_RELABELLED, *VECTORED, *two_pass_names()]
         for name in [*named, *curve]:
             row = summarize(base, name, annotated)
             if row is not None:
@@ -949,9 +954,9 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
         correct_record = base / "distill+correct" / "steps" / "correct.json"
         if correct_record.exists():
             entry["corpus_f1"]["corrected"] = srsly.read_json(correct_record)["gold"]
-        two_round_record = base / TWO_ROUND / "steps" / "annotate.json"
-        if two_round_record.exists():
-            entry["two_round"] = two_round_summary(base, srsly.read_json(two_round_record))
+        two_pass_record = base / TWO_PASS / "steps" / "annotate.json"
+        if two_pass_record.exists():
+            entry["two_pass"] = two_pass_summary(base, srsly.read_json(two_pass_record))
         heldout_record = base / "shared" / "steps" / "heldout.json"
         if heldout_record.exists():
             held = srsly.read_json(heldout_record)
@@ -1045,8 +1050,8 @@ def markdown(report: Dict[str, Any]) -> str:
             f"(P {c['annotated']['p']:.3f}, R {c['annotated']['r']:.3f})"
             + (f", after correction {after['f']:.3f} (P {after['p']:.3f}, R {after['r']:.3f})" if after else "")
         )
-        if ds.get("two_round"):
-            lines.append(f"- **{ds['dataset']}** " + two_round_line(ds["two_round"]))
+        if ds.get("two_pass"):
+            lines.append(f"- **{ds['dataset']}** " + two_pass_line(ds["two_pass"]))
         if ds.get("speed"):
             sp = ds["speed"]
             lines.append(

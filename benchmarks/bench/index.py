@@ -177,6 +177,30 @@ def distill_headline(folder: Path = DISTILL_DIR) -> str:
     return "\n".join(lines) + f"\n\n{note}\n"
 
 
+# the k=2 library rows of one dataset's builds: (table, the build's seed)
+BUILDS: Tuple[Tuple[str, str, int], ...] = (
+    ("mit_restaurant", "reverse_ner_k2_user_mit", 0),
+    ("mit_restaurant", "reverse_ner_k2_seed1", 1),
+    ("mit_restaurant", "reverse_ner_k2_seed2", 2),
+)
+
+
+def build_spread() -> str:
+    """Per build: its examples, the library row's F1 and its check-build agreement (tables not yet run skipped)."""
+    lines = ["| dataset | seed | examples | F1 | check-build agreement |", "|---|---|---|---|---|"]
+    for dataset, name, seed in BUILDS:
+        if not Path(f"{name}.json").exists():
+            continue
+        report = srsly.read_json(Path(f"{name}.json"))
+        row = next(r for r in report["results"] if r["dataset"] == dataset and r["config"] == "library")
+        library = report["libraries"].get(dataset) or {}
+        check = (library.get("check_build") or {}).get("agreement")
+        lines.append(
+            f"| {DATASET_NAMES[dataset]} | {seed} | {library.get('examples', '–')} | {_f(row['f'])} | {_f(check)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def distill_curve(folder: Path = DISTILL_DIR) -> str:
     """F1 of the distill workflow's student and shipped CNN against the number of annotated texts."""
     report = srsly.read_json(folder / "benchmark.json")
@@ -231,6 +255,15 @@ reviewed corpus and scored on the whole test split, and at 200 ranked texts the 
 (the MiniLM student, its labels of the train split with the reviewed texts kept, the CNN):
 [distill/review.md](distill/review.md). Command: `python -m bench review`.
 
+## Library builds
+
+The same library settings built with other seeds (k=2, 150 test sentences; another seed is another
+build), each with its label-free check (`check-build`: how often the tagger reproduces each example's
+labels with the nearest other examples as demos):
+
+{builds}
+Command: `spacy project run ner-seeds` (and `ner-user` for seed 0).
+
 ## Demos from the user's text
 
 How clean the distillation corpus's texts are that `add-demos` would put in the library (every label
@@ -280,6 +313,7 @@ def readme() -> str:
         ner_links=links,
         distill=distill_headline(),
         curve=distill_curve(),
+        builds=build_spread(),
         proggen=proggen_headline(),
     )
 

@@ -101,7 +101,7 @@ class AnnotateRun:
                 "with an OpenAICompatible block whose `model` is the served model"
             )
         assert self.batch_requests is not None
-        # a second batch asks only for the texts the first left out (and none an earlier round kept)
+        # a second batch asks only for the texts the first left out (and none an earlier pass kept)
         done, _ = shards.scan([self.output, *([Path(self.settings.keep)] if self.settings.keep else [])])
         rows = [(text_id, text) for text_id, text in self.rows if text_id not in done]
         counts = write_requests(self.batch_requests, batch_requests(nlp, rows, self.settings), name)

@@ -65,12 +65,12 @@ def annotate_cli(
     save_pipeline: Optional[Path] = typer.Option(None, help="Save the pipeline (with its new library) here."),
     k: Optional[int] = typer.Option(None, help="Demos per sentence for a new pipeline (default: the pipe's)."),
     limit: int = typer.Option(0, help="Annotate only the first N texts (0: all)."),
-    first_round: int = typer.Option(
-        0, help="Of those, only the first N: a first round, whose sure labels `add-demos` adds (0: all)."
+    first_pass: int = typer.Option(
+        0, help="Of those, only the first N: a first pass, whose sure labels `add-demos` adds (0: all)."
     ),
     keep: Optional[Path] = typer.Option(
         None,
-        help="An earlier round's corpus of the same texts: kept as it is, its texts not tagged again.",
+        help="An earlier pass's corpus of the same texts: kept as it is, its texts not tagged again.",
         exists=True,
         dir_okay=False,
     ),
@@ -90,7 +90,7 @@ def annotate_cli(
     is written as it is tagged; a rerun skips the texts already in OUTPUT."""
     step = Step("annotate")
     rows = [(f"line-{n}", text) for n, text in read_text_lines(texts, "texts")]
-    for name, value in (("--limit", limit), ("--first-round", first_round)):
+    for name, value in (("--limit", limit), ("--first-pass", first_pass)):
         if value < 0:
             raise AnnotateError(f"annotate {name}: a number of texts (0: all), got {value}")
         rows = rows[:value] if value > 0 else rows

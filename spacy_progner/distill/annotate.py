@@ -42,7 +42,7 @@ class AnnotateSettings:
     # transport gives them (llama.cpp, vLLM, OpenAI); others leave it null
     logprobs: bool = True
     batch_size: int = 32  # texts per tagging batch (the model sees a batch's sentences at once)
-    # samples of an earlier round of the same texts (a JSONL corpus `annotate` wrote, e.g. before `add-demos`
+    # samples of an earlier pass of the same texts (a JSONL corpus `annotate` wrote, e.g. before `add-demos`
     # enlarged the library): copied into the output as they are, their texts not tagged again
     keep: Optional[str] = None
 
@@ -188,15 +188,15 @@ def annotate_stream(
 
 
 def keep_earlier(output: Path, keep: Optional[str], texts: Sequence[Tuple[str, str]]) -> int:
-    """Append to `output` the samples of an earlier round (`keep`) it lacks; how many. Why: a long run
+    """Append to `output` the samples of an earlier pass (`keep`) it lacks; how many. Why: a long run
     tags a first share, lets the texts it labelled surely join the library (`add-demos`), and tags the rest
     with the larger library into one corpus, without paying for the first share twice."""
     if not keep:
         return 0
     path = Path(keep)
     if not path.is_file():
-        raise AnnotateError(f"--keep {keep}: no such file (the corpus of the earlier round)")
-    wanted = {text_id for text_id, _ in texts}  # a first round longer than this run's --limit keeps its share
+        raise AnnotateError(f"--keep {keep}: no such file (the corpus of the earlier pass)")
+    wanted = {text_id for text_id, _ in texts}  # a first pass longer than this run's --limit keeps its share
     earlier = {text_id: loc for text_id, loc in shards.scan([path])[0].items() if text_id in wanted}
     shards.check_against(earlier, texts, f"--keep {keep}", "sentence")
     done, _ = shards.scan([output])
@@ -205,13 +205,13 @@ def keep_earlier(output: Path, keep: Optional[str], texts: Sequence[Tuple[str, s
         for row in shards.read_rows(earlier, new):
             writer.write(row)
     if new:
-        msg.info(f"annotate: kept {len(new)} texts of the earlier round {keep} as they are")
+        msg.info(f"annotate: kept {len(new)} texts of the earlier pass {keep} as they are")
     return len(new)
 
 
 def tagging_fingerprint(pipe: ReverseNER, settings: AnnotateSettings) -> str:
     """What decides the tagger's questions: labels, domain, tag settings and the example library, and the
-    earlier round's samples it keeps. A resumed run must ask the same questions as the run whose samples it
+    earlier pass's samples it keeps. A resumed run must ask the same questions as the run whose samples it
     keeps."""
     library = pipe.library
     data = {
