@@ -13,6 +13,10 @@ skips finished steps and the LLM cache makes an interrupted step cheap to redo):
           missing tokens: neither entity nor outside) -> to-docbin -> train -> evaluate
   the two-stage rows (`+minilm`, `+relabel`; `--selftrain`, `--pretrain`, `--shape`, `--vectors`), and with
           `--sizes` the same on the first N annotated texts (`<row>@N`: the learning curve)
+  two passes (`--two-pass N`): the first N annotated texts cross-checked, their surely labelled ones added to
+          the library, which tags the other texts (`distill+demos`); the same library alone tags them too
+          (`distill+samebuild`, the reference); each corpus cross-checked, corrected, and the workflow's
+          student and CNN trained on it
   shared: heldout (the teacher labels the tagging benchmarks' test sample, read as text only: text no row
           trains on) -> every row whose model is on disk: estimate (the label-free estimate, `estimate_step`)
   shared: speed (the reverse_ner pipe and the distilled model on the same test sentences)
@@ -544,6 +548,10 @@ def crosscheck_settings(args: Dict[str, Any]) -> CrossCheckSettings:
 
 
 TWO_PASS = "distill+demos"  # the two-pass corpus's folder; its rows put `+demos` after `distill`
+# its reference: the same first pass, the rest tagged by the same library without the demos (`one_pass_reference`);
+# the committed one-pass corpus may come from another build of the library
+SAME_BUILD = "distill+samebuild"
+PASS_VARIANTS = (TWO_PASS, SAME_BUILD)
 
 
 def two_pass_rows(
@@ -557,31 +565,52 @@ def two_pass_rows(
 ) -> Dict[str, Any]:
     """The workflow with a two-pass teacher (`--two-pass N`): the first N annotated texts are
     cross-checked, the ones it labelled surely join the library (`add_user_demos`), and the larger library
-    tags the other texts; then the workflow's cross-check, correction, student and shipped CNN."""
+    tags the other texts; then the workflow's cross-check, correction, student and shipped CNN. The same for
+    its reference, the other texts tagged by the same library alone (`SAME_BUILD`)."""
     base = bench.root / shared.dataset
-    annotated = two_pass_corpus(bench, shared, first, args)
-    checked = partial(crosschecked, bench, base / TWO_PASS, annotated, shared.rows, list(shared.labels),
-                      args["train_config"], crosscheck_settings(args))  # fmt: skip
-    corpus = corrected(bench, base / f"{TWO_PASS}+correct", checked, spec, shared.rows, args)
-    samples = read_jsonl(corpus, "samples")
-    return workflow_rows(bench, shared.dataset, spec, base, samples, two_pass_name, args, test, weights)
+    corpora = {
+        TWO_PASS: two_pass_corpus(bench, shared, first, args),
+        SAME_BUILD: same_build_corpus(bench, shared, first),
+    }
+    rows: Dict[str, Any] = {}
+    for variant, annotated in corpora.items():
+        checked = partial(crosschecked, bench, base / variant, annotated, shared.rows, list(shared.labels),
+                          args["train_config"], crosscheck_settings(args))  # fmt: skip
+        corpus = corrected(bench, base / f"{variant}+correct", checked, spec, shared.rows, args)
+        samples = read_jsonl(corpus, "samples")
+        name = partial(variant_name, variant)
+        rows.update(workflow_rows(bench, shared.dataset, spec, base, samples, name, args, test, weights))
+    return rows
 
 
-def two_pass_name(row: str) -> str:
-    """A workflow row's name with the two-pass teacher: `+demos` after `distill`."""
-    return row.replace("distill+", f"{TWO_PASS}+", 1)
+def variant_name(variant: str, row: str) -> str:
+    """A workflow row's name with another teacher's corpus: `distill` becomes `variant` (`distill+demos`)."""
+    return row.replace("distill+", f"{variant}+", 1)
 
 
 def two_pass_names() -> List[str]:
-    """The two-pass rows: the workflow's student and CNN, the CNN with and without the pretrained start."""
+    """The rows of both pass variants: the workflow's student and CNN, the CNN with and without the pretrained
+    start."""
     student, cnn = WORKFLOW_ROWS
-    return [two_pass_name(row) for row in (student, cnn, cnn.removesuffix("+pretrain"))]
+    rows = (student, cnn, cnn.removesuffix("+pretrain"))
+    return [variant_name(variant, row) for variant in PASS_VARIANTS for row in rows]
+
+
+def same_build_corpus(bench: Bench, shared: Shared, first: int) -> Path:
+    """The first pass's texts as the one-pass corpus has them, and the rest as the library the two-pass corpus
+    grew from labelled them alone (`one_pass_reference`): the corpus the second pass is to beat."""
+    out = bench.root / shared.dataset / SAME_BUILD / "annotated.jsonl"
+    if not out.exists():
+        one_pass = read_jsonl(shared.annotate(), "annotated corpus")[:first]
+        rest = read_offsets(bench.root / shared.dataset / TWO_PASS / "one-pass.jsonl")
+        write_jsonl(out, one_pass + with_text(rest, shared.rows))
+    return out
 
 
 def two_pass_summary(base: Path, record: Dict[str, Any]) -> Dict[str, Any]:
     """What the second pass gained: its texts' label F1 against the one pass's on the same texts, the
     whole corpus's before and after correction, and the user texts that joined the library."""
-    corrected_record = base / f"{TWO_PASS}+correct" / "steps" / "correct.json"
+    corrected = {v: base / f"{v}+correct" / "steps" / "correct.json" for v in PASS_VARIANTS}
     one_pass_record = base / TWO_PASS / "steps" / "one-pass.json"
     one_pass = srsly.read_json(one_pass_record) if one_pass_record.exists() else None
     return {
@@ -591,7 +620,10 @@ def two_pass_summary(base: Path, record: Dict[str, Any]) -> Dict[str, Any]:
         "corpus_one_pass_gold": record["corpus_one_pass_gold"],
         "one_pass_gold": one_pass["gold"] if one_pass else None,
         "corpus_gold": record["corpus_gold"],
-        "corrected_gold": srsly.read_json(corrected_record)["gold"] if corrected_record.exists() else None,
+        "corrected_gold": srsly.read_json(corrected[TWO_PASS])["gold"] if corrected[TWO_PASS].exists() else None,
+        "same_build_corrected_gold": (
+            srsly.read_json(corrected[SAME_BUILD])["gold"] if corrected[SAME_BUILD].exists() else None
+        ),
         "library_examples": {
             "two_pass": record.get("library_examples"),
             "one_pass": one_pass.get("library_examples") if one_pass else None,
@@ -621,6 +653,8 @@ def two_pass_line(t: Dict[str, Any]) -> str:
     text += f" {prf(t['corpus_one_pass_gold'])}"
     if t.get("corrected_gold"):
         text += f"; the two-pass corpus {prf(t['corpus_gold'])}, after correction {prf(t['corrected_gold'])}"
+    if t.get("same_build_corrected_gold"):
+        text += f"; the same build's one-pass corpus after correction {prf(t['same_build_corrected_gold'])}"
     return text
 
 
@@ -889,8 +923,9 @@ def summarize(base: Path, name: str, annotated: Dict[str, Any]) -> Optional[Dict
         steps = {**{p.stem: srsly.read_json(p) for p in (base / PRETRAINED[name] / "steps").glob("*.json")}, **steps}
     docbin = steps.get("to-docbin") or steps["relabel"]  # a relabelled row's sentences are the student's
     corpus = "distill+correct"
-    if name.startswith(f"{TWO_PASS}+"):  # its teacher's calls: the first pass's share and the second pass
-        corpus, annotated = f"{TWO_PASS}+correct", two_pass_annotated(base, annotated)
+    variant = next((v for v in PASS_VARIANTS if name.startswith(f"{v}+")), None)
+    if variant is not None:  # its teacher's calls: the first pass's share and the other texts'
+        corpus, annotated = f"{variant}+correct", two_pass_annotated(base, annotated, variant)
     correct = srsly.read_json(base / corpus / "steps" / "correct.json") if "correct" in name else {}
     usage_steps = [annotated] + ([correct] if correct else [])
     usage: Dict[str, Any] = summed_usage(usage_steps)
@@ -915,11 +950,13 @@ def summarize(base: Path, name: str, annotated: Dict[str, Any]) -> Optional[Dict
     }
 
 
-def two_pass_annotated(base: Path, one_pass: Dict[str, Any]) -> Dict[str, Any]:
-    """The two-pass corpus's annotation as one record: the one-pass annotation's share of its first
-    pass's texts, and the second pass's record (its own calls and seconds)."""
-    second = srsly.read_json(base / TWO_PASS / "steps" / "annotate.json")
-    share = second["first_pass"] / one_pass["texts"]
+def two_pass_annotated(base: Path, one_pass: Dict[str, Any], variant: str = TWO_PASS) -> Dict[str, Any]:
+    """A pass variant's annotation as one record: the one-pass annotation's share of the first pass's texts,
+    and the record of the other texts' tagging (the second pass, or the same build alone: its own calls and
+    seconds)."""
+    record = srsly.read_json(base / TWO_PASS / "steps" / "annotate.json")
+    second = record if variant == TWO_PASS else srsly.read_json(base / TWO_PASS / "steps" / "one-pass.json")
+    share = record["first_pass"] / one_pass["texts"]
     first_usage, second_usage = one_pass.get("usage") or {}, second.get("usage") or {}
     usage = {k: first_usage.get(k, 0) * share + second_usage.get(k, 0) for k in {*first_usage, *second_usage}}
     tag_seconds = one_pass["tag_seconds"] * share + second["tag_seconds"]
