@@ -607,9 +607,10 @@ def same_build_corpus(bench: Bench, shared: Shared, first: int) -> Path:
     return out
 
 
-def two_pass_summary(base: Path, record: Dict[str, Any]) -> Dict[str, Any]:
+def two_pass_summary(base: Path, record: Dict[str, Any], annotated: Dict[str, Any]) -> Dict[str, Any]:
     """What the second pass gained: its texts' label F1 against the one pass's on the same texts, the
-    whole corpus's before and after correction, and the user texts that joined the library."""
+    whole corpus's before and after correction, and the user texts that joined the library (`annotated`:
+    the one-pass annotation's record)."""
     corrected = {v: base / f"{v}+correct" / "steps" / "correct.json" for v in PASS_VARIANTS}
     one_pass_record = base / TWO_PASS / "steps" / "one-pass.json"
     one_pass = srsly.read_json(one_pass_record) if one_pass_record.exists() else None
@@ -627,7 +628,7 @@ def two_pass_summary(base: Path, record: Dict[str, Any]) -> Dict[str, Any]:
         "library_examples": {
             "two_pass": record.get("library_examples"),
             "one_pass": one_pass.get("library_examples") if one_pass else None,
-            "corpus": srsly.read_json(base / "shared" / "steps" / "annotate.json").get("library_examples"),
+            "corpus": annotated.get("library_examples"),
         },
     }
 
@@ -993,7 +994,7 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
             entry["corpus_f1"]["corrected"] = srsly.read_json(correct_record)["gold"]
         two_pass_record = base / TWO_PASS / "steps" / "annotate.json"
         if two_pass_record.exists():
-            entry["two_pass"] = two_pass_summary(base, srsly.read_json(two_pass_record))
+            entry["two_pass"] = two_pass_summary(base, srsly.read_json(two_pass_record), annotated)
         heldout_record = base / "shared" / "steps" / "heldout.json"
         if heldout_record.exists():
             held = srsly.read_json(heldout_record)

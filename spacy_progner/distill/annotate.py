@@ -165,9 +165,10 @@ def annotate_stream(
     counts = check_texts(nlp, texts, where)
     settings = settings or AnnotateSettings()
     claim_output(output, tagging_fingerprint(pipe, settings))
-    shards.check_against(shards.scan([output])[0], texts, f"output {output}", "sentence")
-    kept = keep_earlier(output, settings.keep, texts)
-    done, _ = shards.scan([output])
+    written, _ = shards.scan([output])
+    shards.check_against(written, texts, f"output {output}", "sentence")
+    kept = keep_earlier(output, settings.keep, texts, written)
+    done = shards.scan([output])[0] if kept else written
     todo = [(text_id, text) for text_id, text in texts if text_id not in done]
     if done:
         msg.info(f"annotate: {len(done)} texts already in {output}; tagging the other {len(todo)}")
@@ -187,8 +188,11 @@ def annotate_stream(
     return {**written, **counts, **resumed, **extra, **tagger_metrics(pipe, stats, seconds)}
 
 
-def keep_earlier(output: Path, keep: Optional[str], texts: Sequence[Tuple[str, str]]) -> int:
-    """Append to `output` the samples of an earlier pass (`keep`) it lacks; how many. Why: a long run
+def keep_earlier(
+    output: Path, keep: Optional[str], texts: Sequence[Tuple[str, str]], written: Dict[str, shards.Loc]
+) -> int:
+    """Append to `output` the samples of an earlier pass (`keep`) that are not `written` yet (the caller's
+    index of the output, checked against the texts); how many. Why: a long run
     tags a first share, lets the texts it labelled surely join the library (`add-demos`), and tags the rest
     with the larger library into one corpus, without paying for the first share twice."""
     if not keep:
@@ -199,8 +203,7 @@ def keep_earlier(output: Path, keep: Optional[str], texts: Sequence[Tuple[str, s
     wanted = {text_id for text_id, _ in texts}  # a first pass longer than this run's --limit keeps its share
     earlier = {text_id: loc for text_id, loc in shards.scan([path])[0].items() if text_id in wanted}
     shards.check_against(earlier, texts, f"--keep {keep}", "sentence")
-    done, _ = shards.scan([output])
-    new = [text_id for text_id in earlier if text_id not in done]
+    new = [text_id for text_id in earlier if text_id not in written]
     with shards.ShardWriter(output) as writer:
         for row in shards.read_rows(earlier, new):
             writer.write(row)
