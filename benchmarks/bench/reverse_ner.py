@@ -28,7 +28,7 @@ from spacy_progner.llm.protocol import canonical_json, sha256_hex
 from spacy_progner.ner import LabelSet
 from spacy_progner.ner.domain import DomainSpec
 from spacy_progner.reverse_ner.build import BuildSettings, LibraryBuilder
-from spacy_progner.reverse_ner.library import ExampleLibrary
+from spacy_progner.reverse_ner.library import ExampleLibrary, merge_libraries
 from spacy_progner.reverse_ner.pipeline import reverse_ner_pipeline
 from spacy_progner.reverse_ner.selfcheck import SelfCheckSettings, self_check
 from spacy_progner.reverse_ner.user_demos import UserDemoSettings, add_user_demos
@@ -48,9 +48,11 @@ DATASETS = (*NEWS, "mit_movie", "mit_restaurant")
 DEFAULT_CONFIGS = ("spacy.NER.v3", "k0", "library", "library+sc", "gold")
 # On request, the rows that separate what the library gives from what its shape filter gives: the k=0
 # prompt with the filter learnt from the self-made library, and the library's demos without the filter.
-# "library+user": the library plus the distillation corpus's trusted texts (train split, `add-demos`)
-CONFIGS = (*DEFAULT_CONFIGS, "k0+filter", "library-nofilter", "library+user")
-SELF_LIBRARY = ("library", "library+sc", "k0+filter", "library-nofilter", "library+user")
+# "library+user": the library plus the distillation corpus's trusted texts (train split, `add-demos`);
+# "library+merged": the library merged with the builds of the next MERGED_BUILDS - 1 seeds (same settings)
+CONFIGS = (*DEFAULT_CONFIGS, "k0+filter", "library-nofilter", "library+user", "library+merged")
+SELF_LIBRARY = ("library", "library+sc", "k0+filter", "library-nofilter", "library+user", "library+merged")
+MERGED_BUILDS = 3
 # The annotated train-split texts with cross-check marks the "library+user" row takes its demos from (the
 # review benchmark writes them from the committed distillation corpus; they hold dataset text, not committed)
 USER_CORPUS = DISTILL_DIR / "{dataset}" / "review" / "crosschecked.jsonl"
@@ -133,15 +135,29 @@ class Libraries:
     def get(self, config: str) -> Optional[ExampleLibrary]:
         if config not in (*SELF_LIBRARY, "gold"):
             return None
-        kind = {"gold": "gold", "library+user": "user"}.get(config, "self")
+        kind = {"gold": "gold", "library+user": "user", "library+merged": "merged"}.get(config, "self")
         if kind not in self.made:
             if kind == "gold":
                 self.made[kind] = gold_library(self.dataset, self.labels)
             elif kind == "user":
                 self.made[kind] = self.with_user_demos(self.get("library"))  # type: ignore[arg-type]
+            elif kind == "merged":
+                self.made[kind] = self.merged()
             else:
                 self.made[kind] = build_library(self.dataset, self.labels, self.build, self.out, self.cache_path)
         return self.made[kind]
+
+    def merged(self) -> ExampleLibrary:
+        """The builds of seeds seed .. seed + MERGED_BUILDS - 1 (each built if not on disk), merged."""
+        seeds = range(self.build.seed, self.build.seed + MERGED_BUILDS)
+        builds = [self.get("library")] + [
+            build_library(self.dataset, self.labels, replace(self.build, seed=s), self.out, self.cache_path)
+            for s in seeds[1:]
+        ]
+        out = merge_libraries(builds)  # type: ignore[arg-type]
+        sizes = " + ".join(str(len(b)) for b in builds)  # type: ignore[arg-type]
+        msg.info(f"{self.dataset}: builds of seeds {list(seeds)} ({sizes} examples) merged into {len(out)}")
+        return out
 
     def with_user_demos(self, library: ExampleLibrary) -> ExampleLibrary:
         corpus = Path(str(USER_CORPUS).format(dataset=self.dataset))
@@ -244,6 +260,7 @@ def run_config(
         "wall_seconds": round(wall, 1),
         "usage": usage.to_dict() if usage else None,
         "tagger": tagger_counts(nlp),
+        "library_examples": len(library) if library is not None else None,
     }
 
 

@@ -124,3 +124,55 @@ class ExampleLibrary:
         if len(lib.example_vectors) != len(lib.examples) or len(lib.feature_vectors) != len(lib.features):
             raise SettingsError(f"{path}: example library vectors do not match its examples; rebuild it")
         return lib
+
+
+def stacked(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Two blocks of vectors one under the other (either may be empty: a library without examples)."""
+    if old.size == 0:
+        return new
+    if new.size == 0:
+        return old
+    return np.vstack([old, new]).astype(np.float32)
+
+
+def merge_libraries(libraries: Sequence[ExampleLibrary]) -> ExampleLibrary:
+    """One library from several builds for the same types: every distinct example, with its feature sentence.
+
+    Why: which examples a build keeps depends on its sampling's luck, and a thin build leaves a type with
+    few examples; the union gives retrieval more examples per type to choose the nearest from, so no one
+    build's misses decide a type. Builds must share their types and embedder (their vectors are reused)."""
+    if not libraries:
+        raise SettingsError("merge libraries: no library given")
+    first = libraries[0]
+    for i, lib in enumerate(libraries[1:], start=2):
+        for key in ("labels", "embedder"):
+            if lib.meta.get(key) != first.meta.get(key):
+                raise SettingsError(f"merge libraries: library {i} has other {key} than library 1; build it alike")
+    merged = ExampleLibrary(examples=[], features=[], meta=_merged_meta(libraries))
+    feature_at: Dict[str, int] = {}
+    seen = set()
+    for lib in libraries:
+        new_features = [i for i, text in enumerate(lib.features) if text not in feature_at]
+        for i in new_features:
+            feature_at[lib.features[i]] = len(feature_at)
+        new_examples = [i for i, ex in enumerate(lib.examples) if ex["sentence"] not in seen]
+        for i in new_examples:
+            seen.add(lib.examples[i]["sentence"])
+            merged.examples.append({**lib.examples[i], "feature": feature_at[lib.features[lib.examples[i]["feature"]]]})
+        merged.features.extend(lib.features[i] for i in new_features)
+        merged.feature_vectors = stacked(merged.feature_vectors, lib.feature_vectors[new_features])
+        merged.example_vectors = stacked(merged.example_vectors, lib.example_vectors[new_examples])
+    return merged
+
+
+def _merged_meta(libraries: Sequence[ExampleLibrary]) -> Dict[str, Any]:
+    """The first build's metadata with every build's pools, and what each build was (settings, size, cost)."""
+    pools: Dict[str, Dict[str, None]] = {}  # insertion-ordered sets
+    for lib in libraries:
+        for label, pool in (lib.meta.get("pools") or {}).items():
+            pools.setdefault(label, {}).update(dict.fromkeys(pool))
+    builds = [
+        {"settings": lib.meta.get("settings"), "examples": len(lib), "seconds": lib.meta.get("seconds")}
+        for lib in libraries
+    ]
+    return {**libraries[0].meta, "pools": {label: list(names) for label, names in pools.items()}, "merged": builds}
