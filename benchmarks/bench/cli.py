@@ -325,6 +325,15 @@ def user_demos_cli(
     print(markdown(run(_names(datasets))))
 
 
+@benchmark_app.command("out-of-type")
+@friendly_errors
+def out_of_type_cli() -> None:
+    """Out-of-type rows beside the row that asked for every type: P/R/F1 on the asked types (no LLM)."""
+    from .out_of_type import markdown, run
+
+    print(markdown(run()))
+
+
 @benchmark_app.command("quickstart-record")
 @friendly_errors
 def quickstart_record_cli(

@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, List, Tuple
 
 import srsly
 
-from . import distill, proggen, reverse_ner, review
+from . import distill, out_of_type, proggen, reverse_ner, review
 from .paths import DISTILL_DIR, PROGGEN_DIR
 
 REVIEW = DISTILL_DIR / "review.json"
@@ -86,6 +86,10 @@ def regenerate() -> List[Path]:
     datasets = [d["dataset"] for d in old["datasets"]]
     report = distill.collect(DISTILL_DIR, datasets, old["n_sentences"], old["k"], old["seed"])
     written += [DISTILL_DIR / "benchmark.json", _write(DISTILL_DIR / "benchmark.json", report, distill.markdown)]
+    if out_of_type.OUTPUT.is_file():
+        md = out_of_type.OUTPUT.with_suffix(".md")
+        md.write_text(out_of_type_table(), encoding="utf8")
+        written.append(md)
     if REVIEW.is_file():
         record = srsly.read_json(REVIEW)
         tables = {name: record.get(name, []) for name in ("rows", "two_stage")}
@@ -201,6 +205,11 @@ def build_spread() -> str:
     return "\n".join(lines) + "\n"
 
 
+def out_of_type_table(path: Path = out_of_type.OUTPUT) -> str:
+    """The out-of-type rows beside the every-type row (`python -m bench out-of-type` writes the record)."""
+    return out_of_type.markdown(srsly.read_json(path)) if path.is_file() else "(no out-of-type row recorded yet)\n"
+
+
 def distill_curve(folder: Path = DISTILL_DIR) -> str:
     """F1 of the distill workflow's student and shipped CNN against the number of annotated texts."""
     report = srsly.read_json(folder / "benchmark.json")
@@ -233,6 +242,15 @@ every row. Settings: {ner_settings}.
 {ner}
 Full tables: {ner_links}.
 Command: `spacy project run ner` (`python -m bench ner` with the settings above, all four datasets).
+
+## Out-of-type: names of no asked type
+
+Some of a dataset's types asked for, the others left unasked, scored on the asked types against the
+library row that asked for every type (same settings and sentences; its P and R on the asked types are
+recovered from its per-type figures and the gold counts):
+
+{out_of_type}
+Command: `spacy project run ner-outlet`, then `python -m bench out-of-type` (no LLM).
 
 ## Distillation: reverse_ner labels texts, spaCy learns from them
 
@@ -314,6 +332,7 @@ def readme() -> str:
         distill=distill_headline(),
         curve=distill_curve(),
         builds=build_spread(),
+        out_of_type=out_of_type_table(),
         proggen=proggen_headline(),
     )
 

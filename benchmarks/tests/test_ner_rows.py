@@ -70,3 +70,19 @@ def test_rows_that_reuse_another_outputs_library_write_its_summary_beside_themse
     assert _library_summary(libs, ["library"], True, out)["examples"] == 1
     assert (out / "conll2003" / "library-summary.json").is_file()
     assert (shared / "conll2003" / "library-summary.json").read_text(encoding="utf8") == '{"examples": 73}'
+
+
+def test_the_every_type_row_is_scored_on_the_asked_types_alone_from_its_per_type_figures():
+    """`bench out-of-type`: true positives = R x gold and predictions = true positives / P per type, so a
+    row's micro P/R on some types is recovered exactly; a type with P 0 and no hit cannot be counted back."""
+    from bench.out_of_type import on_types
+
+    # PER: 8 of 10 found among 16 predicted; ORG: 3 of 6 among 4; LOC not asked (its figures must not count)
+    row = {"per_type": {"PER": {"p": 0.5, "r": 0.8}, "ORG": {"p": 0.75, "r": 0.5}, "LOC": {"p": 0.1, "r": 0.9}}}
+    got = on_types(row, {"PER": 10, "ORG": 6})
+    assert (got["tp"], got["predicted"]) == (11, 20)
+    assert (got["p"], got["r"], got["f"]) == (0.55, 0.6875, round(2 * 0.55 * 0.6875 / (0.55 + 0.6875), 4))
+    unknown = on_types({"per_type": {"PER": {"p": 0.0, "r": 0.0}}}, {"PER": 4})
+    assert unknown["p"] is None and unknown["f"] is None and unknown["r"] == 0.0
+    absent = on_types({"per_type": {"PER": {"p": 1.0, "r": 0.5}}}, {"PER": 4, "ORG": 0})  # ORG: none either side
+    assert (absent["tp"], absent["predicted"], absent["p"], absent["r"]) == (2, 2, 1.0, 0.5)

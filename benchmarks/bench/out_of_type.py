@@ -1,0 +1,129 @@
+"""Out-of-type rows against the row that asked for every type: precision on the asked types (no LLM).
+
+An out-of-type row (`bench ner --types`) asks for some of a dataset's types and leaves its other names to
+the tagger to leave alone; the question is how much precision on the asked types that costs. The row that
+asked for every type holds only per-type P and R, so its precision on the asked types alone is recovered
+from them and the gold count of each type in the same test sample: true positives = R x gold, predicted =
+true positives / P (exact to the rounding of the stored figures). `reverse_ner_out_of_type.{json,md}`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import srsly
+from wasabi import msg
+
+from spacy_progner.corpus.bio import sample_rows
+
+from .datasets import eval_rows, mentions
+
+OUTPUT = Path("reverse_ner_out_of_type.json")
+# (dataset, the table whose library row asked for every type, [(what the row adds, its table)])
+CASES: Tuple[Tuple[str, str, Tuple[Tuple[str, str], ...]], ...] = (
+    (
+        "conll2003",
+        "reverse_ner",
+        (
+            ("asked types only", "reverse_ner_asked"),
+            ("+ OTHER outlet", "reverse_ner_asked_other"),
+            ("+ OTHER outlet + kind check", "reverse_ner_asked_other_kinds"),
+        ),
+    ),
+    (
+        "mit_movie",
+        "reverse_ner",
+        (("asked types only", "reverse_ner_asked_movie"), ("+ OTHER outlet", "reverse_ner_asked_other_movie")),
+    ),
+)
+
+
+def gold_counts(dataset: str, types: Sequence[str], report: Dict[str, Any]) -> Dict[str, int]:
+    """Gold mentions of each type in the report's test sample."""
+    rows = eval_rows(dataset, report.get("split", "test"))
+    sample = [rows[i] for i in sample_rows(rows, report["n"], report["seed"])]
+    counts = dict.fromkeys(types, 0)
+    for row in sample:
+        for _, label in mentions(row, types):
+            counts[label] += 1
+    return counts
+
+
+def on_types(row: Dict[str, Any], gold: Dict[str, int]) -> Dict[str, Optional[float]]:
+    """Micro P/R/F1 of a row on the types in `gold` alone, from its per-type P and R; P is None when a
+    type's predictions cannot be counted back (P 0: no true positive to count from)."""
+    tp = predicted = 0
+    countable = True
+    for label, n in gold.items():
+        prf = row["per_type"].get(label)
+        if prf is None:  # neither predicted nor in the gold
+            continue
+        hits = round(prf["r"] * n)
+        tp += hits
+        if prf["p"] > 0:
+            predicted += round(hits / prf["p"])
+        elif hits == 0:
+            countable = False  # predictions of this type, if any, are unknown
+    total = sum(gold.values())
+    p = tp / predicted if countable and predicted else (0.0 if countable else None)
+    r = tp / total if total else 0.0
+    f = None if p is None else (2 * p * r / (p + r) if p + r else 0.0)
+    return {"p": _round(p), "r": _round(r), "f": _round(f), "tp": tp, "predicted": predicted if countable else None}
+
+
+def _round(x: Optional[float]) -> Optional[float]:
+    return None if x is None else round(x, 4)
+
+
+def _library_row(table: str, dataset: str) -> Optional[Tuple[Dict[str, Any], Dict[str, Any]]]:
+    """The library row of `dataset` in a committed table and the table's report; None if not run yet."""
+    path = Path(f"{table}.json")
+    if not path.is_file():
+        return None
+    report = srsly.read_json(path)
+    row = next((r for r in report["results"] if r["dataset"] == dataset and r["config"] == "library"), None)
+    return None if row is None else (row, report)
+
+
+def run(output: Path = OUTPUT) -> List[Dict[str, Any]]:
+    """One line per out-of-type row that has been run, beside the full-type row on the same types."""
+    lines: List[Dict[str, Any]] = []
+    for dataset, full_table, rows in CASES:
+        full = _library_row(full_table, dataset)
+        for what, table in rows:
+            found = _library_row(table, dataset)
+            if full is None or found is None:
+                continue
+            row, report = found
+            types = report["labels"][dataset]
+            gold = gold_counts(dataset, types, report)
+            lines.append({
+                "dataset": dataset, "types": types, "gold": gold, "row": what, "table": table,
+                "every_type_asked": on_types(full[0], gold), "asked": on_types(row, gold),
+            })  # fmt: skip
+    srsly.write_json(output, lines)
+    output.with_suffix(".md").write_text(markdown(lines), encoding="utf8")
+    msg.good(f"Wrote {output} and {output.with_suffix('.md').name}")
+    return lines
+
+
+def _cell(x: Optional[float]) -> str:
+    return "–" if x is None else f"{x:.3f}"
+
+
+def markdown(lines: List[Dict[str, Any]]) -> str:
+    """The table: per out-of-type row, P/R/F1 on the asked types with every type asked and with only them."""
+    out = [
+        "| dataset | asked types | row | every type asked: P / R / F1 | only these asked: P / R / F1 | P change |",
+        "|---|---|---|---|---|---|",
+    ]
+    for x in lines:
+        full, asked = x["every_type_asked"], x["asked"]
+        change = "–" if None in (full["p"], asked["p"]) else f"{asked['p'] - full['p']:+.3f}"
+        cells = [
+            x["dataset"], ", ".join(x["types"]), f"{x['row']} ([{x['table']}.md]({x['table']}.md))",
+            " / ".join(_cell(full[k]) for k in "prf"), " / ".join(_cell(asked[k]) for k in "prf"), change,
+        ]  # fmt: skip
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
