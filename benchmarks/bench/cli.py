@@ -225,6 +225,9 @@ def distill_cli(
     two_pass: int = typer.Option(
         0, help="Also the workflow with a two-pass teacher: the first N texts' sure labels join its library."
     ),
+    more: int = typer.Option(
+        0, help="Also the workflow on N more train texts past the sample, tagged by the same library (the curve)."
+    ),
     cache_path: Optional[str] = CACHE,
     seed: int = SEED,
 ) -> None:
@@ -235,7 +238,7 @@ def distill_cli(
     report = run(
         names, output_dir, n, k, seed, cache_path, folds, train_steps=train_steps, summarize_only=summarize_only,
         pretrain=pretrain, selftrain=selftrain, sizes=_seeds(sizes, "--sizes"), shape=shape, vectors=vectors,
-        two_pass=two_pass,
+        two_pass=two_pass, more=more,
     )  # fmt: skip
     print(markdown(report))
 

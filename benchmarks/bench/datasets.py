@@ -58,6 +58,16 @@ def split_texts(dataset: str, n: int = ANNOTATE_N, seed: int = ANNOTATE_SEED) ->
     return sample, [text_of(r) for i, r in enumerate(train) if i not in picked]
 
 
+def more_rows(dataset: str, more: int, n: int = ANNOTATE_N, seed: int = ANNOTATE_SEED) -> List[Dict[str, Any]]:
+    """`more` train rows outside the annotation sample (a fixed sample of the rest, seed + 1): more text of
+    the same kind for the learning curve past the sample. Where a dataset has no dev split its library's
+    text is that rest too, so a few of these may be feature sentences, as a user's own texts would be."""
+    train = read_bio(split_path(dataset, "train"))
+    picked = set(sample_rows(train, n, seed))
+    rest = [i for i in range(len(train)) if i not in picked]
+    return [train[rest[i]] for i in sample_rows(rest, more, seed + 1)]
+
+
 # Where a tagging benchmark samples its sentences: the test split, or "tune", the distillation's train
 # sample (which no library reads), for trying a prompt before its rows on test are run once.
 EVAL_SPLITS = ("test", "tune")

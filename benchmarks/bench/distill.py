@@ -17,6 +17,9 @@ skips finished steps and the LLM cache makes an interrupted step cheap to redo):
           the library, which tags the other texts (`distill+demos`); the same library alone tags them too
           (`distill+samebuild`, the reference); each corpus cross-checked, corrected, and the workflow's
           student and CNN trained on it
+  more text (`--more N`): N train texts outside the sample tagged by the same library and added to the
+          annotated corpus (`distill+more`), which is cross-checked, corrected, and the workflow's student and
+          CNN trained on it: the learning curve past the sample
   shared: heldout (the teacher labels the tagging benchmarks' test sample, read as text only: text no row
           trains on) -> every row whose model is on disk: estimate (the label-free estimate, `estimate_step`)
   shared: speed (the reverse_ner pipe and the distilled model on the same test sentences)
@@ -60,7 +63,16 @@ from spacy_progner.reverse_ner.build import BuildSettings
 from spacy_progner.reverse_ner.library import ExampleLibrary
 from spacy_progner.reverse_ner.user_demos import UserDemoSettings, add_user_demos
 
-from .datasets import ANNOTATE_N, ANNOTATE_SEED, SAMPLE_N, dataset_docbin, split_path, split_texts, test_sample
+from .datasets import (
+    ANNOTATE_N,
+    ANNOTATE_SEED,
+    SAMPLE_N,
+    dataset_docbin,
+    more_rows,
+    split_path,
+    split_texts,
+    test_sample,
+)
 from .paths import DOMAINS_DIR, MINILM_CONFIG, PROGGEN_DIR, REVERSE_NER_DIR, TRAIN_CONFIG
 from .proggen import Bench, _train_and_eval
 from .reverse_ner import (
@@ -423,6 +435,8 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
         rows.update(vectors_rows(bench, dataset, shared, base, test, args))
     if args.get("two_pass"):
         rows.update(two_pass_rows(bench, spec, shared, args["two_pass"], test, args, weights))
+    if args.get("more"):
+        rows.update(more_text_rows(bench, spec, shared, args["more"], test, args, weights))
     for size in args.get("sizes") or ():
         rows.update(curve_rows(bench, dataset, spec, base, corpus["distill+correct"], size, args, test, weights))
     heldout = shared.heldout()
@@ -588,12 +602,16 @@ def variant_name(variant: str, row: str) -> str:
     return row.replace("distill+", f"{variant}+", 1)
 
 
-def two_pass_names() -> List[str]:
-    """The rows of both pass variants: the workflow's student and CNN, the CNN with and without the pretrained
-    start."""
+def variant_names(variant: str) -> List[str]:
+    """The rows of a teacher's corpus: the workflow's student and CNN, the CNN with and without the
+    pretrained start."""
     student, cnn = WORKFLOW_ROWS
-    rows = (student, cnn, cnn.removesuffix("+pretrain"))
-    return [variant_name(variant, row) for variant in PASS_VARIANTS for row in rows]
+    return [variant_name(variant, row) for row in (student, cnn, cnn.removesuffix("+pretrain"))]
+
+
+def two_pass_names() -> List[str]:
+    """The rows of both pass variants."""
+    return [name for variant in PASS_VARIANTS for name in variant_names(variant)]
 
 
 def same_build_corpus(bench: Bench, shared: Shared, first: int) -> Path:
@@ -705,6 +723,74 @@ def one_pass_reference(bench: Bench, shared: Shared, first: int) -> None:
     offsets = folder / "one-pass.jsonl"  # committed: offsets only
     run = lambda: shared.tag_rows(shared.rows[first:], "train", "one-pass", offsets, None, first)[1]  # noqa: E731
     bench.step(folder, "one-pass", [], run)
+
+
+MORE = "distill+more"  # the corpus with `--more N` texts past the sample; its rows put `+more` after `distill`
+
+
+def more_text_rows(
+    bench: Bench,
+    spec: DomainSpec,
+    shared: Shared,
+    more: int,
+    test: Path,
+    args: Dict[str, Any],
+    weights: Optional[Path],
+) -> Dict[str, Any]:
+    """The workflow on more annotated text (`--more N`): the sample's annotations and N more train texts
+    tagged by the same library (`more_corpus`), cross-checked and corrected as one corpus, then the
+    workflow's student and shipped CNN: the point of the learning curve past the annotation sample."""
+    base = bench.root / shared.dataset
+    rows = shared.rows + more_rows(shared.dataset, more, args["n"], args["seed"])
+    annotated = more_corpus(bench, shared, rows, more)
+    checked = partial(crosschecked, bench, base / MORE, annotated, rows, list(shared.labels),
+                      args["train_config"], crosscheck_settings(args))  # fmt: skip
+    samples = read_jsonl(corrected(bench, base / f"{MORE}+correct", checked, spec, rows, args), "samples")
+    name = partial(variant_name, MORE)
+    return workflow_rows(bench, shared.dataset, spec, base, samples, name, args, test, weights)
+
+
+def more_corpus(bench: Bench, shared: Shared, rows: List[Dict[str, Any]], more: int) -> Path:
+    """The annotation sample's corpus and `rows` past it (ids go on from the sample's) tagged by the library
+    on disk. Libraries are not committed: on another machine the library is built again and may differ from
+    the one that tagged the sample, so the record scores the new texts' labels on their own."""
+    folder = bench.root / shared.dataset / MORE
+    out, offsets = folder / "annotated.jsonl", folder / "more.jsonl"  # committed: offsets only
+    record = folder / "steps" / "annotate.json"
+    if record.exists() and (before := srsly.read_json(record)["more"]) != more:
+        raise SettingsError(
+            f"bench distill --more {more}: {folder} holds {before} more texts; give --more {before}, or move the "
+            f"folder (and {MORE}+*) away"
+        )
+    sample, first = read_jsonl(shared.annotate(), "annotated corpus"), len(shared.rows)
+    if not out.exists() and offsets.exists():
+        write_jsonl(out, sample + with_text(read_offsets(offsets), rows))
+
+    def run() -> Dict[str, Any]:
+        extra, tagged = shared.tag_rows(rows[first:], "train", "annotate", offsets, None, first)
+        write_jsonl(out, sample + extra)
+        features = set(shared.library().features)
+        return {
+            **tagged,
+            "more": more,
+            "feature_sentences_among_texts": sum(x["sentence"] in features for x in extra),
+            "corpus_gold": score_corpus(sample + extra, rows, list(shared.labels)),
+        }
+
+    bench.step(folder, "annotate", [out], run)
+    return out
+
+
+def more_annotated(base: Path, sample: Dict[str, Any]) -> Dict[str, Any]:
+    """The `--more` corpus's annotation as one record: the sample's and the texts past it."""
+    record = srsly.read_json(base / MORE / "steps" / "annotate.json")
+    first, second = sample.get("usage") or {}, record.get("usage") or {}
+    usage = {k: first.get(k, 0) + second.get(k, 0) for k in {*first, *second}}
+    return {
+        "texts": sample["texts"] + record["texts"],
+        "usage": usage,
+        "tag_seconds": sample["tag_seconds"] + record["tag_seconds"],
+    }
 
 
 def estimate_step(bench: Bench, folder: Path, heldout: Path) -> None:
@@ -893,7 +979,10 @@ def run(
     shape: bool = False,
     vectors: bool = False,
     two_pass: int = 0,
+    more: int = 0,
 ) -> Dict[str, Any]:
+    if more < 0:
+        raise SettingsError(f"bench distill --more: the texts past the sample must be 0 or more, got {more}")
     if any(not 0 < size < n for size in sizes):
         raise SettingsError(f"bench distill --sizes: each must be between 0 and --n ({n}), got {list(sizes)}")
     if two_pass and not 2 * folds <= two_pass < n:  # its first pass is cross-checked in `folds` folds
@@ -901,7 +990,7 @@ def run(
     bench = Bench(output_dir, lambda: select.load_model("local", cache_path), force=False)
     args: Dict[str, Any] = {"n": n, "k": k, "seed": seed, "cache_path": cache_path, "folds": folds}
     args.update(train_config=train_config, train_steps=train_steps, pretrain=pretrain, selftrain=selftrain, sizes=sizes)
-    args.update(shape=shape, vectors=vectors, two_pass=two_pass)
+    args.update(shape=shape, vectors=vectors, two_pass=two_pass, more=more)
     for dataset in datasets:
         if not summarize_only:
             run_dataset(bench, dataset, DomainSpec.load(domains_dir / f"{dataset}.yml"), args)
@@ -927,6 +1016,8 @@ def summarize(base: Path, name: str, annotated: Dict[str, Any]) -> Optional[Dict
     variant = next((v for v in PASS_VARIANTS if name.startswith(f"{v}+")), None)
     if variant is not None:  # its teacher's calls: the first pass's share and the other texts'
         corpus, annotated = f"{variant}+correct", two_pass_annotated(base, annotated, variant)
+    elif name.startswith(f"{MORE}+"):  # the sample's calls and those of the texts past it
+        corpus, annotated = f"{MORE}+correct", more_annotated(base, annotated)
     correct = srsly.read_json(base / corpus / "steps" / "correct.json") if "correct" in name else {}
     usage_steps = [annotated] + ([correct] if correct else [])
     usage: Dict[str, Any] = summed_usage(usage_steps)
@@ -981,7 +1072,7 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
             configs["proggen x+y+correct"] = theirs[dataset]["x+y+correct"]
         curve = sorted((p.name for p in base.glob("*@*") if p.is_dir()), key=lambda x: (annotated_size(x), x))
         named = [*CONFIGS, *RELABELLED, *SELFTRAINED, *SELFTRAINED_RELABELLED, *PRETRAINED, *PRETRAINED_RELABELLED]
-        named += [*SHAPED, *SHAPED_RELABELLED, *VECTORED, *two_pass_names()]
+        named += [*SHAPED, *SHAPED_RELABELLED, *VECTORED, *two_pass_names(), *variant_names(MORE)]
         for name in [*named, *curve]:
             row = summarize(base, name, annotated)
             if row is not None:

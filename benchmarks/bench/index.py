@@ -217,10 +217,14 @@ def distill_curve(folder: Path = DISTILL_DIR) -> str:
     sizes = sorted({size for c in by.values() for name in c if (size := distill.annotated_size(name)) is not None})
     head = " | ".join(f"{DATASET_NAMES[d]} {what}" for d in by for what in ("student", "shipped CNN"))
     lines = [f"| annotated texts | {head} |", "|---|" + "---|" * 2 * len(by)]
-    for size in [*sizes, None]:
-        names = [n if size is None else distill.curve_name(n, size) for n in distill.WORKFLOW_ROWS]
+    points = [(f"{size:,}", [distill.curve_name(n, size) for n in distill.WORKFLOW_ROWS]) for size in sizes]
+    points.append((f"{report['n_sentences']:,}", list(distill.WORKFLOW_ROWS)))
+    more = [distill.variant_name(distill.MORE, n) for n in distill.WORKFLOW_ROWS]
+    past = {f"{configs[more[0]]['annotated_texts']:,}" for configs in by.values() if more[0] in configs}
+    points += [(texts + " (more text)", more) for texts in sorted(past)]  # one size if every dataset ran alike
+    for texts, names in points:
         cells = [_f((configs.get(name) or {}).get("f1")) for configs in by.values() for name in names]
-        lines.append(f"| {size or report['n_sentences']:,} | " + " | ".join(cells) + " |")
+        lines.append(f"| {texts} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
