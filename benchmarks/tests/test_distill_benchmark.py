@@ -117,3 +117,38 @@ def test_the_held_out_line_says_when_another_build_of_the_library_labelled_the_h
     assert "66 examples; the one that annotated the corpus had 49" in _library_note({"heldout": 66, "annotate": 49})
     assert _library_note({"heldout": 49, "annotate": 49}) == ""
     assert _library_note({}) == ""
+
+
+def test_more_text_lies_past_the_sample_and_its_rows_book_both_annotations(tmp_path, monkeypatch):
+    """`--more N`: N train rows outside the annotation sample (fixed by the seed), and a `distill+more` row
+    counts the sample's annotation and the texts past it, with its own correction."""
+    import pytest
+    import srsly
+    from bench.datasets import ENV, more_rows, split_texts
+    from bench.distill import MORE, run, summarize, variant_name
+
+    from spacy_progner.errors import SettingsError
+
+    rows = [{"tokens": [f"w{i}", "."], "tags": ["O", "O"]} for i in range(30)]
+    (tmp_path / "data" / "toy").mkdir(parents=True)
+    srsly.write_jsonl(tmp_path / "data" / "toy" / "train.jsonl", rows)
+    monkeypatch.setenv(ENV, str(tmp_path / "data"))
+    sample = split_texts("toy", 10, 0)[0]
+    extra = more_rows("toy", 5, 10, 0)
+    assert len(extra) == 5 and not {r["tokens"][0] for r in extra} & {r["tokens"][0] for r in sample}
+    assert extra == more_rows("toy", 5, 10, 0) and more_rows("toy", 100, 10, 0) == [r for r in rows if r not in sample]
+
+    name = variant_name(MORE, "distill+correct+minilm")
+    scores = {"ents_f": 0.6, "ents_p": 0.6, "ents_r": 0.6, "per_type": {}, "docs_per_second": 90.0}
+    past = {"texts": 1000, "more": 1000, "tag_seconds": 1100.0, "usage": {"calls": 500}}
+    records = ((name, "to-docbin", {"train_docs": 1800, "dev_docs": 200}), (name, "evaluate", scores),
+               (f"{MORE}+correct", "correct", {"seconds": 300.0, "choices": {}}), (MORE, "annotate", past))  # fmt: skip
+    for row, step, fields in records:
+        (tmp_path / row / "steps").mkdir(parents=True, exist_ok=True)
+        srsly.write_json(tmp_path / row / "steps" / f"{step}.json", {"step": step, **fields})
+    annotated = {"texts": 1000, "tag_seconds": 900.0, "usage": {"calls": 500}}
+    row = summarize(tmp_path, name, annotated)
+    assert row["annotated_texts"] == 2000 and row["llm_usage"]["seconds"] == 900.0 + 1100.0 + 300.0
+    assert row["llm_usage"]["calls"] == 1000 and row["llm_per_1000_kept"]["calls"] == 500
+    with pytest.raises(SettingsError, match="--more"):
+        run(["conll2003"], tmp_path, 1000, 2, 0, None, more=-1)
