@@ -183,6 +183,9 @@ def distill_headline(folder: Path = DISTILL_DIR) -> str:
 
 # the k=2 library rows of one dataset's builds: (table, the build's seed)
 BUILDS: Tuple[Tuple[str, str, int], ...] = (
+    ("conll2003", "reverse_ner_k2_user", 0),
+    ("conll2003", "reverse_ner_k2_seed1", 1),
+    ("conll2003", "reverse_ner_k2_seed2", 2),
     ("mit_restaurant", "reverse_ner_k2_user_mit", 0),
     ("mit_restaurant", "reverse_ner_k2_seed1", 1),
     ("mit_restaurant", "reverse_ner_k2_seed2", 2),
@@ -196,7 +199,9 @@ def build_spread() -> str:
         if not Path(f"{name}.json").exists():
             continue
         report = srsly.read_json(Path(f"{name}.json"))
-        row = next(r for r in report["results"] if r["dataset"] == dataset and r["config"] == "library")
+        row = next((r for r in report["results"] if r["dataset"] == dataset and r["config"] == "library"), None)
+        if row is None:
+            continue
         library = report["libraries"].get(dataset) or {}
         check = (library.get("check_build") or {}).get("agreement")
         lines.append(
