@@ -581,20 +581,35 @@ def two_pass_rows(
     cross-checked, the ones it labelled surely join the library (`add_user_demos`), and the larger library
     tags the other texts; then the workflow's cross-check, correction, student and shipped CNN. The same for
     its reference, the other texts tagged by the same library alone (`SAME_BUILD`)."""
-    base = bench.root / shared.dataset
     corpora = {
         TWO_PASS: two_pass_corpus(bench, shared, first, args),
         SAME_BUILD: same_build_corpus(bench, shared, first),
     }
     rows: Dict[str, Any] = {}
     for variant, annotated in corpora.items():
-        checked = partial(crosschecked, bench, base / variant, annotated, shared.rows, list(shared.labels),
-                          args["train_config"], crosscheck_settings(args))  # fmt: skip
-        corpus = corrected(bench, base / f"{variant}+correct", checked, spec, shared.rows, args)
-        samples = read_jsonl(corpus, "samples")
-        name = partial(variant_name, variant)
-        rows.update(workflow_rows(bench, shared.dataset, spec, base, samples, name, args, test, weights))
+        rows.update(teacher_rows(bench, spec, shared, variant, annotated, shared.rows, test, args, weights))
     return rows
+
+
+def teacher_rows(
+    bench: Bench,
+    spec: DomainSpec,
+    shared: Shared,
+    variant: str,
+    annotated: Path,
+    rows: List[Dict[str, Any]],
+    test: Path,
+    args: Dict[str, Any],
+    weights: Optional[Path],
+) -> Dict[str, Any]:
+    """The workflow on another teacher's corpus (`annotated`, the texts of `rows`, in the folder `variant`):
+    its cross-check, correction, student and shipped CNN, in rows named after the variant."""
+    base = bench.root / shared.dataset
+    checked = partial(crosschecked, bench, base / variant, annotated, rows, list(shared.labels),
+                      args["train_config"], crosscheck_settings(args))  # fmt: skip
+    samples = read_jsonl(corrected(bench, base / f"{variant}+correct", checked, spec, rows, args), "samples")
+    name = partial(variant_name, variant)
+    return workflow_rows(bench, shared.dataset, spec, base, samples, name, args, test, weights)
 
 
 def variant_name(variant: str, row: str) -> str:
@@ -740,14 +755,9 @@ def more_text_rows(
     """The workflow on more annotated text (`--more N`): the sample's annotations and N more train texts
     tagged by the same library (`more_corpus`), cross-checked and corrected as one corpus, then the
     workflow's student and shipped CNN: the point of the learning curve past the annotation sample."""
-    base = bench.root / shared.dataset
     rows = shared.rows + more_rows(shared.dataset, more, args["n"], args["seed"])
     annotated = more_corpus(bench, shared, rows, more)
-    checked = partial(crosschecked, bench, base / MORE, annotated, rows, list(shared.labels),
-                      args["train_config"], crosscheck_settings(args))  # fmt: skip
-    samples = read_jsonl(corrected(bench, base / f"{MORE}+correct", checked, spec, rows, args), "samples")
-    name = partial(variant_name, MORE)
-    return workflow_rows(bench, shared.dataset, spec, base, samples, name, args, test, weights)
+    return teacher_rows(bench, spec, shared, MORE, annotated, rows, test, args, weights)
 
 
 def more_corpus(bench: Bench, shared: Shared, rows: List[Dict[str, Any]], more: int) -> Path:
