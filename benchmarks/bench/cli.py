@@ -219,6 +219,7 @@ def distill_cli(
     selftrain: bool = typer.Option(False, help="Also the self-trained second student and the CNN it labels for."),
     shape: bool = typer.Option(False, help="Also the student that reads word shapes, and its CNN (with --pretrain)."),
     vectors: bool = typer.Option(False, help="Also the CNNs that read static vectors from the embedder's word pieces."),
+    wide: bool = typer.Option(False, help="Also the shipped CNN made wider (its own pretrained start)."),
     sizes: str = typer.Option(
         "", help="Learning curve: the two-stage rows on the first N annotated texts, per N (e.g. 250,500)."
     ),
@@ -238,7 +239,7 @@ def distill_cli(
     report = run(
         names, output_dir, n, k, seed, cache_path, folds, train_steps=train_steps, summarize_only=summarize_only,
         pretrain=pretrain, selftrain=selftrain, sizes=_seeds(sizes, "--sizes"), shape=shape, vectors=vectors,
-        two_pass=two_pass, more=more,
+        two_pass=two_pass, more=more, wide=wide,
     )  # fmt: skip
     print(markdown(report))
 

@@ -11,7 +11,7 @@ skips finished steps and the LLM cache makes an interrupted step cheap to redo):
   distill+correct+proggen: the corrected corpus plus ProgGen's x+y corpus -> to-docbin -> train -> evaluate
   distill+missing: the annotated corpus, its least confident fifth of entities left unannotated (spaCy's
           missing tokens: neither entity nor outside) -> to-docbin -> train -> evaluate
-  the two-stage rows (`+minilm`, `+relabel`; `--selftrain`, `--pretrain`, `--shape`, `--vectors`), and with
+  the two-stage rows (`+minilm`, `+relabel`; `--selftrain`, `--pretrain`, `--shape`, `--vectors`, `--wide`), and with
           `--sizes` the same on the first N annotated texts (`<row>@N`: the learning curve)
   two passes (`--two-pass N`): the first N annotated texts cross-checked, their surely labelled ones added to
           the library, which tags the other texts (`distill+demos`); the same library alone tags them too
@@ -383,6 +383,15 @@ VECTORED = {
     "distill+correct+minilm+relabel+pretrain+vectors": "distill+correct+minilm",
 }
 VECTOR_OVERRIDES = {"components.tok2vec.model.embed.include_static_vectors": True}
+# configuration -> the student row whose labels of the train split it learns from, the shipped CNN made wider
+# (`--wide`: twice the encoder's width, more hash rows and a wider parser layer; its own pretrained start):
+# whether the CNN's size is what keeps it below the student it imitates, at a cost in speed
+WIDE = {"distill+correct+minilm+relabel+pretrain+wide": "distill+correct+minilm"}
+WIDE_OVERRIDES = {
+    "components.tok2vec.model.encode.width": 192,
+    "components.tok2vec.model.embed.rows": [10000, 2000, 5000, 5000],
+    "components.ner.model.hidden_width": 128,
+}
 
 
 def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, Any]) -> Dict[str, Any]:
@@ -433,6 +442,8 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
         rows.update(shaped_rows(bench, dataset, spec, base, corpus, test, args, weights))
     if args.get("vectors"):
         rows.update(vectors_rows(bench, dataset, shared, base, test, args))
+    if args.get("wide"):
+        rows.update(wide_rows(bench, dataset, shared, base, test, args))
     if args.get("two_pass"):
         rows.update(two_pass_rows(bench, spec, shared, args["two_pass"], test, args, weights))
     if args.get("more"):
@@ -492,6 +503,18 @@ def vectors_rows(bench: Bench, dataset: str, shared: Shared, base: Path, test: P
     return {
         name: relabelled_cnn(bench, dataset, base / name, base / teacher, test, cnn_args, start[name])
         for name, teacher in VECTORED.items()
+    }
+
+
+def wide_rows(bench: Bench, dataset: str, shared: Shared, base: Path, test: Path, args: Dict[str, Any]):
+    """The wider shipped CNN (`WIDE`): the benchmark's CNN config with `WIDE_OVERRIDES`, its tok2vec
+    pretrained on the train split's text at that width, trained on the student's labels of the train split."""
+    config = derived_config(args["train_config"], WIDE_OVERRIDES, shared.folder / "wide-config" / "train.cfg")
+    weights = shared.pretrain(config, "pretrain-wide")
+    cnn_args = {**args, "train_config": config}
+    return {
+        name: relabelled_cnn(bench, dataset, base / name, base / teacher, test, cnn_args, weights)
+        for name, teacher in WIDE.items()
     }
 
 
@@ -990,6 +1013,7 @@ def run(
     vectors: bool = False,
     two_pass: int = 0,
     more: int = 0,
+    wide: bool = False,
 ) -> Dict[str, Any]:
     if more < 0:
         raise SettingsError(f"bench distill --more: the texts past the sample must be 0 or more, got {more}")
@@ -1000,7 +1024,7 @@ def run(
     bench = Bench(output_dir, lambda: select.load_model("local", cache_path), force=False)
     args: Dict[str, Any] = {"n": n, "k": k, "seed": seed, "cache_path": cache_path, "folds": folds}
     args.update(train_config=train_config, train_steps=train_steps, pretrain=pretrain, selftrain=selftrain, sizes=sizes)
-    args.update(shape=shape, vectors=vectors, two_pass=two_pass, more=more)
+    args.update(shape=shape, vectors=vectors, two_pass=two_pass, more=more, wide=wide)
     for dataset in datasets:
         if not summarize_only:
             run_dataset(bench, dataset, DomainSpec.load(domains_dir / f"{dataset}.yml"), args)
@@ -1082,7 +1106,7 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
             configs["proggen x+y+correct"] = theirs[dataset]["x+y+correct"]
         curve = sorted((p.name for p in base.glob("*@*") if p.is_dir()), key=lambda x: (annotated_size(x), x))
         named = [*CONFIGS, *RELABELLED, *SELFTRAINED, *SELFTRAINED_RELABELLED, *PRETRAINED, *PRETRAINED_RELABELLED]
-        named += [*SHAPED, *SHAPED_RELABELLED, *VECTORED, *two_pass_names(), *variant_names(MORE)]
+        named += [*SHAPED, *SHAPED_RELABELLED, *VECTORED, *WIDE, *two_pass_names(), *variant_names(MORE)]
         for name in [*named, *curve]:
             row = summarize(base, name, annotated)
             if row is not None:
