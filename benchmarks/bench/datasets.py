@@ -63,7 +63,7 @@ def more_rows(dataset: str, more: int, n: int = ANNOTATE_N, seed: int = ANNOTATE
     the same kind for the learning curve past the sample. Where a dataset has no dev split its library's
     text is that rest too, so a few of these may be feature sentences, as a user's own texts would be."""
     train = read_bio(split_path(dataset, "train"))
-    picked = set(sample_rows(train, n, seed))
+    picked = set(sample_rows(train, n, seed))  # split_texts's sample
     rest = [i for i in range(len(train)) if i not in picked]
     return [train[rest[i]] for i in sample_rows(rest, more, seed + 1)]
 

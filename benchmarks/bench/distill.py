@@ -128,7 +128,7 @@ def rows_of(samples: List[Dict[str, Any]], rows: List[Dict[str, Any]]) -> List[D
 
 
 def with_text(samples: List[Dict[str, Any]], rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """`without_text` undone from the dataset rows (ids are `train-<index in the sample>`)."""
+    """`without_text` undone from the dataset rows (ids are `train-<index in rows>`)."""
     out = []
     for x, row in zip(samples, rows_of(samples, rows)):
         sentence = text_of(row)
@@ -722,11 +722,7 @@ def two_pass_corpus(bench: Bench, shared: Shared, first: int, args: Dict[str, An
     out, offsets = folder / "annotated.jsonl", folder / "second-pass.jsonl"  # committed: offsets only
     labels = list(shared.labels)
     record = folder / "steps" / "annotate.json"
-    if record.exists() and (before := srsly.read_json(record)["first_pass"]) != first:
-        raise SettingsError(
-            f"bench distill --two-pass {first}: {folder} holds a first pass of {before} texts; give --two-pass "
-            f"{before}, or move the folder (and {TWO_PASS}+*) away"
-        )
+    same_setting(record, "first_pass", first, "--two-pass")
     one_pass = read_jsonl(shared.annotate(), "annotated corpus")
     if not out.exists() and offsets.exists():
         write_jsonl(out, one_pass[:first] + with_text(read_offsets(offsets), shared.rows))
@@ -790,13 +786,9 @@ def more_corpus(bench: Bench, shared: Shared, rows: List[Dict[str, Any]], more: 
     folder = bench.root / shared.dataset / MORE
     out, offsets = folder / "annotated.jsonl", folder / "more.jsonl"  # committed: offsets only
     record = folder / "steps" / "annotate.json"
-    if record.exists() and (before := srsly.read_json(record)["more"]) != more:
-        raise SettingsError(
-            f"bench distill --more {more}: {folder} holds {before} more texts; give --more {before}, or move the "
-            f"folder (and {MORE}+*) away"
-        )
+    same_setting(record, "more", more, "--more")
     sample, first = read_jsonl(shared.annotate(), "annotated corpus"), len(shared.rows)
-    if not out.exists() and offsets.exists():
+    if not out.exists() and record.exists():  # a finished step's offsets (a killed one's are written again)
         write_jsonl(out, sample + with_text(read_offsets(offsets), rows))
 
     def run() -> Dict[str, Any]:
@@ -814,16 +806,29 @@ def more_corpus(bench: Bench, shared: Shared, rows: List[Dict[str, Any]], more: 
     return out
 
 
+def same_setting(record: Path, key: str, value: int, flag: str) -> None:
+    """Refuse, by name, to go on with a folder whose finished step was made with another `flag` value."""
+    if record.exists() and (before := srsly.read_json(record)[key]) != value:
+        folder = record.parents[1]
+        raise SettingsError(
+            f"bench distill {flag} {value}: {folder} was made with {flag} {before}; give {flag} {before}, or move "
+            f"the folder (and {folder.name}+*) away"
+        )
+
+
+def joined_annotation(first: Dict[str, Any], second: Dict[str, Any], share: float = 1.0) -> Dict[str, Any]:
+    """Two annotation records as one (`share`: the part of the first one's texts, calls and seconds used)."""
+    a, b = first.get("usage") or {}, second.get("usage") or {}
+    return {
+        "texts": round(first["texts"] * share) + second["texts"],
+        "usage": {k: a.get(k, 0) * share + b.get(k, 0) for k in {*a, *b}},
+        "tag_seconds": first["tag_seconds"] * share + second["tag_seconds"],
+    }
+
+
 def more_annotated(base: Path, sample: Dict[str, Any]) -> Dict[str, Any]:
     """The `--more` corpus's annotation as one record: the sample's and the texts past it."""
-    record = srsly.read_json(base / MORE / "steps" / "annotate.json")
-    first, second = sample.get("usage") or {}, record.get("usage") or {}
-    usage = {k: first.get(k, 0) + second.get(k, 0) for k in {*first, *second}}
-    return {
-        "texts": sample["texts"] + record["texts"],
-        "usage": usage,
-        "tag_seconds": sample["tag_seconds"] + record["tag_seconds"],
-    }
+    return joined_annotation(sample, srsly.read_json(base / MORE / "steps" / "annotate.json"))
 
 
 def estimate_step(bench: Bench, folder: Path, heldout: Path) -> None:
@@ -1082,11 +1087,7 @@ def two_pass_annotated(base: Path, one_pass: Dict[str, Any], variant: str = TWO_
     seconds)."""
     record = srsly.read_json(base / TWO_PASS / "steps" / "annotate.json")
     second = record if variant == TWO_PASS else srsly.read_json(base / TWO_PASS / "steps" / "one-pass.json")
-    share = record["first_pass"] / one_pass["texts"]
-    first_usage, second_usage = one_pass.get("usage") or {}, second.get("usage") or {}
-    usage = {k: first_usage.get(k, 0) * share + second_usage.get(k, 0) for k in {*first_usage, *second_usage}}
-    tag_seconds = one_pass["tag_seconds"] * share + second["tag_seconds"]
-    return {"texts": one_pass["texts"], "usage": usage, "tag_seconds": tag_seconds}
+    return joined_annotation(one_pass, second, share=record["first_pass"] / one_pass["texts"])
 
 
 def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) -> Dict[str, Any]:

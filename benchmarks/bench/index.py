@@ -259,7 +259,8 @@ library row that asked for every type (same settings and sentences; its P and R 
 recovered from its per-type figures and the gold counts):
 
 {out_of_type}
-Command: `spacy project run ner-outlet`, then `python -m bench out-of-type` (no LLM).
+Command: `spacy project run ner-outlet` (its last step, `python -m bench out-of-type`, makes this table
+from the rows without an LLM call).
 
 ## Distillation: reverse_ner labels texts, spaCy learns from them
 

@@ -16,6 +16,7 @@ import srsly
 from wasabi import msg
 
 from spacy_progner.corpus.bio import sample_rows
+from spacy_progner.errors import SettingsError
 
 from .datasets import eval_rows, mentions
 
@@ -63,8 +64,8 @@ def on_types(row: Dict[str, Any], gold: Dict[str, int]) -> Dict[str, Optional[fl
         tp += hits
         if prf["p"] > 0:
             predicted += round(hits / prf["p"])
-        elif hits == 0:
-            countable = False  # predictions of this type, if any, are unknown
+        else:
+            countable = False  # no true positive to count its predictions back from
     total = sum(gold.values())
     p = tp / predicted if countable and predicted else (0.0 if countable else None)
     r = tp / total if total else 0.0
@@ -86,8 +87,22 @@ def _library_row(table: str, dataset: str) -> Optional[Tuple[Dict[str, Any], Dic
     return None if row is None else (row, report)
 
 
+# what two tables must share for their rows to be compared (the library build's seed and size included)
+SAME = ("split", "n", "seed", "k")
+SAME_BUILD = ("n_clusters", "entities_per_type", "expansions_per_feature", "check_examples", "seed")
+
+
+def same_setting(full: Dict[str, Any], asked: Dict[str, Any], tables: Tuple[str, str]) -> None:
+    """Refuse to compare rows of other sentences or settings, naming what differs."""
+    differ = [k for k in SAME if full.get(k) != asked.get(k)]
+    differ += [f"build.{k}" for k in SAME_BUILD if full["build"].get(k) != asked["build"].get(k)]
+    if differ:
+        raise SettingsError(f"bench out-of-type: {tables[0]} and {tables[1]} differ in {', '.join(differ)}")
+
+
 def run(output: Path = OUTPUT) -> List[Dict[str, Any]]:
-    """One line per out-of-type row that has been run, beside the full-type row on the same types."""
+    """One line per out-of-type row that has been run, beside the full-type row on the same types. The
+    out-of-type row was scored on its asked types alone, so its own P/R/F1 are those figures."""
     lines: List[Dict[str, Any]] = []
     for dataset, full_table, rows in CASES:
         full = _library_row(full_table, dataset)
@@ -96,11 +111,12 @@ def run(output: Path = OUTPUT) -> List[Dict[str, Any]]:
             if full is None or found is None:
                 continue
             row, report = found
+            same_setting(full[1], report, (full_table, table))
             types = report["labels"][dataset]
             gold = gold_counts(dataset, types, report)
             lines.append({
                 "dataset": dataset, "types": types, "gold": gold, "row": what, "table": table,
-                "every_type_asked": on_types(full[0], gold), "asked": on_types(row, gold),
+                "every_type_asked": on_types(full[0], gold), "asked": {k: row[k] for k in ("p", "r", "f")},
             })  # fmt: skip
     srsly.write_json(output, lines)
     output.with_suffix(".md").write_text(markdown(lines), encoding="utf8")

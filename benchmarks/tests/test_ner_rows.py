@@ -86,3 +86,16 @@ def test_the_every_type_row_is_scored_on_the_asked_types_alone_from_its_per_type
     assert unknown["p"] is None and unknown["f"] is None and unknown["r"] == 0.0
     absent = on_types({"per_type": {"PER": {"p": 1.0, "r": 0.5}}}, {"PER": 4, "ORG": 0})  # ORG: none either side
     assert (absent["tp"], absent["predicted"], absent["p"], absent["r"]) == (2, 2, 1.0, 0.5)
+
+
+def test_rows_of_other_sentences_or_builds_are_not_compared():
+    import pytest
+    from bench.out_of_type import same_setting
+
+    from spacy_progner.errors import SettingsError
+
+    report = {"split": "test", "n": 150, "seed": 2024, "k": 4, "build": {"n_clusters": 64, "seed": 0}}
+    same_setting(report, {**report, "labels": {"x": ["PER"]}}, ("full", "asked"))
+    other = {**report, "n": 100, "build": {"n_clusters": 32, "seed": 0}}
+    with pytest.raises(SettingsError, match="full and asked differ in n, build.n_clusters"):
+        same_setting(report, other, ("full", "asked"))

@@ -58,7 +58,7 @@ def row_to_doc(vocab: Vocab, row: Dict, keep: Optional[Iterable[str]] = None) ->
     return doc
 
 
-def sample_rows(rows: Sequence[Dict], n: int, seed: int) -> List[int]:
+def sample_rows(rows: Sequence[Any], n: int, seed: int) -> List[int]:
     """Indices of a fixed random sample (sorted), the same for every run with this seed."""
     if n >= len(rows):
         return list(range(len(rows)))

@@ -149,30 +149,42 @@ def merge_libraries(libraries: Sequence[ExampleLibrary]) -> ExampleLibrary:
             if lib.meta.get(key) != first.meta.get(key):
                 raise SettingsError(f"merge libraries: library {i} has other {key} than library 1; build it alike")
     merged = ExampleLibrary(examples=[], features=[], meta=_merged_meta(libraries))
-    feature_at: Dict[str, int] = {}
-    seen = set()
+    feature_at: Dict[str, int] = {}  # feature sentence -> its index in the merged library
+    example_rows: List[np.ndarray] = []
+    feature_rows: List[np.ndarray] = []
     for lib in libraries:
-        new_features = [i for i, text in enumerate(lib.features) if text not in feature_at]
-        for i in new_features:
-            feature_at[lib.features[i]] = len(feature_at)
-        new_examples = [i for i, ex in enumerate(lib.examples) if ex["sentence"] not in seen]
-        for i in new_examples:
-            seen.add(lib.examples[i]["sentence"])
-            merged.examples.append({**lib.examples[i], "feature": feature_at[lib.features[lib.examples[i]["feature"]]]})
-        merged.features.extend(lib.features[i] for i in new_features)
-        merged.feature_vectors = stacked(merged.feature_vectors, lib.feature_vectors[new_features])
-        merged.example_vectors = stacked(merged.example_vectors, lib.example_vectors[new_examples])
+        for text, vector in zip(lib.features, lib.feature_vectors):
+            if text not in feature_at:
+                feature_at[text] = len(merged.features)
+                merged.features.append(text)
+                feature_rows.append(vector)
+        seen = {ex["sentence"] for ex in merged.examples}
+        for ex, vector in zip(lib.examples, lib.example_vectors):
+            if ex["sentence"] not in seen:
+                seen.add(ex["sentence"])
+                merged.examples.append({**ex, "feature": feature_at[lib.features[ex["feature"]]]})
+                example_rows.append(vector)
+    merged.example_vectors = _matrix(example_rows, first.example_vectors)
+    merged.feature_vectors = _matrix(feature_rows, first.feature_vectors)
     return merged
 
 
+def _matrix(rows: List[np.ndarray], like: np.ndarray) -> np.ndarray:
+    """Vectors as one float32 matrix; none at all keep the width of `like`."""
+    if not rows:
+        return np.zeros((0, like.shape[1] if like.ndim == 2 else 0), dtype=np.float32)
+    return np.vstack(rows).astype(np.float32)
+
+
 def _merged_meta(libraries: Sequence[ExampleLibrary]) -> Dict[str, Any]:
-    """The first build's metadata with every build's pools, and what each build was (settings, size, cost)."""
+    """The first build's types, model and embedder, every build's pools, the builds' summed seconds, and
+    what each build was (settings, size, cost, counts): a merged library cost all of its builds."""
     pools: Dict[str, Dict[str, None]] = {}  # insertion-ordered sets
     for lib in libraries:
         for label, pool in (lib.meta.get("pools") or {}).items():
             pools.setdefault(label, {}).update(dict.fromkeys(pool))
-    builds = [
-        {"settings": lib.meta.get("settings"), "examples": len(lib), "seconds": lib.meta.get("seconds")}
-        for lib in libraries
-    ]
-    return {**libraries[0].meta, "pools": {label: list(names) for label, names in pools.items()}, "merged": builds}
+    keys = ("settings", "seconds", "usage", "counts")
+    builds = [{"examples": len(lib), **{k: lib.meta.get(k) for k in keys}} for lib in libraries]
+    meta = {k: v for k, v in libraries[0].meta.items() if k not in keys}
+    meta["seconds"] = round(sum(b["seconds"] or 0.0 for b in builds), 1)
+    return {**meta, "pools": {label: list(names) for label, names in pools.items()}, "merged": builds}

@@ -9,16 +9,22 @@ from spacy_progner.errors import SettingsError
 from spacy_progner.reverse_ner.library import ExampleLibrary, merge_libraries
 
 LABELS = {"PER": "a person", "LOC": "a place"}
+VECTOR = {text: np.random.default_rng(i).normal(size=8).astype(np.float32) for i, text in enumerate([
+    "Someone lives somewhere .", "It rained .", "A man travelled .",
+    "Ana Pike lives in Velm .", "Rain fell .", "Ivo Brandt flew to Graz .",
+])}  # fmt: skip
 
 
-def build(examples, features, pools, seed):
-    lib = ExampleLibrary(
+def build(examples, features, pools, seed, seconds=10.0):
+    """A library as a build leaves it; each sentence's vector is fixed, so a vector names its sentence."""
+    return ExampleLibrary(
         examples=[{"sentence": s, "entities": e, "feature": f} for s, e, f in examples],
         features=features,
-        meta={"labels": LABELS, "settings": {"seed": seed}, "pools": pools, "seconds": 10.0 + seed},
-    )
-    lib.embed_all()
-    return lib
+        meta={"labels": LABELS, "settings": {"seed": seed}, "pools": pools, "seconds": seconds,
+              "usage": {"expand": {"calls": 3}}, "counts": {"examples": {"kept": len(examples)}}},
+        example_vectors=np.array([VECTOR[s] for s, _, _ in examples]),
+        feature_vectors=np.array([VECTOR[t] for t in features]),
+    )  # fmt: skip
 
 
 ONE = build(
@@ -27,11 +33,12 @@ ONE = build(
     {"PER": ["Ana Pike"], "LOC": ["Velm"]},
     seed=0,
 )
-TWO = build(
-    [("Rain fell .", [], 0), ("Ivo Brandt flew to Graz .", [["Ivo Brandt", "PER"], ["Graz", "LOC"]], 1)],
-    ["It rained .", "A man travelled ."],  # its first feature sentence is also ONE's second
+TWO = build(  # its first feature sentence is also ONE's second, and it holds one feature sentence twice
+    [("Rain fell .", [], 0), ("Ivo Brandt flew to Graz .", [["Ivo Brandt", "PER"], ["Graz", "LOC"]], 2)],
+    ["It rained .", "It rained .", "A man travelled ."],
     {"PER": ["Ivo Brandt", "Ana Pike"], "LOC": ["Graz"]},
     seed=1,
+    seconds=20.0,
 )
 
 
@@ -40,24 +47,33 @@ def test_merged_library_holds_each_distinct_example_once_with_its_own_feature_an
     sentences = [ex["sentence"] for ex in merged.examples]
     assert sentences == ["Ana Pike lives in Velm .", "Rain fell .", "Ivo Brandt flew to Graz ."]
     assert merged.features == ["Someone lives somewhere .", "It rained .", "A man travelled ."]
-    for ex, vector in zip(merged.examples, merged.example_vectors):
-        source = ONE if ex["sentence"] in [x["sentence"] for x in ONE.examples] else TWO
-        i = [x["sentence"] for x in source.examples].index(ex["sentence"])
-        assert merged.features[ex["feature"]] == source.features[source.examples[i]["feature"]]
-        assert np.allclose(vector, source.example_vectors[i])
-    assert merged.feature_vectors.shape == (3, ONE.feature_vectors.shape[1])
-    assert np.allclose(merged.feature_vectors[2], TWO.feature_vectors[1])
-    assert merged.meta["pools"] == {"PER": ["Ana Pike", "Ivo Brandt"], "LOC": ["Velm", "Graz"]}
-    assert [b["examples"] for b in merged.meta["merged"]] == [2, 2]
-    assert [b["settings"]["seed"] for b in merged.meta["merged"]] == [0, 1]
-    nearest = merged.retrieve(TWO.example_vectors[1:], k=1)[0][0]
+    features = {ex["sentence"]: merged.features[ex["feature"]] for ex in merged.examples}
+    assert features == {"Ana Pike lives in Velm .": "Someone lives somewhere .", "Rain fell .": "It rained .",
+                        "Ivo Brandt flew to Graz .": "A man travelled ."}  # fmt: skip
+    assert all(np.array_equal(v, VECTOR[s]) for s, v in zip(sentences, merged.example_vectors))
+    assert all(np.array_equal(v, VECTOR[t]) for t, v in zip(merged.features, merged.feature_vectors))
+    nearest = merged.retrieve(VECTOR["A man travelled ."][None, :], k=1)[0][0]  # by feature sentence
     assert merged.examples[nearest]["sentence"] == "Ivo Brandt flew to Graz ."
 
 
-def test_builds_of_other_types_or_none_at_all_are_refused_by_name():
-    other = build([("Ana Pike spoke .", [["Ana Pike", "PER"]], 0)], ["Someone spoke ."], {}, seed=2)
+def test_merged_metadata_unites_the_pools_and_books_every_build():
+    meta = merge_libraries([ONE, TWO]).meta
+    assert meta["pools"] == {"PER": ["Ana Pike", "Ivo Brandt"], "LOC": ["Velm", "Graz"]}
+    assert meta["seconds"] == 30.0 and "usage" not in meta and "counts" not in meta  # no one build's cost
+    assert [(b["examples"], b["settings"]["seed"], b["usage"]["expand"]["calls"]) for b in meta["merged"]] == [
+        (2, 0, 3), (2, 1, 3)]  # fmt: skip
+    assert meta["labels"] == LABELS
+
+
+def test_builds_of_other_types_or_embedder_or_none_at_all_are_refused_by_name():
+    other = build([("Rain fell .", [], 0)], ["It rained ."], {}, seed=2)
     other.meta["labels"] = {"PER": "a person"}
     with pytest.raises(SettingsError, match="library 2 has other labels than library 1"):
         merge_libraries([ONE, other])
+    other.meta = {**ONE.meta, "embedder": "another-embedder"}
+    with pytest.raises(SettingsError, match="library 2 has other embedder than library 1"):
+        merge_libraries([ONE, other])
     with pytest.raises(SettingsError, match="no library given"):
         merge_libraries([])
+    empty = merge_libraries([build([], [], {}, seed=3)])
+    assert len(empty) == 0 and empty.example_vectors.shape == (0, 0)
