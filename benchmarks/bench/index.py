@@ -224,12 +224,19 @@ def distill_curve(folder: Path = DISTILL_DIR) -> str:
     lines = [f"| annotated texts | {head} |", "|---|" + "---|" * 2 * len(by)]
     points = [(f"{size:,}", [distill.curve_name(n, size) for n in distill.WORKFLOW_ROWS]) for size in sizes]
     points.append((f"{report['n_sentences']:,}", list(distill.WORKFLOW_ROWS)))
-    more = [distill.variant_name(distill.MORE, n) for n in distill.WORKFLOW_ROWS]
-    past = {f"{configs[more[0]]['annotated_texts']:,}" for configs in by.values() if more[0] in configs}
-    points += [(texts + " (more text)", more) for texts in sorted(past)]  # one size if every dataset ran alike
     for texts, names in points:
         cells = [_f((configs.get(name) or {}).get("f1")) for configs in by.values() for name in names]
         lines.append(f"| {texts} | " + " | ".join(cells) + " |")
+    more = [distill.variant_name(distill.MORE, n) for n in distill.WORKFLOW_ROWS]
+    past = sorted({configs[more[0]]["annotated_texts"] for configs in by.values() if more[0] in configs})
+    for texts in past:  # a dataset's cells only where its more-text rows hold that many texts
+        cells = [
+            _f((configs.get(name) or {}).get("f1")) if (configs.get(more[0]) or {}).get("annotated_texts") == texts
+            else "–"
+            for configs in by.values()
+            for name in more
+        ]  # fmt: skip
+        lines.append(f"| {texts:,} (texts past the sample) | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -53,6 +53,7 @@ DEFAULT_CONFIGS = ("spacy.NER.v3", "k0", "library", "library+sc", "gold")
 CONFIGS = (*DEFAULT_CONFIGS, "k0+filter", "library-nofilter", "library+user", "library+merged")
 SELF_LIBRARY = ("library", "library+sc", "k0+filter", "library-nofilter", "library+user", "library+merged")
 MERGED_BUILDS = 3
+ENLARGED = ("library+user", "library+merged")  # rows whose library is the self-made one and more
 # The annotated train-split texts with cross-check marks the "library+user" row takes its demos from (the
 # review benchmark writes them from the committed distillation corpus; they hold dataset text, not committed)
 USER_CORPUS = DISTILL_DIR / "{dataset}" / "review" / "crosschecked.jsonl"
@@ -150,12 +151,14 @@ class Libraries:
     def merged(self) -> ExampleLibrary:
         """The builds of seeds seed .. seed + MERGED_BUILDS - 1 (each built if not on disk), merged."""
         seeds = range(self.build.seed, self.build.seed + MERGED_BUILDS)
-        builds = [self.get("library")] + [
+        own = self.get("library")
+        assert own is not None  # a self-made library is always made
+        builds = [own] + [
             build_library(self.dataset, self.labels, replace(self.build, seed=s), self.out, self.cache_path)
             for s in seeds[1:]
         ]
-        out = merge_libraries(builds)  # type: ignore[arg-type]
-        sizes = " + ".join(str(len(b)) for b in builds)  # type: ignore[arg-type]
+        out = merge_libraries(builds)
+        sizes = " + ".join(str(len(b)) for b in builds)
         msg.info(f"{self.dataset}: builds of seeds {list(seeds)} ({sizes} examples) merged into {len(out)}")
         return out
 
@@ -490,5 +493,8 @@ def markdown(report: Dict[str, Any]) -> str:
         lib = report["libraries"].get(dataset)
         if lib:
             lines += ["", library_line(lib)]
+        enlarged = [r for r in report["results"] if r["dataset"] == dataset and r["config"] in ENLARGED]
+        lines += [f"The {r['config']} row tags with {r['library_examples']} examples." for r in enlarged
+                  if r.get("library_examples")]  # fmt: skip
         lines.append("")
     return "\n".join(lines)
