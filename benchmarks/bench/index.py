@@ -54,6 +54,11 @@ NER_TABLES: Tuple[Tuple[str, str], ...] = (
         "it proposed alone and every label's confidence >= 0.9",
     ),
     ("reverse_ner_k2_user_mit", "the same on MIT-Restaurant"),
+    (
+        "reverse_ner_k2_merged",
+        "three library builds of MIT-Restaurant (seeds 0, 1, 2; k=2) merged into one library (`merge_libraries`), "
+        "against each build alone in the Library builds table",
+    ),
 )
 PROGGEN_TABLES: Tuple[Tuple[Path, str], ...] = (
     (PROGGEN_DIR, "400 kept sentences per configuration"),
@@ -215,6 +220,18 @@ def out_of_type_table(path: Path = out_of_type.OUTPUT) -> str:
     return out_of_type.markdown(srsly.read_json(path)) if path.is_file() else "(no out-of-type row recorded yet)\n"
 
 
+def merged_line(path: Path = Path("reverse_ner_k2_merged.json")) -> str:
+    """The merged builds' row in one sentence (nothing until it has been run)."""
+    if not path.is_file():
+        return ""
+    rows = [r for r in srsly.read_json(path)["results"] if r["config"] == "library+merged"]
+    return "".join(
+        f"The builds of seeds 0 to 2 merged into one library of {r['library_examples']} examples "
+        f"(`library+merged`, [{path.stem}.md]({path.stem}.md)): {DATASET_NAMES[r['dataset']]} F1 {r['f']:.3f}.\n"
+        for r in rows
+    )
+
+
 def distill_curve(folder: Path = DISTILL_DIR) -> str:
     """F1 of the distill workflow's student and shipped CNN against the number of annotated texts."""
     report = srsly.read_json(folder / "benchmark.json")
@@ -297,6 +314,7 @@ build), each with its label-free check (`check-build`: how often the tagger repr
 labels with the nearest other examples as demos):
 
 {builds}
+{merged}
 Command: `spacy project run ner-seeds` (and `ner-user` for seed 0).
 
 ## Demos from the user's text
@@ -349,6 +367,7 @@ def readme() -> str:
         distill=distill_headline(),
         curve=distill_curve(),
         builds=build_spread(),
+        merged=merged_line(),
         out_of_type=out_of_type_table(),
         proggen=proggen_headline(),
     )
