@@ -28,12 +28,13 @@ from spacy_progner.llm.protocol import canonical_json, sha256_hex
 from spacy_progner.ner import LabelSet
 from spacy_progner.ner.domain import DomainSpec
 from spacy_progner.reverse_ner.build import BuildSettings, LibraryBuilder
-from spacy_progner.reverse_ner.library import ExampleLibrary, merge_libraries
+from spacy_progner.reverse_ner.library import ExampleLibrary
 from spacy_progner.reverse_ner.pipeline import reverse_ner_pipeline
 from spacy_progner.reverse_ner.selfcheck import SelfCheckSettings, self_check
 from spacy_progner.reverse_ner.user_demos import UserDemoSettings, add_user_demos
 
 from .datasets import eval_rows, known_configs, library_texts, mentions, split_path
+from .merged import merge_libraries
 from .paths import DISTILL_DIR, DOMAINS_DIR
 
 # Written by the project for PER/LOC/ORG (MISC is dropped, as both papers do).

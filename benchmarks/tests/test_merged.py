@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from bench.merged import merge_libraries
 
 from spacy_progner.errors import SettingsError
-from spacy_progner.reverse_ner.library import ExampleLibrary, merge_libraries
+from spacy_progner.reverse_ner.library import ExampleLibrary
 
 LABELS = {"PER": "a person", "LOC": "a place"}
 VECTOR = {text: np.random.default_rng(i).normal(size=8).astype(np.float32) for i, text in enumerate([
