@@ -124,12 +124,3 @@ class ExampleLibrary:
         if len(lib.example_vectors) != len(lib.examples) or len(lib.feature_vectors) != len(lib.features):
             raise SettingsError(f"{path}: example library vectors do not match its examples; rebuild it")
         return lib
-
-
-def stacked(old: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """Two blocks of vectors one under the other (either may be empty: a library without examples)."""
-    if old.size == 0:
-        return new
-    if new.size == 0:
-        return old
-    return np.vstack([old, new]).astype(np.float32)

@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Sequence, Tuple
 
+import numpy as np
+
 from ..errors import SettingsError
 from .embed import DEFAULT_EMBEDDER, embed
-from .library import ExampleLibrary, stacked
+from .library import ExampleLibrary
 
 SOURCE = "user"  # an example's `source` when it is one of your texts
 
@@ -95,7 +97,15 @@ def add_user_demos(
         examples=library.examples + examples,
         features=library.features + texts,
         meta=meta,
-        example_vectors=stacked(library.example_vectors, vectors),
-        feature_vectors=stacked(library.feature_vectors, vectors),
+        example_vectors=_stacked(library.example_vectors, vectors),
+        feature_vectors=_stacked(library.feature_vectors, vectors),
     )
     return out, counts
+
+
+def _stacked(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    if old.size == 0:
+        return new
+    if new.size == 0:
+        return old
+    return np.vstack([old, new]).astype(np.float32)
