@@ -34,6 +34,10 @@ NER_TABLES: Tuple[Tuple[str, str], ...] = (
         "directors, characters, songs, reviews, trailers and average ratings unasked",
     ),
     (
+        "reverse_ner_asked_other_movie",
+        "out-of-type with the OTHER outlet on MIT-Movie, the same six of its twelve types asked",
+    ),
+    (
         "reverse_ner_asked_other",
         "out-of-type with the OTHER outlet (`other_names`): CoNLL-2003 asked for PER and ORG only, names of no "
         "asked type offered a type of their own that the pipe drops",
