@@ -88,10 +88,15 @@ def eval_rows(dataset: str, split: str = "test") -> List[Dict[str, Any]]:
     return split_texts(dataset)[0] if split == "tune" else read_bio(split_path(dataset, "test"))
 
 
+def eval_sample(dataset: str, split: str, n: int, seed: int) -> List[Dict[str, Any]]:
+    """A tagging benchmark's fixed sample of `eval_rows`, in sample order."""
+    rows = eval_rows(dataset, split)
+    return [rows[i] for i in sample_rows(rows, n, seed)]
+
+
 def test_sample(dataset: str) -> List[Dict[str, Any]]:
     """The tagging benchmarks' test sample (`SAMPLE_N` sentences, seed `SAMPLE_SEED`), in sample order."""
-    rows = read_bio(split_path(dataset, "test"))
-    return [rows[i] for i in sample_rows(rows, SAMPLE_N, SAMPLE_SEED)]
+    return eval_sample(dataset, "test", SAMPLE_N, SAMPLE_SEED)
 
 
 def library_texts(dataset: str) -> List[str]:

@@ -722,7 +722,7 @@ def two_pass_corpus(bench: Bench, shared: Shared, first: int, args: Dict[str, An
     out, offsets = folder / "annotated.jsonl", folder / "second-pass.jsonl"  # committed: offsets only
     labels = list(shared.labels)
     record = folder / "steps" / "annotate.json"
-    same_setting(record, "first_pass", first, "--two-pass")
+    same_flag(record, "first_pass", first, "--two-pass")
     one_pass = read_jsonl(shared.annotate(), "annotated corpus")
     if not out.exists() and offsets.exists():
         write_jsonl(out, one_pass[:first] + with_text(read_offsets(offsets), shared.rows))
@@ -786,15 +786,16 @@ def more_corpus(bench: Bench, shared: Shared, rows: List[Dict[str, Any]], more: 
     folder = bench.root / shared.dataset / MORE
     out, offsets = folder / "annotated.jsonl", folder / "more.jsonl"  # committed: offsets only
     record = folder / "steps" / "annotate.json"
-    same_setting(record, "more", more, "--more")
+    same_flag(record, "more", more, "--more")
     sample, first = read_jsonl(shared.annotate(), "annotated corpus"), len(shared.rows)
     if not out.exists() and record.exists():  # a finished step's offsets (a killed one's are written again)
         write_jsonl(out, sample + with_text(read_offsets(offsets), rows))
 
     def run() -> Dict[str, Any]:
-        extra, tagged = shared.tag_rows(rows[first:], "train", "annotate", offsets, None, first)
+        library = shared.library()
+        extra, tagged = shared.tag_rows(rows[first:], "train", "annotate", offsets, library, first)
         write_jsonl(out, sample + extra)
-        features = set(shared.library().features)
+        features = set(library.features)
         return {
             **tagged,
             "more": more,
@@ -806,7 +807,7 @@ def more_corpus(bench: Bench, shared: Shared, rows: List[Dict[str, Any]], more: 
     return out
 
 
-def same_setting(record: Path, key: str, value: int, flag: str) -> None:
+def same_flag(record: Path, key: str, value: int, flag: str) -> None:
     """Refuse, by name, to go on with a folder whose finished step was made with another `flag` value."""
     if record.exists() and (before := srsly.read_json(record)[key]) != value:
         folder = record.parents[1]

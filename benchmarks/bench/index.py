@@ -233,9 +233,12 @@ def merged_line(path: Path = Path("reverse_ner_k2_merged.json")) -> str:
     """The merged builds' row in one sentence (nothing until it has been run)."""
     if not path.is_file():
         return ""
-    rows = [r for r in srsly.read_json(path)["results"] if r["config"] == "library+merged"]
+    report = srsly.read_json(path)
+    first = report["build"]["seed"]
+    seeds = f"{first} to {first + reverse_ner.MERGED_BUILDS - 1}"
+    rows = [r for r in report["results"] if r["config"] == "library+merged"]
     return "".join(
-        f"The builds of seeds 0 to 2 merged into one library of {r['library_examples']} examples "
+        f"The builds of seeds {seeds} merged into one library of {r['library_examples']} examples "
         f"(`library+merged`, [{path.stem}.md]({path.stem}.md)): {DATASET_NAMES[r['dataset']]} F1 {r['f']:.3f}.\n"
         for r in rows
     )

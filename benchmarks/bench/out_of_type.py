@@ -15,10 +15,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import srsly
 from wasabi import msg
 
-from spacy_progner.corpus.bio import sample_rows
 from spacy_progner.errors import SettingsError
 
-from .datasets import eval_rows, mentions
+from .datasets import eval_sample, mentions
 
 OUTPUT = Path("reverse_ner_out_of_type.json")
 # (dataset, the table whose library row asked for every type, [(what the row adds, its table)])
@@ -42,10 +41,8 @@ CASES: Tuple[Tuple[str, str, Tuple[Tuple[str, str], ...]], ...] = (
 
 def gold_counts(dataset: str, types: Sequence[str], report: Dict[str, Any]) -> Dict[str, int]:
     """Gold mentions of each type in the report's test sample."""
-    rows = eval_rows(dataset, report.get("split", "test"))
-    sample = [rows[i] for i in sample_rows(rows, report["n"], report["seed"])]
     counts = dict.fromkeys(types, 0)
-    for row in sample:
+    for row in eval_sample(dataset, report.get("split", "test"), report["n"], report["seed"]):
         for _, label in mentions(row, types):
             counts[label] += 1
     return counts

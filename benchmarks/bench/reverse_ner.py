@@ -33,7 +33,7 @@ from spacy_progner.reverse_ner.pipeline import reverse_ner_pipeline
 from spacy_progner.reverse_ner.selfcheck import SelfCheckSettings, self_check
 from spacy_progner.reverse_ner.user_demos import UserDemoSettings, add_user_demos
 
-from .datasets import eval_rows, known_configs, library_texts, mentions, split_path
+from .datasets import eval_sample, known_configs, library_texts, mentions, split_path
 from .merged import merge_libraries
 from .paths import DISTILL_DIR, DOMAINS_DIR
 
@@ -338,10 +338,8 @@ def run(
         labels, dataset_build = dataset_task(dataset, build, domains_dir)
         labels = asked_types(labels, types, dataset)
         report["labels"][dataset] = list(labels)
-        rows = eval_rows(dataset, split)
-        idx = sample_rows(rows, n, seed)
         vocab = spacy.blank("en").vocab
-        refs = [row_to_doc(vocab, rows[i], keep=labels) for i in idx]
+        refs = [row_to_doc(vocab, row, keep=labels) for row in eval_sample(dataset, split, n, seed)]
         asked = labels.with_other() if (options or {}).get("other_names") else labels  # the library's types
         libs = Libraries(dataset, asked, dataset_build, library_dir or out, cache_path)
         tagging = Tagging(k, n_samples, options or {}, dataset_build.domain, model_options or {})

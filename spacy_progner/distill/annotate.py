@@ -165,10 +165,10 @@ def annotate_stream(
     counts = check_texts(nlp, texts, where)
     settings = settings or AnnotateSettings()
     claim_output(output, tagging_fingerprint(pipe, settings))
-    written, _ = shards.scan([output])
-    shards.check_against(written, texts, f"output {output}", "sentence")
-    kept = keep_earlier(output, settings.keep, texts, written)
-    done = shards.scan([output])[0] if kept else written
+    present, _ = shards.scan([output])
+    shards.check_against(present, texts, f"output {output}", "sentence")
+    kept = keep_earlier(output, settings.keep, texts, present)
+    done = shards.scan([output])[0] if kept else present
     todo = [(text_id, text) for text_id, text in texts if text_id not in done]
     if done:
         msg.info(f"annotate: {len(done)} texts already in {output}; tagging the other {len(todo)}")
@@ -192,9 +192,9 @@ def keep_earlier(
     output: Path, keep: Optional[str], texts: Sequence[Tuple[str, str]], written: Dict[str, shards.Loc]
 ) -> int:
     """Append to `output` the samples of an earlier pass (`keep`) that are not `written` yet (the caller's
-    index of the output, checked against the texts); how many. Why: a long run
-    tags a first share, lets the texts it labelled surely join the library (`add-demos`), and tags the rest
-    with the larger library into one corpus, without paying for the first share twice."""
+    index of the output, checked against the texts); how many. Why: a long run tags a first share, lets
+    the texts it labelled surely join the library (`add-demos`), and tags the rest with the larger library
+    into one corpus, without paying for the first share twice."""
     if not keep:
         return 0
     path = Path(keep)

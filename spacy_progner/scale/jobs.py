@@ -44,10 +44,10 @@ def annotate_ray(
     nlp = load_saved_pipeline(pipeline_dir, "the annotate pipeline")
     claim_output(output, tagging_fingerprint(tagger_pipe(nlp, str(pipeline_dir)), settings))
     sources = [output, *shards.shard_files(shard_dir)]
-    written, _ = shards.scan(sources)
-    shards.check_against(written, rows, f"{output} (or its shards)", "sentence")
-    kept = keep_earlier(output, settings.keep, rows, written)
-    done = shards.scan(sources)[0] if kept else written
+    present, _ = shards.scan(sources)
+    shards.check_against(present, rows, f"{output} (or its shards)", "sentence")
+    kept = keep_earlier(output, settings.keep, rows, present)
+    done = shards.scan(sources)[0] if kept else present
     if done:
         msg.info(f"annotate: {len(done)} texts already written; tagging the other {len(rows) - len(done)} on Ray")
     kwargs = {
