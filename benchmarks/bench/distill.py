@@ -807,6 +807,33 @@ def more_corpus(bench: Bench, shared: Shared, rows: List[Dict[str, Any]], more: 
     return out
 
 
+def more_summary(base: Path, record: Dict[str, Any], annotated: Dict[str, Any]) -> Dict[str, Any]:
+    """The `--more` corpus's label F1: the new texts alone, the whole corpus before and after correction, and
+    the library builds that labelled the sample and the new texts."""
+    corrected = base / f"{MORE}+correct" / "steps" / "correct.json"
+    return {
+        "more": record["more"],
+        "sample": annotated["texts"],
+        "more_gold": record["gold"],
+        "corpus_gold": record["corpus_gold"],
+        "corrected_gold": srsly.read_json(corrected)["gold"] if corrected.exists() else None,
+        "library_examples": {"more": record.get("library_examples"), "sample": annotated.get("library_examples")},
+    }
+
+
+def more_line(t: Dict[str, Any]) -> str:
+    """The more-text corpus in one sentence: how well the new texts and the whole corpus are labelled."""
+    prf = lambda g: f"{g['f']:.3f} (P {g['p']:.3f}, R {g['r']:.3f})"  # noqa: E731
+    built = t["library_examples"]
+    text = f"more text (`--more {t['more']}`): the {t['more']:,} train texts past the sample labelled at {prf(t['more_gold'])}"
+    if built["more"] != built["sample"]:  # libraries are not committed: built again
+        text += f" by a build of {built['more']} examples (the sample's {t['sample']:,} by one of {built['sample']})"
+    text += f"; the {t['more'] + t['sample']:,}-text corpus {prf(t['corpus_gold'])}"
+    if t.get("corrected_gold"):
+        text += f", after correction {prf(t['corrected_gold'])}"
+    return text
+
+
 def same_flag(record: Path, key: str, value: int, flag: str) -> None:
     """Refuse, by name, to go on with a folder whose finished step was made with another `flag` value."""
     if record.exists() and (before := srsly.read_json(record)[key]) != value:
@@ -1122,6 +1149,9 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
         two_pass_record = base / TWO_PASS / "steps" / "annotate.json"
         if two_pass_record.exists():
             entry["two_pass"] = two_pass_summary(base, srsly.read_json(two_pass_record), annotated)
+        more_record = base / MORE / "steps" / "annotate.json"
+        if more_record.exists():
+            entry["more"] = more_summary(base, srsly.read_json(more_record), annotated)
         heldout_record = base / "shared" / "steps" / "heldout.json"
         if heldout_record.exists():
             held = srsly.read_json(heldout_record)
@@ -1217,6 +1247,8 @@ def markdown(report: Dict[str, Any]) -> str:
         )
         if ds.get("two_pass"):
             lines.append(f"- **{ds['dataset']}** " + two_pass_line(ds["two_pass"]))
+        if ds.get("more"):
+            lines.append(f"- **{ds['dataset']}** " + more_line(ds["more"]))
         if ds.get("speed"):
             sp = ds["speed"]
             lines.append(

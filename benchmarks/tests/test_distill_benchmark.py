@@ -152,3 +152,18 @@ def test_more_text_lies_past_the_sample_and_its_rows_book_both_annotations(tmp_p
     assert row["llm_usage"]["calls"] == 1000 and row["llm_per_1000_kept"]["calls"] == 500
     with pytest.raises(SettingsError, match="--more"):
         run(["conll2003"], tmp_path, 1000, 2, 0, None, more=-1)
+
+
+def test_more_line_scores_the_new_texts_and_names_another_build():
+    """The more-text corpus's summary line: the new texts' label F1 apart from the whole corpus's, and the
+    library build that labelled them when it is not the sample's (libraries are built again per machine)."""
+    from bench.distill import more_line
+
+    prf = lambda f: {"f": f, "p": f, "r": f}  # noqa: E731
+    t = {"more": 1000, "sample": 1000, "more_gold": prf(0.465), "corpus_gold": prf(0.475),
+         "corrected_gold": prf(0.49), "library_examples": {"more": 44, "sample": 54}}  # fmt: skip
+    line = more_line(t)
+    assert "past the sample labelled at 0.465" in line and "the 2,000-text corpus 0.475" in line
+    assert "a build of 44 examples (the sample's 1,000 by one of 54)" in line and "after correction 0.490" in line
+    same = more_line({**t, "corrected_gold": None, "library_examples": {"more": 54, "sample": 54}})
+    assert "build" not in same and "correction" not in same
