@@ -38,6 +38,11 @@ NER_TABLES: Tuple[Tuple[str, str], ...] = (
         "out-of-type with the OTHER outlet on MIT-Movie, the same six of its twelve types asked",
     ),
     (
+        "reverse_ner_asked_other_kinds_movie",
+        "the same with the kind check: MIT-Movie's tagged names typed again in their sentence against the six "
+        "asked types and the named kinds none of them covers, those given a kind or none dropped",
+    ),
+    (
         "reverse_ner_asked_other",
         "out-of-type with the OTHER outlet (`other_names`): CoNLL-2003 asked for PER and ORG only, names of no "
         "asked type offered a type of their own that the pipe drops",

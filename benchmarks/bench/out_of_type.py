@@ -34,7 +34,11 @@ CASES: Tuple[Tuple[str, str, Tuple[Tuple[str, str], ...]], ...] = (
     (
         "mit_movie",
         "reverse_ner",
-        (("asked types only", "reverse_ner_asked_movie"), ("+ OTHER outlet", "reverse_ner_asked_other_movie")),
+        (
+            ("asked types only", "reverse_ner_asked_movie"),
+            ("+ OTHER outlet", "reverse_ner_asked_other_movie"),
+            ("+ OTHER outlet + kind check", "reverse_ner_asked_other_kinds_movie"),
+        ),
     ),
 )
 
