@@ -689,10 +689,14 @@ def two_pass_summary(base: Path, record: Dict[str, Any], annotated: Dict[str, An
     }
 
 
+def prf(gold: Dict[str, float]) -> str:
+    """A label F1 record as the summary lines quote it: F1 (P, R)."""
+    return f"{gold['f']:.3f} (P {gold['p']:.3f}, R {gold['r']:.3f})"
+
+
 def two_pass_line(t: Dict[str, Any]) -> str:
     """The two-pass teacher in one sentence: what joined the library and what the second pass's texts got."""
     first, demos, second = t["first_pass"], t["user_demos"], t["second_pass_gold"]
-    prf = lambda g: f"{g['f']:.3f} (P {g['p']:.3f}, R {g['r']:.3f})"  # noqa: E731
     one = t.get("one_pass_gold")
     libraries = t.get("library_examples") or {}
     text = (
@@ -823,9 +827,9 @@ def more_summary(base: Path, record: Dict[str, Any], annotated: Dict[str, Any]) 
 
 def more_line(t: Dict[str, Any]) -> str:
     """The more-text corpus in one sentence: how well the new texts and the whole corpus are labelled."""
-    prf = lambda g: f"{g['f']:.3f} (P {g['p']:.3f}, R {g['r']:.3f})"  # noqa: E731
     built = t["library_examples"]
-    text = f"more text (`--more {t['more']}`): the {t['more']:,} train texts past the sample labelled at {prf(t['more_gold'])}"
+    text = f"more text (`--more {t['more']}`): the {t['more']:,} train texts past the sample labelled at "
+    text += prf(t["more_gold"])
     if built["more"] != built["sample"]:  # libraries are not committed: built again
         text += f" by a build of {built['more']} examples (the sample's {t['sample']:,} by one of {built['sample']})"
     text += f"; the {t['more'] + t['sample']:,}-text corpus {prf(t['corpus_gold'])}"
@@ -1234,16 +1238,14 @@ def markdown(report: Dict[str, Any]) -> str:
             h = ds["corpus_f1"]["heldout"]
             lines.append(
                 f"- **{ds['dataset']}** the teacher on the held-out texts (the estimate's reference: the test "
-                f"sample's {SAMPLE_N} sentences, scored against their gold tags): F1 {h['f']:.3f} "
-                f"(P {h['p']:.3f}, R {h['r']:.3f})" + _library_note(h.get("library_examples") or {})
+                f"sample's {SAMPLE_N} sentences, scored against their gold tags): F1 {prf(h)}"
+                + _library_note(h.get("library_examples") or {})
             )
         c = ds["corpus_f1"]
         after = c.get("corrected")
         lines.append(
             f"- **{ds['dataset']}** corpus annotation F1 against the hidden gold tags: "
-            f"annotated {c['annotated']['f']:.3f} "
-            f"(P {c['annotated']['p']:.3f}, R {c['annotated']['r']:.3f})"
-            + (f", after correction {after['f']:.3f} (P {after['p']:.3f}, R {after['r']:.3f})" if after else "")
+            f"annotated {prf(c['annotated'])}" + (f", after correction {prf(after)}" if after else "")
         )
         if ds.get("two_pass"):
             lines.append(f"- **{ds['dataset']}** " + two_pass_line(ds["two_pass"]))
