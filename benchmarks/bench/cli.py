@@ -123,6 +123,9 @@ def ner_cli(
     check_build: bool = typer.Option(
         False, help="Also the self-made library's label-free check (check-build: one call per example)."
     ),
+    user_corpus: Optional[Path] = typer.Option(
+        None, help="The cross-checked corpus library+user takes demos from (default: the distillation's review one)."
+    ),
 ) -> None:
     """reverse_ner vs spacy-llm's spacy.NER.v3 vs gold retrieval on fixed samples of real test sets."""
     from .reverse_ner import markdown, run
@@ -155,6 +158,7 @@ def ner_cli(
         {} if n_parallel is None else {"n_parallel": n_parallel},
         _names(types) or None,
         check_build,
+        user_corpus,
     )
     table = markdown(report)
     print(table)

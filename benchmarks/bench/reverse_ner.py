@@ -126,8 +126,17 @@ def gold_library(dataset: str, labels: LabelSet, n: int = 4000, seed: int = 0) -
 class Libraries:
     """The self-made and the gold library of one dataset, each made (or loaded) on first use."""
 
-    def __init__(self, dataset: str, labels: LabelSet, build: BuildSettings, out: Path, cache_path):
+    def __init__(
+        self,
+        dataset: str,
+        labels: LabelSet,
+        build: BuildSettings,
+        out: Path,
+        cache_path,
+        user_corpus: Optional[Path] = None,  # the `library+user` row's corpus; None: USER_CORPUS
+    ):
         self.dataset, self.labels, self.build, self.out, self.cache_path = dataset, labels, build, out, cache_path
+        self.user_corpus = user_corpus or Path(str(USER_CORPUS).format(dataset=dataset))
         self.made: Dict[str, ExampleLibrary] = {}
 
     def saved_library(self) -> Optional[Path]:
@@ -164,9 +173,12 @@ class Libraries:
         return out
 
     def with_user_demos(self, library: ExampleLibrary) -> ExampleLibrary:
-        corpus = Path(str(USER_CORPUS).format(dataset=self.dataset))
+        corpus = self.user_corpus
         if not corpus.is_file():
-            raise SettingsError(f"library+user: {corpus} is missing; `python -m bench review` writes it")
+            raise SettingsError(
+                f"library+user: {corpus} is missing; `python -m bench review` writes the default one, or give "
+                "--user-corpus a cross-checked corpus (a distillation folder's crosschecked.jsonl)"
+            )
         samples = list(srsly.read_jsonl(corpus))
         out, counts = add_user_demos(library, samples, list(self.labels), UserDemoSettings())
         msg.info(f"{self.dataset}: {counts['added']} of {counts['candidates']} annotated train texts join the library")
@@ -312,8 +324,10 @@ def run(
     model_options: Optional[Dict[str, Any]] = None,
     types: Optional[List[str]] = None,
     check_build: bool = False,
+    user_corpus: Optional[Path] = None,
 ) -> Dict[str, Any]:
     """Run what is missing and tabulate; `summarize_only` tabulates the finished rows without the model;
+    `user_corpus`: the cross-checked corpus the `library+user` row takes its demos from (default USER_CORPUS);
     `check_build`: the self-made library's label-free check (`check-build`) beside its summary;
     `types`: ask for (and score) only these of the dataset's types, the text's other names left to the
     tagger to leave alone (an out-of-type row);
@@ -333,6 +347,7 @@ def run(
         "results": [],
         "labels": {},
         "libraries": {},
+        **({"user_corpus": str(user_corpus)} if user_corpus else {}),
     }
     for dataset in datasets:
         labels, dataset_build = dataset_task(dataset, build, domains_dir)
@@ -341,7 +356,7 @@ def run(
         vocab = spacy.blank("en").vocab
         refs = [row_to_doc(vocab, row, keep=labels) for row in eval_sample(dataset, split, n, seed)]
         asked = labels.with_other() if (options or {}).get("other_names") else labels  # the library's types
-        libs = Libraries(dataset, asked, dataset_build, library_dir or out, cache_path)
+        libs = Libraries(dataset, asked, dataset_build, library_dir or out, cache_path, user_corpus)
         tagging = Tagging(k, n_samples, options or {}, dataset_build.domain, model_options or {})
         for config in configs:
             result = _row(dataset, config, refs, labels, libs, out, tagging, force, time_n, summarize_only, retime)

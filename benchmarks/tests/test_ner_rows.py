@@ -99,3 +99,30 @@ def test_rows_of_other_sentences_or_builds_are_not_compared():
     other = {**report, "n": 100, "build": {"n_clusters": 32, "seed": 0}}
     with pytest.raises(SettingsError, match="full and asked differ in n, build.n_clusters"):
         same_setting(report, other, ("full", "asked"))
+
+
+def test_library_user_takes_its_demos_from_the_corpus_it_is_given(tmp_path):
+    """`bench ner --user-corpus`: the `library+user` row's demos come from that cross-checked corpus (a
+    larger distillation run's), and a missing one is named with what to give instead."""
+    import pytest
+    import srsly
+    from bench.reverse_ner import Libraries
+
+    from spacy_progner.errors import SettingsError
+    from spacy_progner.reverse_ner.build import BuildSettings
+    from spacy_progner.reverse_ner.library import ExampleLibrary
+
+    corpus = tmp_path / "crosschecked.jsonl"
+    sure = {"text": "Ann", "label": "PER", "start": 0, "end": 3, "agree": True, "confidence": 0.99}
+    srsly.write_jsonl(corpus, [{"id": "train-0", "sentence": "Ann sings .", "entities": [sure]}])
+    libs = Libraries("conll2003", LABELS, BuildSettings(), tmp_path, None, user_corpus=corpus)
+    own = ExampleLibrary(examples=[{"sentence": "Bo runs .", "entities": [["Bo", "PER"]], "feature": 0}],
+                         features=["Bo runs ."])  # fmt: skip
+    own.embed_all()
+    libs.made["self"] = own
+    got = libs.get("library+user")
+    assert got is not None and [ex["sentence"] for ex in got.examples] == ["Bo runs .", "Ann sings ."]
+    missing = Libraries("conll2003", LABELS, BuildSettings(), tmp_path, None, user_corpus=tmp_path / "none.jsonl")
+    missing.made["self"] = own
+    with pytest.raises(SettingsError, match="none.jsonl is missing.*--user-corpus"):
+        missing.get("library+user")
