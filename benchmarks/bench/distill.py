@@ -355,8 +355,16 @@ RELABELLED = {"distill+correct+proggen+minilm+relabel": "distill+correct+proggen
 # configuration -> the student row it self-trains from: the spans that student and the LLM agree on (the rest
 # of their spans missing, `agree`) plus the student's labels of the other train-split sentences train a
 # second student; `+relabel` is the CNN on that second student's labels
-SELFTRAINED = {"distill+correct+proggen+minilm+selftrain": "distill+correct+proggen+minilm"}
-SELFTRAINED_RELABELLED = {f"{name}+relabel": name for name in SELFTRAINED}
+SELFTRAINED = {
+    "distill+correct+proggen+minilm+selftrain": "distill+correct+proggen+minilm",
+    "distill+correct+minilm+selftrain": "distill+correct+minilm",  # from the workflow's own student
+}
+SELFTRAINED_RELABELLED = {
+    "distill+correct+proggen+minilm+selftrain+relabel": "distill+correct+proggen+minilm+selftrain",
+}
+# configuration -> the second student whose labels the CNN learns from its pretrained start: the workflow's
+# shipped CNN with self-training
+SELFTRAINED_PRETRAINED = {"distill+correct+minilm+selftrain+relabel+pretrain": "distill+correct+minilm+selftrain"}
 # configuration -> the row whose training data it takes, its CNN started from the tok2vec pretrained on the
 # train split's text (`pretrain`: no labels, no LLM)
 PRETRAINED = {
@@ -437,6 +445,8 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
             steps = args["train_steps"]
             rows[name] = _train_and_eval(bench, folder, args["train_config"], steps, test, [], init_tok2vec=weights)
         for name, teacher in PRETRAINED_RELABELLED.items():
+            rows[name] = relabelled_cnn(bench, dataset, base / name, base / teacher, test, args, weights)
+        for name, teacher in SELFTRAINED_PRETRAINED.items() if args.get("selftrain") else ():
             rows[name] = relabelled_cnn(bench, dataset, base / name, base / teacher, test, args, weights)
     if args.get("shape"):
         rows.update(shaped_rows(bench, dataset, spec, base, corpus, test, args, weights))
@@ -1139,6 +1149,7 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
             configs["proggen x+y+correct"] = theirs[dataset]["x+y+correct"]
         curve = sorted((p.name for p in base.glob("*@*") if p.is_dir()), key=lambda x: (annotated_size(x), x))
         named = [*CONFIGS, *RELABELLED, *SELFTRAINED, *SELFTRAINED_RELABELLED, *PRETRAINED, *PRETRAINED_RELABELLED]
+        named += [*SELFTRAINED_PRETRAINED]
         named += [*SHAPED, *SHAPED_RELABELLED, *VECTORED, *WIDE, *two_pass_names(), *variant_names(MORE)]
         for name in [*named, *curve]:
             row = summarize(base, name, annotated)
