@@ -396,10 +396,10 @@ TIMED_STEPS = (
     ("annotate (k=2, one text a request)", "shared", "annotate"),
     ("cross-check (5 folds, no LLM)", "shared", "crosscheck"),
     ("self-correction", "distill+correct", "correct"),
-    ("transformer student (MiniLM)", "distill+correct+proggen+minilm", "train"),
-    ("the student relabels the train split", "distill+correct+proggen+minilm+relabel", "relabel"),
+    ("transformer student (MiniLM)", STUDENT_ROW, "train"),
+    ("the student relabels the train split", SHIPPED_ROW, "relabel"),
     ("the CNN's tok2vec pretrained on the texts (no LLM)", "shared", "pretrain"),
-    ("shipped CNN trained on its labels", "distill+correct+proggen+minilm+relabel+pretrain", "train"),
+    ("shipped CNN trained on its labels", SHIPPED_ROW, "train"),
 )
 
 
