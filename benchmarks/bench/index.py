@@ -69,6 +69,11 @@ NER_TABLES: Tuple[Tuple[str, str], ...] = (
     ),
     ("reverse_ner_k2_user_mit", "the same on MIT-Restaurant"),
     (
+        "reverse_ner_k2_user_more_mit",
+        "the same with the demos taken from the 2,000-text distillation corpus (`--more 1000`, cross-checked as "
+        "one; `--user-corpus`): 200 texts joined, the budget",
+    ),
+    (
         "reverse_ner_k2_merged",
         "three library builds of MIT-Restaurant (seeds 0, 1, 2; k=2) merged into one library (`merge_libraries`), "
         "against each build alone in the Library builds table",
