@@ -354,7 +354,7 @@ CONFIGS: Dict[str, Tuple[str, float, bool, str]] = {
 RELABELLED = {"distill+correct+proggen+minilm+relabel": "distill+correct+proggen+minilm"}
 # configuration -> the student row it self-trains from: the spans that student and the LLM agree on (the rest
 # of their spans missing, `agree`) plus the student's labels of the other train-split sentences train a
-# second student; `+relabel` is the CNN on that second student's labels
+# second student; `SELFTRAINED_RELABELLED` and `SELFTRAINED_PRETRAINED` are the CNNs on their labels
 SELFTRAINED = {
     "distill+correct+proggen+minilm+selftrain": "distill+correct+proggen+minilm",
     "distill+correct+minilm+selftrain": "distill+correct+minilm",  # from the workflow's own student
@@ -446,8 +446,9 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
             rows[name] = _train_and_eval(bench, folder, args["train_config"], steps, test, [], init_tok2vec=weights)
         for name, teacher in PRETRAINED_RELABELLED.items():
             rows[name] = relabelled_cnn(bench, dataset, base / name, base / teacher, test, args, weights)
-        for name, teacher in SELFTRAINED_PRETRAINED.items() if args.get("selftrain") else ():
-            rows[name] = relabelled_cnn(bench, dataset, base / name, base / teacher, test, args, weights)
+        if args.get("selftrain"):
+            for name, teacher in SELFTRAINED_PRETRAINED.items():
+                rows[name] = relabelled_cnn(bench, dataset, base / name, base / teacher, test, args, weights)
     if args.get("shape"):
         rows.update(shaped_rows(bench, dataset, spec, base, corpus, test, args, weights))
     if args.get("vectors"):
