@@ -106,7 +106,9 @@ def ner_cli(
         None, help="Where the self-made libraries are (default: --output-dir); rows of another setting reuse them."
     ),
     split: str = typer.Option(
-        "test", help="test, or tune: the distillation's train sample (no library reads it), to try a prompt on."
+        "test",
+        help="test; tune: the distillation's train sample (no library reads it), to try a prompt on; fresh: the "
+        "test sentences outside the reported sample, to confirm a kept lever.",
     ),
     n_parallel: Optional[int] = typer.Option(
         None, help=f"Sequences the embedded model batches together (default {N_PARALLEL}); a speed lever."

@@ -68,9 +68,11 @@ def more_rows(dataset: str, more: int, n: int = ANNOTATE_N, seed: int = ANNOTATE
     return [train[rest[i]] for i in sample_rows(rest, more, seed + 1)]
 
 
-# Where a tagging benchmark samples its sentences: the test split, or "tune", the distillation's train
-# sample (which no library reads), for trying a prompt before its rows on test are run once.
-EVAL_SPLITS = ("test", "tune")
+# Where a tagging benchmark samples its sentences: the test split; "tune", the distillation's train
+# sample (which no library reads), for trying a prompt before its rows on test are run once; or "fresh",
+# the test sentences outside the reported sample (`test_sample`), to confirm a kept lever on sentences
+# no choice was made on.
+EVAL_SPLITS = ("test", "tune", "fresh")
 
 
 def known_configs(names: Sequence[str], choices: Sequence[str], benchmark: str) -> List[str]:
@@ -85,7 +87,13 @@ def eval_rows(dataset: str, split: str = "test") -> List[Dict[str, Any]]:
     """The rows a tagging benchmark draws its sample from (see EVAL_SPLITS)."""
     if split not in EVAL_SPLITS:
         raise SettingsError(f"unknown benchmark split {split!r}; choose from {list(EVAL_SPLITS)}")
-    return split_texts(dataset)[0] if split == "tune" else read_bio(split_path(dataset, "test"))
+    if split == "tune":
+        return split_texts(dataset)[0]
+    test = read_bio(split_path(dataset, "test"))
+    if split == "fresh":
+        reported = set(sample_rows(test, SAMPLE_N, SAMPLE_SEED))
+        return [row for i, row in enumerate(test) if i not in reported]
+    return test
 
 
 def eval_sample(dataset: str, split: str, n: int, seed: int) -> List[Dict[str, Any]]:

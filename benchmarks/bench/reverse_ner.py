@@ -332,7 +332,8 @@ def run(
     `types`: ask for (and score) only these of the dataset's types, the text's other names left to the
     tagger to leave alone (an out-of-type row);
     `retime` times finished rows again and keeps their quality pass (and its usage) as it is; `split`
-    "tune" samples the distillation's train sentences instead of the test split (see EVAL_SPLITS)."""
+    "tune" samples the distillation's train sentences instead of the test split, "fresh" the test sentences
+    outside the reported sample (see EVAL_SPLITS)."""
     known_configs(configs, CONFIGS, "ner")
     report: Dict[str, Any] = {
         "split": split,

@@ -128,6 +128,17 @@ def test_the_tuning_split_is_the_annotated_train_sample_which_no_library_reads()
     tune = eval_rows("mit_restaurant", "tune")
     assert tune == split_texts("mit_restaurant")[0]
     assert not {text_of(r) for r in tune} & set(library_texts("mit_restaurant"))
-    assert eval_rows("mit_restaurant") == read_bio(datasets_root() / "mit_restaurant" / "test.jsonl")
+    test = read_bio(datasets_root() / "mit_restaurant" / "test.jsonl")
+    assert eval_rows("mit_restaurant") == test
     with pytest.raises(ValueError, match="unknown benchmark split 'dev'"):
         eval_rows("mit_restaurant", "dev")
+
+
+@pytest.mark.skipif(not (datasets_root() / "mit_restaurant").exists(), reason="shared datasets not here")
+def test_the_fresh_split_is_the_test_split_without_the_reported_sample():
+    from bench.datasets import eval_rows, eval_sample, test_sample, text_of
+
+    fresh, reported = eval_rows("mit_restaurant", "fresh"), test_sample("mit_restaurant")
+    assert len(fresh) == len(eval_rows("mit_restaurant")) - len(reported)
+    sample = eval_sample("mit_restaurant", "fresh", 150, 2024)  # the reported sample's seed, other sentences
+    assert len(sample) == 150 and not {text_of(r) for r in sample} & {text_of(r) for r in reported}
