@@ -234,6 +234,37 @@ def build_spread() -> str:
     return "\n".join(lines) + "\n"
 
 
+# The user-demo lever on the reported sample and again on a fresh one (`--split fresh`): (dataset, table).
+USER_DEMO_TABLES = (
+    ("conll2003", "reverse_ner_k2_user"),
+    ("conll2003", "reverse_ner_k2_user_fresh"),
+    ("mit_restaurant", "reverse_ner_k2_user_mit"),
+    ("mit_restaurant", "reverse_ner_k2_user_fresh_mit"),
+)
+
+
+def user_demo_table() -> str:
+    """The library alone and with the user's trusted texts, per sample and build (tables not yet run skipped)."""
+    lines = [
+        "| dataset | test sentences | build seed | library | library+user | change |",
+        "|---|---|---|---|---|---|",
+    ]
+    for dataset, name in USER_DEMO_TABLES:
+        if not Path(f"{name}.json").exists():
+            continue
+        report = srsly.read_json(Path(f"{name}.json"))
+        f = {r["config"]: r["f"] for r in report["results"] if r["dataset"] == dataset}
+        if not {"library", "library+user"} <= set(f):
+            continue
+        sample = f"{report['n']}, {report.get('split', 'test')} (seed {report['seed']})"
+        change = f"{f['library+user'] - f['library']:+.3f}"
+        lines.append(
+            f"| {DATASET_NAMES[dataset]} | {sample} | {report['build']['seed']} | {_f(f['library'])} "
+            f"| {_f(f['library+user'])} | {change} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def out_of_type_table(path: Path = out_of_type.OUTPUT) -> str:
     """The out-of-type rows beside the every-type row (`python -m bench out-of-type` writes the record)."""
     return out_of_type.markdown(srsly.read_json(path)) if path.is_file() else "(no out-of-type row recorded yet)\n"
@@ -341,6 +372,13 @@ Command: `spacy project run ner-seeds` (and `ner-user` for seed 0).
 
 ## Demos from the user's text
 
+The library alone and with the annotated texts `add-demos` trusts (k=2): on the reported sample, then
+on a fresh one (`--split fresh`: 150 test sentences outside the reported sample, which no choice was
+made on):
+
+{user_demos}
+Command: `spacy project run ner-user` (the reported sample) and `ner-fresh`.
+
 How clean the distillation corpus's texts are that `add-demos` would put in the library (every label
 agreed by the cross-check student, none proposed by it alone), against their hidden gold tags:
 [distill/user_demos.md](distill/user_demos.md). Command: `python -m bench user-demos` (no LLM).
@@ -390,6 +428,7 @@ def readme() -> str:
         curve=distill_curve(),
         builds=build_spread(),
         merged=merged_line(),
+        user_demos=user_demo_table(),
         out_of_type=out_of_type_table(),
         proggen=proggen_headline(),
     )
