@@ -270,6 +270,37 @@ def out_of_type_table(path: Path = out_of_type.OUTPUT) -> str:
     return out_of_type.markdown(srsly.read_json(path)) if path.is_file() else "(no out-of-type row recorded yet)\n"
 
 
+# The OTHER outlet against the plain out-of-type row, on the reported sample and on a fresh one:
+# (dataset, plain table, outlet table).
+OUTLET_TABLES = (
+    ("mit_movie", "reverse_ner_asked_movie", "reverse_ner_asked_other_movie"),
+    ("mit_movie", "reverse_ner_asked_movie_fresh", "reverse_ner_asked_other_movie_fresh"),
+)
+
+
+def outlet_table() -> str:
+    """P / R / F1 on the asked types without and with the outlet, per sample (tables not yet run skipped)."""
+    lines = [
+        "| dataset | test sentences | asked types only: P / R / F1 | + OTHER outlet: P / R / F1 | P change |",
+        "|---|---|---|---|---|",
+    ]
+    for dataset, plain_table, outlet in OUTLET_TABLES:
+        if not (Path(f"{plain_table}.json").exists() and Path(f"{outlet}.json").exists()):
+            continue
+        report = srsly.read_json(Path(f"{plain_table}.json"))
+        rows = [_library_result(report, dataset), _library_result(srsly.read_json(Path(f"{outlet}.json")), dataset)]
+        sample = f"{report['n']}, {report.get('split', 'test')} (seed {report['seed']})"
+        cells = [" / ".join(_f(r[k]) for k in "prf") for r in rows]
+        lines.append(
+            f"| {DATASET_NAMES[dataset]} | {sample} | {cells[0]} | {cells[1]} | {rows[1]['p'] - rows[0]['p']:+.3f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _library_result(report: Dict[str, Any], dataset: str) -> Dict[str, Any]:
+    return next(r for r in report["results"] if r["dataset"] == dataset and r["config"] == "library")
+
+
 def merged_line(path: Path = Path("reverse_ner_k2_merged.json")) -> str:
     """The merged builds' row in one sentence (nothing until it has been run)."""
     if not path.is_file():
@@ -338,6 +369,12 @@ recovered from its per-type figures and the gold counts):
 {out_of_type}
 Command: `spacy project run ner-outlet` (its last step, `python -m bench out-of-type`, makes this table
 from the rows without an LLM call).
+
+The outlet against the plain out-of-type row on the reported sample and again on a fresh one
+(`--split fresh`: 150 test sentences outside the reported sample; the libraries of the reported rows):
+
+{outlet}
+Command: `spacy project run ner-fresh`.
 
 ## Distillation: reverse_ner labels texts, spaCy learns from them
 
@@ -429,6 +466,7 @@ def readme() -> str:
         builds=build_spread(),
         merged=merged_line(),
         user_demos=user_demo_table(),
+        outlet=outlet_table(),
         out_of_type=out_of_type_table(),
         proggen=proggen_headline(),
     )
