@@ -128,8 +128,7 @@ def test_the_tuning_split_is_the_annotated_train_sample_which_no_library_reads()
     tune = eval_rows("mit_restaurant", "tune")
     assert tune == split_texts("mit_restaurant")[0]
     assert not {text_of(r) for r in tune} & set(library_texts("mit_restaurant"))
-    test = read_bio(datasets_root() / "mit_restaurant" / "test.jsonl")
-    assert eval_rows("mit_restaurant") == test
+    assert eval_rows("mit_restaurant") == read_bio(datasets_root() / "mit_restaurant" / "test.jsonl")
     with pytest.raises(ValueError, match="unknown benchmark split 'dev'"):
         eval_rows("mit_restaurant", "dev")
 
