@@ -270,30 +270,34 @@ def out_of_type_table(path: Path = out_of_type.OUTPUT) -> str:
     return out_of_type.markdown(srsly.read_json(path)) if path.is_file() else "(no out-of-type row recorded yet)\n"
 
 
-# The OTHER outlet against the plain out-of-type row, on the reported sample and on a fresh one:
-# (dataset, plain table, outlet table).
+# The OTHER outlet (and the kind check) against the plain out-of-type row, on the reported sample and on a
+# fresh one: (dataset, plain table, outlet table, outlet + kind check table).
 OUTLET_TABLES = (
-    ("mit_movie", "reverse_ner_asked_movie", "reverse_ner_asked_other_movie"),
-    ("mit_movie", "reverse_ner_asked_movie_fresh", "reverse_ner_asked_other_movie_fresh"),
+    ("mit_movie", "reverse_ner_asked_movie", "reverse_ner_asked_other_movie", "reverse_ner_asked_other_kinds_movie"),
+    (
+        "mit_movie",
+        "reverse_ner_asked_movie_fresh",
+        "reverse_ner_asked_other_movie_fresh",
+        "reverse_ner_asked_other_kinds_movie_fresh",
+    ),
 )
 
 
 def outlet_table() -> str:
-    """P / R / F1 on the asked types without and with the outlet, per sample (tables not yet run skipped)."""
+    """P / R / F1 on the asked types without and with the outlet (and the kind check), per sample; a sample
+    whose plain row is not run yet is skipped, a lever not run yet is a dash."""
     lines = [
-        "| dataset | test sentences | asked types only: P / R / F1 | + OTHER outlet: P / R / F1 | P change |",
+        "| dataset | test sentences | asked types only: P / R / F1 | + OTHER outlet | + outlet + kind check |",
         "|---|---|---|---|---|",
     ]
-    for dataset, plain_table, outlet in OUTLET_TABLES:
-        if not (Path(f"{plain_table}.json").exists() and Path(f"{outlet}.json").exists()):
+    for dataset, *tables in OUTLET_TABLES:
+        reports = [srsly.read_json(Path(f"{t}.json")) if Path(f"{t}.json").exists() else None for t in tables]
+        if reports[0] is None:
             continue
-        report = srsly.read_json(Path(f"{plain_table}.json"))
-        rows = [_library_result(report, dataset), _library_result(srsly.read_json(Path(f"{outlet}.json")), dataset)]
-        sample = f"{report['n']}, {report.get('split', 'test')} (seed {report['seed']})"
-        cells = [" / ".join(_f(r[k]) for k in "prf") for r in rows]
-        lines.append(
-            f"| {DATASET_NAMES[dataset]} | {sample} | {cells[0]} | {cells[1]} | {rows[1]['p'] - rows[0]['p']:+.3f} |"
-        )
+        rows = [_library_result(r, dataset) if r else None for r in reports]
+        sample = f"{reports[0]['n']}, {reports[0].get('split', 'test')} (seed {reports[0]['seed']})"
+        cells = [" / ".join(_f(r[k]) for k in "prf") if r else "–" for r in rows]
+        lines.append(f"| {DATASET_NAMES[dataset]} | {sample} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -370,8 +374,9 @@ recovered from its per-type figures and the gold counts):
 Command: `spacy project run ner-outlet` (its last step, `python -m bench out-of-type`, makes this table
 from the rows without an LLM call).
 
-The outlet against the plain out-of-type row on the reported sample and again on a fresh one
-(`--split fresh`: 150 test sentences outside the reported sample; the libraries of the reported rows):
+The outlet and the kind check against the plain out-of-type row on the reported sample and again on a
+fresh one (`--split fresh`: 150 test sentences outside the reported sample; the libraries of the reported
+rows):
 
 {outlet}
 Command: `spacy project run ner-fresh`.
