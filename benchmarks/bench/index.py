@@ -220,12 +220,9 @@ def build_spread() -> str:
     """Per build: its examples, the library row's F1 and its check-build agreement (tables not yet run skipped)."""
     lines = ["| dataset | seed | examples | F1 | check-build agreement |", "|---|---|---|---|---|"]
     for dataset, name, seed in BUILDS:
-        if not Path(f"{name}.json").exists():
+        if (found := out_of_type.library_row(name, dataset)) is None:
             continue
-        report = srsly.read_json(Path(f"{name}.json"))
-        row = next((r for r in report["results"] if r["dataset"] == dataset and r["config"] == "library"), None)
-        if row is None:
-            continue
+        row, report = found
         library = report["libraries"].get(dataset) or {}
         check = (library.get("check_build") or {}).get("agreement")
         lines.append(
@@ -256,10 +253,9 @@ def user_demo_table() -> str:
         f = {r["config"]: r["f"] for r in report["results"] if r["dataset"] == dataset}
         if not {"library", "library+user"} <= set(f):
             continue
-        sample = f"{report['n']}, {report.get('split', 'test')} (seed {report['seed']})"
         change = f"{f['library+user'] - f['library']:+.3f}"
         lines.append(
-            f"| {DATASET_NAMES[dataset]} | {sample} | {report['build']['seed']} | {_f(f['library'])} "
+            f"| {DATASET_NAMES[dataset]} | {_sample(report)} | {report['build']['seed']} | {_f(f['library'])} "
             f"| {_f(f['library+user'])} | {change} |"
         )
     return "\n".join(lines) + "\n"
@@ -291,18 +287,17 @@ def outlet_table() -> str:
         "|---|---|---|---|---|",
     ]
     for dataset, *tables in OUTLET_TABLES:
-        reports = [srsly.read_json(Path(f"{t}.json")) if Path(f"{t}.json").exists() else None for t in tables]
-        if reports[0] is None:
+        found = [out_of_type.library_row(t, dataset) for t in tables]
+        if found[0] is None:
             continue
-        rows = [_library_result(r, dataset) if r else None for r in reports]
-        sample = f"{reports[0]['n']}, {reports[0].get('split', 'test')} (seed {reports[0]['seed']})"
-        cells = [" / ".join(_f(r[k]) for k in "prf") if r else "–" for r in rows]
-        lines.append(f"| {DATASET_NAMES[dataset]} | {sample} | " + " | ".join(cells) + " |")
+        cells = [" / ".join(_f(x[0][k]) for k in "prf") if x else "–" for x in found]
+        lines.append(f"| {DATASET_NAMES[dataset]} | {_sample(found[0][1])} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
-def _library_result(report: Dict[str, Any], dataset: str) -> Dict[str, Any]:
-    return next(r for r in report["results"] if r["dataset"] == dataset and r["config"] == "library")
+def _sample(report: Dict[str, Any]) -> str:
+    """A tagging table's sentences as the lever tables name them: how many, which split, which seed."""
+    return f"{report['n']}, {report.get('split', 'test')} (seed {report['seed']})"
 
 
 def merged_line(path: Path = Path("reverse_ner_k2_merged.json")) -> str:

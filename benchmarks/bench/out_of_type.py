@@ -78,7 +78,7 @@ def _round(x: Optional[float]) -> Optional[float]:
     return None if x is None else round(x, 4)
 
 
-def _library_row(table: str, dataset: str) -> Optional[Tuple[Dict[str, Any], Dict[str, Any]]]:
+def library_row(table: str, dataset: str) -> Optional[Tuple[Dict[str, Any], Dict[str, Any]]]:
     """The library row of `dataset` in a committed table and the table's report; None if not run yet."""
     path = Path(f"{table}.json")
     if not path.is_file():
@@ -106,9 +106,9 @@ def run(output: Path = OUTPUT) -> List[Dict[str, Any]]:
     out-of-type row was scored on its asked types alone, so its own P/R/F1 are those figures."""
     lines: List[Dict[str, Any]] = []
     for dataset, full_table, rows in CASES:
-        full = _library_row(full_table, dataset)
+        full = library_row(full_table, dataset)
         for what, table in rows:
-            found = _library_row(table, dataset)
+            found = library_row(table, dataset)
             if full is None or found is None:
                 continue
             row, report = found
