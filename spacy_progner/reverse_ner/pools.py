@@ -113,6 +113,29 @@ def typecheck_pools(
             else:
                 stats["typecheck_moved"] += 1
                 kept[got].append(name)
+    return restore_emptied(pools, kept, stats)
+
+
+def restore_emptied(pools: Dict[str, List[str]], kept: Dict[str, List[str]], stats: Counter) -> Dict[str, List[str]]:
+    """An asked type the check left with no name at all gets its generated names back, unchecked (and out
+    of the pools they were moved to). A small model types the phrases of a descriptive type ("critically
+    acclaimed" for a REVIEW type) as another type's every time; an empty pool would end the build, while
+    names written from the type's own definition still teach it. The OTHER outlet's pool is asked again
+    instead (`outlet_pool_by_kind`)."""
+    for label, pool in pools.items():
+        if label == OTHER or kept[label] or not pool:
+            continue
+        back = {name_key(name) for name in pool}
+        for other in kept:
+            kept[other] = [name for name in kept[other] if name_key(name) not in back]
+        kept[label] = list(pool)
+        stats["typecheck_restored"] += len(pool)
+        logger.warning(
+            "reverse_ner: the pool type check gave none of the %d names written for %s that type; they are kept "
+            "unchecked (if its examples look wrong, rephrase its definition)",
+            len(pool),
+            label,
+        )
     return kept
 
 

@@ -13,10 +13,11 @@ import spacy
 
 from spacy_progner.ner import LabelSet
 from spacy_progner.ner.answers import entity_answer
+from spacy_progner.ner.labels import OTHER
 from spacy_progner.reverse_ner import prompts
 from spacy_progner.reverse_ner.build import LOST, BuildSettings, LibraryBuilder, completed, pool_keys
 from spacy_progner.reverse_ner.expand import length_fits, match_shape, repair
-from spacy_progner.reverse_ner.pools import name_key, read_verdicts
+from spacy_progner.reverse_ner.pools import name_key, read_verdicts, restore_emptied
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +80,21 @@ def test_a_cut_off_type_check_answer_keeps_its_complete_items():
     assert 0 < len(verdicts) < len(F.CUT_OFF_NAMES)
     answered = [name for _, name in chunk if ("X", name) in verdicts]
     assert answered == F.CUT_OFF_NAMES[: len(answered)]  # the complete items come first, in order
+
+
+def test_a_type_the_check_empties_gets_its_written_names_back_unchecked(caplog):
+    written = {"REVIEW": ["critically acclaimed", "A must-see"], "RATING": ["PG-13"], OTHER: ["Cannes"]}
+    # the check moved one REVIEW phrase to RATING, found no type for the other, and gave the outlet's name PER
+    checked = {"REVIEW": [], "RATING": ["PG-13", "Critically Acclaimed"], OTHER: []}
+    stats: Counter = Counter()
+    kept = restore_emptied(written, checked, stats)
+    assert kept["REVIEW"] == ["critically acclaimed", "A must-see"]
+    assert kept["RATING"] == ["PG-13"]  # the moved phrase is back in one pool only
+    assert kept[OTHER] == []  # the outlet's pool is asked again by kind instead
+    assert stats["typecheck_restored"] == 2
+    assert "REVIEW" in caplog.text and "rephrase its definition" in caplog.text
+    untouched = {"REVIEW": ["rave reviews"], "RATING": ["PG-13"], OTHER: []}
+    assert restore_emptied(written, {k: list(v) for k, v in untouched.items()}, Counter()) == untouched
 
 
 def test_entities_whose_casing_or_quotes_changed_are_repaired_and_counted():
