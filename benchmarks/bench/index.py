@@ -63,6 +63,11 @@ NER_TABLES: Tuple[Tuple[str, str], ...] = (
         "the OTHER outlet on MIT-Restaurant, every type asked, against the library row of `reverse_ner`",
     ),
     (
+        "reverse_ner_other_wikigold",
+        "the OTHER outlet on WikiGold, PER, LOC and ORG asked (its MISC names unasked, as in every full-type row), "
+        "against the library row of `reverse_ner`",
+    ),
+    (
         "reverse_ner_k2_user",
         "demos from the user's own text (`add-demos`): at k=2, the distillation's library alone and with 200 of "
         "the annotated train-split texts whose every label the cross-check student agreed with, with no name "
