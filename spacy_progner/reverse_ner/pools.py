@@ -131,9 +131,10 @@ def restore_emptied(pools: Dict[str, List[str]], kept: Dict[str, List[str]], sta
         kept[label] = list(pool)
         stats["typecheck_restored"] += len(pool)
         logger.warning(
-            "reverse_ner: the pool type check gave none of the %d names written for %s that type; they are kept "
+            "reverse_ner: the pool type check typed none of the %d names written for %s as %s; they are kept "
             "unchecked (if its examples look wrong, rephrase its definition)",
             len(pool),
+            label,
             label,
         )
     return kept
