@@ -301,26 +301,29 @@ def outlet_table() -> str:
     return "\n".join(lines) + "\n"
 
 
-# The OTHER outlet where every type is asked (CoNLL-2003 and WikiGold leave MISC unasked in every row):
-# (dataset, the outlet's table), against the library row of `reverse_ner` on the same sentences.
+# The OTHER outlet where every type is asked (CoNLL-2003 and WikiGold leave MISC unasked in every row), on
+# the reported sample and on a fresh one: (dataset, the library row's table, the outlet's table).
 FULL_OUTLET_TABLES = (
-    ("conll2003", "reverse_ner_other"),
-    ("wikigold", "reverse_ner_other_wikigold"),
-    ("mit_restaurant", "reverse_ner_other_mit"),
+    ("conll2003", "reverse_ner", "reverse_ner_other"),
+    ("wikigold", "reverse_ner", "reverse_ner_other_wikigold"),
+    ("wikigold", "reverse_ner_wikigold_fresh", "reverse_ner_other_wikigold_fresh"),
+    ("mit_restaurant", "reverse_ner", "reverse_ner_other_mit"),
 )
 
 
 def full_outlet_table() -> str:
-    """P / R / F1 of the library row without and with the outlet, every type asked (rows not run skipped)."""
+    """P / R / F1 of the library row without and with the outlet, every type asked, per sample (rows not run
+    skipped)."""
     lines = [
-        "| dataset | library: P / R / F1 | + OTHER outlet: P / R / F1 | F1 change |",
-        "|---|---|---|---|",
+        "| dataset | test sentences | library: P / R / F1 | + OTHER outlet: P / R / F1 | F1 change |",
+        "|---|---|---|---|---|",
     ]
-    for dataset, table in FULL_OUTLET_TABLES:
-        plain, outlet = out_of_type.library_row("reverse_ner", dataset), out_of_type.library_row(table, dataset)
+    for dataset, *tables in FULL_OUTLET_TABLES:
+        plain, outlet = (out_of_type.library_row(t, dataset) for t in tables)
         if plain is None or outlet is None:
             continue
-        cells = [" / ".join(_f(x[0][k]) for k in "prf") for x in (plain, outlet)]
+        prf = [" / ".join(_f(x[0][k]) for k in "prf") for x in (plain, outlet)]
+        cells = [sample_name(plain[1], plain[0]["docs"]), *prf]
         change = f"{outlet[0]['f'] - plain[0]['f']:+.3f}"
         lines.append(f"| {DATASET_NAMES[dataset]} | " + " | ".join(cells) + f" | {change} |")
     return "\n".join(lines) + "\n"
@@ -403,11 +406,11 @@ rows):
 Command: `spacy project run ner-fresh`.
 
 Where the asked types cover most of the text's names (every type asked; CoNLL-2003 and WikiGold leave
-their MISC names unasked in every row), the outlet against the library row of `reverse_ner` (k=4, the
-reported sample):
+their MISC names unasked in every row), the outlet against the library row (k=4; each with a library build
+of its own), on the reported sample and, for WikiGold, on a fresh one:
 
 {full_outlet}
-Command: `spacy project run ner-outlet`.
+Command: `spacy project run ner-outlet` (the reported sample) and `ner-fresh`.
 
 ## Distillation: reverse_ner labels texts, spaCy learns from them
 

@@ -87,9 +87,10 @@ def _round(x: Optional[float]) -> Optional[float]:
     return None if x is None else round(x, 4)
 
 
-def sample_name(report: Dict[str, Any]) -> str:
-    """A tagging table's sentences as the tables name them: how many, which split, which seed."""
-    return f"{report['n']}, {report.get('split', 'test')} (seed {report['seed']})"
+def sample_name(report: Dict[str, Any], docs: Optional[int] = None) -> str:
+    """A tagging table's sentences as the tables name them: how many (`docs`, a row's count, where a split
+    holds fewer than the sample size asked), which split, which seed."""
+    return f"{docs or report['n']}, {report.get('split', 'test')} (seed {report['seed']})"
 
 
 def library_row(table: str, dataset: str) -> Optional[Tuple[Dict[str, Any], Dict[str, Any]]]:
