@@ -483,8 +483,9 @@ def markdown(report: Dict[str, Any]) -> str:
     lines = []
     for dataset in dict.fromkeys(r["dataset"] for r in report["results"]):
         types = _columns(report, dataset)
+        docs = min(r["docs"] for r in report["results"] if r["dataset"] == dataset)  # a split may hold fewer
         lines += [
-            f"**{dataset}** {report.get('split', 'test')}, {report['n']} sentences (seed {report['seed']}), "
+            f"**{dataset}** {report.get('split', 'test')}, {min(docs, report['n'])} sentences (seed {report['seed']}), "
             + "/".join(types)
             + (f", library build seed {seed}" if (seed := report.get("build", {}).get("seed")) else ""),
             "",
