@@ -483,7 +483,8 @@ def markdown(report: Dict[str, Any]) -> str:
     lines = []
     for dataset in dict.fromkeys(r["dataset"] for r in report["results"]):
         types = _columns(report, dataset)
-        docs = min(r["docs"] for r in report["results"] if r["dataset"] == dataset)  # a split may hold fewer
+        # a split may hold fewer sentences than the sample asked for (WikiGold's fresh ones)
+        docs = min(r.get("docs", report["n"]) for r in report["results"] if r["dataset"] == dataset)
         lines += [
             f"**{dataset}** {report.get('split', 'test')}, {min(docs, report['n'])} sentences (seed {report['seed']}), "
             + "/".join(types)
