@@ -14,7 +14,6 @@ from typing import Any, Callable, Dict, List, Tuple
 import srsly
 
 from . import distill, out_of_type, proggen, reverse_ner, review
-from .out_of_type import sample_name
 from .paths import DISTILL_DIR, PROGGEN_DIR
 
 REVIEW = DISTILL_DIR / "review.json"
@@ -260,8 +259,9 @@ def user_demo_table() -> str:
         if not {"library", "library+user"} <= set(f):
             continue
         change = f"{f['library+user'] - f['library']:+.3f}"
+        sample = reverse_ner.sample_name(report, dataset)
         lines.append(
-            f"| {DATASET_NAMES[dataset]} | {sample_name(report)} | {report['build']['seed']} | {_f(f['library'])} "
+            f"| {DATASET_NAMES[dataset]} | {sample} | {report['build']['seed']} | {_f(f['library'])} "
             f"| {_f(f['library+user'])} | {change} |"
         )
     return "\n".join(lines) + "\n"
@@ -296,8 +296,9 @@ def outlet_table() -> str:
         found = [out_of_type.library_row(t, dataset) for t in tables]
         if found[0] is None:
             continue
-        cells = [" / ".join(_f(x[0][k]) for k in "prf") if x else "–" for x in found]
-        lines.append(f"| {DATASET_NAMES[dataset]} | {sample_name(found[0][1])} | " + " | ".join(cells) + " |")
+        cells = [reverse_ner.sample_name(found[0][1], dataset)]
+        cells += [" / ".join(_f(x[0][k]) for k in "prf") if x else "–" for x in found]
+        lines.append(f"| {DATASET_NAMES[dataset]} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -323,7 +324,7 @@ def full_outlet_table() -> str:
         if plain is None or outlet is None:
             continue
         prf = [" / ".join(_f(x[0][k]) for k in "prf") for x in (plain, outlet)]
-        cells = [sample_name(plain[1], plain[0]["docs"]), *prf]
+        cells = [reverse_ner.sample_name(plain[1], dataset), *prf]
         change = f"{outlet[0]['f'] - plain[0]['f']:+.3f}"
         lines.append(f"| {DATASET_NAMES[dataset]} | " + " | ".join(cells) + f" | {change} |")
     return "\n".join(lines) + "\n"

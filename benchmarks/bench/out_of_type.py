@@ -18,6 +18,7 @@ from wasabi import msg
 from spacy_progner.errors import SettingsError
 
 from .datasets import eval_sample, mentions
+from .reverse_ner import sample_name
 
 OUTPUT = Path("reverse_ner_out_of_type.json")
 # (dataset, the table whose library row asked for every type, [(what the row adds, its table)])
@@ -87,12 +88,6 @@ def _round(x: Optional[float]) -> Optional[float]:
     return None if x is None else round(x, 4)
 
 
-def sample_name(report: Dict[str, Any], docs: Optional[int] = None) -> str:
-    """A tagging table's sentences as the tables name them: how many (`docs`, a row's count, where a split
-    holds fewer than the sample size asked), which split, which seed."""
-    return f"{docs or report['n']}, {report.get('split', 'test')} (seed {report['seed']})"
-
-
 def library_row(table: str, dataset: str) -> Optional[Tuple[Dict[str, Any], Dict[str, Any]]]:
     """The library row of `dataset` in a committed table and the table's report; None if not run yet."""
     path = Path(f"{table}.json")
@@ -131,7 +126,7 @@ def run(output: Path = OUTPUT) -> List[Dict[str, Any]]:
             types = report["labels"][dataset]
             gold = gold_counts(dataset, types, report)
             lines.append({
-                "dataset": dataset, "sample": sample_name(report), "types": types, "gold": gold, "row": what,
+                "dataset": dataset, "sample": sample_name(report, dataset), "types": types, "gold": gold, "row": what,
                 "table": table,
                 "every_type_asked": on_types(full[0], gold), "asked": {k: row[k] for k in ("p", "r", "f")},
             })  # fmt: skip

@@ -479,14 +479,24 @@ def _columns(report: Dict[str, Any], dataset: str) -> List[str]:
     return ["PER", "LOC", "ORG"] if set(labels) == {"PER", "LOC", "ORG"} else list(labels)
 
 
+def sentences(report: Dict[str, Any], dataset: str) -> int:
+    """The sentences a table's rows of `dataset` were scored on: the sample size asked for, or fewer where
+    the split holds fewer (WikiGold's fresh ones)."""
+    return min((r.get("docs", report["n"]) for r in report["results"] if r["dataset"] == dataset), default=report["n"])
+
+
+def sample_name(report: Dict[str, Any], dataset: str) -> str:
+    """A tagging table's sentences of `dataset` as the tables name them: how many, which split, which seed."""
+    return f"{sentences(report, dataset)}, {report.get('split', 'test')} (seed {report['seed']})"
+
+
 def markdown(report: Dict[str, Any]) -> str:
     lines = []
     for dataset in dict.fromkeys(r["dataset"] for r in report["results"]):
         types = _columns(report, dataset)
-        # a split may hold fewer sentences than the sample asked for (WikiGold's fresh ones)
-        docs = min(r.get("docs", report["n"]) for r in report["results"] if r["dataset"] == dataset)
         lines += [
-            f"**{dataset}** {report.get('split', 'test')}, {min(docs, report['n'])} sentences (seed {report['seed']}), "
+            f"**{dataset}** {report.get('split', 'test')}, {sentences(report, dataset)} sentences "
+            f"(seed {report['seed']}), "
             + "/".join(types)
             + (f", library build seed {seed}" if (seed := report.get("build", {}).get("seed")) else ""),
             "",
