@@ -324,6 +324,21 @@ def review_cli(
     )  # fmt: skip
 
 
+@benchmark_app.command("user-corpus")
+@friendly_errors
+def user_corpus_cli(
+    datasets: str = typer.Option("wikigold,mit_movie", help="Comma-separated datasets."),
+    texts: int = typer.Option(400, help="Texts of the annotation sample to tag (its first N)."),
+    k: int = typer.Option(2, help="Demos per sentence when annotating (2: the CPU setting)."),
+    folds: int = typer.Option(CrossCheckSettings.folds, help="Cross-check folds."),
+    cache_path: Optional[str] = CACHE,
+) -> None:
+    """A set's own texts tagged and cross-checked, for its library+user rows where no distillation was run."""
+    from .user_corpus import run
+
+    run(_names(datasets), texts, k, folds, cache_path)
+
+
 @benchmark_app.command("user-demos")
 @friendly_errors
 def user_demos_cli(

@@ -171,18 +171,20 @@ class Shared:
         self.bench.step(self.folder, "library", [path], build)
         return ExampleLibrary.from_disk(path)
 
-    def annotate(self) -> Path:
-        out = self.folder / "annotated.jsonl"
-        offsets = self.folder / "annotations.jsonl"  # committed: the corpus without its (dataset) text
+    def annotate(self, folder: Optional[Path] = None, rows: Optional[List[Dict[str, Any]]] = None) -> Path:
+        """The teacher's corpus of `rows` (default: the sample) in `folder` (default: the shared one)."""
+        folder, rows = folder or self.folder, self.rows if rows is None else rows
+        out = folder / "annotated.jsonl"
+        offsets = folder / "annotations.jsonl"  # committed: the corpus without its (dataset) text
         if not out.exists() and offsets.exists():
-            write_jsonl(out, with_text(read_offsets(offsets), self.rows))
+            write_jsonl(out, with_text(read_offsets(offsets), rows))
 
         def run() -> Dict[str, Any]:
-            samples, record = self.tag_rows(self.rows, "train", "annotate", offsets)
+            samples, record = self.tag_rows(rows, "train", "annotate", offsets)
             write_jsonl(out, samples)
             return record
 
-        self.bench.step(self.folder, "annotate", [out], run)
+        self.bench.step(folder, "annotate", [out], run)
         return out
 
     def tag_rows(
@@ -849,12 +851,12 @@ def more_line(t: Dict[str, Any]) -> str:
     return text
 
 
-def same_flag(record: Path, key: str, value: int, flag: str) -> None:
+def same_flag(record: Path, key: str, value: int, flag: str, command: str = "bench distill") -> None:
     """Refuse, by name, to go on with a folder whose finished step was made with another `flag` value."""
     if record.exists() and (before := srsly.read_json(record)[key]) != value:
         folder = record.parents[1]
         raise SettingsError(
-            f"bench distill {flag} {value}: {folder} was made with {flag} {before}; give {flag} {before}, or move "
+            f"{command} {flag} {value}: {folder} was made with {flag} {before}; give {flag} {before}, or move "
             f"the folder (and {folder.name}+*) away"
         )
 

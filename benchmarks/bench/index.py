@@ -236,22 +236,29 @@ def build_spread() -> str:
     return "\n".join(lines) + "\n"
 
 
-# The user-demo lever on the reported sample and again on a fresh one (`--split fresh`): (dataset, table).
+# The user-demo lever on the reported sample and again on a fresh one (`--split fresh`): (dataset, table,
+# the corpus its demos come from).
+DISTILLED = "1,000 texts, corrected"
+USER_CORPUS = "400 texts (`bench user-corpus`)"
 USER_DEMO_TABLES = (
-    ("conll2003", "reverse_ner_k2_user"),
-    ("conll2003", "reverse_ner_k2_user_fresh"),
-    ("mit_restaurant", "reverse_ner_k2_user_mit"),
-    ("mit_restaurant", "reverse_ner_k2_user_fresh_mit"),
+    ("conll2003", "reverse_ner_k2_user", DISTILLED),
+    ("conll2003", "reverse_ner_k2_user_fresh", DISTILLED),
+    ("wikigold", "reverse_ner_k2_user_wikigold", USER_CORPUS),
+    ("wikigold", "reverse_ner_k2_user_fresh_wikigold", USER_CORPUS),
+    ("mit_movie", "reverse_ner_k2_user_movie", USER_CORPUS),
+    ("mit_movie", "reverse_ner_k2_user_fresh_movie", USER_CORPUS),
+    ("mit_restaurant", "reverse_ner_k2_user_mit", DISTILLED),
+    ("mit_restaurant", "reverse_ner_k2_user_fresh_mit", DISTILLED),
 )
 
 
 def user_demo_table() -> str:
     """The library alone and with the user's trusted texts, per sample and build (tables not yet run skipped)."""
     lines = [
-        "| dataset | test sentences | build seed | library | library+user | change |",
-        "|---|---|---|---|---|---|",
+        "| dataset | test sentences | build seed | demos from | library | library+user | change |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for dataset, name in USER_DEMO_TABLES:
+    for dataset, name, corpus in USER_DEMO_TABLES:
         if not Path(f"{name}.json").exists():
             continue
         report = srsly.read_json(Path(f"{name}.json"))
@@ -261,7 +268,7 @@ def user_demo_table() -> str:
         change = f"{f['library+user'] - f['library']:+.3f}"
         sample = reverse_ner.sample_name(report, dataset)
         lines.append(
-            f"| {DATASET_NAMES[dataset]} | {sample} | {report['build']['seed']} | {_f(f['library'])} "
+            f"| {DATASET_NAMES[dataset]} | {sample} | {report['build']['seed']} | {corpus} | {_f(f['library'])} "
             f"| {_f(f['library+user'])} | {change} |"
         )
     return "\n".join(lines) + "\n"

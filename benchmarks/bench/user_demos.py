@@ -1,7 +1,9 @@
 """How clean the texts `add-demos` would add to the library are, against their hidden gold tags (no LLM).
 
 The texts: the committed distillation corpus (1,000 train-split sentences per dataset, corrected), with the
-cross-check marks the review benchmark redid (`distill/<dataset>/review/crosschecked.jsonl`). Compared: all
+cross-check marks the review benchmark redid (`distill/<dataset>/review/crosschecked.jsonl`); for a set without
+a distillation run, the cross-checked corpus `bench user-corpus` made (`distill/<dataset>/user-corpus/`, the
+sample's first texts, not corrected). Compared: all
 of them, and those `add-demos` trusts (every label agreed by the cross-check student, none proposed by it
 alone) at each minimum confidence. `distill/user_demos.{json,md}` hold the table."""
 
@@ -20,6 +22,7 @@ from spacy_progner.reverse_ner.user_demos import UserDemoSettings, choose
 from .datasets import split_texts
 from .distill import rows_of, score_corpus
 from .paths import DISTILL_DIR, DOMAINS_DIR
+from .user_corpus import FOLDER
 
 MIN_CONFIDENCES = (0.0, 0.9)
 
@@ -31,12 +34,18 @@ def scored(samples: List[Dict[str, Any]], rows: List[Dict[str, Any]], labels: Li
     return {"texts_n": len(plain), **{k: v for k, v in scores.items() if k != "per_type_f"}}
 
 
+def corpus_path(folder: Path) -> Path:
+    """A set's cross-checked corpus: the distillation's (review) where it was run, else `bench user-corpus`'s."""
+    review = folder / "review" / "crosschecked.jsonl"
+    return review if review.is_file() else folder / FOLDER / "crosschecked.jsonl"
+
+
 def run(datasets: Sequence[str], output_dir: Path = DISTILL_DIR) -> List[Dict[str, Any]]:
     table = []
     for dataset in datasets:
         labels = list(DomainSpec.load(DOMAINS_DIR / f"{dataset}.yml").types)
         rows = split_texts(dataset)[0]
-        samples = read_jsonl(output_dir / dataset / "review" / "crosschecked.jsonl", "cross-checked corpus")
+        samples = read_jsonl(corpus_path(output_dir / dataset), "cross-checked corpus")
         table.append({"dataset": dataset, "texts": "all", **scored(samples, rows, labels)})
         for mc in MIN_CONFIDENCES:
             settings = UserDemoSettings(budget=len(samples), min_confidence=mc, max_empty_share=1.0)

@@ -167,3 +167,29 @@ def test_more_line_scores_the_new_texts_and_names_another_build():
     assert "a build of 44 examples (the sample's 1,000 by one of 54)" in line and "after correction 0.490" in line
     same = more_line({**t, "corrected_gold": None, "library_examples": {"more": 54, "sample": 54}})
     assert "build" not in same and "correction" not in same
+
+
+def test_a_user_corpus_takes_the_first_texts_of_the_sample_and_refuses_another_size(tmp_path, monkeypatch):
+    """`bench user-corpus --texts N`: N within the annotation sample, and a finished corpus of another size is
+    named, not silently reused (no model is loaded before either check)."""
+    import pytest
+    import srsly
+    from bench.datasets import ENV
+    from bench.proggen import Bench
+    from bench.user_corpus import FOLDER, user_corpus
+
+    from spacy_progner.errors import SettingsError
+
+    rows = [{"tokens": [f"w{i}", "."], "tags": ["O", "O"]} for i in range(30)]
+    (tmp_path / "data" / "wikigold").mkdir(parents=True)
+    srsly.write_jsonl(tmp_path / "data" / "wikigold" / "train.jsonl", rows)
+    monkeypatch.setenv(ENV, str(tmp_path / "data"))
+    bench = Bench(tmp_path / "out", lambda: pytest.fail("no model may be loaded"), force=False)
+    args = {"k": 2, "folds": 5, "seed": 0, "cache_path": None, "train_config": None}
+    with pytest.raises(SettingsError, match="between 1 and 30, got 31"):
+        user_corpus(bench, "wikigold", 31, args)
+    record = tmp_path / "out" / "wikigold" / FOLDER / "steps" / "annotate.json"
+    record.parent.mkdir(parents=True)
+    srsly.write_json(record, {"step": "annotate", "texts": 10})
+    with pytest.raises(SettingsError, match="bench user-corpus --texts 20: .* made with --texts 10"):
+        user_corpus(bench, "wikigold", 20, args)
