@@ -67,6 +67,11 @@ NER_TABLES: Tuple[Tuple[str, str], ...] = (
         "against the library row of `reverse_ner`",
     ),
     (
+        "reverse_ner_movie_rebuild",
+        "MIT-Movie with every type asked, a build of today's code (seed 0), the reference of its out-of-type rows "
+        "beside the older build in `reverse_ner`",
+    ),
+    (
         "reverse_ner_k2_user",
         "demos from the user's own text (`add-demos`): at k=2, the distillation's library alone and with 200 of "
         "the annotated train-split texts whose every label the cross-check student agreed with, with no name "
