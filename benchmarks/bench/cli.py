@@ -342,7 +342,9 @@ def user_corpus_cli(
 @benchmark_app.command("user-demos")
 @friendly_errors
 def user_demos_cli(
-    datasets: str = typer.Option("conll2003,mit_restaurant", help="Comma-separated datasets (their review corpus)."),
+    datasets: str = typer.Option(
+        "conll2003,wikigold,mit_movie,mit_restaurant", help="Comma-separated datasets (their cross-checked corpus)."
+    ),
 ) -> None:
     """How clean the texts add-demos would trust are, against the hidden gold tags (no LLM)."""
     from .user_demos import markdown, run
