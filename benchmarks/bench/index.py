@@ -88,6 +88,7 @@ NER_TABLES: Tuple[Tuple[str, str], ...] = (
         "the same on WikiGold, the demos taken from 400 train-split texts tagged at k=2 and cross-checked "
         "(`bench user-corpus`; no correction)",
     ),
+    ("reverse_ner_k2_user_movie", "the same on MIT-Movie"),
     (
         "reverse_ner_k2_merged",
         "three library builds of MIT-Restaurant (seeds 0, 1, 2; k=2) merged into one library (`merge_libraries`), "
