@@ -68,8 +68,8 @@ NER_TABLES: Tuple[Tuple[str, str], ...] = (
     ),
     (
         "reverse_ner_movie_rebuild",
-        "MIT-Movie with every type asked, a build of today's code (seed 0), the reference of its out-of-type rows "
-        "beside the older build in `reverse_ner`",
+        "MIT-Movie with every type asked, the build (seed 0) the fresh-sample rows use, the reference of its "
+        "out-of-type rows beside the older build in `reverse_ner`",
     ),
     (
         "reverse_ner_k2_user",

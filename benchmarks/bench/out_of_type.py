@@ -41,7 +41,7 @@ CASES: Tuple[Tuple[str, str, Tuple[Tuple[str, str], ...]], ...] = (
             ("+ OTHER outlet + kind check", "reverse_ner_asked_other_kinds_movie"),
         ),
     ),
-    (  # the same rows against the every-type row of a build of today's code (the one above is older)
+    (  # the same rows against the every-type row of the build the fresh rows use (the one above: an older build)
         "mit_movie",
         "reverse_ner_movie_rebuild",
         (
