@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, List, Tuple
 
 import srsly
 
-from . import distill, out_of_type, proggen, reverse_ner, review
+from . import distill, out_of_type, proggen, reverse_ner, review, user_corpus
 from .paths import DISTILL_DIR, PROGGEN_DIR
 
 REVIEW = DISTILL_DIR / "review.json"
@@ -247,20 +247,29 @@ def build_spread() -> str:
     return "\n".join(lines) + "\n"
 
 
-# The user-demo lever on the reported sample and again on a fresh one (`--split fresh`): (dataset, table,
-# the corpus its demos come from).
-DISTILLED = "1,000 texts, corrected"
-USER_CORPUS = "400 texts (`bench user-corpus`)"
+# The user-demo lever on the reported sample and again on a fresh one (`--split fresh`): (dataset, table).
 USER_DEMO_TABLES = (
-    ("conll2003", "reverse_ner_k2_user", DISTILLED),
-    ("conll2003", "reverse_ner_k2_user_fresh", DISTILLED),
-    ("wikigold", "reverse_ner_k2_user_wikigold", USER_CORPUS),
-    ("wikigold", "reverse_ner_k2_user_fresh_wikigold", USER_CORPUS),
-    ("mit_movie", "reverse_ner_k2_user_movie", USER_CORPUS),
-    ("mit_movie", "reverse_ner_k2_user_fresh_movie", USER_CORPUS),
-    ("mit_restaurant", "reverse_ner_k2_user_mit", DISTILLED),
-    ("mit_restaurant", "reverse_ner_k2_user_fresh_mit", DISTILLED),
+    ("conll2003", "reverse_ner_k2_user"),
+    ("conll2003", "reverse_ner_k2_user_fresh"),
+    ("wikigold", "reverse_ner_k2_user_wikigold"),
+    ("wikigold", "reverse_ner_k2_user_fresh_wikigold"),
+    ("mit_movie", "reverse_ner_k2_user_movie"),
+    ("mit_movie", "reverse_ner_k2_user_fresh_movie"),
+    ("mit_restaurant", "reverse_ner_k2_user_mit"),
+    ("mit_restaurant", "reverse_ner_k2_user_fresh_mit"),
 )
+
+
+def demos_source(report: Dict[str, Any], dataset: str) -> str:
+    """Where a `library+user` row's demos came from, read from its corpus's own step record: a corpus
+    `bench user-corpus` made, or (the default) the distillation's corrected corpus."""
+    corpus = Path(report.get("user_corpus") or str(reverse_ner.USER_CORPUS).format(dataset=dataset))
+    own = corpus.parent / "steps" / "annotate.json"
+    if own.is_file():
+        made_by = " (`bench user-corpus`)" if corpus.parent.name == user_corpus.FOLDER else ""
+        return f"{srsly.read_json(own)['texts']:,} texts{made_by}"
+    sample = DISTILL_DIR / dataset / "shared" / "steps" / "annotate.json"
+    return f"{srsly.read_json(sample)['texts']:,} texts, corrected" if sample.is_file() else "–"
 
 
 def user_demo_table() -> str:
@@ -269,7 +278,7 @@ def user_demo_table() -> str:
         "| dataset | test sentences | build seed | demos from | library | library+user | change |",
         "|---|---|---|---|---|---|---|",
     ]
-    for dataset, name, corpus in USER_DEMO_TABLES:
+    for dataset, name in USER_DEMO_TABLES:
         if not Path(f"{name}.json").exists():
             continue
         report = srsly.read_json(Path(f"{name}.json"))
@@ -278,10 +287,8 @@ def user_demo_table() -> str:
             continue
         change = f"{f['library+user'] - f['library']:+.3f}"
         sample = reverse_ner.sample_name(report, dataset)
-        lines.append(
-            f"| {DATASET_NAMES[dataset]} | {sample} | {report['build']['seed']} | {corpus} | {_f(f['library'])} "
-            f"| {_f(f['library+user'])} | {change} |"
-        )
+        cells = [sample, str(report["build"]["seed"]), demos_source(report, dataset), _f(f["library"])]
+        lines.append(f"| {DATASET_NAMES[dataset]} | " + " | ".join(cells) + f" | {_f(f['library+user'])} | {change} |")
     return "\n".join(lines) + "\n"
 
 
