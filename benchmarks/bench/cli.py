@@ -235,6 +235,9 @@ def distill_cli(
     more: int = typer.Option(
         0, help="Also the workflow on N more train texts past the sample, tagged by the same library (the curve)."
     ),
+    extras_only: bool = typer.Option(
+        False, help="Only the rows the flags above add; the base rows stay as their records say (no retraining)."
+    ),
     cache_path: Optional[str] = CACHE,
     seed: int = SEED,
 ) -> None:
@@ -245,7 +248,7 @@ def distill_cli(
     report = run(
         names, output_dir, n, k, seed, cache_path, folds, train_steps=train_steps, summarize_only=summarize_only,
         pretrain=pretrain, selftrain=selftrain, sizes=_seeds(sizes, "--sizes"), shape=shape, vectors=vectors,
-        two_pass=two_pass, more=more, wide=wide,
+        two_pass=two_pass, more=more, wide=wide, extras_only=extras_only,
     )  # fmt: skip
     print(markdown(report))
 

@@ -414,6 +414,46 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
     # cross-checked only for the correction: its students' marks are what it re-checks first
     checked = partial(shared.crosscheck, args["train_config"], crosscheck_settings(args))
     corpus["distill+correct"] = corrected(bench, base / "distill+correct", checked, spec, shared.rows, args)
+    weights = shared.pretrain(args["train_config"]) if args.get("pretrain") else None
+    extras_only = args.get("extras_only")  # a fresh machine need not train every base row again
+    rows = {} if extras_only else base_rows(bench, dataset, spec, base, corpus, test, args, weights)
+    if args.get("shape"):
+        rows.update(shaped_rows(bench, dataset, spec, base, corpus, test, args, weights))
+    if args.get("vectors"):
+        rows.update(vectors_rows(bench, dataset, shared, base, test, args))
+    if args.get("wide"):
+        rows.update(wide_rows(bench, dataset, shared, base, test, args))
+    if args.get("two_pass"):
+        rows.update(two_pass_rows(bench, spec, shared, args["two_pass"], test, args, weights))
+    if args.get("more"):
+        rows.update(more_text_rows(bench, spec, shared, args["more"], test, args, weights))
+    for size in args.get("sizes") or ():
+        rows.update(curve_rows(bench, dataset, spec, base, corpus["distill+correct"], size, args, test, weights))
+    heldout = shared.heldout()
+    for name in rows:
+        estimate_step(bench, base / name, heldout)
+    model = base / "distill+correct" / "model" / "model-best"
+    bench.step(shared.folder, "speed", [], lambda: speed(dataset, shared, model, args["k"]))
+    students = {name: base / name / "model" / "model-best" for name in STUDENT_SPEED}
+    bench.step(shared.folder, "speed-students", [], lambda: student_speed(dataset, students))
+    workflow = {name: base / name / "model" / "model-best" for name in WORKFLOW_ROWS}
+    if all(path.is_dir() for path in workflow.values()):  # timed together, on one machine
+        bench.step(shared.folder, "speed-workflow", [], lambda: student_speed(dataset, workflow))
+    return rows
+
+
+def base_rows(
+    bench: Bench,
+    dataset: str,
+    spec: DomainSpec,
+    base: Path,
+    corpus: Dict[str, Path],
+    test: Path,
+    args: Dict[str, Any],
+    weights: Optional[Path],
+) -> Dict[str, Any]:
+    """The rows every run has (`CONFIGS` and the CNNs relabelled from their students), with their
+    `--selftrain` and `--pretrain` rows: what `--extras-only` leaves as their records say."""
     rows: Dict[str, Any] = {}
     for name, (source, missing_share, add_proggen, student) in CONFIGS.items():
         folder = base / name
@@ -438,7 +478,6 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
             rows[name] = _train_and_eval(bench, base / name, MINILM_CONFIG, None, test, [])
         for name, teacher in SELFTRAINED_RELABELLED.items():
             rows[name] = relabelled_cnn(bench, dataset, base / name, base / teacher, test, args)
-    weights = shared.pretrain(args["train_config"]) if args.get("pretrain") else None
     if weights is not None:
         for name, source in PRETRAINED.items():
             folder = base / name
@@ -451,28 +490,6 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
         if args.get("selftrain"):
             for name, teacher in SELFTRAINED_PRETRAINED.items():
                 rows[name] = relabelled_cnn(bench, dataset, base / name, base / teacher, test, args, weights)
-    if args.get("shape"):
-        rows.update(shaped_rows(bench, dataset, spec, base, corpus, test, args, weights))
-    if args.get("vectors"):
-        rows.update(vectors_rows(bench, dataset, shared, base, test, args))
-    if args.get("wide"):
-        rows.update(wide_rows(bench, dataset, shared, base, test, args))
-    if args.get("two_pass"):
-        rows.update(two_pass_rows(bench, spec, shared, args["two_pass"], test, args, weights))
-    if args.get("more"):
-        rows.update(more_text_rows(bench, spec, shared, args["more"], test, args, weights))
-    for size in args.get("sizes") or ():
-        rows.update(curve_rows(bench, dataset, spec, base, corpus["distill+correct"], size, args, test, weights))
-    heldout = shared.heldout()
-    for name in rows:
-        estimate_step(bench, base / name, heldout)
-    model = base / "distill+correct" / "model" / "model-best"
-    bench.step(shared.folder, "speed", [], lambda: speed(dataset, shared, model, args["k"]))
-    students = {name: base / name / "model" / "model-best" for name in STUDENT_SPEED}
-    bench.step(shared.folder, "speed-students", [], lambda: student_speed(dataset, students))
-    workflow = {name: base / name / "model" / "model-best" for name in WORKFLOW_ROWS}
-    if all(path.is_dir() for path in workflow.values()):  # timed together, on one machine
-        bench.step(shared.folder, "speed-workflow", [], lambda: student_speed(dataset, workflow))
     return rows
 
 
@@ -1064,6 +1081,7 @@ def run(
     two_pass: int = 0,
     more: int = 0,
     wide: bool = False,
+    extras_only: bool = False,
 ) -> Dict[str, Any]:
     if more < 0:
         raise SettingsError(f"bench distill --more: the texts past the sample must be 0 or more, got {more}")
@@ -1074,7 +1092,7 @@ def run(
     bench = Bench(output_dir, lambda: select.load_model("local", cache_path), force=False)
     args: Dict[str, Any] = {"n": n, "k": k, "seed": seed, "cache_path": cache_path, "folds": folds}
     args.update(train_config=train_config, train_steps=train_steps, pretrain=pretrain, selftrain=selftrain, sizes=sizes)
-    args.update(shape=shape, vectors=vectors, two_pass=two_pass, more=more, wide=wide)
+    args.update(shape=shape, vectors=vectors, two_pass=two_pass, more=more, wide=wide, extras_only=extras_only)
     for dataset in datasets:
         if not summarize_only:
             run_dataset(bench, dataset, DomainSpec.load(domains_dir / f"{dataset}.yml"), args)

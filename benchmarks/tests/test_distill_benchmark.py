@@ -193,3 +193,43 @@ def test_a_user_corpus_takes_the_first_texts_of_the_sample_and_refuses_another_s
     srsly.write_json(record, {"step": "annotate", "texts": 10})
     with pytest.raises(SettingsError, match="bench user-corpus --texts 20: .* made with --texts 10"):
         user_corpus(bench, "wikigold", 20, args)
+
+
+def test_extras_only_runs_the_flagged_rows_and_leaves_the_base_rows_to_their_records(tmp_path, monkeypatch):
+    """`--extras-only`: on a machine without the base rows' models, a `--more` run trains only its own rows."""
+    import bench.distill as distill
+    from bench.proggen import Bench
+
+    class FakeShared:
+        def __init__(self, bench, dataset, *args):
+            self.dataset, self.folder, self.rows, self.labels = dataset, tmp_path / dataset / "shared", [], ["PER"]
+
+        def annotate(self):
+            return tmp_path / "annotated.jsonl"
+
+        def crosscheck(self, *args):
+            raise AssertionError("the base corpus is corrected from its committed record")
+
+        def pretrain(self, config):
+            return tmp_path / "weights.bin"
+
+        def heldout(self):
+            return tmp_path / "heldout.spacy"
+
+    ran = []
+    monkeypatch.setattr(distill, "Shared", FakeShared)
+    monkeypatch.setattr(distill, "corrected", lambda bench, folder, *args: folder / "corrected.jsonl")
+    monkeypatch.setattr(distill, "base_rows", lambda *args: ran.append("base") or {"distill": {}})
+    monkeypatch.setattr(distill, "more_text_rows", lambda *args: ran.append("more") or {"distill+more": {}})
+    monkeypatch.setattr(distill, "estimate_step", lambda bench, folder, heldout: ran.append(folder.name))
+    for name in ("test-data", "speed", "speed-students"):  # finished steps: records on disk, no model
+        (tmp_path / "toy" / "shared" / "steps").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "toy" / "shared" / "steps" / f"{name}.json").write_text("{}")
+    (tmp_path / "toy" / "test.spacy").write_bytes(b"")
+    bench = Bench(tmp_path, lambda: None, force=False)
+    args = {"n": 10, "k": 2, "seed": 0, "cache_path": None, "folds": 2, "train_config": None, "pretrain": True}
+    rows = distill.run_dataset(bench, "toy", None, {**args, "more": 5, "extras_only": True})
+    assert ran == ["more", "distill+more"] and list(rows) == ["distill+more"]
+    ran.clear()
+    distill.run_dataset(bench, "toy", None, {**args, "more": 5})
+    assert ran == ["base", "more", "distill", "distill+more"]
