@@ -448,7 +448,8 @@ Full table: [distill/benchmark.md](distill/benchmark.md). Command: `spacy projec
 One row again from the committed annotations with the package's own commands: `spacy project run distill-row`.
 
 Learning curve: the same two models from the first N annotated texts (a random sample, since the
-annotation sample is), micro F1 on the whole test split (`python -m bench distill --pretrain --sizes 250,500`):
+annotation sample is), micro F1 on the whole test split (`python -m bench distill --pretrain --sizes 250,500`;
+the 2,000 point `--pretrain --more 1000`, where `--extras-only` leaves the other rows to their records):
 
 {curve}
 ## Review: what a person's corrections buy
