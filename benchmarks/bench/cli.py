@@ -235,6 +235,9 @@ def distill_cli(
     more: int = typer.Option(
         0, help="Also the workflow on N more train texts past the sample, tagged by the same library (the curve)."
     ),
+    scaled_student: bool = typer.Option(
+        False, help="With --more: also the student trained 400 steps per 1,000 annotated texts, and its CNN."
+    ),
     extras_only: bool = typer.Option(
         False, help="Only the rows the flags above add; the base rows stay as their records say (no retraining)."
     ),
@@ -248,7 +251,7 @@ def distill_cli(
     report = run(
         names, output_dir, n, k, seed, cache_path, folds, train_steps=train_steps, summarize_only=summarize_only,
         pretrain=pretrain, selftrain=selftrain, sizes=_seeds(sizes, "--sizes"), shape=shape, vectors=vectors,
-        two_pass=two_pass, more=more, wide=wide, extras_only=extras_only,
+        two_pass=two_pass, more=more, wide=wide, extras_only=extras_only, scaled_student=scaled_student,
     )  # fmt: skip
     print(markdown(report))
 

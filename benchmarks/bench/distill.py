@@ -19,7 +19,8 @@ skips finished steps and the LLM cache makes an interrupted step cheap to redo):
           student and CNN trained on it
   more text (`--more N`): N train texts outside the sample tagged by the same library and added to the
           annotated corpus (`distill+more`), which is cross-checked, corrected, and the workflow's student and
-          CNN trained on it: the learning curve past the sample
+          CNN trained on it: the learning curve past the sample; with `--scaled-student` also the student whose
+          steps grow with the texts (`+minilm+scaled`) and its CNN
   shared: heldout (the teacher labels the tagging benchmarks' test sample, read as text only: text no row
           trains on) -> every row whose model is on disk: estimate (the label-free estimate, `estimate_step`)
   shared: speed (the reverse_ner pipe and the distilled model on the same test sentences)
@@ -595,18 +596,51 @@ def workflow_rows(
     args: Dict[str, Any],
     test: Path,
     weights: Optional[Path] = None,
+    scaled: bool = False,
 ) -> Dict[str, Any]:
     """The distill workflow's student on `samples` and its CNN on the student's labels of the train split,
     in the folders `name` gives the workflow's row names. With pretrained `weights` the CNN starts from
-    them, as the workflow's does; without, its name drops `+pretrain`."""
+    them, as the workflow's does; without, its name drops `+pretrain`. `scaled`: the student's steps grow
+    with the texts (`scaled_student_config`)."""
     student_row, cnn_row = WORKFLOW_ROWS
     cnn_row = cnn_row if weights is not None else cnn_row.removesuffix("+pretrain")
     student, cnn = base / name(student_row), base / name(cnn_row)
     docbin = partial(to_docbin, spec, samples, student, seed=args["seed"])
     bench.step(student, "to-docbin", [student / "train.spacy"], docbin)
-    rows = {student.name: _train_and_eval(bench, student, MINILM_CONFIG, None, test, [])}
+    config = scaled_student_config(bench, student, len(samples)) if scaled else MINILM_CONFIG
+    rows = {student.name: _train_and_eval(bench, student, config, None, test, [])}
     rows[cnn.name] = relabelled_cnn(bench, dataset, cnn, student, test, args, weights)
     return rows
+
+
+# the student's steps per annotated text (`--scaled-student`): configs/train_minilm.cfg's 400 steps on the
+# 1,000-text sample, kept per text on larger corpora (never fewer than the config's)
+STUDENT_STEPS_PER_TEXT = 0.4
+SCALED = "+scaled"  # a scaled student's rows put it after `minilm`
+
+
+def scaled_name(row: str) -> str:
+    """A workflow row's name with the scaled student (`distill+more+correct+minilm+scaled...`)."""
+    return row.replace("+minilm", f"+minilm{SCALED}", 1)
+
+
+def scaled_student_config(bench: Bench, folder: Path, texts: int) -> Path:
+    """configs/train_minilm.cfg with its steps (and the learning rate's decay and the patience with them)
+    at `STUDENT_STEPS_PER_TEXT` per annotated text, at least the config's own: the fixed 400 steps see a
+    2,000-text corpus half as often as the 1,000-text one. Saved beside the model, its record says the steps."""
+    path = folder / "model" / "config.cfg"
+    base = spacy.util.load_config(MINILM_CONFIG, interpolate=False)["training"]
+    steps = max(base["max_steps"], round(STUDENT_STEPS_PER_TEXT * texts))
+    patience = round(steps * base["patience"] / base["max_steps"])
+    overrides = {"training.max_steps": steps, "training.optimizer.learn_rate.total_steps": steps}
+    overrides["training.patience"] = patience
+
+    def run() -> Dict[str, Any]:
+        derived_config(MINILM_CONFIG, overrides, path)
+        return {"texts": texts, "max_steps": steps, "patience": patience}
+
+    bench.step(folder, "student-config", [path], run)
+    return path
 
 
 def crosscheck_settings(args: Dict[str, Any]) -> CrossCheckSettings:
@@ -654,15 +688,24 @@ def teacher_rows(
     test: Path,
     args: Dict[str, Any],
     weights: Optional[Path],
+    scaled: bool = False,
 ) -> Dict[str, Any]:
     """The workflow on another teacher's corpus (`annotated`, the texts of `rows`, in the folder `variant`):
-    its cross-check, correction, student and shipped CNN, in rows named after the variant."""
+    its cross-check, correction, student and shipped CNN, in rows named after the variant; `scaled`: also
+    the rows whose student's steps grow with the texts (`scaled_student_config`)."""
     base = bench.root / shared.dataset
     checked = partial(crosschecked, bench, base / variant, annotated, rows, list(shared.labels),
                       args["train_config"], crosscheck_settings(args))  # fmt: skip
     samples = read_jsonl(corrected(bench, base / f"{variant}+correct", checked, spec, rows, args), "samples")
     name = partial(variant_name, variant)
-    return workflow_rows(bench, shared.dataset, spec, base, samples, name, args, test, weights)
+    out = workflow_rows(bench, shared.dataset, spec, base, samples, name, args, test, weights)
+    if scaled:
+
+        def name_scaled(row: str) -> str:
+            return scaled_name(name(row))
+
+        out.update(workflow_rows(bench, shared.dataset, spec, base, samples, name_scaled, args, test, weights, True))
+    return out
 
 
 def variant_name(variant: str, row: str) -> str:
@@ -810,7 +853,8 @@ def more_text_rows(
     workflow's student and shipped CNN: the point of the learning curve past the annotation sample."""
     rows = shared.rows + more_rows(shared.dataset, more, args["n"], args["seed"])
     annotated = more_corpus(bench, shared, rows, more)
-    return teacher_rows(bench, spec, shared, MORE, annotated, rows, test, args, weights)
+    scaled = bool(args.get("scaled_student"))
+    return teacher_rows(bench, spec, shared, MORE, annotated, rows, test, args, weights, scaled)
 
 
 def more_corpus(bench: Bench, shared: Shared, rows: List[Dict[str, Any]], more: int) -> Path:
@@ -1082,9 +1126,12 @@ def run(
     more: int = 0,
     wide: bool = False,
     extras_only: bool = False,
+    scaled_student: bool = False,
 ) -> Dict[str, Any]:
     if more < 0:
         raise SettingsError(f"bench distill --more: the texts past the sample must be 0 or more, got {more}")
+    if scaled_student and not more:  # up to the sample's texts the scaled student is the workflow's own
+        raise SettingsError("bench distill --scaled-student: give --more N too (its rows are the --more corpus's)")
     if any(not 0 < size < n for size in sizes):
         raise SettingsError(f"bench distill --sizes: each must be between 0 and --n ({n}), got {list(sizes)}")
     if two_pass and not 2 * folds <= two_pass < n:  # its first pass is cross-checked in `folds` folds
@@ -1093,6 +1140,7 @@ def run(
     args: Dict[str, Any] = {"n": n, "k": k, "seed": seed, "cache_path": cache_path, "folds": folds}
     args.update(train_config=train_config, train_steps=train_steps, pretrain=pretrain, selftrain=selftrain, sizes=sizes)
     args.update(shape=shape, vectors=vectors, two_pass=two_pass, more=more, wide=wide, extras_only=extras_only)
+    args["scaled_student"] = scaled_student
     for dataset in datasets:
         if not summarize_only:
             run_dataset(bench, dataset, DomainSpec.load(domains_dir / f"{dataset}.yml"), args)
@@ -1172,6 +1220,7 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
         named = [*CONFIGS, *RELABELLED, *SELFTRAINED, *SELFTRAINED_RELABELLED, *PRETRAINED, *PRETRAINED_RELABELLED]
         named += [*SELFTRAINED_PRETRAINED]
         named += [*SHAPED, *SHAPED_RELABELLED, *VECTORED, *WIDE, *two_pass_names(), *variant_names(MORE)]
+        named += [scaled_name(row) for row in variant_names(MORE)]
         for name in [*named, *curve]:
             row = summarize(base, name, annotated)
             if row is not None:

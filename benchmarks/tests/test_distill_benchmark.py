@@ -233,3 +233,33 @@ def test_extras_only_runs_the_flagged_rows_and_leaves_the_base_rows_to_their_rec
     ran.clear()
     distill.run_dataset(bench, "toy", None, {**args, "more": 5})
     assert ran == ["base", "more", "distill", "distill+more"]
+
+
+def test_the_scaled_student_keeps_its_steps_per_text_and_needs_the_more_corpus(tmp_path):
+    """`--scaled-student`: 2,000 texts train the student twice the config's steps, its learning rate decaying
+    and its patience over the same span; a corpus no larger than the sample keeps the config's own steps."""
+    import pytest
+    import spacy
+    import srsly
+    from bench.distill import run, scaled_name, scaled_student_config
+    from bench.paths import MINILM_CONFIG
+    from bench.proggen import Bench
+
+    from spacy_progner.errors import SettingsError
+
+    own = spacy.util.load_config(MINILM_CONFIG, interpolate=False)["training"]
+    bench = Bench(tmp_path, lambda: None, force=False)
+    for texts, folder in ((2000, tmp_path / "big"), (600, tmp_path / "small")):
+        training = spacy.util.load_config(scaled_student_config(bench, folder, texts), interpolate=False)["training"]
+        record = srsly.read_json(folder / "steps" / "student-config.json")
+        assert training["max_steps"] == record["max_steps"] == training["optimizer"]["learn_rate"]["total_steps"]
+        assert training["patience"] == record["patience"]
+        if texts == 2000:
+            assert training["max_steps"] == 2 * own["max_steps"] and training["patience"] == 2 * own["patience"]
+        else:
+            assert training["max_steps"] == own["max_steps"] and training["patience"] == own["patience"]
+    assert scaled_name("distill+more+correct+minilm+relabel+pretrain") == (
+        "distill+more+correct+minilm+scaled+relabel+pretrain"
+    )
+    with pytest.raises(SettingsError, match="--scaled-student"):
+        run(["conll2003"], tmp_path, 1000, 2, 0, None, scaled_student=True)
