@@ -383,16 +383,26 @@ def distill_curve(folder: Path = DISTILL_DIR) -> str:
         cells = [_f((configs.get(name) or {}).get("f1")) for configs in by.values() for name in names]
         lines.append(f"| {texts} | " + " | ".join(cells) + " |")
     more = [distill.variant_name(distill.MORE, n) for n in distill.WORKFLOW_ROWS]
-    past = sorted({configs[more[0]]["annotated_texts"] for configs in by.values() if more[0] in configs})
-    for texts in past:  # a dataset's cells only where its more-text rows hold that many texts
+    lines += _past_sample_lines(by, more, "texts past the sample")
+    scaled = [distill.scaled_name(name) for name in more]
+    lines += _past_sample_lines(by, scaled, "the same, the student's steps scaled with the texts")
+    return "\n".join(lines) + "\n"
+
+
+def _past_sample_lines(by: Dict[str, Dict[str, Any]], names: List[str], what: str) -> List[str]:
+    """The learning curve's lines of the rows `names` (student, CNN) past the sample, one per corpus size; a
+    dataset's cells only where its rows hold that many texts."""
+    past = sorted({configs[names[0]]["annotated_texts"] for configs in by.values() if names[0] in configs})
+    lines = []
+    for texts in past:
         cells = [
-            _f((configs.get(name) or {}).get("f1")) if (configs.get(more[0]) or {}).get("annotated_texts") == texts
+            _f((configs.get(name) or {}).get("f1")) if (configs.get(names[0]) or {}).get("annotated_texts") == texts
             else "–"
             for configs in by.values()
-            for name in more
+            for name in names
         ]  # fmt: skip
-        lines.append(f"| {texts:,} (texts past the sample) | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+        lines.append(f"| {texts:,} ({what}) | " + " | ".join(cells) + " |")
+    return lines
 
 
 README = """# spacy-progner benchmarks
@@ -449,7 +459,8 @@ One row again from the committed annotations with the package's own commands: `s
 
 Learning curve: the same two models from the first N annotated texts (a random sample, since the
 annotation sample is), micro F1 on the whole test split (`python -m bench distill --pretrain --sizes 250,500`;
-the 2,000 point `--pretrain --more 1000`, where `--extras-only` leaves the other rows to their records):
+the 2,000 point `--pretrain --more 1000`, where `--extras-only` leaves the other rows to their records; with
+`--scaled-student` also the student trained 400 steps per 1,000 annotated texts, not the config's fixed 400):
 
 {curve}
 ## Review: what a person's corrections buy
