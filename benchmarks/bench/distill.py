@@ -138,6 +138,14 @@ def with_text(samples: List[Dict[str, Any]], rows: List[Dict[str, Any]]) -> List
     return out
 
 
+SHARED = "shared"  # a dataset's folder of the steps every row shares (`Shared`)
+
+
+def shared_record(base: Path, step: str) -> Path:
+    """The record of a shared step (`annotate`, `heldout`, ...) of the dataset folder `base`."""
+    return base / SHARED / "steps" / f"{step}.json"
+
+
 def read_offsets(path: Path) -> List[Dict[str, Any]]:
     return list(srsly.read_jsonl(path))
 
@@ -148,7 +156,7 @@ class Shared:
     def __init__(self, bench, dataset: str, spec: DomainSpec, n: int, k: int, seed: int, cache_path):
         self.bench, self.dataset, self.spec = bench, dataset, spec
         self.k, self.seed, self.cache_path = k, seed, cache_path
-        self.folder = bench.root / dataset / "shared"
+        self.folder = bench.root / dataset / SHARED
         # the reverse_ner benchmark's labels and build settings (CoNLL-2003: its PER/LOC/ORG definitions)
         self.labels, self.build = dataset_task(dataset, BuildSettings(n_clusters=LIBRARY_CLUSTERS))
         self.rows = split_texts(dataset, n, seed)[0]
@@ -1209,7 +1217,7 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
     report: Dict[str, Any] = {"n_sentences": n, "k": k, "seed": seed, "datasets": []}
     for dataset in datasets:
         base = output_dir / dataset
-        annotate_record = base / "shared" / "steps" / "annotate.json"
+        annotate_record = shared_record(base, "annotate")
         if not annotate_record.exists():
             continue
         annotated = srsly.read_json(annotate_record)
@@ -1237,19 +1245,19 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
         more_record = base / MORE / "steps" / "annotate.json"
         if more_record.exists():
             entry["more"] = more_summary(base, srsly.read_json(more_record), annotated)
-        heldout_record = base / "shared" / "steps" / "heldout.json"
+        heldout_record = shared_record(base, "heldout")
         if heldout_record.exists():
             held = srsly.read_json(heldout_record)
             # a library built again (it is not committed) may differ from the one that annotated the corpus
             libraries = {"heldout": held.get("library_examples"), "annotate": annotated.get("library_examples")}
             entry["corpus_f1"]["heldout"] = {**held["gold"], "library_examples": libraries}
-        check_record = base / "shared" / "steps" / "crosscheck.json"
+        check_record = shared_record(base, "crosscheck")
         if check_record.exists():
             entry["signals"] = srsly.read_json(check_record)["signals"]
         timings = (("speed", "speed"), ("student_speed", "speed-students"), ("workflow_speed", "speed-workflow"))
         for key, step in timings:
-            if (base / "shared" / "steps" / f"{step}.json").exists():
-                entry[key] = srsly.read_json(base / "shared" / "steps" / f"{step}.json")
+            if shared_record(base, step).exists():
+                entry[key] = srsly.read_json(shared_record(base, step))
         report["datasets"].append(entry)
     return report
 

@@ -268,7 +268,7 @@ def demos_source(report: Dict[str, Any], dataset: str) -> str:
     if own.is_file():
         made_by = " (`bench user-corpus`)" if corpus.parent.name == user_corpus.FOLDER else ""
         return f"{srsly.read_json(own)['texts']:,} texts{made_by}"
-    sample = DISTILL_DIR / dataset / "shared" / "steps" / "annotate.json"
+    sample = distill.shared_record(DISTILL_DIR / dataset, "annotate")
     return f"{srsly.read_json(sample)['texts']:,} texts, corrected" if sample.is_file() else "–"
 
 
