@@ -67,6 +67,11 @@ NER_TABLES: Tuple[Tuple[str, str], ...] = (
         "against the library row of `reverse_ner`",
     ),
     (
+        "reverse_ner_other_movie",
+        "the OTHER outlet on MIT-Movie, every type asked, against the library row of `reverse_ner` (another "
+        "build of the same settings: `reverse_ner_movie_rebuild`)",
+    ),
+    (
         "reverse_ner_movie_rebuild",
         "MIT-Movie with every type asked, the build (seed 0) the fresh-sample rows use, the reference of its "
         "out-of-type rows beside the older build in `reverse_ner`",
@@ -333,6 +338,7 @@ FULL_OUTLET_TABLES = (
     ("conll2003", "reverse_ner", "reverse_ner_other"),
     ("wikigold", "reverse_ner", "reverse_ner_other_wikigold"),
     ("wikigold", "reverse_ner_wikigold_fresh", "reverse_ner_other_wikigold_fresh"),
+    ("mit_movie", "reverse_ner", "reverse_ner_other_movie"),
     ("mit_restaurant", "reverse_ner", "reverse_ner_other_mit"),
 )
 
