@@ -53,6 +53,7 @@ from spacy_progner.distill.crosscheck import CrossCheckSettings, crosscheck
 from spacy_progner.distill.estimate import EstimateSettings, estimate
 from spacy_progner.distill.pretrain import WEIGHTS, PretrainSettings, pretrain_tok2vec
 from spacy_progner.distill.relabel import add_kept, docbin_docs, load_student, relabel, rows_to_relabel
+from spacy_progner.distill.student import count_docs, scaled_steps
 from spacy_progner.distill.vectors import embedder_vectors
 from spacy_progner.errors import SettingsError
 from spacy_progner.files import read_jsonl, write_jsonl
@@ -621,10 +622,7 @@ def workflow_rows(
     return rows
 
 
-# the student's steps per annotated text (`--scaled-student`): configs/train_minilm.cfg's 400 steps on the
-# 1,000-text sample, kept per text on larger corpora (never fewer than the config's)
-STUDENT_STEPS_PER_TEXT = 0.4
-SCALED = "+scaled"  # a scaled student's rows put it after `minilm`
+SCALED = "+scaled"  # the rows whose student's steps grow with its texts (`--scaled-student`) put it after `minilm`
 
 
 def scaled_name(row: str) -> str:
@@ -633,19 +631,17 @@ def scaled_name(row: str) -> str:
 
 
 def scaled_student_config(bench: Bench, folder: Path, texts: int) -> Path:
-    """configs/train_minilm.cfg with its steps (and the learning rate's decay and the patience with them)
-    at `STUDENT_STEPS_PER_TEXT` per annotated text, at least the config's own: the fixed 400 steps see a
-    2,000-text corpus half as often as the 1,000-text one. Saved beside the model, its record says the steps."""
+    """configs/train_minilm.cfg with its steps scaled to the row's training texts as the workflow's
+    `train-student` scales them (`scaled_steps`): the fixed 400 steps see a 2,000-text corpus half as often
+    as the 1,000-text one. Saved beside the model; its record says the steps."""
     path = folder / "model" / "config.cfg"
-    base = spacy.util.load_config(MINILM_CONFIG, interpolate=False)["training"]
-    steps = max(base["max_steps"], round(STUDENT_STEPS_PER_TEXT * texts))
-    patience = round(steps * base["patience"] / base["max_steps"])
-    overrides = {"training.max_steps": steps, "training.optimizer.learn_rate.total_steps": steps}
-    overrides["training.patience"] = patience
 
     def run() -> Dict[str, Any]:
+        train_texts = count_docs(folder / "train.spacy", "the row's training data")
+        overrides = scaled_steps(spacy.util.load_config(MINILM_CONFIG, interpolate=False)["training"], train_texts)
         derived_config(MINILM_CONFIG, overrides, path)
-        return {"texts": texts, "max_steps": steps, "patience": patience}
+        steps, patience = overrides["training.max_steps"], overrides["training.patience"]
+        return {"texts": texts, "train_texts": train_texts, "max_steps": steps, "patience": patience}
 
     bench.step(folder, "student-config", [path], run)
     return path

@@ -236,24 +236,29 @@ def test_extras_only_runs_the_flagged_rows_and_leaves_the_base_rows_to_their_rec
 
 
 def test_the_scaled_student_keeps_its_steps_per_text_and_needs_the_more_corpus(tmp_path):
-    """`--scaled-student`: 2,000 texts train the student twice the config's steps, its learning rate decaying
-    and its patience over the same span; a corpus no larger than the sample keeps the config's own steps."""
+    """`--scaled-student`: 2,000 annotated texts (1,800 to train on) train the student twice the config's steps,
+    its learning rate decaying and its patience over the same span, as the workflow's `train-student` does; a
+    corpus no larger than the sample keeps the config's own steps."""
     import pytest
     import spacy
     import srsly
     from bench.distill import run, scaled_name, scaled_student_config
     from bench.paths import MINILM_CONFIG
     from bench.proggen import Bench
+    from spacy.tokens import DocBin
 
     from spacy_progner.errors import SettingsError
 
     own = spacy.util.load_config(MINILM_CONFIG, interpolate=False)["training"]
     bench = Bench(tmp_path, lambda: None, force=False)
+    nlp = spacy.blank("en")
     for texts, folder in ((2000, tmp_path / "big"), (600, tmp_path / "small")):
+        folder.mkdir()  # the row's training texts: its annotated texts less the dev tenth
+        DocBin(docs=[nlp.make_doc(f"text {i}") for i in range(texts * 9 // 10)]).to_disk(folder / "train.spacy")
         training = spacy.util.load_config(scaled_student_config(bench, folder, texts), interpolate=False)["training"]
         record = srsly.read_json(folder / "steps" / "student-config.json")
         assert training["max_steps"] == record["max_steps"] == training["optimizer"]["learn_rate"]["total_steps"]
-        assert training["patience"] == record["patience"]
+        assert training["patience"] == record["patience"] and record["train_texts"] == texts * 9 // 10
         if texts == 2000:
             assert training["max_steps"] == 2 * own["max_steps"] and training["patience"] == 2 * own["patience"]
         else:

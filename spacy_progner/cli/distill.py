@@ -1,7 +1,8 @@
 """Distillation commands: `annotate` (the tagger labels your texts), `crosscheck` (students trained on
-the other folds mark the disagreements), `tagcheck` (the tagger's second look at a generated corpus) and
-`relabel` (a trained student labels all your texts for the fast CNN) and `estimate` (how closely the
-models follow their teacher on held-out texts, without gold)."""
+the other folds mark the disagreements), `tagcheck` (the tagger's second look at a generated corpus),
+`train-student` (the transformer student, its steps grown with your texts), `relabel` (a trained student
+labels all your texts for the fast CNN) and `estimate` (how closely the models follow their teacher on
+held-out texts, without gold)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ..distill.crosscheck import CrossCheckSettings, crosscheck
 from ..distill.estimate import EstimateSettings, estimate
 from ..distill.pretrain import PretrainSettings, pretrain_tok2vec
 from ..distill.relabel import add_kept, load_student, relabel, rows_to_relabel
+from ..distill.student import MEASURED_TRAIN_TEXTS, train_student
 from ..distill.tagcheck import tagcheck
 from ..distill.vectors import embedder_vectors
 from ..files import load_saved_pipeline, read_jsonl, read_text_lines, write_jsonl
@@ -246,6 +248,29 @@ def pretrain_cli(
     use_gpu(gpu_id)
     result = pretrain_tok2vec((t for _, t in read_text_lines(texts, "texts")), config, output_dir, settings, gpu_id)
     msg.good(f"Wrote {result['weights']}: {result['epochs']} epochs over {result['texts']} texts")
+    step.finish(metrics, result)
+
+
+@app.command("train-student", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@friendly_errors
+def train_student_cli(
+    ctx: typer.Context,
+    config_path: Path = typer.Argument(
+        ..., help="The student's training config (configs/train_minilm.cfg).", exists=True, dir_okay=False
+    ),
+    output_path: Path = typer.Argument(..., help="Where spaCy saves model-best and model-last."),
+    metrics: Path = typer.Option(Path("metrics/train_student.json"), help="Metrics JSON: training texts and steps."),
+    gpu_id: int = GPU_ID,
+) -> None:
+    """`spacy train` for the transformer student, its steps grown with your texts: the config's steps per
+    900 training texts, never fewer (`--training.max_steps N` fixes them). Any other setting as `spacy
+    train` takes it: `--paths.train`, `--paths.dev`, `--section.key value`."""
+    from spacy.cli._util import parse_config_overrides
+
+    step = Step("train-student")
+    result = train_student(config_path, output_path, parse_config_overrides(ctx.args), gpu_id)
+    how = f"scaled to {result['train_texts']} training texts" if result["scaled"] else "as given"
+    msg.good(f"Trained {output_path}: {result['max_steps']} steps ({how}; the config's per {MEASURED_TRAIN_TEXTS})")
     step.finish(metrics, result)
 
 

@@ -8,12 +8,18 @@ model comes from the installed package, never from a hub, so the config names it
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Sequence
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional, Sequence
 
-from spacy.util import registry
+from spacy.tokens import DocBin
+from spacy.util import load_config, registry
 
 from ..errors import SettingsError
 from ..reverse_ner.embed import DEFAULT_EMBEDDER, embedder_path
+
+# configs/train_minilm.cfg's steps were measured on 900 training texts (the distillation benchmark's 1,000
+# annotated texts less their dev tenth): a larger corpus keeps that many steps per text
+MEASURED_TRAIN_TEXTS = 900
 
 
 @registry.architectures("spacy_progner.EmbedderTransformer.v1")
@@ -61,3 +67,46 @@ def make_cased_listener(
     model: Model = concatenate(listener, shapes)
     model.set_ref("listener", listener.get_ref("listener"))
     return model
+
+
+def scaled_steps(training: Dict[str, Any], train_texts: int) -> Dict[str, Any]:
+    """Overrides that train the student for as many steps per text as its config's `training` block does
+    on `MEASURED_TRAIN_TEXTS` texts, never fewer than the config's own: with fixed steps a corpus twice as
+    large is seen half as often (benchmarks/distill, `--scaled-student`). The learning rate's decay
+    (`warmup_linear`'s total_steps) and the patience stretch with the steps."""
+    steps = training["max_steps"]
+    if not isinstance(steps, int) or steps < 1:
+        raise SettingsError(f"train-student: the config's training.max_steps must be >= 1 to scale, got {steps!r}")
+    scaled = max(steps, round(steps * train_texts / MEASURED_TRAIN_TEXTS))
+    overrides: Dict[str, Any] = {"training.max_steps": scaled}
+    overrides["training.patience"] = round(training["patience"] * scaled / steps)
+    learn_rate = training["optimizer"]["learn_rate"]  # a schedule block, or one fixed rate
+    if isinstance(learn_rate, dict) and "total_steps" in learn_rate:
+        overrides["training.optimizer.learn_rate.total_steps"] = scaled
+    return overrides
+
+
+def count_docs(path: Path, what: str) -> int:
+    """The texts of a training DocBin, or of the .spacy files of a folder (as spaCy's corpus reads it)."""
+    files = sorted(path.rglob("*.spacy")) if path.is_dir() else [path]
+    if not path.exists() or not files:
+        raise SettingsError(f"train-student: {what} {path} is no DocBin (.spacy) and no folder of them")
+    return sum(len(DocBin().from_disk(f)) for f in files)
+
+
+def train_student(config_path: Path, output: Path, overrides: Dict[str, Any], gpu_id: int = -1) -> Dict[str, Any]:
+    """`spacy train` of the student with its steps scaled to the training texts (`scaled_steps`). A
+    training.max_steps among `overrides` is the user's choice and is kept as given."""
+    from spacy.cli.train import train
+
+    config = load_config(config_path, overrides=overrides, interpolate=False)
+    for key in ("train", "dev"):  # named here, not as a traceback from inside spaCy's training
+        if not config["paths"].get(key):
+            raise SettingsError(f"train-student: {config_path} names no {key} data: give --paths.{key}")
+        count_docs(Path(config["paths"][key]), f"paths.{key}")
+    train_texts = count_docs(Path(config["paths"]["train"]), "paths.train")
+    scaled = {} if "training.max_steps" in overrides else scaled_steps(config["training"], train_texts)
+    train(config_path, output, use_gpu=gpu_id, overrides={**overrides, **scaled})
+    steps = scaled.get("training.max_steps", config["training"]["max_steps"])
+    patience = scaled.get("training.patience", config["training"]["patience"])
+    return {"train_texts": train_texts, "max_steps": steps, "patience": patience, "scaled": bool(scaled)}
