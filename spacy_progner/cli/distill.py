@@ -269,8 +269,9 @@ def train_student_cli(
 
     step = Step("train-student")
     result = train_student(config_path, output_path, parse_config_overrides(ctx.args), gpu_id)
-    how = f"scaled to {result['train_texts']} training texts" if result["scaled"] else "as given"
-    msg.good(f"Trained {output_path}: {result['max_steps']} steps ({how}; the config's per {MEASURED_TRAIN_TEXTS})")
+    texts = result["train_texts"]
+    how = f"the config's per {MEASURED_TRAIN_TEXTS} texts, for {texts}" if result["scaled"] else "as given"
+    msg.good(f"Trained {output_path}: {result['max_steps']} steps ({how})")
     step.finish(metrics, result)
 
 
