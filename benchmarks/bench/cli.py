@@ -236,7 +236,7 @@ def distill_cli(
         0, help="Also the workflow on N more train texts past the sample, tagged by the same library (the curve)."
     ),
     scaled_student: bool = typer.Option(
-        False, help="With --more: also the student trained 400 steps per 1,000 annotated texts, and its CNN."
+        False, help="With --more: also the student with its steps grown with its texts (train-student), and its CNN."
     ),
     extras_only: bool = typer.Option(
         False, help="Only the rows the flags above add; the base rows stay as their records say (no retraining)."

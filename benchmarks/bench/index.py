@@ -466,7 +466,8 @@ One row again from the committed annotations with the package's own commands: `s
 Learning curve: the same two models from the first N annotated texts (a random sample, since the
 annotation sample is), micro F1 on the whole test split (`python -m bench distill --pretrain --sizes 250,500`;
 the 2,000 point `--pretrain --more 1000`, where `--extras-only` leaves the other rows to their records; with
-`--scaled-student` also the student trained 400 steps per 1,000 annotated texts, not the config's fixed 400):
+`--scaled-student` also the student with its steps grown with its texts as the workflow's `train-student` grows
+them, 800 on 1,800 training texts against the config's fixed 400):
 
 {curve}
 ## Review: what a person's corrections buy
