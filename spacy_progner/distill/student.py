@@ -8,10 +8,12 @@ model comes from the installed package, never from a hub, so the config names it
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Sequence
 
 from spacy.tokens import DocBin
+from spacy.training.corpus import walk_corpus
 from spacy.util import load_config, registry
 
 from ..errors import SettingsError
@@ -87,9 +89,11 @@ def scaled_steps(training: Dict[str, Any], train_texts: int) -> Dict[str, Any]:
 
 
 def count_docs(path: Path, what: str) -> int:
-    """The texts of a training DocBin, or of the .spacy files of a folder (as spaCy's corpus reads it)."""
-    files = sorted(path.rglob("*.spacy")) if path.is_dir() else [path]
-    if not path.exists() or not files:
+    """The texts of a training DocBin, or of the .spacy files of a folder, found as spaCy's corpus finds them."""
+    with warnings.catch_warnings():  # spaCy's warning of an empty folder: the error below says it
+        warnings.simplefilter("ignore")
+        files = walk_corpus(path, ".spacy") if path.exists() else []
+    if not files:
         raise SettingsError(f"train-student: {what} {path} is no DocBin (.spacy) and no folder of them")
     return sum(len(DocBin().from_disk(f)) for f in files)
 
@@ -100,11 +104,12 @@ def train_student(config_path: Path, output: Path, overrides: Dict[str, Any], gp
     from spacy.cli.train import train
 
     config = load_config(config_path, overrides=overrides, interpolate=False)
+    texts: Dict[str, int] = {}
     for key in ("train", "dev"):  # named here, not as a traceback from inside spaCy's training
         if not config["paths"].get(key):
             raise SettingsError(f"train-student: {config_path} names no {key} data: give --paths.{key}")
-        count_docs(Path(config["paths"][key]), f"paths.{key}")
-    train_texts = count_docs(Path(config["paths"]["train"]), "paths.train")
+        texts[key] = count_docs(Path(config["paths"][key]), f"paths.{key}")
+    train_texts = texts["train"]
     scaled = {} if "training.max_steps" in overrides else scaled_steps(config["training"], train_texts)
     train(config_path, output, use_gpu=gpu_id, overrides={**overrides, **scaled})
     steps = scaled.get("training.max_steps", config["training"]["max_steps"])

@@ -39,8 +39,8 @@ def test_the_students_steps_learning_rate_and_patience_grow_with_the_texts_never
 
 
 def test_train_student_trains_the_scaled_steps_keeps_given_ones_and_names_missing_data(tmp_path):
-    """A small CNN config stands in for the student (same training block, seconds instead of minutes):
-    2 steps per MEASURED_TRAIN_TEXTS texts become 4 on twice as many; --training.max_steps is kept."""
+    """A small CNN config stands in for the student (its own 2 steps, seconds instead of minutes): 2 steps
+    per MEASURED_TRAIN_TEXTS texts become 4 on twice as many; --training.max_steps is kept."""
     config = tmp_path / "small.cfg"
     overrides = {"training.max_steps": 2, "training.eval_frequency": 1, "training.patience": 2}
     spacy.util.load_config(F.ROOT / "configs" / "train.cfg", overrides=overrides, interpolate=False).to_disk(config)
