@@ -232,8 +232,10 @@ def distill_cli(
     two_pass: int = typer.Option(
         0, help="Also the workflow with a two-pass teacher: the first N texts' sure labels join its library."
     ),
-    more: int = typer.Option(
-        0, help="Also the workflow on N more train texts past the sample, tagged by the same library (the curve)."
+    more: str = typer.Option(
+        "",
+        help="Also the workflow on N more train texts past the sample, tagged by the same library, per N "
+        "(the curve past the sample; e.g. 1000,2000: the second goes on from the first's labels).",
     ),
     scaled_student: bool = typer.Option(
         False, help="With --more: also the student with its steps grown with its texts (train-student), and its CNN."
@@ -251,7 +253,8 @@ def distill_cli(
     report = run(
         names, output_dir, n, k, seed, cache_path, folds, train_steps=train_steps, summarize_only=summarize_only,
         pretrain=pretrain, selftrain=selftrain, sizes=_seeds(sizes, "--sizes"), shape=shape, vectors=vectors,
-        two_pass=two_pass, more=more, wide=wide, extras_only=extras_only, scaled_student=scaled_student,
+        two_pass=two_pass, more=_seeds(more, "--more"), wide=wide, extras_only=extras_only,
+        scaled_student=scaled_student,
     )  # fmt: skip
     print(markdown(report))
 

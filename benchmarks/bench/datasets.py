@@ -58,14 +58,24 @@ def split_texts(dataset: str, n: int = ANNOTATE_N, seed: int = ANNOTATE_SEED) ->
     return sample, [text_of(r) for i, r in enumerate(train) if i not in picked]
 
 
+MORE_CHUNK = 1000  # texts past the sample are drawn in chunks of this many
+
+
 def more_rows(dataset: str, more: int, n: int = ANNOTATE_N, seed: int = ANNOTATE_SEED) -> List[Dict[str, Any]]:
-    """`more` train rows outside the annotation sample (a fixed sample of the rest, seed + 1): more text of
-    the same kind for the learning curve past the sample. Where a dataset has no dev split its library's
-    text is that rest too, so a few of these may be feature sentences, as a user's own texts would be."""
+    """`more` train rows outside the annotation sample: more text of the same kind for the learning curve
+    past the sample. They come in chunks of MORE_CHUNK, each a fixed sample of the rest not drawn yet (seed
+    + 1, + 2, ...), so a larger `more` starts with a smaller one's rows and can go on from its labels. Where a
+    dataset has no dev split its library's text is that rest too, so a few of these may be feature
+    sentences, as a user's own texts would be."""
     train = read_bio(split_path(dataset, "train"))
-    picked = set(sample_rows(train, n, seed))  # split_texts's sample
-    rest = [i for i in range(len(train)) if i not in picked]
-    return [train[rest[i]] for i in sample_rows(rest, more, seed + 1)]
+    taken = set(sample_rows(train, n, seed))  # split_texts's sample
+    picked: List[int] = []
+    for chunk in range(-(-more // MORE_CHUNK)):
+        rest = [i for i in range(len(train)) if i not in taken]
+        drawn = [rest[i] for i in sample_rows(rest, min(MORE_CHUNK, more - len(picked)), seed + 1 + chunk)]
+        picked += drawn
+        taken.update(drawn)
+    return [train[i] for i in picked]
 
 
 # Where a tagging benchmark samples its sentences: the test split; "tune", the distillation's train

@@ -17,9 +17,10 @@ skips finished steps and the LLM cache makes an interrupted step cheap to redo):
           the library, which tags the other texts (`distill+demos`); the same library alone tags them too
           (`distill+samebuild`, the reference); each corpus cross-checked, corrected, and the workflow's
           student and CNN trained on it
-  more text (`--more N`): N train texts outside the sample tagged by the same library and added to the
-          annotated corpus (`distill+more`), which is cross-checked, corrected, and the workflow's student and
-          CNN trained on it: the learning curve past the sample; with `--scaled-student` also the student whose
+  more text (`--more N,M`): per N, N train texts outside the sample tagged by the same library and added to
+          the annotated corpus (`distill+more`; past 1,000 `distill+more<N>`, going on from the smaller
+          corpus's labels), which is cross-checked, corrected, and the workflow's student and CNN trained on
+          it: the learning curve past the sample; with `--scaled-student` also the student whose
           steps grow with the texts (`+minilm+scaled`) and its CNN
   shared: heldout (the teacher labels the tagging benchmarks' test sample, read as text only: text no row
           trains on) -> every row whose model is on disk: estimate (the label-free estimate, `estimate_step`)
@@ -68,6 +69,7 @@ from spacy_progner.reverse_ner.user_demos import UserDemoSettings, add_user_demo
 from .datasets import (
     ANNOTATE_N,
     ANNOTATE_SEED,
+    MORE_CHUNK,
     SAMPLE_N,
     dataset_docbin,
     more_rows,
@@ -435,8 +437,8 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
         rows.update(wide_rows(bench, dataset, shared, base, test, args))
     if args.get("two_pass"):
         rows.update(two_pass_rows(bench, spec, shared, args["two_pass"], test, args, weights))
-    if args.get("more"):
-        rows.update(more_text_rows(bench, spec, shared, args["more"], test, args, weights))
+    for more in args.get("more") or ():
+        rows.update(more_text_rows(bench, spec, shared, more, test, args, weights))
     for size in args.get("sizes") or ():
         rows.update(curve_rows(bench, dataset, spec, base, corpus["distill+correct"], size, args, test, weights))
     heldout = shared.heldout()
@@ -843,6 +845,29 @@ def one_pass_reference(bench: Bench, shared: Shared, first: int) -> None:
 MORE = "distill+more"  # the corpus with `--more N` texts past the sample; its rows put `+more` after `distill`
 
 
+def more_variant(more: int) -> str:
+    """The folder of the `--more N` corpus (its rows put it in place of `distill`): `distill+more` up to the
+    first chunk of texts past the sample, `distill+more<N>` past it (`distill+more2000`)."""
+    return MORE if more <= MORE_CHUNK else f"{MORE}{more}"
+
+
+def more_variants(base: Path) -> List[str]:
+    """The `--more` corpora of the dataset folder `base` with a finished annotation, smallest first."""
+    found = {more_variant_of(p.name) for p in base.glob(f"{MORE}*")} - {None}
+    return smallest_first(v for v in found if v and (base / v / "steps" / "annotate.json").exists())
+
+
+def more_variant_of(name: str) -> Optional[str]:
+    """The `--more` corpus a row's (or folder's) name says it trained on (None: another corpus)."""
+    variant = "+".join(name.split("+")[:2])
+    return variant if variant == MORE or variant.removeprefix(MORE).isdigit() else None
+
+
+def smallest_first(variants: Iterable[str]) -> List[str]:
+    """`--more` corpora in the order of their texts (`distill+more`, `distill+more2000`, ...)."""
+    return sorted(set(variants), key=lambda v: (len(v), v))
+
+
 def more_text_rows(
     bench: Bench,
     spec: DomainSpec,
@@ -854,47 +879,54 @@ def more_text_rows(
 ) -> Dict[str, Any]:
     """The workflow on more annotated text (`--more N`): the sample's annotations and N more train texts
     tagged by the same library (`more_corpus`), cross-checked and corrected as one corpus, then the
-    workflow's student and shipped CNN: the point of the learning curve past the annotation sample."""
+    workflow's student and shipped CNN: a point of the learning curve past the annotation sample."""
     rows = shared.rows + more_rows(shared.dataset, more, args["n"], args["seed"])
     annotated = more_corpus(bench, shared, rows, more)
     scaled = bool(args.get("scaled_student"))
-    return teacher_rows(bench, spec, shared, MORE, annotated, rows, test, args, weights, scaled)
+    return teacher_rows(bench, spec, shared, more_variant(more), annotated, rows, test, args, weights, scaled)
 
 
 def more_corpus(bench: Bench, shared: Shared, rows: List[Dict[str, Any]], more: int) -> Path:
     """The annotation sample's corpus and `rows` past it (ids go on from the sample's) tagged by the library
-    on disk. Libraries are not committed: on another machine the library is built again and may differ from
-    the one that tagged the sample, so the record scores the new texts' labels on their own."""
-    folder = bench.root / shared.dataset / MORE
+    on disk. Past the first chunk it goes on from the next smaller corpus's labels (`more_rows` keeps its
+    texts), tagging only the chunk it adds. Libraries are not committed: on another machine the library is
+    built again and may differ from the one that tagged the sample, so the record scores the new texts'
+    labels on their own."""
+    folder = bench.root / shared.dataset / more_variant(more)
     out, offsets = folder / "annotated.jsonl", folder / "more.jsonl"  # committed: offsets only
     record = folder / "steps" / "annotate.json"
     same_flag(record, "more", more, "--more")
-    sample, first = read_jsonl(shared.annotate(), "annotated corpus"), len(shared.rows)
+    past = (more - 1) // MORE_CHUNK * MORE_CHUNK  # the texts past the sample of the corpus this one goes on from
+    before = more_corpus(bench, shared, rows[: len(shared.rows) + past], past) if past else shared.annotate()
+    start = read_jsonl(before, "annotated corpus")
     if not out.exists() and record.exists():  # a finished step's offsets (a killed one's are written again)
-        write_jsonl(out, sample + with_text(read_offsets(offsets), rows))
+        write_jsonl(out, start + with_text(read_offsets(offsets), rows))
 
     def run() -> Dict[str, Any]:
         library = shared.library()
-        extra, tagged = shared.tag_rows(rows[first:], "train", "annotate", offsets, library, first)
-        write_jsonl(out, sample + extra)
+        extra, tagged = shared.tag_rows(rows[len(start) :], "train", "annotate", offsets, library, len(start))
+        write_jsonl(out, start + extra)
         features = set(library.features)
         return {
             **tagged,
             "more": more,
+            "past": past,
             "feature_sentences_among_texts": sum(x["sentence"] in features for x in extra),
-            "corpus_gold": score_corpus(sample + extra, rows, list(shared.labels)),
+            "corpus_gold": score_corpus(start + extra, rows, list(shared.labels)),
         }
 
     bench.step(folder, "annotate", [out], run)
     return out
 
 
-def more_summary(base: Path, record: Dict[str, Any], annotated: Dict[str, Any]) -> Dict[str, Any]:
-    """The `--more` corpus's label F1: the new texts alone, the whole corpus before and after correction, and
-    the library builds that labelled the sample and the new texts."""
-    corrected = base / f"{MORE}+correct" / "steps" / "correct.json"
+def more_summary(base: Path, variant: str, annotated: Dict[str, Any]) -> Dict[str, Any]:
+    """The `--more` corpus `variant`'s label F1: the texts it tagged alone, the whole corpus before and after
+    correction, and the library builds that labelled the sample and those texts."""
+    record = srsly.read_json(base / variant / "steps" / "annotate.json")
+    corrected = base / f"{variant}+correct" / "steps" / "correct.json"
     return {
         "more": record["more"],
+        "past": record.get("past", 0),
         "sample": annotated["texts"],
         "more_gold": record["gold"],
         "corpus_gold": record["corpus_gold"],
@@ -905,9 +937,11 @@ def more_summary(base: Path, record: Dict[str, Any], annotated: Dict[str, Any]) 
 
 def more_line(t: Dict[str, Any]) -> str:
     """The more-text corpus in one sentence: how well the new texts and the whole corpus are labelled."""
-    built = t["library_examples"]
-    text = f"more text (`--more {t['more']}`): the {t['more']:,} train texts past the sample labelled at "
-    text += prf(t["more_gold"])
+    built, past = t["library_examples"], t.get("past", 0)
+    tagged = t["more"] - past
+    text = f"more text (`--more {t['more']}`): the {tagged:,} train texts past the sample"
+    text += f" and its first {past:,} (`--more {past}`)" if past else ""
+    text += f" labelled at {prf(t['more_gold'])}"
     if built["more"] != built["sample"]:  # libraries are not committed: built again
         text += f" by a build of {built['more']} examples (the sample's {t['sample']:,} by one of {built['sample']})"
     text += f"; the {t['more'] + t['sample']:,}-text corpus {prf(t['corpus_gold'])}"
@@ -936,9 +970,12 @@ def joined_annotation(first: Dict[str, Any], second: Dict[str, Any], share: floa
     }
 
 
-def more_annotated(base: Path, sample: Dict[str, Any]) -> Dict[str, Any]:
-    """The `--more` corpus's annotation as one record: the sample's and the texts past it."""
-    return joined_annotation(sample, srsly.read_json(base / MORE / "steps" / "annotate.json"))
+def more_annotated(base: Path, sample: Dict[str, Any], variant: str = MORE) -> Dict[str, Any]:
+    """The `--more` corpus `variant`'s annotation as one record: the sample's and the texts past it, each
+    chunk's tagging where the corpus went on from a smaller one's."""
+    record = srsly.read_json(base / variant / "steps" / "annotate.json")
+    first = more_annotated(base, sample, more_variant(record["past"])) if record.get("past") else sample
+    return joined_annotation(first, record)
 
 
 def estimate_step(bench: Bench, folder: Path, heldout: Path) -> None:
@@ -1127,13 +1164,13 @@ def run(
     shape: bool = False,
     vectors: bool = False,
     two_pass: int = 0,
-    more: int = 0,
+    more: Sequence[int] = (),
     wide: bool = False,
     extras_only: bool = False,
     scaled_student: bool = False,
 ) -> Dict[str, Any]:
-    if more < 0:
-        raise SettingsError(f"bench distill --more: the texts past the sample must be 0 or more, got {more}")
+    if any(x <= 0 for x in more):
+        raise SettingsError(f"bench distill --more: each corpus's texts past the sample must be 1 or more, got {more}")
     if scaled_student and not more:  # up to the sample's texts the scaled student is the workflow's own
         raise SettingsError("bench distill --scaled-student: give --more N too (its rows are the --more corpus's)")
     if any(not 0 < size < n for size in sizes):
@@ -1170,8 +1207,8 @@ def summarize(base: Path, name: str, annotated: Dict[str, Any]) -> Optional[Dict
     variant = next((v for v in PASS_VARIANTS if name.startswith(f"{v}+")), None)
     if variant is not None:  # its teacher's calls: the first pass's share and the other texts'
         corpus, annotated = f"{variant}+correct", two_pass_annotated(base, annotated, variant)
-    elif name.startswith(f"{MORE}+"):  # the sample's calls and those of the texts past it
-        corpus, annotated = f"{MORE}+correct", more_annotated(base, annotated)
+    elif (more := more_variant_of(name)) is not None:  # the sample's calls and those of the texts past it
+        corpus, annotated = f"{more}+correct", more_annotated(base, annotated, more)
     correct = srsly.read_json(base / corpus / "steps" / "correct.json") if "correct" in name else {}
     usage_steps = [annotated] + ([correct] if correct else [])
     usage: Dict[str, Any] = summed_usage(usage_steps)
@@ -1223,8 +1260,9 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
         curve = sorted((p.name for p in base.glob("*@*") if p.is_dir()), key=lambda x: (annotated_size(x), x))
         named = [*CONFIGS, *RELABELLED, *SELFTRAINED, *SELFTRAINED_RELABELLED, *PRETRAINED, *PRETRAINED_RELABELLED]
         named += [*SELFTRAINED_PRETRAINED]
-        named += [*SHAPED, *SHAPED_RELABELLED, *VECTORED, *WIDE, *two_pass_names(), *variant_names(MORE)]
-        named += [scaled_name(row) for row in variant_names(MORE)]
+        named += [*SHAPED, *SHAPED_RELABELLED, *VECTORED, *WIDE, *two_pass_names()]
+        for more in more_variants(base):
+            named += [*variant_names(more), *(scaled_name(row) for row in variant_names(more))]
         for name in [*named, *curve]:
             row = summarize(base, name, annotated)
             if row is not None:
@@ -1238,9 +1276,8 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
         two_pass_record = base / TWO_PASS / "steps" / "annotate.json"
         if two_pass_record.exists():
             entry["two_pass"] = two_pass_summary(base, srsly.read_json(two_pass_record), annotated)
-        more_record = base / MORE / "steps" / "annotate.json"
-        if more_record.exists():
-            entry["more"] = more_summary(base, srsly.read_json(more_record), annotated)
+        if more_variants(base):
+            entry["more"] = [more_summary(base, variant, annotated) for variant in more_variants(base)]
         heldout_record = shared_record(base, "heldout")
         if heldout_record.exists():
             held = srsly.read_json(heldout_record)
@@ -1334,8 +1371,8 @@ def markdown(report: Dict[str, Any]) -> str:
         )
         if ds.get("two_pass"):
             lines.append(f"- **{ds['dataset']}** " + two_pass_line(ds["two_pass"]))
-        if ds.get("more"):
-            lines.append(f"- **{ds['dataset']}** " + more_line(ds["more"]))
+        for more in ds.get("more") or ():
+            lines.append(f"- **{ds['dataset']}** " + more_line(more))
         if ds.get("speed"):
             sp = ds["speed"]
             lines.append(

@@ -388,10 +388,11 @@ def distill_curve(folder: Path = DISTILL_DIR) -> str:
     for texts, names in points:
         cells = [_f((configs.get(name) or {}).get("f1")) for configs in by.values() for name in names]
         lines.append(f"| {texts} | " + " | ".join(cells) + " |")
-    more = [distill.variant_name(distill.MORE, n) for n in distill.WORKFLOW_ROWS]
-    lines += _past_sample_lines(by, more, "texts past the sample")
-    scaled = [distill.scaled_name(name) for name in more]
-    lines += _past_sample_lines(by, scaled, "the same, the student's steps scaled with the texts")
+    for variant in distill.smallest_first(v for c in by.values() for name in c if (v := distill.more_variant_of(name))):
+        more = [distill.variant_name(variant, n) for n in distill.WORKFLOW_ROWS]
+        lines += _past_sample_lines(by, more, "texts past the sample")
+        scaled = [distill.scaled_name(name) for name in more]
+        lines += _past_sample_lines(by, scaled, "the same, the student's steps scaled with the texts")
     return "\n".join(lines) + "\n"
 
 
@@ -465,7 +466,8 @@ One row again from the committed annotations with the package's own commands: `s
 
 Learning curve: the same two models from the first N annotated texts (a random sample, since the
 annotation sample is), micro F1 on the whole test split (`python -m bench distill --pretrain --sizes 250,500`;
-the 2,000 point `--pretrain --more 1000`, where `--extras-only` leaves the other rows to their records; with
+the points past the sample `--pretrain --more 1000,2000` (2,000 and 3,000 texts; the larger corpus goes on
+from the smaller one's labels and tags only the texts it adds), where `--extras-only` leaves the other rows to their records; with
 `--scaled-student` also the student with its steps grown with its texts as the workflow's `train-student` grows
 them, 800 on 1,800 training texts against the config's fixed 400):
 

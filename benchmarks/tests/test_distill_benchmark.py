@@ -151,7 +151,72 @@ def test_more_text_lies_past_the_sample_and_its_rows_book_both_annotations(tmp_p
     assert row["annotated_texts"] == 2000 and row["llm_usage"]["seconds"] == 900.0 + 1100.0 + 300.0
     assert row["llm_usage"]["calls"] == 1000 and row["llm_per_1000_kept"]["calls"] == 500
     with pytest.raises(SettingsError, match="--more"):
-        run(["conll2003"], tmp_path, 1000, 2, 0, None, more=-1)
+        run(["conll2003"], tmp_path, 1000, 2, 0, None, more=[1000, 0])
+
+
+def test_a_larger_more_corpus_keeps_the_smaller_ones_texts_and_books_every_chunk(tmp_path, monkeypatch):
+    """Past the first chunk, `--more N` draws the smaller corpus's texts first and goes on from its labels:
+    only the chunk it adds is tagged, a fresh clone rebuilds both from their committed offsets without a
+    call, and its rows count the sample's, the first chunk's and the new chunk's annotation."""
+    from types import SimpleNamespace
+
+    import bench.datasets as datasets
+    import bench.distill as distill
+    import srsly
+    from bench.proggen import Bench
+
+    from spacy_progner.corpus.bio import text_of
+    from spacy_progner.files import write_jsonl
+
+    rows = [{"tokens": [f"w{i}", "."], "tags": ["O", "O"]} for i in range(40)]
+    (tmp_path / "data" / "toy").mkdir(parents=True)
+    srsly.write_jsonl(tmp_path / "data" / "toy" / "train.jsonl", rows)
+    monkeypatch.setenv(datasets.ENV, str(tmp_path / "data"))
+    monkeypatch.setattr(datasets, "MORE_CHUNK", 5)
+    monkeypatch.setattr(distill, "MORE_CHUNK", 5)
+    sample = datasets.split_texts("toy", 10, 0)[0]
+    first, second = datasets.more_rows("toy", 5, 10, 0), datasets.more_rows("toy", 8, 10, 0)
+    assert second[:5] == first and len({text_of(r) for r in [*sample, *second]}) == 18
+    assert distill.more_variant(5) == distill.MORE and distill.more_variant(8) == "distill+more8"
+
+    tagged = []
+
+    class FakeShared:
+        dataset, labels, rows = "toy", ["PER"], sample
+        folder = tmp_path / "out" / "toy" / "shared"
+
+        def annotate(self):
+            path = tmp_path / "sample.jsonl"
+            write_jsonl(
+                path, [{"id": f"train-{i}", "sentence": text_of(r), "entities": []} for i, r in enumerate(sample)]
+            )
+            return path
+
+        def library(self):
+            return SimpleNamespace(features=[])
+
+        def tag_rows(self, rows, prefix, step, offsets, library, first):
+            tagged.append((first, len(rows)))
+            out = [{"id": f"{prefix}-{first + i}", "sentence": text_of(r), "entities": []} for i, r in enumerate(rows)]
+            write_jsonl(offsets, distill.without_text(out))
+            usage = {"calls": len(rows)}
+            return out, {"texts": len(rows), "tag_seconds": 10.0 * len(rows), "usage": usage, "gold": {"f": 1.0}}
+
+    bench = Bench(tmp_path / "out", lambda: SimpleNamespace(ledger=None), force=False)
+    path = distill.more_corpus(bench, FakeShared(), sample + second, 8)
+    assert tagged == [(10, 5), (15, 3)] and path.parent.name == "distill+more8"
+    assert [x["sentence"] for x in srsly.read_jsonl(path)] == [text_of(r) for r in sample + second]
+    for folder in (distill.MORE, "distill+more8"):  # a fresh clone: offsets and records only
+        (tmp_path / "out" / "toy" / folder / "annotated.jsonl").unlink()
+    tagged.clear()
+    assert list(srsly.read_jsonl(distill.more_corpus(bench, FakeShared(), sample + second, 8))) == list(
+        srsly.read_jsonl(path)
+    )
+    assert tagged == [] and distill.more_variants(tmp_path / "out" / "toy") == [distill.MORE, "distill+more8"]
+    booked = distill.more_annotated(
+        tmp_path / "out" / "toy", {"texts": 10, "tag_seconds": 1.0, "usage": {"calls": 5}}, "distill+more8"
+    )
+    assert booked == {"texts": 18, "tag_seconds": 81.0, "usage": {"calls": 13}}
 
 
 def test_more_line_scores_the_new_texts_and_names_another_build():
@@ -228,10 +293,10 @@ def test_extras_only_runs_the_flagged_rows_and_leaves_the_base_rows_to_their_rec
     (tmp_path / "toy" / "test.spacy").write_bytes(b"")
     bench = Bench(tmp_path, lambda: None, force=False)
     args = {"n": 10, "k": 2, "seed": 0, "cache_path": None, "folds": 2, "train_config": None, "pretrain": True}
-    rows = distill.run_dataset(bench, "toy", None, {**args, "more": 5, "extras_only": True})
+    rows = distill.run_dataset(bench, "toy", None, {**args, "more": [5], "extras_only": True})
     assert ran == ["more", "distill+more"] and list(rows) == ["distill+more"]
     ran.clear()
-    distill.run_dataset(bench, "toy", None, {**args, "more": 5})
+    distill.run_dataset(bench, "toy", None, {**args, "more": [5]})
     assert ran == ["base", "more", "distill", "distill+more"]
 
 
