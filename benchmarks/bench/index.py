@@ -467,9 +467,9 @@ One row again from the committed annotations with the package's own commands: `s
 Learning curve: the same two models from the first N annotated texts (a random sample, since the
 annotation sample is), micro F1 on the whole test split (`python -m bench distill --pretrain --sizes 250,500`;
 the points past the sample `--pretrain --more 1000,2000` (2,000 and 3,000 texts; the larger corpus goes on
-from the smaller one's labels and tags only the texts it adds), where `--extras-only` leaves the other rows to their records; with
-`--scaled-student` also the student with its steps grown with its texts as the workflow's `train-student` grows
-them, 800 on 1,800 training texts against the config's fixed 400):
+from the smaller one's labels and tags only the texts it adds), where `--extras-only` leaves the other rows to
+their records; with `--scaled-student` also the student with its steps grown with its texts as the workflow's
+`train-student` grows them, 800 on 1,800 training texts against the config's fixed 400):
 
 {curve}
 ## Review: what a person's corrections buy

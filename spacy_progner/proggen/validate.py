@@ -31,6 +31,8 @@ def placeholder(sentence: str) -> str:
         if len(match.group(0).split()) <= 8:
             return match.group(0)
     return ""
+
+
 # check_item's reasons as the generate metrics name them (entity_* beside the sentence-level drops)
 ITEM_DROPS = {
     "malformed_item": "entity_malformed",

@@ -253,8 +253,7 @@ def typecheck_request(labels: LabelSet, names: Sequence[str], text: str = "") ->
     ask = "the type each of these entries has in the text" if text else "the type of each of these entries"
     user = (
         f"{where}Entity types:\n{labels.describe()}\n- NONE: none of these types\n\n"
-        f"Give {ask}, as a JSON object from entry to type:\n"
-        + "\n".join(f"- {name}" for name in names)
+        f"Give {ask}, as a JSON object from entry to type:\n" + "\n".join(f"- {name}" for name in names)
     )
     longest = max([*labels, "NONE"], key=len)
     return ChatRequest(

@@ -25,9 +25,7 @@ def sample_id(row: Dict[str, Any], line: int) -> str:
     return f"line-{line}" if value is None else str(value)
 
 
-def check_entities(
-    sentence: str, entities: Any, labels: Optional[Sequence[str]], where: str
-) -> List[Dict[str, Any]]:
+def check_entities(sentence: str, entities: Any, labels: Optional[Sequence[str]], where: str) -> List[Dict[str, Any]]:
     """The entities, each checked: character offsets inside the sentence that read its text, a known type."""
     if not isinstance(entities, list):
         raise SettingsError(f"{where}: 'entities' must be a list")

@@ -163,7 +163,7 @@ def test_a_sentence_with_an_unfilled_template_slot_is_dropped_and_named():
     out = parse_generation(Choice(json.dumps(answer)), LABELS, "generate call 2", drops, warnings)
     assert [x["sentence"] for x in out] == [answer["examples"][2]["sentence"]]
     assert drops == Counter(template_placeholder=2)
-    assert "generate call 2, example 0: an unfilled template slot \"[Recipient's Name]\"" in warnings.items[0]
+    assert 'generate call 2, example 0: an unfilled template slot "[Recipient\'s Name]"' in warnings.items[0]
 
 
 def test_logprob_of_an_annotation_is_read_from_its_own_tokens():

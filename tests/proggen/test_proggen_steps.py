@@ -260,4 +260,3 @@ def test_kept_annotations_look_like_names_and_the_misfits_were_counted(run):
     drops = Counter(run["xy"]["metrics"]["drops"]) + Counter(run["simple"]["metrics"]["drops"])
     assert drops["entity_shape_lowercase"] > 0  # the model did write some, e.g. "company" as ORG
     assert run["xy"]["metrics"]["shapes"]["PER"] == {"letter": True, "capital": True}
-
