@@ -240,6 +240,9 @@ def distill_cli(
     scaled_student: bool = typer.Option(
         False, help="With --more: also the student with its steps grown with its texts (train-student), and its CNN."
     ),
+    student_steps: str = typer.Option(
+        "", help="Also the workflow's student trained N steps on the corrected sample, and its CNN, per N (e.g. 800)."
+    ),
     extras_only: bool = typer.Option(
         False, help="Only the rows the flags above add; the base rows stay as their records say (no retraining)."
     ),
@@ -254,7 +257,7 @@ def distill_cli(
         names, output_dir, n, k, seed, cache_path, folds, train_steps=train_steps, summarize_only=summarize_only,
         pretrain=pretrain, selftrain=selftrain, sizes=_seeds(sizes, "--sizes"), shape=shape, vectors=vectors,
         two_pass=two_pass, more=_seeds(more, "--more"), wide=wide, extras_only=extras_only,
-        scaled_student=scaled_student,
+        scaled_student=scaled_student, student_steps=_seeds(student_steps, "--student-steps"),
     )  # fmt: skip
     print(markdown(report))
 

@@ -22,6 +22,8 @@ skips finished steps and the LLM cache makes an interrupted step cheap to redo):
           corpus's labels), which is cross-checked, corrected, and the workflow's student and CNN trained on
           it: the learning curve past the sample; with `--scaled-student` also the student whose
           steps grow with the texts (`+minilm+scaled`) and its CNN
+  the student's steps (`--student-steps N`): the workflow's student trained N steps on the corrected
+          corpus (`+minilm+steps<N>`, the schedule stretched alike) and its CNN
   shared: heldout (the teacher labels the tagging benchmarks' test sample, read as text only: text no row
           trains on) -> every row whose model is on disk: estimate (the label-free estimate, `estimate_step`)
   shared: speed (the reverse_ner pipe and the distilled model on the same test sentences)
@@ -54,7 +56,7 @@ from spacy_progner.distill.crosscheck import CrossCheckSettings, crosscheck
 from spacy_progner.distill.estimate import EstimateSettings, estimate
 from spacy_progner.distill.pretrain import WEIGHTS, PretrainSettings, pretrain_tok2vec
 from spacy_progner.distill.relabel import add_kept, docbin_docs, load_student, relabel, rows_to_relabel
-from spacy_progner.distill.student import count_docs, scaled_steps
+from spacy_progner.distill.student import count_docs, scaled_steps, stretched_steps
 from spacy_progner.distill.vectors import embedder_vectors
 from spacy_progner.errors import SettingsError
 from spacy_progner.files import read_jsonl, write_jsonl
@@ -439,6 +441,8 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
         rows.update(two_pass_rows(bench, spec, shared, args["two_pass"], test, args, weights))
     for more in args.get("more") or ():
         rows.update(more_text_rows(bench, spec, shared, more, test, args, weights))
+    for steps in args.get("student_steps") or ():
+        rows.update(fixed_steps_rows(bench, dataset, spec, base, corpus["distill+correct"], steps, args, test, weights))
     for size in args.get("sizes") or ():
         rows.update(curve_rows(bench, dataset, spec, base, corpus["distill+correct"], size, args, test, weights))
     heldout = shared.heldout()
@@ -597,6 +601,24 @@ def curve_rows(
     return workflow_rows(bench, dataset, spec, base, samples, partial(curve_name, size=size), args, test, weights)
 
 
+def fixed_steps_rows(
+    bench: Bench,
+    dataset: str,
+    spec: DomainSpec,
+    base: Path,
+    corrected: Path,
+    steps: int,
+    args: Dict[str, Any],
+    test: Path,
+    weights: Optional[Path] = None,
+) -> Dict[str, Any]:
+    """The distill workflow's two stages on the whole corrected corpus with the student trained `steps`
+    steps (`--student-steps N`): whether the config's steps undertrain it at the sample's size too."""
+    samples = read_jsonl(corrected, "samples")
+    name = partial(steps_name, steps=steps)
+    return workflow_rows(bench, dataset, spec, base, samples, name, args, test, weights, steps=steps)
+
+
 def workflow_rows(
     bench: Bench,
     dataset: str,
@@ -608,17 +630,18 @@ def workflow_rows(
     test: Path,
     weights: Optional[Path] = None,
     scaled: bool = False,
+    steps: Optional[int] = None,
 ) -> Dict[str, Any]:
     """The distill workflow's student on `samples` and its CNN on the student's labels of the train split,
     in the folders `name` gives the workflow's row names. With pretrained `weights` the CNN starts from
     them, as the workflow's does; without, its name drops `+pretrain`. `scaled`: the student's steps grow
-    with the texts (`scaled_student_config`)."""
+    with the texts; `steps`: it trains that many (`student_config`)."""
     student_row, cnn_row = WORKFLOW_ROWS
     cnn_row = cnn_row if weights is not None else cnn_row.removesuffix("+pretrain")
     student, cnn = base / name(student_row), base / name(cnn_row)
     docbin = partial(to_docbin, spec, samples, student, seed=args["seed"])
     bench.step(student, "to-docbin", [student / "train.spacy"], docbin)
-    config = scaled_student_config(bench, student, len(samples)) if scaled else MINILM_CONFIG
+    config = student_config(bench, student, len(samples), steps) if scaled or steps else MINILM_CONFIG
     rows = {student.name: _train_and_eval(bench, student, config, None, test, [])}
     rows[cnn.name] = relabelled_cnn(bench, dataset, cnn, student, test, args, weights)
     return rows
@@ -632,18 +655,28 @@ def scaled_name(row: str) -> str:
     return row.replace("+minilm", f"+minilm{SCALED}", 1)
 
 
-def scaled_student_config(bench: Bench, folder: Path, texts: int) -> Path:
+STEPS = "+steps"  # the rows whose student trains a fixed number of steps (`--student-steps N`): `+minilm+steps<N>`
+
+
+def steps_name(row: str, steps: int) -> str:
+    """A workflow row's name with the student of `steps` steps (`distill+correct+minilm+steps800...`)."""
+    return row.replace("+minilm", f"+minilm{STEPS}{steps}", 1)
+
+
+def student_config(bench: Bench, folder: Path, texts: int, steps: Optional[int] = None) -> Path:
     """configs/train_minilm.cfg with its steps scaled to the row's training texts as the workflow's
-    `train-student` scales them (`scaled_steps`): the fixed 400 steps see a 2,000-text corpus half as often
-    as the 1,000-text one. Saved beside the model; its record says the steps."""
+    `train-student` scales them (`scaled_steps`: the fixed 400 steps see a 2,000-text corpus half as often
+    as the 1,000-text one), or set to `steps`, the schedule stretched alike (`stretched_steps`). Saved
+    beside the model; its record says the steps."""
     path = folder / "model" / "config.cfg"
 
     def run() -> Dict[str, Any]:
         train_texts = count_docs(folder / "train.spacy", "the row's training data")
-        overrides = scaled_steps(spacy.util.load_config(MINILM_CONFIG, interpolate=False)["training"], train_texts)
+        training = spacy.util.load_config(MINILM_CONFIG, interpolate=False)["training"]
+        overrides = scaled_steps(training, train_texts) if steps is None else stretched_steps(training, steps)
         derived_config(MINILM_CONFIG, overrides, path)
-        steps, patience = overrides["training.max_steps"], overrides["training.patience"]
-        return {"texts": texts, "train_texts": train_texts, "max_steps": steps, "patience": patience}
+        trained, patience = overrides["training.max_steps"], overrides["training.patience"]
+        return {"texts": texts, "train_texts": train_texts, "max_steps": trained, "patience": patience}
 
     bench.step(folder, "student-config", [path], run)
     return path
@@ -698,7 +731,7 @@ def teacher_rows(
 ) -> Dict[str, Any]:
     """The workflow on another teacher's corpus (`annotated`, the texts of `rows`, in the folder `variant`):
     its cross-check, correction, student and shipped CNN, in rows named after the variant; `scaled`: also
-    the rows whose student's steps grow with the texts (`scaled_student_config`)."""
+    the rows whose student's steps grow with the texts (`student_config`)."""
     base = bench.root / shared.dataset
     checked = partial(crosschecked, bench, base / variant, annotated, rows, list(shared.labels),
                       args["train_config"], crosscheck_settings(args))  # fmt: skip
@@ -1168,7 +1201,10 @@ def run(
     wide: bool = False,
     extras_only: bool = False,
     scaled_student: bool = False,
+    student_steps: Sequence[int] = (),
 ) -> Dict[str, Any]:
+    if any(x <= 0 for x in student_steps):
+        raise SettingsError(f"bench distill --student-steps: each must be 1 or more, got {student_steps}")
     if any(x <= 0 for x in more):
         raise SettingsError(f"bench distill --more: each corpus's texts past the sample must be 1 or more, got {more}")
     if scaled_student and not more:  # up to the sample's texts the scaled student is the workflow's own
@@ -1181,7 +1217,7 @@ def run(
     args: Dict[str, Any] = {"n": n, "k": k, "seed": seed, "cache_path": cache_path, "folds": folds}
     args.update(train_config=train_config, train_steps=train_steps, pretrain=pretrain, selftrain=selftrain, sizes=sizes)
     args.update(shape=shape, vectors=vectors, two_pass=two_pass, more=more, wide=wide, extras_only=extras_only)
-    args["scaled_student"] = scaled_student
+    args.update(scaled_student=scaled_student, student_steps=student_steps)
     for dataset in datasets:
         if not summarize_only:
             run_dataset(bench, dataset, DomainSpec.load(domains_dir / f"{dataset}.yml"), args)
@@ -1261,6 +1297,7 @@ def collect(output_dir: Path, datasets: List[str], n: int, k: int, seed: int) ->
         named = [*CONFIGS, *RELABELLED, *SELFTRAINED, *SELFTRAINED_RELABELLED, *PRETRAINED, *PRETRAINED_RELABELLED]
         named += [*SELFTRAINED_PRETRAINED]
         named += [*SHAPED, *SHAPED_RELABELLED, *VECTORED, *WIDE, *two_pass_names()]
+        named += sorted(p.name for p in base.glob(f"distill+correct+minilm{STEPS}*") if p.is_dir())
         for more in more_variants(base):
             named += [*variant_names(more), *(scaled_name(row) for row in variant_names(more))]
         for name in [*named, *curve]:

@@ -307,7 +307,7 @@ def test_the_scaled_student_keeps_its_steps_per_text_and_needs_the_more_corpus(t
     import pytest
     import spacy
     import srsly
-    from bench.distill import run, scaled_name, scaled_student_config
+    from bench.distill import run, scaled_name, student_config
     from bench.paths import MINILM_CONFIG
     from bench.proggen import Bench
     from spacy.tokens import DocBin
@@ -320,7 +320,7 @@ def test_the_scaled_student_keeps_its_steps_per_text_and_needs_the_more_corpus(t
     for texts, folder in ((2000, tmp_path / "big"), (600, tmp_path / "small")):
         folder.mkdir()  # the row's training texts: its annotated texts less the dev tenth
         DocBin(docs=[nlp.make_doc(f"text {i}") for i in range(texts * 9 // 10)]).to_disk(folder / "train.spacy")
-        training = spacy.util.load_config(scaled_student_config(bench, folder, texts), interpolate=False)["training"]
+        training = spacy.util.load_config(student_config(bench, folder, texts), interpolate=False)["training"]
         record = srsly.read_json(folder / "steps" / "student-config.json")
         assert training["max_steps"] == record["max_steps"] == training["optimizer"]["learn_rate"]["total_steps"]
         assert training["patience"] == record["patience"] and record["train_texts"] == texts * 9 // 10
@@ -333,3 +333,30 @@ def test_the_scaled_student_keeps_its_steps_per_text_and_needs_the_more_corpus(t
     )
     with pytest.raises(SettingsError, match="--scaled-student"):
         run(["conll2003"], tmp_path, 1000, 2, 0, None, scaled_student=True)
+
+
+def test_a_fixed_steps_student_stretches_its_schedule_and_names_its_rows(tmp_path):
+    """`--student-steps N`: the student trains N steps whatever its texts, its learning rate's decay and its
+    patience stretched in the same ratio; its rows say the steps; a step count below 1 is refused by name."""
+    import pytest
+    import spacy
+    from bench.distill import run, steps_name, student_config
+    from bench.paths import MINILM_CONFIG
+    from bench.proggen import Bench
+    from spacy.tokens import DocBin
+
+    from spacy_progner.errors import SettingsError
+
+    own = spacy.util.load_config(MINILM_CONFIG, interpolate=False)["training"]
+    folder = tmp_path / "row"
+    folder.mkdir()
+    DocBin(docs=[spacy.blank("en").make_doc(f"text {i}") for i in range(900)]).to_disk(folder / "train.spacy")
+    path = student_config(Bench(tmp_path, lambda: None, force=False), folder, 1000, 3 * own["max_steps"])
+    training = spacy.util.load_config(path, interpolate=False)["training"]
+    assert training["max_steps"] == training["optimizer"]["learn_rate"]["total_steps"] == 3 * own["max_steps"]
+    assert training["patience"] == 3 * own["patience"]
+    assert (
+        steps_name("distill+correct+minilm+relabel+pretrain", 800) == "distill+correct+minilm+steps800+relabel+pretrain"
+    )
+    with pytest.raises(SettingsError, match="--student-steps"):
+        run(["conll2003"], tmp_path, 1000, 2, 0, None, student_steps=[800, 0])

@@ -76,15 +76,26 @@ def scaled_steps(training: Dict[str, Any], train_texts: int) -> Dict[str, Any]:
     on `MEASURED_TRAIN_TEXTS` texts, never fewer than the config's own: with fixed steps a corpus twice as
     large is seen half as often (benchmarks/distill, `--scaled-student`). The learning rate's decay
     (`warmup_linear`'s total_steps) and the patience stretch with the steps."""
+    steps = configured_steps(training)
+    return stretched_steps(training, max(steps, round(steps * train_texts / MEASURED_TRAIN_TEXTS)))
+
+
+def configured_steps(training: Dict[str, Any]) -> int:
+    """The config's own training.max_steps, refused by name where there is none to scale."""
     steps = training["max_steps"]
     if not isinstance(steps, int) or steps < 1:
         raise SettingsError(f"train-student: the config's training.max_steps must be >= 1 to scale, got {steps!r}")
-    scaled = max(steps, round(steps * train_texts / MEASURED_TRAIN_TEXTS))
-    overrides: Dict[str, Any] = {"training.max_steps": scaled}
-    overrides["training.patience"] = round(training["patience"] * scaled / steps)
+    return steps
+
+
+def stretched_steps(training: Dict[str, Any], steps: int) -> Dict[str, Any]:
+    """Overrides that train for `steps` steps with the learning rate's decay (`warmup_linear`'s
+    total_steps) and the patience stretched in the same ratio, so the schedule keeps its shape."""
+    ratio = steps / configured_steps(training)
+    overrides: Dict[str, Any] = {"training.max_steps": steps, "training.patience": round(training["patience"] * ratio)}
     learn_rate = training["optimizer"]["learn_rate"]  # a schedule block, or one fixed rate
     if isinstance(learn_rate, dict) and "total_steps" in learn_rate:
-        overrides["training.optimizer.learn_rate.total_steps"] = scaled
+        overrides["training.optimizer.learn_rate.total_steps"] = steps
     return overrides
 
 
