@@ -784,6 +784,7 @@ def two_pass_summary(base: Path, record: Dict[str, Any], annotated: Dict[str, An
     one_pass = srsly.read_json(one_pass_record) if one_pass_record.exists() else None
     return {
         "first_pass": record["first_pass"],
+        "second_pass_cache_hits": (record.get("usage") or {}).get("cache_hits", 0),
         "user_demos": record["user_demos"],
         "second_pass_gold": record["gold"],
         "corpus_one_pass_gold": record["corpus_one_pass_gold"],
@@ -828,6 +829,8 @@ def two_pass_line(t: Dict[str, Any]) -> str:
         text += f"; the two-pass corpus {prf(t['corpus_gold'])}, after correction {prf(t['corrected_gold'])}"
     if t.get("same_build_corrected_gold"):
         text += f"; the same build's one-pass corpus after correction {prf(t['same_build_corrected_gold'])}"
+    if hits := t.get("second_pass_cache_hits"):  # a step run again after a stop: its earlier calls came from the cache
+        text += f"; {hits} of the second pass's requests were answered from the LLM cache, so its seconds undercount"
     return text
 
 

@@ -360,3 +360,20 @@ def test_a_fixed_steps_student_stretches_its_schedule_and_names_its_rows(tmp_pat
     )
     with pytest.raises(SettingsError, match="--student-steps"):
         run(["conll2003"], tmp_path, 1000, 2, 0, None, student_steps=[800, 0])
+
+
+def test_the_two_pass_line_compares_the_same_build_and_says_when_its_seconds_undercount():
+    """The two-pass summary line: the second pass's labels against the same library alone, and a warning
+    when some of its requests came from the LLM cache (a run restarted after a stop times its last leg only)."""
+    from bench.distill import two_pass_line
+
+    prf = lambda f: {"f": f, "p": f, "r": f}  # noqa: E731
+    t = {"first_pass": 500, "user_demos": {"added": 119, "gold": prf(0.841)}, "second_pass_gold": prf(0.673),
+         "one_pass_gold": prf(0.674), "corpus_one_pass_gold": prf(0.666), "corpus_gold": prf(0.674),
+         "corrected_gold": prf(0.668), "same_build_corrected_gold": prf(0.670), "second_pass_cache_hits": 241,
+         "library_examples": {"two_pass": 186, "one_pass": 67, "corpus": 49}}  # fmt: skip
+    line = two_pass_line(t)
+    assert "119 joined the library (label F1 0.841)" in line and "by the library alone 0.674" in line
+    assert "another build, 49 examples" in line and "after correction 0.670" in line
+    assert "241 of the second pass's requests were answered from the LLM cache" in line
+    assert "cache" not in two_pass_line({**t, "second_pass_cache_hits": 0})
