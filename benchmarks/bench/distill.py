@@ -441,8 +441,10 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
         rows.update(two_pass_rows(bench, spec, shared, args["two_pass"], test, args, weights))
     for more in args.get("more") or ():
         rows.update(more_text_rows(bench, spec, shared, more, test, args, weights))
-    for steps in args.get("student_steps") or ():
-        rows.update(fixed_steps_rows(bench, dataset, spec, base, corpus["distill+correct"], steps, args, test, weights))
+    for steps in args.get("student_steps") or ():  # the whole corrected sample, the student trained `steps` steps
+        samples = read_jsonl(corpus["distill+correct"], "samples")
+        row_name = partial(steps_name, steps=steps)
+        rows.update(workflow_rows(bench, dataset, spec, base, samples, row_name, args, test, weights, steps=steps))
     for size in args.get("sizes") or ():
         rows.update(curve_rows(bench, dataset, spec, base, corpus["distill+correct"], size, args, test, weights))
     heldout = shared.heldout()
@@ -599,24 +601,6 @@ def curve_rows(
     starts from them, as the workflow's does; without, the row's name drops `+pretrain`."""
     samples = read_jsonl(corrected, "samples")[:size]
     return workflow_rows(bench, dataset, spec, base, samples, partial(curve_name, size=size), args, test, weights)
-
-
-def fixed_steps_rows(
-    bench: Bench,
-    dataset: str,
-    spec: DomainSpec,
-    base: Path,
-    corrected: Path,
-    steps: int,
-    args: Dict[str, Any],
-    test: Path,
-    weights: Optional[Path] = None,
-) -> Dict[str, Any]:
-    """The distill workflow's two stages on the whole corrected corpus with the student trained `steps`
-    steps (`--student-steps N`): whether the config's steps undertrain it at the sample's size too."""
-    samples = read_jsonl(corrected, "samples")
-    name = partial(steps_name, steps=steps)
-    return workflow_rows(bench, dataset, spec, base, samples, name, args, test, weights, steps=steps)
 
 
 def workflow_rows(
