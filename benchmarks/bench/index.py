@@ -29,6 +29,10 @@ NER_TABLES: Tuple[Tuple[str, str], ...] = (
     ("reverse_ner_k2_group2", "k=2 demos, two similar texts per request sharing their demos"),
     ("reverse_ner_asked", "out-of-type: CoNLL-2003 asked for PER and ORG only, its LOC and MISC names unasked"),
     (
+        "reverse_ner_asked_wikigold",
+        "out-of-type: WikiGold asked for PER and ORG only, its LOC and MISC names unasked",
+    ),
+    (
         "reverse_ner_asked_movie",
         "out-of-type: MIT-Movie asked for six of its twelve types (GENRE, ACTOR, YEAR, TITLE, RATING, PLOT), its "
         "directors, characters, songs, reviews, trailers and average ratings unasked",

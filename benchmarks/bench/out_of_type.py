@@ -39,6 +39,11 @@ CASES: Tuple[Tuple[str, str, Tuple[Tuple[str, str], ...]], ...] = (
         ),
     ),
     (
+        "wikigold",
+        "reverse_ner",
+        (("asked types only", "reverse_ner_asked_wikigold"),),
+    ),
+    (
         "mit_movie",
         "reverse_ner",
         MOVIE_REPORTED,
