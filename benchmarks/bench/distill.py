@@ -873,7 +873,7 @@ def more_variant(more: int) -> str:
 
 def more_variants(base: Path) -> List[str]:
     """The `--more` corpora of the dataset folder `base` with a finished annotation, smallest first."""
-    found = {more_variant_of(p.name) for p in base.glob(f"{MORE}*")} - {None}
+    found = (more_variant_of(p.name) for p in base.glob(f"{MORE}*"))  # its rows' folders name it too
     return smallest_first(v for v in found if v and (base / v / "steps" / "annotate.json").exists())
 
 
