@@ -250,7 +250,8 @@ def distill_cli(
     seed: int = SEED,
 ) -> None:
     """Distillation: reverse_ner labels train text, correction, spaCy trained on it, scored on the test split."""
-    from .distill import markdown, run
+    from .distill import run
+    from .distill.render import markdown
 
     names = _names(datasets)
     report = run(
@@ -284,7 +285,7 @@ def corpus_cli(
     from spacy_progner.files import write_jsonl
 
     from .datasets import split_texts
-    from .distill import read_offsets, with_text
+    from .distill.corpus import read_offsets, with_text
 
     committed = DISTILL_DIR / dataset / row / "corrections.jsonl"
     if not committed.is_file():

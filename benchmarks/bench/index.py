@@ -13,7 +13,10 @@ from typing import Any, Callable, Dict, List, Tuple
 
 import srsly
 
-from . import distill, out_of_type, proggen, reverse_ner, review, user_corpus
+from . import out_of_type, proggen, reverse_ner, review, user_corpus
+from .distill import names as distill_names
+from .distill.render import markdown as distill_markdown
+from .distill.report import collect as distill_collect
 from .paths import DISTILL_DIR, PROGGEN_DIR
 
 REVIEW = DISTILL_DIR / "review.json"
@@ -133,8 +136,8 @@ def regenerate() -> List[Path]:
         written += [folder / "benchmark.json", _write(folder / "benchmark.json", report, proggen.markdown)]
     old = srsly.read_json(DISTILL_DIR / "benchmark.json")
     datasets = [d["dataset"] for d in old["datasets"]]
-    report = distill.collect(DISTILL_DIR, datasets, old["n_sentences"], old["k"], old["seed"])
-    written += [DISTILL_DIR / "benchmark.json", _write(DISTILL_DIR / "benchmark.json", report, distill.markdown)]
+    report = distill_collect(DISTILL_DIR, datasets, old["n_sentences"], old["k"], old["seed"])
+    written += [DISTILL_DIR / "benchmark.json", _write(DISTILL_DIR / "benchmark.json", report, distill_markdown)]
     if out_of_type.OUTPUT.is_file():
         md = out_of_type.OUTPUT.with_suffix(".md")
         md.write_text(out_of_type_table(), encoding="utf8")
@@ -169,7 +172,7 @@ PROGGEN_ROWS = {
     "x+y+trustpool": "X+Y + pool types trusted",
     "real-train": "real train split (ceiling)",
 }
-STUDENT_ROW, SHIPPED_ROW = distill.WORKFLOW_ROWS
+STUDENT_ROW, SHIPPED_ROW = distill_names.WORKFLOW_ROWS
 DISTILL_ROWS = {
     STUDENT_ROW: "transformer student (MiniLM)",
     SHIPPED_ROW: "shipped CNN (learns from that student, pretrained start)",
@@ -273,11 +276,11 @@ def demos_source(report: Dict[str, Any], dataset: str) -> str:
     """Where a `library+user` row's demos came from, read from its corpus's own step record: a corpus
     `bench user-corpus` made, or (the default) the distillation's corrected corpus."""
     corpus = Path(report.get("user_corpus") or str(reverse_ner.USER_CORPUS).format(dataset=dataset))
-    own = corpus.parent / "steps" / "annotate.json"
+    own = distill_names.step_record(corpus.parent, "annotate")
     if own.is_file():
         made_by = " (`bench user-corpus`)" if corpus.parent.name == user_corpus.FOLDER else ""
         return f"{srsly.read_json(own)['texts']:,} texts{made_by}"
-    sample = distill.shared_record(DISTILL_DIR / dataset, "annotate")
+    sample = distill_names.shared_record(DISTILL_DIR / dataset, "annotate")
     return f"{srsly.read_json(sample)['texts']:,} texts, corrected" if sample.is_file() else "–"
 
 
@@ -384,18 +387,22 @@ def distill_curve(folder: Path = DISTILL_DIR) -> str:
     """F1 of the distill workflow's student and shipped CNN against the number of annotated texts."""
     report = srsly.read_json(folder / "benchmark.json")
     by = {d["dataset"]: d["configs"] for d in report["datasets"]}
-    sizes = sorted({size for c in by.values() for name in c if (size := distill.annotated_size(name)) is not None})
+    sizes = sorted(
+        {size for c in by.values() for name in c if (size := distill_names.annotated_size(name)) is not None}
+    )
     head = " | ".join(f"{DATASET_NAMES[d]} {what}" for d in by for what in ("student", "shipped CNN"))
     lines = [f"| annotated texts | {head} |", "|---|" + "---|" * 2 * len(by)]
-    points = [(f"{size:,}", [distill.curve_name(n, size) for n in distill.WORKFLOW_ROWS]) for size in sizes]
-    points.append((f"{report['n_sentences']:,}", list(distill.WORKFLOW_ROWS)))
+    points = [(f"{size:,}", [distill_names.curve_name(n, size) for n in distill_names.WORKFLOW_ROWS]) for size in sizes]
+    points.append((f"{report['n_sentences']:,}", list(distill_names.WORKFLOW_ROWS)))
     for texts, names in points:
         cells = [_f((configs.get(name) or {}).get("f1")) for configs in by.values() for name in names]
         lines.append(f"| {texts} | " + " | ".join(cells) + " |")
-    for variant in distill.smallest_first(v for c in by.values() for name in c if (v := distill.more_variant_of(name))):
-        more = [distill.variant_name(variant, n) for n in distill.WORKFLOW_ROWS]
+    for variant in distill_names.smallest_first(
+        v for c in by.values() for name in c if (v := distill_names.more_variant_of(name))
+    ):
+        more = [distill_names.variant_name(variant, n) for n in distill_names.WORKFLOW_ROWS]
         lines += _past_sample_lines(by, more, "texts past the sample")
-        scaled = [distill.scaled_name(name) for name in more]
+        scaled = [distill_names.scaled_name(name) for name in more]
         lines += _past_sample_lines(by, scaled, "the same, the student's steps scaled with the texts")
     return "\n".join(lines) + "\n"
 
@@ -585,7 +592,7 @@ def distill_timing(folder: Path = DISTILL_DIR) -> str:
     for label, row, step in TIMED_STEPS:
         cells = []
         for d in datasets:
-            record = srsly.read_json(folder / d / row / "steps" / f"{step}.json")
+            record = srsly.read_json(distill_names.step_record(folder / d / row, step))
             cells.append(_minutes(record.get("tag_seconds", record["seconds"])))
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -34,7 +34,8 @@ from spacy_progner.review.rank import rank
 from spacy_progner.seeds import rng_for
 
 from .datasets import dataset_docbin, split_texts
-from .distill import gold_char_spans, read_offsets, relabel_step, score_corpus, with_text
+from .distill.corpus import gold_char_spans, read_offsets, score_corpus, with_text
+from .distill.students import relabel_step
 from .paths import DISTILL_DIR, DOMAINS_DIR, MINILM_CONFIG, PROGGEN_DIR, TRAIN_CONFIG
 from .proggen import Bench, _train, _trained
 

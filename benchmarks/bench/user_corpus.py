@@ -18,7 +18,9 @@ from spacy_progner.llm import select
 from spacy_progner.ner.domain import DomainSpec
 
 from .datasets import ANNOTATE_N, ANNOTATE_SEED
-from .distill import Shared, crosscheck_settings, crosschecked, same_flag
+from .distill.corpus import crosscheck_settings, crosschecked, same_flag
+from .distill.names import step_record
+from .distill.shared import Shared
 from .paths import DISTILL_DIR, DOMAINS_DIR, TRAIN_CONFIG
 from .proggen import Bench
 
@@ -32,7 +34,7 @@ def user_corpus(bench: Bench, dataset: str, texts: int, args: Dict[str, Any]) ->
     if not 0 < texts <= len(shared.rows):
         raise SettingsError(f"bench user-corpus --texts: between 1 and {len(shared.rows)}, got {texts}")
     folder = bench.root / dataset / FOLDER
-    same_flag(folder / "steps" / "annotate.json", "texts", texts, "--texts", "bench user-corpus")
+    same_flag(step_record(folder, "annotate"), "texts", texts, "--texts", "bench user-corpus")
     rows = shared.rows[:texts]
     annotated = shared.annotate(folder, rows)
     settings = crosscheck_settings(args)

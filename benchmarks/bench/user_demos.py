@@ -20,7 +20,7 @@ from spacy_progner.ner.domain import DomainSpec
 from spacy_progner.reverse_ner.user_demos import UserDemoSettings, choose
 
 from .datasets import split_texts
-from .distill import rows_of, score_corpus
+from .distill.corpus import rows_of, score_corpus
 from .paths import DISTILL_DIR, DOMAINS_DIR
 from .user_corpus import FOLDER
 

@@ -6,7 +6,7 @@ import json
 
 
 def test_benchmark_scores_the_corpus_by_character_spans_and_round_trips_without_text():
-    from bench.distill import gold_char_spans, score_corpus, with_text, without_text
+    from bench.distill.corpus import gold_char_spans, score_corpus, with_text, without_text
 
     row = {"tokens": ["Anna", "Berg", "moved", "to", "Graz", "."], "tags": ["B-PER", "I-PER", "O", "O", "B-LOC", "O"]}
     assert gold_char_spans(row, ["PER", "LOC"]) == [(0, 9, "PER"), (19, 23, "LOC")]
@@ -23,7 +23,7 @@ def test_benchmark_scores_the_corpus_by_character_spans_and_round_trips_without_
 
 def test_a_pretrained_row_takes_its_scores_from_itself_and_its_data_from_its_source_row(tmp_path):
     import srsly
-    from bench.distill import summarize
+    from bench.distill.report import summarize
 
     def record(row, step, **fields):
         (tmp_path / row / "steps").mkdir(parents=True, exist_ok=True)
@@ -44,7 +44,7 @@ def test_a_pretrained_row_takes_its_scores_from_itself_and_its_data_from_its_sou
 def test_a_rows_estimate_is_its_agreement_with_the_teachers_held_out_labels_and_skipped_without_a_model(tmp_path):
     import distill_fixtures as F
     import spacy
-    from bench.distill import estimate_step
+    from bench.distill.students import estimate_step
     from bench.proggen import Bench
     from spacy.cli.train import train
     from spacy.tokens import DocBin
@@ -73,7 +73,7 @@ def test_a_rows_estimate_is_its_agreement_with_the_teachers_held_out_labels_and_
 
 
 def test_calibration_says_how_far_and_in_which_order_the_estimate_follows_the_real_f1():
-    from bench.distill import calibration
+    from bench.distill.render import calibration
 
     rows = {"a": {"agreement_f1": 0.8, "f1": 0.6}, "b": {"agreement_f1": 0.7, "f1": 0.55},
             "c": {"agreement_f1": 0.6, "f1": 0.58}, "d": {"agreement_f1": None, "f1": 0.9}}  # fmt: skip
@@ -91,7 +91,9 @@ def test_calibration_says_how_far_and_in_which_order_the_estimate_follows_the_re
 def test_a_learning_curve_row_books_its_share_of_the_annotation_and_sizes_are_checked(tmp_path):
     import pytest
     import srsly
-    from bench.distill import curve_name, run, summarize
+    from bench.distill import run
+    from bench.distill.names import curve_name
+    from bench.distill.report import summarize
 
     from spacy_progner.errors import SettingsError
 
@@ -112,7 +114,7 @@ def test_a_learning_curve_row_books_its_share_of_the_annotation_and_sizes_are_ch
 def test_the_held_out_line_says_when_another_build_of_the_library_labelled_the_held_out_texts():
     """Libraries are not committed: the held-out step may build one again, and the reader must be told when
     the teacher of the estimate is not the build that annotated the corpus."""
-    from bench.distill import _library_note
+    from bench.distill.render import _library_note
 
     assert "66 examples; the one that annotated the corpus had 49" in _library_note({"heldout": 66, "annotate": 49})
     assert _library_note({"heldout": 49, "annotate": 49}) == ""
@@ -125,7 +127,9 @@ def test_more_text_lies_past_the_sample_and_its_rows_book_both_annotations(tmp_p
     import pytest
     import srsly
     from bench.datasets import ENV, more_rows, split_texts
-    from bench.distill import MORE, run, summarize, variant_name
+    from bench.distill import run
+    from bench.distill.names import MORE, variant_name
+    from bench.distill.report import summarize
 
     from spacy_progner.errors import SettingsError
 
@@ -161,8 +165,9 @@ def test_a_larger_more_corpus_keeps_the_smaller_ones_texts_and_books_every_chunk
     from types import SimpleNamespace
 
     import bench.datasets as datasets
-    import bench.distill as distill
     import srsly
+    from bench.distill import corpus, names, report
+    from bench.distill.more import more_corpus
     from bench.proggen import Bench
 
     from spacy_progner.corpus.bio import text_of
@@ -173,11 +178,11 @@ def test_a_larger_more_corpus_keeps_the_smaller_ones_texts_and_books_every_chunk
     srsly.write_jsonl(tmp_path / "data" / "toy" / "train.jsonl", rows)
     monkeypatch.setenv(datasets.ENV, str(tmp_path / "data"))
     monkeypatch.setattr(datasets, "MORE_CHUNK", 5)
-    monkeypatch.setattr(distill, "MORE_CHUNK", 5)
+    monkeypatch.setattr(names, "MORE_CHUNK", 5)
     sample = datasets.split_texts("toy", 10, 0)[0]
     first, second = datasets.more_rows("toy", 5, 10, 0), datasets.more_rows("toy", 8, 10, 0)
     assert second[:5] == first and len({text_of(r) for r in [*sample, *second]}) == 18
-    assert distill.more_variant(5) == distill.MORE and distill.more_variant(8) == "distill+more8"
+    assert names.more_variant(5) == names.MORE and names.more_variant(8) == "distill+more8"
 
     tagged = []
 
@@ -198,22 +203,20 @@ def test_a_larger_more_corpus_keeps_the_smaller_ones_texts_and_books_every_chunk
         def tag_rows(self, rows, prefix, step, offsets, library, first):
             tagged.append((first, len(rows)))
             out = [{"id": f"{prefix}-{first + i}", "sentence": text_of(r), "entities": []} for i, r in enumerate(rows)]
-            write_jsonl(offsets, distill.without_text(out))
+            write_jsonl(offsets, corpus.without_text(out))
             usage = {"calls": len(rows)}
             return out, {"texts": len(rows), "tag_seconds": 10.0 * len(rows), "usage": usage, "gold": {"f": 1.0}}
 
     bench = Bench(tmp_path / "out", lambda: SimpleNamespace(ledger=None), force=False)
-    path = distill.more_corpus(bench, FakeShared(), sample + second, 8)
+    path = more_corpus(bench, FakeShared(), sample + second, 8)
     assert tagged == [(10, 5), (15, 3)] and path.parent.name == "distill+more8"
     assert [x["sentence"] for x in srsly.read_jsonl(path)] == [text_of(r) for r in sample + second]
-    for folder in (distill.MORE, "distill+more8"):  # a fresh clone: offsets and records only
+    for folder in (names.MORE, "distill+more8"):  # a fresh clone: offsets and records only
         (tmp_path / "out" / "toy" / folder / "annotated.jsonl").unlink()
     tagged.clear()
-    assert list(srsly.read_jsonl(distill.more_corpus(bench, FakeShared(), sample + second, 8))) == list(
-        srsly.read_jsonl(path)
-    )
-    assert tagged == [] and distill.more_variants(tmp_path / "out" / "toy") == [distill.MORE, "distill+more8"]
-    booked = distill.more_annotated(
+    assert list(srsly.read_jsonl(more_corpus(bench, FakeShared(), sample + second, 8))) == list(srsly.read_jsonl(path))
+    assert tagged == [] and names.more_variants(tmp_path / "out" / "toy") == [names.MORE, "distill+more8"]
+    booked = report.more_annotated(
         tmp_path / "out" / "toy", {"texts": 10, "tag_seconds": 1.0, "usage": {"calls": 5}}, "distill+more8"
     )
     assert booked == {"texts": 18, "tag_seconds": 81.0, "usage": {"calls": 13}}
@@ -222,7 +225,7 @@ def test_a_larger_more_corpus_keeps_the_smaller_ones_texts_and_books_every_chunk
 def test_more_line_scores_the_new_texts_and_names_another_build():
     """The more-text corpus's summary line: the new texts' label F1 apart from the whole corpus's, and the
     library build that labelled them when it is not the sample's (libraries are built again per machine)."""
-    from bench.distill import more_line
+    from bench.distill.render import more_line
 
     prf = lambda f: {"f": f, "p": f, "r": f}  # noqa: E731
     t = {"more": 1000, "sample": 1000, "more_gold": prf(0.465), "corpus_gold": prf(0.475),
@@ -282,6 +285,7 @@ def test_extras_only_runs_the_flagged_rows_and_leaves_the_base_rows_to_their_rec
             return tmp_path / "heldout.spacy"
 
     ran = []
+    # patched on the package: `run_dataset` (in its `__init__`) looks them up there, not in their own modules
     monkeypatch.setattr(distill, "Shared", FakeShared)
     monkeypatch.setattr(distill, "corrected", lambda bench, folder, *args: folder / "corrected.jsonl")
     monkeypatch.setattr(distill, "base_rows", lambda *args: ran.append("base") or {"distill": {}})
@@ -307,7 +311,9 @@ def test_the_scaled_student_keeps_its_steps_per_text_and_needs_the_more_corpus(t
     import pytest
     import spacy
     import srsly
-    from bench.distill import run, scaled_name, student_config
+    from bench.distill import run
+    from bench.distill.names import scaled_name
+    from bench.distill.students import student_config
     from bench.paths import MINILM_CONFIG
     from bench.proggen import Bench
     from spacy.tokens import DocBin
@@ -340,7 +346,9 @@ def test_a_fixed_steps_student_stretches_its_schedule_and_names_its_rows(tmp_pat
     patience stretched in the same ratio; its rows say the steps; a step count below 1 is refused by name."""
     import pytest
     import spacy
-    from bench.distill import run, steps_name, student_config
+    from bench.distill import run
+    from bench.distill.names import steps_name
+    from bench.distill.students import student_config
     from bench.paths import MINILM_CONFIG
     from bench.proggen import Bench
     from spacy.tokens import DocBin
@@ -365,7 +373,7 @@ def test_a_fixed_steps_student_stretches_its_schedule_and_names_its_rows(tmp_pat
 def test_the_two_pass_line_compares_the_same_build_and_says_when_its_seconds_undercount():
     """The two-pass summary line: the second pass's labels against the same library alone, and a warning
     when some of its requests came from the LLM cache (a run restarted after a stop times its last leg only)."""
-    from bench.distill import two_pass_line
+    from bench.distill.render import two_pass_line
 
     prf = lambda f: {"f": f, "p": f, "r": f}  # noqa: E731
     t = {"first_pass": 500, "user_demos": {"added": 119, "gold": prf(0.841)}, "second_pass_gold": prf(0.673),

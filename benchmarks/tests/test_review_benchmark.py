@@ -18,7 +18,7 @@ WORDS = [
 
 def fixture():
     """Rows (tokens + gold tags) and a corpus of the same texts with some annotations wrong."""
-    from bench.distill import gold_char_spans
+    from bench.distill.corpus import gold_char_spans
 
     rows = [{"tokens": t, "tags": g} for t, g in WORDS * 3]
     samples = []
