@@ -36,6 +36,10 @@ NER_TABLES: Tuple[Tuple[str, str], ...] = (
         "out-of-type: WikiGold asked for PER and ORG only, its LOC and MISC names unasked",
     ),
     (
+        "reverse_ner_asked_other_wikigold",
+        "out-of-type with the OTHER outlet on WikiGold, PER and ORG asked",
+    ),
+    (
         "reverse_ner_asked_movie",
         "out-of-type: MIT-Movie asked for six of its twelve types (GENRE, ACTOR, YEAR, TITLE, RATING, PLOT), its "
         "directors, characters, songs, reviews, trailers and average ratings unasked",

@@ -41,7 +41,10 @@ CASES: Tuple[Tuple[str, str, Tuple[Tuple[str, str], ...]], ...] = (
     (
         "wikigold",
         "reverse_ner",
-        (("asked types only", "reverse_ner_asked_wikigold"),),
+        (
+            ("asked types only", "reverse_ner_asked_wikigold"),
+            ("+ OTHER outlet", "reverse_ner_asked_other_wikigold"),
+        ),
     ),
     (
         "mit_movie",
