@@ -54,6 +54,15 @@ NER_TABLES: Tuple[Tuple[str, str], ...] = (
         "asked types and the named kinds none of them covers, those given a kind or none dropped",
     ),
     (
+        "reverse_ner_asked_mit",
+        "out-of-type: MIT-Restaurant asked for its four kinds of name (Restaurant_Name, Cuisine, Dish, "
+        "Location), its descriptive Amenity, Hours, Price and Rating phrases unasked",
+    ),
+    (
+        "reverse_ner_asked_other_mit",
+        "out-of-type with the OTHER outlet on MIT-Restaurant, the same four types asked",
+    ),
+    (
         "reverse_ner_asked_other",
         "out-of-type with the OTHER outlet (`other_names`): CoNLL-2003 asked for PER and ORG only, names of no "
         "asked type offered a type of their own that the pipe drops",

@@ -51,6 +51,14 @@ CASES: Tuple[Tuple[str, str, Tuple[Tuple[str, str], ...]], ...] = (
         "reverse_ner",
         MOVIE_REPORTED,
     ),
+    (
+        "mit_restaurant",
+        "reverse_ner",
+        (
+            ("asked types only", "reverse_ner_asked_mit"),
+            ("+ OTHER outlet", "reverse_ner_asked_other_mit"),
+        ),
+    ),
     (  # the same rows against the every-type row of the build the fresh rows use (the one above: an older build)
         "mit_movie",
         "reverse_ner_movie_rebuild",
