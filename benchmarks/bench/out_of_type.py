@@ -46,6 +46,14 @@ CASES: Tuple[Tuple[str, str, Tuple[Tuple[str, str], ...]], ...] = (
             ("+ OTHER outlet", "reverse_ner_asked_other_wikigold"),
         ),
     ),
+    (  # the same on WikiGold's other 124 test sentences, against the every-type row there (another build)
+        "wikigold",
+        "reverse_ner_wikigold_fresh",
+        (
+            ("asked types only", "reverse_ner_asked_wikigold_fresh"),
+            ("+ OTHER outlet", "reverse_ner_asked_other_wikigold_fresh"),
+        ),
+    ),
     (
         "mit_movie",
         "reverse_ner",
