@@ -234,7 +234,9 @@ def test_more_line_scores_the_new_texts_and_names_another_build():
     assert "past the sample labelled at 0.465" in line and "the 2,000-text corpus 0.475" in line
     assert "a build of 44 examples (the sample's 1,000 by one of 54)" in line and "after correction 0.490" in line
     same = more_line({**t, "corrected_gold": None, "library_examples": {"more": 54, "sample": 54}})
-    assert "build" not in same and "correction" not in same
+    assert "build" not in same and "correction" not in same and "cache" not in line
+    resumed = more_line({**t, "cache_hits": 241})
+    assert "241 of its tagging requests were answered from the LLM cache" in resumed and "undercount" in resumed
 
 
 def test_a_user_corpus_takes_the_first_texts_of_the_sample_and_refuses_another_size(tmp_path, monkeypatch):

@@ -187,4 +187,9 @@ def more_line(t: Dict[str, Any]) -> str:
     text += f"; the {t['more'] + t['sample']:,}-text corpus {prf(t['corpus_gold'])}"
     if t.get("corrected_gold"):
         text += f", after correction {prf(t['corrected_gold'])}"
+    if hits := t.get("cache_hits"):  # a repeated text, or a step run again after a stop (the bench tags in memory)
+        text += (
+            f"; {hits} of its tagging requests were answered from the LLM cache (a repeated text, or a run resumed "
+            "after a stop: then its seconds undercount)"
+        )
     return text

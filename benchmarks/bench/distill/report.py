@@ -217,6 +217,7 @@ def more_summary(base: Path, variant: str, annotated: Dict[str, Any]) -> Dict[st
     return {
         "more": record["more"],
         "past": record.get("past", 0),
+        "cache_hits": (record.get("usage") or {}).get("cache_hits", 0),
         "sample": annotated["texts"],
         "more_gold": record["gold"],
         "corpus_gold": record["corpus_gold"],
