@@ -18,6 +18,7 @@ from .distill import names as distill_names
 from .distill.render import markdown as distill_markdown
 from .distill.report import collect as distill_collect
 from .paths import DISTILL_DIR, PROGGEN_DIR
+from .tables import number_cell
 
 REVIEW = DISTILL_DIR / "review.json"
 
@@ -193,10 +194,6 @@ DISTILL_ROWS = {
 }
 
 
-def _f(x: Any) -> str:
-    return "–" if x is None else f"{x:.3f}"
-
-
 def ner_headline(path: Path = Path("reverse_ner.json")) -> str:
     """Micro F1 per dataset: reverse_ner against the two zero-shot prompts, same model, same sentences."""
     report = srsly.read_json(path)
@@ -204,7 +201,7 @@ def ner_headline(path: Path = Path("reverse_ner.json")) -> str:
     datasets = list(dict.fromkeys(r["dataset"] for r in report["results"]))
     lines = ["| method | " + " | ".join(DATASET_NAMES[d] for d in datasets) + " |", "|---|" + "---|" * len(datasets)]
     for config in NER_ROWS:
-        cells = [_f(rows[(d, config)]["f"]) if (d, config) in rows else "–" for d in datasets]
+        cells = [number_cell(rows[(d, config)]["f"]) if (d, config) in rows else "–" for d in datasets]
         lines.append(f"| {NER_NAMES[config]} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -220,7 +217,7 @@ def proggen_headline(folder: Path = Path("proggen_1500")) -> str:
         cells = []
         for d in datasets:
             row = configs[d].get(name)
-            cells.append("–" if row is None else _f(row.get("f1_mean_over_train_seeds") or row["f1"]))
+            cells.append("–" if row is None else number_cell(row.get("f1_mean_over_train_seeds") or row["f1"]))
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -237,7 +234,7 @@ def distill_headline(folder: Path = DISTILL_DIR) -> str:
         for d in datasets:
             row = by[d]["configs"].get(name)
             speed = (by[d].get("workflow_speed") or {}).get(name)  # both models timed together
-            cells += [_f(row and row["f1"]), "–" if not speed else f"{speed:.0f}"]
+            cells += [number_cell(row and row["f1"]), "–" if not speed else f"{speed:.0f}"]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     teacher = ", ".join(
         f"{DATASET_NAMES[d]} {by[d]['corpus_f1']['annotated']['f']:.3f}" for d in datasets if "corpus_f1" in by[d]
@@ -266,9 +263,8 @@ def build_spread() -> str:
         row, report = found
         library = report["libraries"].get(dataset) or {}
         check = (library.get("check_build") or {}).get("agreement")
-        lines.append(
-            f"| {DATASET_NAMES[dataset]} | {seed} | {library.get('examples', '–')} | {_f(row['f'])} | {_f(check)} |"
-        )
+        cells = [str(seed), str(library.get("examples", "–")), number_cell(row["f"]), number_cell(check)]
+        lines.append(f"| {DATASET_NAMES[dataset]} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -312,8 +308,10 @@ def user_demo_table() -> str:
             continue
         change = f"{f['library+user'] - f['library']:+.3f}"
         sample = reverse_ner.sample_name(report, dataset)
-        cells = [sample, str(report["build"]["seed"]), demos_source(report, dataset), _f(f["library"])]
-        lines.append(f"| {DATASET_NAMES[dataset]} | " + " | ".join(cells) + f" | {_f(f['library+user'])} | {change} |")
+        cells = [sample, str(report["build"]["seed"]), demos_source(report, dataset), number_cell(f["library"])]
+        lines.append(
+            f"| {DATASET_NAMES[dataset]} | " + " | ".join(cells) + f" | {number_cell(f['library+user'])} | {change} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -351,7 +349,7 @@ def outlet_table() -> str:
         if found[0] is None:
             continue
         cells = [reverse_ner.sample_name(found[0][1], dataset)]
-        cells += [" / ".join(_f(x[0][k]) for k in "prf") if x else "–" for x in found]
+        cells += [" / ".join(number_cell(x[0][k]) for k in "prf") if x else "–" for x in found]
         lines.append(f"| {DATASET_NAMES[dataset]} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -378,7 +376,7 @@ def full_outlet_table() -> str:
         plain, outlet = (out_of_type.library_row(t, dataset) for t in tables)
         if plain is None or outlet is None:
             continue
-        prf = [" / ".join(_f(x[0][k]) for k in "prf") for x in (plain, outlet)]
+        prf = [" / ".join(number_cell(x[0][k]) for k in "prf") for x in (plain, outlet)]
         cells = [reverse_ner.sample_name(plain[1], dataset), *prf]
         change = f"{outlet[0]['f'] - plain[0]['f']:+.3f}"
         lines.append(f"| {DATASET_NAMES[dataset]} | " + " | ".join(cells) + f" | {change} |")
@@ -412,7 +410,7 @@ def distill_curve(folder: Path = DISTILL_DIR) -> str:
     points = [(f"{size:,}", [distill_names.curve_name(n, size) for n in distill_names.WORKFLOW_ROWS]) for size in sizes]
     points.append((f"{report['n_sentences']:,}", list(distill_names.WORKFLOW_ROWS)))
     for texts, names in points:
-        cells = [_f((configs.get(name) or {}).get("f1")) for configs in by.values() for name in names]
+        cells = [number_cell((configs.get(name) or {}).get("f1")) for configs in by.values() for name in names]
         lines.append(f"| {texts} | " + " | ".join(cells) + " |")
     for variant in distill_names.smallest_first(
         v for c in by.values() for name in c if (v := distill_names.more_variant_of(name))
@@ -431,7 +429,8 @@ def _past_sample_lines(by: Dict[str, Dict[str, Any]], names: List[str], what: st
     lines = []
     for texts in past:
         cells = [
-            _f((configs.get(name) or {}).get("f1")) if (configs.get(names[0]) or {}).get("annotated_texts") == texts
+            number_cell((configs.get(name) or {}).get("f1"))
+            if (configs.get(names[0]) or {}).get("annotated_texts") == texts
             else "–"
             for configs in by.values()
             for name in names
@@ -670,6 +669,6 @@ def quickstart_table(path: Path = QUICKSTART) -> str:
     return (
         "| texts | LLM calls | workflow wall time | F1 on 500 CoNLL-2003 test sentences | per type |\n"
         "|---|---|---|---|---|\n"
-        f"| {rec['texts']} | {rec['llm_calls']} | {rec['wall_seconds'] / 60:.1f} min | {_f(gold['ents_f'])} "
+        f"| {rec['texts']} | {rec['llm_calls']} | {rec['wall_seconds'] / 60:.1f} min | {number_cell(gold['ents_f'])} "
         f"| {per_type} |\n"
     )

@@ -19,6 +19,7 @@ from spacy_progner.errors import SettingsError
 
 from .datasets import eval_sample, mentions
 from .reverse_ner import sample_name
+from .tables import number_cell
 
 OUTPUT = Path("reverse_ner_out_of_type.json")
 # MIT-Movie's out-of-type rows on the reported sample, compared with two every-type builds
@@ -167,10 +168,6 @@ def run(output: Path = OUTPUT) -> List[Dict[str, Any]]:
     return lines
 
 
-def _cell(x: Optional[float]) -> str:
-    return "–" if x is None else f"{x:.3f}"
-
-
 def markdown(lines: List[Dict[str, Any]]) -> str:
     """The table: per out-of-type row, P/R/F1 on the asked types with every type asked and with only them."""
     out = [
@@ -183,8 +180,8 @@ def markdown(lines: List[Dict[str, Any]]) -> str:
         change = "–" if None in (full["p"], asked["p"]) else f"{asked['p'] - full['p']:+.3f}"
         cells = [
             x["dataset"], x["sample"], ", ".join(x["types"]), f"{x['row']} ([{x['table']}.md]({x['table']}.md))",
-            " / ".join(_cell(full[k]) for k in "prf") + f" ([{x['full_table']}.md]({x['full_table']}.md))",
-            " / ".join(_cell(asked[k]) for k in "prf"), change,
+            " / ".join(number_cell(full[k]) for k in "prf") + f" ([{x['full_table']}.md]({x['full_table']}.md))",
+            " / ".join(number_cell(asked[k]) for k in "prf"), change,
         ]  # fmt: skip
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"

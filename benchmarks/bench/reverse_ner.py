@@ -36,6 +36,7 @@ from spacy_progner.reverse_ner.user_demos import UserDemoSettings, add_user_demo
 from .datasets import eval_sample, known_configs, library_texts, mentions, split_path
 from .merged import merge_libraries
 from .paths import DISTILL_DIR, DOMAINS_DIR
+from .tables import number_cell
 
 # Written by the project for PER/LOC/ORG (MISC is dropped, as both papers do).
 NEWS_LABELS = {
@@ -439,11 +440,6 @@ def build_check(libs: Libraries, library: ExampleLibrary, tagging: Tagging) -> D
             "usage": usage.to_dict() if usage else None}  # fmt: skip
 
 
-def _cell(value: Optional[float], spec: str) -> str:
-    """A number for the table, or a dash where the row has none (e.g. not timed)."""
-    return "–" if value is None else format(value, spec)
-
-
 def library_line(lib: Dict[str, Any]) -> str:
     """The build in one line: examples kept of those generated and why the rest went, the type check's
     verdicts, answers cut off at max_tokens (the counts of older builds lack some of these), calls, time."""
@@ -512,9 +508,9 @@ def markdown(report: Dict[str, Any]) -> str:
             cells = [r["config"], r["p"], r["r"], r["f"]] + [pt.get(t, {}).get("f", 0.0) for t in types]
             cells = [f"{c:.3f}" if isinstance(c, float) else str(c) for c in cells]
             cells += [
-                _cell(r.get("timing", {}).get("docs_per_s"), ".3f"),
-                _cell(r.get("prompt_tokens_per_doc"), ".0f"),
-                _cell(r.get("completion_tokens_per_doc"), ".0f"),
+                number_cell(r.get("timing", {}).get("docs_per_s"), ".3f"),
+                number_cell(r.get("prompt_tokens_per_doc"), ".0f"),
+                number_cell(r.get("completion_tokens_per_doc"), ".0f"),
             ]
             lines.append("| " + " | ".join(cells) + " |")
         lib = report["libraries"].get(dataset)

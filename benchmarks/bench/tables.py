@@ -7,6 +7,11 @@ from typing import Any, Dict, Iterable, Optional
 from spacy_progner.proggen.common import step_calls
 
 
+def number_cell(value: Optional[float], spec: str = ".3f") -> str:
+    """A figure for a table, or a dash where the row has none (not run, not timed, not countable)."""
+    return "–" if value is None else format(value, spec)
+
+
 def per_type_cell(per_type_f1: Dict[str, float]) -> str:
     return ", ".join(f"{label} {f:.2f}" for label, f in sorted(per_type_f1.items()))
 

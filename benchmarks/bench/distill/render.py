@@ -12,7 +12,7 @@ from scipy.stats import spearmanr
 from spacy_progner.distill.estimate import EstimateSettings
 
 from ..datasets import SAMPLE_N
-from ..tables import abcd_cell, per_type_cell
+from ..tables import abcd_cell, number_cell, per_type_cell
 from .names import STUDENT_SPEED, WORKFLOW_ROWS
 
 TABLE_HEAD = (
@@ -42,7 +42,7 @@ def row_line(dataset: str, name: str, r: Dict[str, Any]) -> str:
     secs = f"{p1k['seconds']:.0f}" if p1k else "–"
     return (
         f"| {dataset} | {name} | {r['kept_sentences']} | {r['f1']:.3f} | {r['p']:.3f} | {r['r']:.3f} | "
-        f"{per_type} | {abcd} | {calls} | {secs} | {_cell(r.get('agreement_f1'))} |"
+        f"{per_type} | {abcd} | {calls} | {secs} | {number_cell(r.get('agreement_f1'))} |"
     )
 
 
@@ -126,10 +126,6 @@ def calibration(configs: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     inside = sum(lo <= real <= hi for (lo, hi), real in spans)
     return {"rows": len(pairs), "mean_gap": sum(gaps) / len(gaps), "min_gap": min(gaps), "max_gap": max(gaps),
             "spearman": float(rho), "with_interval": len(spans), "inside_interval": inside}  # fmt: skip
-
-
-def _cell(value: Optional[float]) -> str:
-    return "–" if value is None else f"{value:.3f}"
 
 
 def _library_note(examples: Dict[str, Any]) -> str:
