@@ -161,8 +161,9 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
         rows.update(two_pass_rows(bench, spec, shared, args["two_pass"], test, args, weights))
     for more in args.get("more") or ():
         rows.update(more_text_rows(bench, spec, shared, more, test, args, weights))
-    for steps in args.get("student_steps") or ():  # the whole corrected sample, the student trained `steps` steps
-        samples = read_jsonl(corpus["distill+correct"], "samples")
+    student_steps = args.get("student_steps") or ()
+    samples = read_jsonl(corpus["distill+correct"], "samples") if student_steps else []
+    for steps in student_steps:  # the whole corrected sample, the student trained `steps` steps
         row_name = partial(steps_name, steps=steps)
         rows.update(workflow_rows(bench, dataset, spec, base, samples, row_name, args, test, weights, steps=steps))
     for size in args.get("sizes") or ():

@@ -98,19 +98,23 @@ def annotated_size(name: str) -> Optional[int]:
 
 
 SCALED = "+scaled"  # the rows whose student's steps grow with its texts (`--scaled-student`) put it after `minilm`
+STEPS = "+steps"  # the rows whose student trains a fixed number of steps (`--student-steps N`): `+minilm+steps<N>`
+
+
+def student_named(row: str, tag: str) -> str:
+    """A workflow row's name with its student's schedule tagged after `+minilm`, where both the student's
+    row and its CNN's name the student."""
+    return row.replace("+minilm", f"+minilm{tag}", 1)
 
 
 def scaled_name(row: str) -> str:
     """A workflow row's name with the scaled student (`distill+more+correct+minilm+scaled...`)."""
-    return row.replace("+minilm", f"+minilm{SCALED}", 1)
-
-
-STEPS = "+steps"  # the rows whose student trains a fixed number of steps (`--student-steps N`): `+minilm+steps<N>`
+    return student_named(row, SCALED)
 
 
 def steps_name(row: str, steps: int) -> str:
     """A workflow row's name with the student of `steps` steps (`distill+correct+minilm+steps800...`)."""
-    return row.replace("+minilm", f"+minilm{STEPS}{steps}", 1)
+    return student_named(row, f"{STEPS}{steps}")
 
 
 TWO_PASS = "distill+demos"  # the two-pass corpus's folder; its rows put `+demos` after `distill`

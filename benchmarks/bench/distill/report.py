@@ -68,8 +68,8 @@ def dataset_entry(dataset: str, base: Path, annotated: Dict[str, Any], theirs: D
     two_pass_record = step_record(base / TWO_PASS, "annotate")
     if two_pass_record.exists():
         entry["two_pass"] = two_pass_summary(base, srsly.read_json(two_pass_record), annotated)
-    if more_variants(base):
-        entry["more"] = [more_summary(base, variant, annotated) for variant in more_variants(base)]
+    if variants := more_variants(base):
+        entry["more"] = [more_summary(base, variant, annotated) for variant in variants]
     heldout_record = shared_record(base, "heldout")
     if heldout_record.exists():
         held = srsly.read_json(heldout_record)
@@ -81,8 +81,8 @@ def dataset_entry(dataset: str, base: Path, annotated: Dict[str, Any], theirs: D
         entry["signals"] = srsly.read_json(check_record)["signals"]
     timings = (("speed", "speed"), ("student_speed", "speed-students"), ("workflow_speed", "speed-workflow"))
     for key, step in timings:
-        if shared_record(base, step).exists():
-            entry[key] = srsly.read_json(shared_record(base, step))
+        if (record := shared_record(base, step)).exists():
+            entry[key] = srsly.read_json(record)
     return entry
 
 
@@ -186,7 +186,6 @@ def two_pass_summary(base: Path, record: Dict[str, Any], annotated: Dict[str, An
     """What the second pass gained: its texts' label F1 against the one pass's on the same texts, the
     whole corpus's before and after correction, and the user texts that joined the library (`annotated`:
     the one-pass annotation's record)."""
-    corrected = {v: step_record(base / f"{v}+correct", "correct") for v in PASS_VARIANTS}
     one_pass_record = step_record(base / TWO_PASS, "one-pass")
     one_pass = srsly.read_json(one_pass_record) if one_pass_record.exists() else None
     return {
@@ -197,10 +196,8 @@ def two_pass_summary(base: Path, record: Dict[str, Any], annotated: Dict[str, An
         "corpus_one_pass_gold": record["corpus_one_pass_gold"],
         "one_pass_gold": one_pass["gold"] if one_pass else None,
         "corpus_gold": record["corpus_gold"],
-        "corrected_gold": srsly.read_json(corrected[TWO_PASS])["gold"] if corrected[TWO_PASS].exists() else None,
-        "same_build_corrected_gold": (
-            srsly.read_json(corrected[SAME_BUILD])["gold"] if corrected[SAME_BUILD].exists() else None
-        ),
+        "corrected_gold": corrected_gold(base, TWO_PASS),
+        "same_build_corrected_gold": corrected_gold(base, SAME_BUILD),
         "library_examples": {
             "two_pass": record.get("library_examples"),
             "one_pass": one_pass.get("library_examples") if one_pass else None,
@@ -213,7 +210,6 @@ def more_summary(base: Path, variant: str, annotated: Dict[str, Any]) -> Dict[st
     """The `--more` corpus `variant`'s label F1: the texts it tagged alone, the whole corpus before and after
     correction, and the library builds that labelled the sample and those texts."""
     record = srsly.read_json(step_record(base / variant, "annotate"))
-    corrected = step_record(base / f"{variant}+correct", "correct")
     return {
         "more": record["more"],
         "past": record.get("past", 0),
@@ -221,6 +217,12 @@ def more_summary(base: Path, variant: str, annotated: Dict[str, Any]) -> Dict[st
         "sample": annotated["texts"],
         "more_gold": record["gold"],
         "corpus_gold": record["corpus_gold"],
-        "corrected_gold": srsly.read_json(corrected)["gold"] if corrected.exists() else None,
+        "corrected_gold": corrected_gold(base, variant),
         "library_examples": {"more": record.get("library_examples"), "sample": annotated.get("library_examples")},
     }
+
+
+def corrected_gold(base: Path, variant: str) -> Optional[Dict[str, Any]]:
+    """The label F1 of the corpus `variant` after correction (None until its `correct` step has run)."""
+    record = step_record(base / f"{variant}+correct", "correct")
+    return srsly.read_json(record)["gold"] if record.exists() else None
