@@ -30,7 +30,7 @@ def test_summary_counts_llm_usage_per_1000_kept_sentences():
 
 
 def test_a_step_resumed_from_saved_state_books_its_earlier_legs(tmp_path):
-    """A 1,500-sentence generate runs in legs across sessions: its record counts every leg's calls and time."""
+    """A 1,500-sentence generate runs in legs, resumed after each stop: its record counts every leg's calls and time."""
     model = SimpleNamespace(ledger=None)
     bench = Bench(tmp_path, model_factory=lambda: model)
     first = with_earlier_legs(None, Usage(calls=5, prompt_tokens=500, completion_tokens=50), 40.0)  # saved state
