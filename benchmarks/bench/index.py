@@ -9,12 +9,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import srsly
 
 from . import out_of_type, proggen, reverse_ner, review, user_corpus
 from .distill import names as distill_names
+from .distill.render import calibration as distill_calibration
 from .distill.render import markdown as distill_markdown
 from .distill.report import collect as distill_collect
 from .paths import DISTILL_DIR, PROGGEN_DIR
@@ -422,6 +423,66 @@ def distill_curve(folder: Path = DISTILL_DIR) -> str:
     return "\n".join(lines) + "\n"
 
 
+def workflow_curve(configs: Dict[str, Any], n_sample: int) -> List[Tuple[int, float, float]]:
+    """One dataset's learning curve as the distill workflow runs it: (annotated texts, student F1, shipped
+    CNN F1) for the sample's first N texts, the sample, and past it the corpora whose student's steps grow
+    with its texts as `train-student` grows them; a point lacking either row is left out."""
+    sizes = sorted({size for name in configs if (size := distill_names.annotated_size(name)) is not None})
+    points = [(size, [distill_names.curve_name(n, size) for n in distill_names.WORKFLOW_ROWS]) for size in sizes]
+    points.append((n_sample, list(distill_names.WORKFLOW_ROWS)))
+    for variant in distill_names.smallest_first(v for name in configs if (v := distill_names.more_variant_of(name))):
+        names = [distill_names.scaled_name(distill_names.variant_name(variant, n)) for n in distill_names.WORKFLOW_ROWS]
+        if names[0] in configs:
+            points.append((configs[names[0]]["annotated_texts"], names))
+    return [
+        (texts, configs[student]["f1"], configs[cnn]["f1"])
+        for texts, (student, cnn) in points
+        if student in configs and cnn in configs
+    ]
+
+
+def distill_curve_text(folder: Path = DISTILL_DIR) -> str:
+    """The learning curve in one paragraph for the project README: what a user's number of texts buys, and
+    how well the teacher labelled each further chunk of texts."""
+    report = srsly.read_json(folder / "benchmark.json")
+    n_sample, parts = report["n_sentences"], []
+    for d in report["datasets"]:
+        texts, students, cnns = zip(*workflow_curve(d["configs"], n_sample))
+        chunks = [d["corpus_f1"]["annotated"]["f"], *(more["more_gold"]["f"] for more in d.get("more") or ())]
+        parts.append(
+            f"on {DATASET_NAMES[d['dataset']]} from {_listed(f'{t:,}' for t in texts)} labelled texts the shipped "
+            f"model scored {_listed(f'{f:.3f}' for f in cnns)} (the student {_listed(f'{f:.3f}' for f in students)}"
+            f"; the teacher labelled each {n_sample:,} texts in turn at {_listed(f'{c:.3f}' for c in chunks)})"
+        )
+    return (
+        "How many texts to label, on the distillation benchmark (micro F1 on the whole test split): "
+        + "; ".join(parts)
+        + f". Past {n_sample:,} texts the student trains in proportion to them, as the workflow's "
+        "`train-student` does.\n"
+    )
+
+
+def distill_estimate_text(folder: Path = DISTILL_DIR) -> str:
+    """How closely the label-free estimate followed the real test F1, in one sentence for the project README."""
+    report = srsly.read_json(folder / "benchmark.json")
+    parts = []
+    for d in report["datasets"]:
+        cal = distill_calibration(d["configs"])
+        if cal:
+            within = 100 * max(abs(cal["min_gap"]), abs(cal["max_gap"]))
+            parts.append(
+                f"within {within:.1f} points of each of {cal['rows']} models' real test F1 on "
+                f"{DATASET_NAMES[d['dataset']]} (rank correlation {cal['spearman']:.2f})"
+            )
+    return f"On the distillation benchmark that agreement was {_listed(parts)}.\n"
+
+
+def _listed(items: Iterable[str]) -> str:
+    """`a, b and c`."""
+    *head, last = items
+    return f"{', '.join(head)} and {last}" if head else last
+
+
 def _past_sample_lines(by: Dict[str, Dict[str, Any]], names: List[str], what: str) -> List[str]:
     """The learning curve's lines of the rows `names` (student, CNN) past the sample, one per corpus size; a
     dataset's cells only where its rows hold that many texts."""
@@ -619,6 +680,8 @@ README_TABLES: Dict[str, Callable[[], str]] = {
     "ner": ner_headline,
     "distill": distill_headline,
     "proggen": proggen_headline,
+    "curve": distill_curve_text,
+    "estimate": distill_estimate_text,
     "timing": distill_timing,
     "quickstart": lambda: quickstart_table(),
 }
