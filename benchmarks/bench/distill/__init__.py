@@ -62,7 +62,7 @@ from .names import steps_name
 from .passes import two_pass_rows
 from .render import markdown
 from .report import collect
-from .rows import base_rows, curve_rows, shaped_rows, vectors_rows, wide_rows, workflow_rows
+from .rows import RowRun, base_rows, curve_rows, shaped_rows, vectors_rows, wide_rows, workflow_rows
 from .shared import Shared
 from .students import estimate_step
 from .timing import speed_steps
@@ -149,25 +149,24 @@ def run_dataset(bench: Bench, dataset: str, spec: DomainSpec, args: Dict[str, An
     checked = partial(shared.crosscheck, args["train_config"], crosscheck_settings(args))
     corpus["distill+correct"] = corrected(bench, base / "distill+correct", checked, spec, shared.rows, args)
     weights = shared.pretrain(args["train_config"]) if args.get("pretrain") else None
-    extras_only = args.get("extras_only")  # a fresh machine need not train every base row again
-    rows = {} if extras_only else base_rows(bench, dataset, spec, base, corpus, test, args, weights)
+    run = RowRun(bench, spec, shared, test, args, weights)
+    rows = {} if args.get("extras_only") else base_rows(run, corpus)  # a fresh machine need not train them again
     if args.get("shape"):
-        rows.update(shaped_rows(bench, dataset, spec, base, corpus, test, args, weights))
+        rows.update(shaped_rows(run, corpus))
     if args.get("vectors"):
-        rows.update(vectors_rows(bench, dataset, shared, base, test, args))
+        rows.update(vectors_rows(run))
     if args.get("wide"):
-        rows.update(wide_rows(bench, dataset, shared, base, test, args))
+        rows.update(wide_rows(run))
     if args.get("two_pass"):
-        rows.update(two_pass_rows(bench, spec, shared, args["two_pass"], test, args, weights))
+        rows.update(two_pass_rows(run, args["two_pass"]))
     for more in args.get("more") or ():
-        rows.update(more_text_rows(bench, spec, shared, more, test, args, weights))
+        rows.update(more_text_rows(run, more))
     student_steps = args.get("student_steps") or ()
     samples = read_jsonl(corpus["distill+correct"], "samples") if student_steps else []
     for steps in student_steps:  # the whole corrected sample, the student trained `steps` steps
-        row_name = partial(steps_name, steps=steps)
-        rows.update(workflow_rows(bench, dataset, spec, base, samples, row_name, args, test, weights, steps=steps))
+        rows.update(workflow_rows(run, samples, partial(steps_name, steps=steps), steps=steps))
     for size in args.get("sizes") or ():
-        rows.update(curve_rows(bench, dataset, spec, base, corpus["distill+correct"], size, args, test, weights))
+        rows.update(curve_rows(run, corpus["distill+correct"], size))
     heldout = shared.heldout()
     for name in rows:
         estimate_step(bench, base / name, heldout)

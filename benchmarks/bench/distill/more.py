@@ -6,35 +6,26 @@ because only this flag tags texts outside the sample; the rows on them are `rows
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from spacy_progner.files import read_jsonl, write_jsonl
-from spacy_progner.ner.domain import DomainSpec
 
 from ..datasets import more_rows
 from ..proggen import Bench
 from .corpus import read_offsets, same_flag, score_corpus, with_text
 from .names import more_before, more_variant, step_record
-from .rows import teacher_rows
+from .rows import RowRun, teacher_rows
 from .shared import Shared
 
 
-def more_text_rows(
-    bench: Bench,
-    spec: DomainSpec,
-    shared: Shared,
-    more: int,
-    test: Path,
-    args: Dict[str, Any],
-    weights: Optional[Path],
-) -> Dict[str, Any]:
+def more_text_rows(run: RowRun, more: int) -> Dict[str, Any]:
     """The workflow on more annotated text (`--more N`): the sample's annotations and N more train texts
     tagged by the same library (`more_corpus`), cross-checked and corrected as one corpus, then the
     workflow's student and shipped CNN: a point of the learning curve past the annotation sample."""
+    shared, args = run.shared, run.args
     rows = shared.rows + more_rows(shared.dataset, more, args["n"], args["seed"])
-    annotated = more_corpus(bench, shared, rows, more)
-    scaled = bool(args.get("scaled_student"))
-    return teacher_rows(bench, spec, shared, more_variant(more), annotated, rows, test, args, weights, scaled)
+    annotated = more_corpus(run.bench, shared, rows, more)
+    return teacher_rows(run, more_variant(more), annotated, rows, bool(args.get("scaled_student")))
 
 
 def more_corpus(bench: Bench, shared: Shared, rows: List[Dict[str, Any]], more: int) -> Path:

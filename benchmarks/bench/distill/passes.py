@@ -6,40 +6,31 @@ library and corpus; the rows on them are `rows.teacher_rows`."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 from spacy_progner.distill.crosscheck import crosscheck
 from spacy_progner.files import read_jsonl, write_jsonl
-from spacy_progner.ner.domain import DomainSpec
 from spacy_progner.reverse_ner.user_demos import UserDemoSettings, add_user_demos
 
 from ..proggen import Bench
 from .corpus import crosscheck_settings, read_offsets, rows_of, same_flag, score_corpus, with_text
 from .names import SAME_BUILD, TWO_PASS, step_record
-from .rows import teacher_rows
+from .rows import RowRun, teacher_rows
 from .shared import Shared
 
 
-def two_pass_rows(
-    bench: Bench,
-    spec: DomainSpec,
-    shared: Shared,
-    first: int,
-    test: Path,
-    args: Dict[str, Any],
-    weights: Optional[Path],
-) -> Dict[str, Any]:
+def two_pass_rows(run: RowRun, first: int) -> Dict[str, Any]:
     """The workflow with a two-pass teacher (`--two-pass N`): the first N annotated texts are
     cross-checked, the ones it labelled surely join the library (`add_user_demos`), and the larger library
     tags the other texts; then the workflow's cross-check, correction, student and shipped CNN. The same for
     its reference, the other texts tagged by the same library alone (`SAME_BUILD`)."""
     corpora = {
-        TWO_PASS: two_pass_corpus(bench, shared, first, args),
-        SAME_BUILD: same_build_corpus(bench, shared, first),
+        TWO_PASS: two_pass_corpus(run.bench, run.shared, first, run.args),
+        SAME_BUILD: same_build_corpus(run.bench, run.shared, first),
     }
     rows: Dict[str, Any] = {}
     for variant, annotated in corpora.items():
-        rows.update(teacher_rows(bench, spec, shared, variant, annotated, shared.rows, test, args, weights))
+        rows.update(teacher_rows(run, variant, annotated, run.shared.rows))
     return rows
 
 
