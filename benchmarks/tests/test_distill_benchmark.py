@@ -231,12 +231,15 @@ def test_more_line_scores_the_new_texts_and_names_another_build():
     t = {"more": 1000, "sample": 1000, "more_gold": prf(0.465), "corpus_gold": prf(0.475),
          "corrected_gold": prf(0.49), "library_examples": {"more": 44, "sample": 54}}  # fmt: skip
     line = more_line(t)
-    assert "past the sample labelled at 0.465" in line and "the 2,000-text corpus 0.475" in line
+    assert "the 1,000 train texts after the sample labelled at 0.465" in line and "the 2,000-text corpus 0.475" in line
     assert "a build of 44 examples (the sample's 1,000 by one of 54)" in line and "after correction 0.490" in line
     same = more_line({**t, "corrected_gold": None, "library_examples": {"more": 54, "sample": 54}})
     assert "build" not in same and "correction" not in same and "cache" not in line
     resumed = more_line({**t, "cache_hits": 241})
     assert "241 of its tagging requests were answered from the LLM cache" in resumed and "undercount" in resumed
+    third = more_line({**t, "more": 2000, "past": 1000})  # going on from the `--more 1000` corpus
+    assert "the 1,000 train texts after the `--more 1000` corpus's 2,000 labelled" in third
+    assert "the 3,000-text corpus" in third
 
 
 def test_a_user_corpus_takes_the_first_texts_of_the_sample_and_refuses_another_size(tmp_path, monkeypatch):

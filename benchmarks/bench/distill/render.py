@@ -175,8 +175,8 @@ def more_line(t: Dict[str, Any]) -> str:
     """The more-text corpus in one sentence: how well the new texts and the whole corpus are labelled."""
     built, past = t["library_examples"], t.get("past", 0)
     tagged = t["more"] - past
-    text = f"more text (`--more {t['more']}`): the {tagged:,} train texts past the sample"
-    text += f" and its first {past:,} (`--more {past}`)" if past else ""
+    after = f"the `--more {past}` corpus's {t['sample'] + past:,}" if past else "the sample"
+    text = f"more text (`--more {t['more']}`): the {tagged:,} train texts after {after}"
     text += f" labelled at {prf(t['more_gold'])}"
     if built["more"] != built["sample"]:  # libraries are not committed: built again
         text += f" by a build of {built['more']} examples (the sample's {t['sample']:,} by one of {built['sample']})"
