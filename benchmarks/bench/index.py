@@ -399,23 +399,30 @@ def merged_line(path: Path = Path("reverse_ner_k2_merged.json")) -> str:
     )
 
 
+def _sample_points(rows: Iterable[str], n_sample: int) -> List[Tuple[int, List[str]]]:
+    """The learning curve's points within the annotation sample: (annotated texts, the workflow's student
+    and CNN row names) for each first-N size among `rows` (`--sizes`), then the whole sample."""
+    sizes = sorted({size for name in rows if (size := distill_names.annotated_size(name)) is not None})
+    points = [(size, [distill_names.curve_name(n, size) for n in distill_names.WORKFLOW_ROWS]) for size in sizes]
+    return [*points, (n_sample, list(distill_names.WORKFLOW_ROWS))]
+
+
+def _more_variants(rows: Iterable[str]) -> List[str]:
+    """The `--more` corpora that `rows` trained on, smallest first: the learning curve past the sample."""
+    return distill_names.smallest_first(v for name in rows if (v := distill_names.more_variant_of(name)))
+
+
 def distill_curve(folder: Path = DISTILL_DIR) -> str:
     """F1 of the distill workflow's student and shipped CNN against the number of annotated texts."""
     report = srsly.read_json(folder / "benchmark.json")
     by = {d["dataset"]: d["configs"] for d in report["datasets"]}
-    sizes = sorted(
-        {size for c in by.values() for name in c if (size := distill_names.annotated_size(name)) is not None}
-    )
+    every_row = [name for configs in by.values() for name in configs]
     head = " | ".join(f"{DATASET_NAMES[d]} {what}" for d in by for what in ("student", "shipped CNN"))
     lines = [f"| annotated texts | {head} |", "|---|" + "---|" * 2 * len(by)]
-    points = [(f"{size:,}", [distill_names.curve_name(n, size) for n in distill_names.WORKFLOW_ROWS]) for size in sizes]
-    points.append((f"{report['n_sentences']:,}", list(distill_names.WORKFLOW_ROWS)))
-    for texts, names in points:
+    for texts, names in _sample_points(every_row, report["n_sentences"]):
         cells = [number_cell((configs.get(name) or {}).get("f1")) for configs in by.values() for name in names]
-        lines.append(f"| {texts} | " + " | ".join(cells) + " |")
-    for variant in distill_names.smallest_first(
-        v for c in by.values() for name in c if (v := distill_names.more_variant_of(name))
-    ):
+        lines.append(f"| {texts:,} | " + " | ".join(cells) + " |")
+    for variant in _more_variants(every_row):
         more = [distill_names.variant_name(variant, n) for n in distill_names.WORKFLOW_ROWS]
         lines += _past_sample_lines(by, more, "texts past the sample")
         scaled = [distill_names.scaled_name(name) for name in more]
@@ -427,10 +434,8 @@ def workflow_curve(configs: Dict[str, Any], n_sample: int) -> List[Tuple[int, fl
     """One dataset's learning curve as the distill workflow runs it: (annotated texts, student F1, shipped
     CNN F1) for the sample's first N texts, the sample, and past it the corpora whose student's steps grow
     with its texts as `train-student` grows them; a point lacking either row is left out."""
-    sizes = sorted({size for name in configs if (size := distill_names.annotated_size(name)) is not None})
-    points = [(size, [distill_names.curve_name(n, size) for n in distill_names.WORKFLOW_ROWS]) for size in sizes]
-    points.append((n_sample, list(distill_names.WORKFLOW_ROWS)))
-    for variant in distill_names.smallest_first(v for name in configs if (v := distill_names.more_variant_of(name))):
+    points = _sample_points(configs, n_sample)
+    for variant in _more_variants(configs):
         names = [distill_names.scaled_name(distill_names.variant_name(variant, n)) for n in distill_names.WORKFLOW_ROWS]
         if names[0] in configs:
             points.append((configs[names[0]]["annotated_texts"], names))
