@@ -390,3 +390,18 @@ def test_the_two_pass_line_compares_the_same_build_and_says_when_its_seconds_und
     assert "another build, 49 examples" in line and "after correction 0.670" in line
     assert "241 of the second pass's requests were answered from the LLM cache" in line
     assert "cache" not in two_pass_line({**t, "second_pass_cache_hits": 0})
+
+
+def test_a_rows_line_carries_its_models_speed_and_a_dash_where_none_was_timed():
+    """benchmark.md's table: each distilled row's docs/s on the test split beside its F1 and LLM cost; rows
+    scored in another harness (ProgGen's, real-train) have no timing and show a dash, not a zero."""
+    from bench.distill.render import TABLE_HEAD, row_line
+
+    row = {"f1": 0.5, "p": 0.5, "r": 0.5, "per_type_f1": {"LOC": 0.5}, "kept_sentences": 900,
+           "llm_per_1000_kept": {"calls": 1200.0, "seconds": 3600.0}, "agreement_f1": 0.52,
+           "model_docs_per_s": 1461.6}  # fmt: skip
+    cells = row_line("conll2003", "distill+correct", row).split(" | ")
+    assert len(cells) == TABLE_HEAD[1].count("|") - 1 and "docs/s" in TABLE_HEAD[0].split(" | ")[-1]
+    assert cells[-3:] == ["3600", "0.520", "1462 |"]
+    untimed = row_line("conll2003", "real-train", {**row, "model_docs_per_s": None}).split(" | ")
+    assert untimed[-1] == "– |" and untimed[-4] == "–"

@@ -17,8 +17,8 @@ from .names import STUDENT_SPEED, WORKFLOW_ROWS
 
 TABLE_HEAD = (
     "| dataset | training data | sentences | micro F1 | P | R | per-type F1 | A/B/C/D | LLM calls / 1k annotated | "
-    "model seconds / 1k annotated | agreement with teacher (held-out) |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
+    "model seconds / 1k annotated | agreement with teacher (held-out) | docs/s (test split) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
 )
 
 
@@ -35,14 +35,17 @@ def markdown(report: Dict[str, Any]) -> str:
 
 def row_line(dataset: str, name: str, r: Dict[str, Any]) -> str:
     """One row of the table; the LLM's cost per 1,000 annotated texts only on the distilled rows (ProgGen's
-    rows count theirs per kept sentence, in their own benchmark)."""
+    rows count theirs per kept sentence, in their own benchmark); the docs/s are the row's model tagging the
+    whole test split as it was scored (`model_docs_per_s`): the same texts for every row of a dataset, but
+    not one timing run, so the summary's speed lines compare models timed together."""
     per_type, abcd = per_type_cell(r["per_type_f1"]), abcd_cell(r.get("correction_choices"))
     p1k = r.get("llm_per_1000_kept") if name.startswith("distill") else None
     calls = f"{p1k['calls']:.0f}" if p1k else "–"
     secs = f"{p1k['seconds']:.0f}" if p1k else "–"
+    agreement, speed = number_cell(r.get("agreement_f1")), number_cell(r.get("model_docs_per_s"), ".0f")
     return (
         f"| {dataset} | {name} | {r['kept_sentences']} | {r['f1']:.3f} | {r['p']:.3f} | {r['r']:.3f} | "
-        f"{per_type} | {abcd} | {calls} | {secs} | {number_cell(r.get('agreement_f1'))} |"
+        f"{per_type} | {abcd} | {calls} | {secs} | {agreement} | {speed} |"
     )
 
 
