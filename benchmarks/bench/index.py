@@ -432,11 +432,11 @@ def distill_curve(folder: Path = DISTILL_DIR) -> str:
 
 def workflow_curve(configs: Dict[str, Any], n_sample: int) -> List[Tuple[int, float, float]]:
     """One dataset's learning curve as the distill workflow runs it: (annotated texts, student F1, shipped
-    CNN F1) for the sample's first N texts, the sample, and past it the corpora whose student's steps grow
-    with its texts as `train-student` grows them; a point lacking either row is left out."""
+    CNN F1) for the sample's first N texts, the sample, and past it the larger corpora, the student trained
+    for its config's steps as `train-student` trains it by default; a point lacking either row is left out."""
     points = _sample_points(configs, n_sample)
     for variant in _more_variants(configs):
-        names = [distill_names.scaled_name(distill_names.variant_name(variant, n)) for n in distill_names.WORKFLOW_ROWS]
+        names = [distill_names.variant_name(variant, n) for n in distill_names.WORKFLOW_ROWS]
         if names[0] in configs:
             points.append((configs[names[0]]["annotated_texts"], names))
     return [
@@ -462,8 +462,7 @@ def distill_curve_text(folder: Path = DISTILL_DIR) -> str:
     return (
         "How many texts to label, on the distillation benchmark (micro F1 on the whole test split): "
         + "; ".join(parts)
-        + f". Past {n_sample:,} texts the student trains in proportion to them, as the workflow's "
-        "`train-student` does.\n"
+        + ". The student trains for its config's steps at every size, as the workflow's `train-student` does.\n"
     )
 
 
@@ -561,8 +560,9 @@ Learning curve: the same two models from the first N annotated texts (a random s
 annotation sample is), micro F1 on the whole test split (`python -m bench distill --pretrain --sizes 250,500`;
 the points past the sample `--pretrain --more 1000,2000` (2,000 and 3,000 texts; the larger corpus goes on
 from the smaller one's labels and tags only the texts it adds), where `--extras-only` leaves the other rows to
-their records; with `--scaled-student` also the student with its steps grown with its texts as the workflow's
-`train-student` grows them, 800 on 1,800 training texts against the config's fixed 400):
+their records; with `--scaled-student` also the student with its steps grown with its texts as `train-student
+--scale-steps` grows them, 800 on 1,800 training texts against the config's fixed 400, which the workflow
+keeps):
 
 {curve}
 ## Review: what a person's corrections buy

@@ -261,16 +261,19 @@ def train_student_cli(
     output_path: Path = typer.Argument(..., help="Where spaCy saves model-best and model-last."),
     metrics: Path = typer.Option(Path("metrics/train_student.json"), help="Metrics JSON: training texts and steps."),
     gpu_id: int = GPU_ID,
+    scale_steps: bool = typer.Option(
+        False, "--scale-steps", help="Grow the steps with your texts: the config's steps per 900 training texts."
+    ),
 ) -> None:
-    """`spacy train` for the transformer student, its steps grown with your texts: the config's steps per
+    """`spacy train` for the transformer student: the config's steps, or with `--scale-steps` as many per
     900 training texts, never fewer (`--training.max_steps N` fixes them). Any other setting as `spacy
     train` takes it: `--paths.train`, `--paths.dev`, `--section.key value`."""
     from spacy.cli._util import parse_config_overrides
 
     step = Step("train-student")
-    result = train_student(config_path, output_path, parse_config_overrides(ctx.args), gpu_id)
+    result = train_student(config_path, output_path, parse_config_overrides(ctx.args), gpu_id, scale_steps)
     texts = result["train_texts"]
-    how = f"the config's per {MEASURED_TRAIN_TEXTS} texts, for {texts}" if result["scaled"] else "as given"
+    how = f"the config's per {MEASURED_TRAIN_TEXTS} texts, for {texts}" if result["scaled"] else "as set"
     msg.good(f"Trained {output_path}: {result['max_steps']} steps ({how})")
     step.finish(metrics, result)
 

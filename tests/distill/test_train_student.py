@@ -38,21 +38,26 @@ def test_the_students_steps_learning_rate_and_patience_grow_with_the_texts_never
         scaled_steps({**training, "max_steps": 0}, 100)
 
 
-def test_train_student_trains_the_scaled_steps_keeps_given_ones_and_names_missing_data(tmp_path):
+def test_train_student_trains_the_configs_steps_scales_them_on_request_and_names_missing_data(tmp_path):
     """A small CNN config stands in for the student (its own 2 steps, seconds instead of minutes): 2 steps
-    per MEASURED_TRAIN_TEXTS texts become 4 on twice as many; --training.max_steps is kept."""
+    by default, and with --scale-steps 2 per MEASURED_TRAIN_TEXTS texts become 4 on twice as many;
+    --training.max_steps is kept."""
     config = tmp_path / "small.cfg"
     overrides = {"training.max_steps": 2, "training.eval_frequency": 1, "training.patience": 2}
     spacy.util.load_config(F.ROOT / "configs" / "train.cfg", overrides=overrides, interpolate=False).to_disk(config)
     to_docbin(DomainSpec.load(F.DOMAIN), F.pattern_corpus(2 * MEASURED_TRAIN_TEXTS * 10 // 9), tmp_path, seed=0)
     data = ["--paths.train", tmp_path / "train.spacy", "--paths.dev", tmp_path / "dev.spacy"]
     metrics = tmp_path / "metrics.json"
-    result, output = _run(["train-student", config, tmp_path / "model", *data, "--metrics", metrics])
+    result, output = _run(["train-student", config, tmp_path / "fixed", *data, "--metrics", metrics])
+    assert result.exit_code == 0, output
+    record = srsly.read_json(metrics)  # by default the config's own steps, whatever the texts
+    assert (record["train_texts"], record["max_steps"], record["patience"], record["scaled"]) == (1800, 2, 2, False)
+    result, output = _run(["train-student", config, tmp_path / "model", *data, "--metrics", metrics, "--scale-steps"])
     assert result.exit_code == 0, output
     record = srsly.read_json(metrics)
     assert (record["train_texts"], record["max_steps"], record["patience"], record["scaled"]) == (1800, 4, 4, True)
     assert spacy.load(tmp_path / "model" / "model-last").config["training"]["max_steps"] == 4
-    given = ["--training.max_steps", "3", "--metrics", metrics]
+    given = ["--training.max_steps", "3", "--metrics", metrics, "--scale-steps"]
     result, output = _run(["train-student", config, tmp_path / "given", *data, *given])
     assert result.exit_code == 0 and srsly.read_json(metrics)["max_steps"] == 3, output
     assert srsly.read_json(metrics)["scaled"] is False

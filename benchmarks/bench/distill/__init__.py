@@ -127,7 +127,7 @@ def check_flags(
         raise SettingsError(f"bench distill --student-steps: each must be 1 or more, got {student_steps}")
     if any(x <= 0 for x in more):
         raise SettingsError(f"bench distill --more: each corpus's texts past the sample must be 1 or more, got {more}")
-    if scaled_student and not more:  # up to the sample's texts the scaled student is the workflow's own
+    if scaled_student and not more:  # up to the sample's texts it is the config's 400-step student
         raise SettingsError("bench distill --scaled-student: give --more N too (its rows are the --more corpus's)")
     if any(not 0 < size < n for size in sizes):
         raise SettingsError(f"bench distill --sizes: each must be between 0 and --n ({n}), got {list(sizes)}")

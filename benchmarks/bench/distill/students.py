@@ -35,8 +35,8 @@ def derived_config(config: Path, overrides: Dict[str, Any], path: Path) -> Path:
 
 
 def student_config(bench: Bench, folder: Path, texts: int, steps: Optional[int] = None) -> Path:
-    """configs/train_minilm.cfg with its steps scaled to the row's training texts as the workflow's
-    `train-student` scales them (`scaled_steps`: the fixed 400 steps see a 2,000-text corpus half as often
+    """configs/train_minilm.cfg with its steps scaled to the row's training texts as
+    `train-student --scale-steps` scales them (`scaled_steps`: the fixed 400 steps see a 2,000-text corpus half as often
     as the 1,000-text one), or set to `steps`, the schedule stretched alike (`stretched_steps`). Saved
     beside the model; its record says the steps."""
     path = folder / "model" / "config.cfg"
