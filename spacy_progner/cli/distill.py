@@ -262,7 +262,9 @@ def train_student_cli(
     metrics: Path = typer.Option(Path("metrics/train_student.json"), help="Metrics JSON: training texts and steps."),
     gpu_id: int = GPU_ID,
     scale_steps: bool = typer.Option(
-        False, "--scale-steps", help="Grow the steps with your texts: the config's steps per 900 training texts."
+        False,
+        "--scale-steps",
+        help=f"Grow the steps with your texts: the config's steps per {MEASURED_TRAIN_TEXTS} training texts.",
     ),
 ) -> None:
     """`spacy train` for the transformer student: the config's steps, or with `--scale-steps` as many per
